@@ -1,0 +1,5 @@
+import sys
+
+from loopterm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""The ``loopterm`` command: argparse, one module per subcommand.
+
+Each module in ``loopterm.commands`` exposes ``add_parser(subparsers)`` and a
+``run(args) -> int``; heavy imports (Textual, SDKs) happen inside ``run`` so
+``loopterm --help`` stays fast. Exit codes: 0 success, 1 the job ran and its
+answer is "no" (e.g. a failing candidate), 2 usage or input errors, 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from loopterm import __version__
+
+# Order is the order of `loopterm --help`.
+COMMANDS = ["race", "validate"]
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loopterm",
+        description="Race LLM coding loops: a fast model in a tight feedback loop vs a smart, slow one.",
+    )
+    parser.add_argument("--version", action="version", version=f"loopterm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"loopterm.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except UsageError as exc:
+        print(f"loopterm: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("loopterm: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""The event vocabulary of a race: everything that happens is one of these.
+
+Live races, replays, the TUI, the plain printer, traces and stats all speak
+this one stream. Each event carries ``t``: seconds since the race started on a
+monotonic clock. Each serialised event carries ``schema`` so a reader can refuse
+a trace written by a newer loopterm instead of misreading it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+
+class TurnStatus(StrEnum):
+    """How one turn went. ERROR is infrastructure, never the model's fault."""
+
+    PASS = "PASS"
+    PARTIAL = "PARTIAL"
+    FAIL = "FAIL"
+    THRASH = "THRASH"
+    ERROR = "ERROR"
+
+
+class Outcome(StrEnum):
+    """Why a lane stopped."""
+
+    PASS = "PASS"
+    THRASH = "THRASH"
+    TURN_LIMIT = "TURN_LIMIT"
+    BUDGET = "BUDGET"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+
+
+class Phase(StrEnum):
+    """What a lane is doing right now (for live panes)."""
+
+    WAITING = "waiting"  # request sent, no token yet
+    GENERATING = "generating"
+    VALIDATING = "validating"
+    DONE = "done"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+class TokenUsage(Model):
+    """Tokens of one generation; ``estimated`` when the provider gave none."""
+
+    prompt: int = 0
+    completion: int = 0
+    reasoning: int = 0
+    estimated: bool = False
+
+
+class RetryRecord(Model):
+    """One retried attempt: which error kind, and how long we waited after it."""
+
+    kind: str
+    message: str
+    wait_s: float
+
+
+class CheckResult(Model):
+    """One check of the validation suite against one candidate."""
+
+    id: str
+    group: str
+    description: str
+    passed: bool
+    message: str = ""
+    duration_ms: float = 0.0
+
+
+class ValidationResult(Model):
+    """A whole validation: the scored outcome of one candidate file."""
+
+    task: str
+    score: float
+    passed: int
+    total: int
+    status: Literal["PASS", "PARTIAL", "FAIL"]
+    error: str | None = None
+    duration_ms: float
+    checks: list[CheckResult] = Field(default_factory=list)
+    output: str = ""  # candidate's captured stdout/stderr, capped
+
+    @property
+    def failing(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+
+class LaneInfo(Model):
+    """A lane as recorded in a trace: never holds a secret, only the env var name."""
+
+    run_id: str
+    name: str
+    provider: str
+    model: str
+    lane_class: str = ""
+    base_url: str | None = None
+    api_key_env: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    price_in: float | None = None
+    price_out: float | None = None
+    simulated: bool = False
+    run_index: int = 0
+
+
+class _Event(Model):
+    schema_version: int = Field(default=SCHEMA_VERSION, alias="schema")
+    t: float
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class RaceStarted(_Event):
+    type: Literal["race_started"] = "race_started"
+    race_id: str
+    task_id: str
+    task_hash: str
+    lanes: list[LaneInfo]
+    max_turns: int
+    thrash_k: int
+    budget_s: float | None = None
+    time_scale: float = 1.0
+    seed: int | None = None
+    started_at: str  # RFC 3339 UTC wall-clock, for people; ``t`` is the truth
+    loopterm_version: str
+    kind: Literal["race", "bench", "rescore"] = "race"
+    bench_id: str | None = None
+    rescore_of: str | None = None
+
+
+class LaneStarted(_Event):
+    type: Literal["lane_started"] = "lane_started"
+    lane: str  # run_id
+
+
+class TurnStarted(_Event):
+    type: Literal["turn_started"] = "turn_started"
+    lane: str
+    turn: int
+
+
+class GenerationProgress(_Event):
+    """Streaming progress, throttled by the engine to a few per second per lane."""
+
+    type: Literal["generation_progress"] = "generation_progress"
+    lane: str
+    turn: int
+    chars: int
+    tokens: int  # so far; estimated from characters when the stream has no counts
+    first_token: bool = False  # true on the event that marks time to first token
+
+
+class GenerationDone(_Event):
+    type: Literal["generation_done"] = "generation_done"
+    lane: str
+    turn: int
+    text: str
+    ttft_s: float | None
+    generation_s: float
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    cost: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    retries: list[RetryRecord] = Field(default_factory=list)
+
+
+class ValidationDone(_Event):
+    type: Literal["validation_done"] = "validation_done"
+    lane: str
+    turn: int
+    code: str | None  # the extracted candidate; None when the answer had no code
+    result: ValidationResult
+    feedback: str  # exactly what the next turn sends back to the model
+
+
+class TurnDone(_Event):
+    type: Literal["turn_done"] = "turn_done"
+    lane: str
+    turn: int
+    status: TurnStatus
+    score: float
+    passed: int
+    total: int
+    best_score: float
+    fixed: list[str] = Field(default_factory=list)  # check ids failing last turn, passing now
+    broke: list[str] = Field(default_factory=list)  # check ids passing last turn, failing now
+    model_s: float
+    validation_s: float
+    harness_s: float
+
+
+class LaneDone(_Event):
+    type: Literal["lane_done"] = "lane_done"
+    lane: str
+    outcome: Outcome
+    reason: str
+    turns: int
+    time_to_pass_s: float | None
+    best_score: float
+    final_score: float
+    place: int | None = None  # 1 for the first lane to pass, and so on
+
+
+class RaceDone(_Event):
+    type: Literal["race_done"] = "race_done"
+    aborted: bool = False
+
+
+Event = Annotated[
+    RaceStarted
+    | LaneStarted
+    | TurnStarted
+    | GenerationProgress
+    | GenerationDone
+    | ValidationDone
+    | TurnDone
+    | LaneDone
+    | RaceDone,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class SchemaError(ValueError):
+    """A trace line from a schema this loopterm does not know."""
+
+
+def dump_event(event: _Event) -> str:
+    """One JSON line for a trace file."""
+    return event.model_dump_json(by_alias=True)
+
+
+def load_event(line: str | bytes) -> Event:
+    """Parse one trace line; refuses newer schemas rather than misread them."""
+    import json
+
+    data = json.loads(line)
+    version = data.get("schema") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise SchemaError(
+            f"event schema {version!r} is not supported (this loopterm reads schema "
+            f"{SCHEMA_VERSION}); upgrade loopterm to read this trace"
+        )
+    return EVENT_ADAPTER.validate_python(data)

@@ -1,0 +1,1 @@
+"""Everything that executes candidate code lives here, and only here."""

@@ -1,0 +1,163 @@
+"""Load a candidate and run a suite against it, in this process, over ASGI.
+
+This is what the sandbox's child process runs after it has locked itself down
+(see ``child.py``). Tests of the suite itself may call it directly on trusted
+code (the reference and its faults) because that is fast and deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import sys
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from loopterm.events import CheckResult
+from loopterm.suite import CheckContext, Suite
+
+BASE_URL = "http://candidate"
+_instances = itertools.count()
+
+
+class CandidateLoadError(Exception):
+    """The candidate did not give us an ASGI app; the message says why, in one line."""
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def load_app(source: str, filename: str = "candidate.py") -> Any:
+    """Execute the candidate as a fresh module and return its ``app``."""
+    name = f"candidate_{next(_instances)}"
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    # Registered so pydantic can resolve the candidate's postponed annotations.
+    sys.modules[name] = module
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        raise CandidateLoadError(
+            f"syntax error at line {exc.lineno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:  # e.g. source with NUL bytes
+        raise CandidateLoadError(f"cannot compile the file: {_short(exc)}") from None
+    try:
+        exec(code, module.__dict__)
+    except ModuleNotFoundError as exc:
+        raise CandidateLoadError(
+            f"imports a module that is not available: '{exc.name}' (use only the standard "
+            "library, fastapi, starlette and pydantic)"
+        ) from None
+    except SystemExit as exc:
+        raise CandidateLoadError(f"called sys.exit({exc.code!r}) while being imported") from None
+    except MemoryError:
+        raise CandidateLoadError("ran out of memory while being imported") from None
+    except RecursionError:
+        raise CandidateLoadError("hit the recursion limit while being imported") from None
+    except BaseException as exc:  # the candidate's own failure, whatever it is
+        line = _import_error_line(exc, filename)
+        raise CandidateLoadError(
+            f"raised {type(exc).__name__} while being imported{line}: {_short(exc)}"
+        ) from None
+    if "app" not in module.__dict__:
+        raise CandidateLoadError(
+            "defines no module-level `app`; define `app = FastAPI()` at the top level"
+        )
+    app = module.__dict__["app"]
+    call = getattr(app, "__call__", None) if not inspect.isfunction(app) else app
+    if call is None or not (
+        inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+    ):
+        raise CandidateLoadError(
+            f"`app` is a {type(app).__name__}, not an ASGI application; "
+            "set `app = FastAPI()`"
+        )
+    return app
+
+
+def _import_error_line(exc: BaseException, filename: str) -> str:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" at line {line}" if line else ""
+
+
+def client_for(app: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=None)
+
+
+async def run_suite(
+    suite: Suite,
+    source: str,
+    *,
+    concurrency: int = 16,
+    check_timeout: float = 5.0,
+    on_result: Callable[[CheckResult], None] | None = None,
+    filename: str = "candidate.py",
+) -> list[CheckResult]:
+    """Run every check of ``suite`` against ``source``; raises CandidateLoadError.
+
+    Checks run concurrently (bounded) on one shared instance; each has its own
+    timeout so a handler that awaits forever fails one check, not the run.
+    """
+    app = load_app(source, filename)
+    clients: list[httpx.AsyncClient] = [client_for(app)]
+
+    async def fresh() -> httpx.AsyncClient:
+        try:
+            new = client_for(load_app(source, filename))
+        except CandidateLoadError as exc:  # it loaded once, so this is flaky import code
+            raise AssertionError(f"a second instance failed to load: {exc}") from None
+        clients.append(new)
+        return new
+
+    ctx = CheckContext(clients[0], fresh)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(check) -> CheckResult:  # noqa: ANN001
+        async with gate:
+            start = time.perf_counter()
+            passed, message = False, ""
+            try:
+                await asyncio.wait_for(check.func(ctx), timeout=check_timeout)
+                passed = True
+            except AssertionError as exc:
+                message = str(exc) or "assertion failed"
+            except TimeoutError:
+                message = (
+                    f"no answer within {check_timeout:g} s: the handler hangs "
+                    "(infinite loop or a blocking call?)"
+                )
+            except MemoryError:
+                message = "the candidate ran out of memory"
+            except Exception as exc:  # a check must never take the run down with it
+                message = f"check could not complete: {type(exc).__name__}: {_short(exc)}"
+            result = CheckResult(
+                id=check.id,
+                group=check.group,
+                description=check.description,
+                passed=passed,
+                message=message,
+                duration_ms=(time.perf_counter() - start) * 1000,
+            )
+            if on_result is not None:
+                on_result(result)
+            return result
+
+    try:
+        return list(await asyncio.gather(*(one(c) for c in suite.checks)))
+    finally:
+        for client in clients:
+            await client.aclose()

@@ -1,0 +1,80 @@
+"""How a task's checks are written: plain async functions registered in a Suite.
+
+A task's ``validation/<id>/checks.py`` makes ``SUITE = Suite("<id>")`` and
+registers each check with ``@SUITE.check(id, group, description)``. A check
+gets a :class:`CheckContext` and talks HTTP to the candidate through
+``ctx.client`` (an ``httpx.AsyncClient`` wired to the candidate's ASGI app, no
+port). It fails by raising :class:`CheckFailed` (or ``AssertionError``) with a
+message that says what was sent, what was expected and what came back.
+
+Checks run concurrently against one shared instance of the candidate, so each
+must create the data it needs and must not assume an empty store. A check that
+needs a store nobody else touches asks ``await ctx.fresh_client()`` for a client
+on a newly loaded instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import httpx
+
+Group = Literal["logic", "shape", "robustness"]
+GROUPS: tuple[Group, ...] = ("logic", "shape", "robustness")
+
+
+class CheckFailed(AssertionError):
+    """Raised by a check: the message goes to the model as feedback."""
+
+
+class CheckContext:
+    """What a check gets: a client on the shared instance, and fresh ones on demand."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        fresh: Callable[[], Awaitable[httpx.AsyncClient]],
+    ) -> None:
+        self.client = client
+        self._fresh = fresh
+
+    async def fresh_client(self) -> httpx.AsyncClient:
+        """A client on a newly loaded instance of the candidate (empty store)."""
+        return await self._fresh()
+
+
+CheckFunc = Callable[[CheckContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    group: Group
+    description: str
+    func: CheckFunc
+
+
+@dataclass
+class Suite:
+    """The checks of one task, in registration order."""
+
+    task_id: str
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, id: str, group: Group, description: str) -> Callable[[CheckFunc], CheckFunc]:
+        if group not in GROUPS:
+            raise ValueError(f"check {id}: group must be one of {GROUPS}, not {group!r}")
+
+        def register(func: CheckFunc) -> CheckFunc:
+            if any(c.id == id for c in self.checks):
+                raise ValueError(f"check id {id!r} is registered twice")
+            self.checks.append(Check(id, group, description, func))
+            return func
+
+        return register
+
+    def by_id(self) -> dict[str, Check]:
+        return {c.id: c for c in self.checks}
