@@ -1,0 +1,152 @@
+"""``loopterm race``: race lanes on the task, live."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from loopterm.cli import UsageError
+from loopterm.commands.common import (
+    add_task_args,
+    load_task,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    use_plain,
+)
+
+# Simulated latencies are compressed by default so the offline demo ends
+# within about a minute; real lanes always run at real speed.
+DEFAULT_TIME_SCALE = 0.2
+DEFAULT_SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "race",
+        help="race lanes on the task, live (offline sim lanes by default)",
+        description=(
+            "Race model lanes on a task. With no lanes it races the simulated profiles "
+            f"({', '.join(DEFAULT_SIM_LANES)}): no keys, no network. Name lanes to race "
+            "real models, e.g. `loopterm race mercury-2 gpt-5.4`."
+        ),
+    )
+    p.add_argument("lanes", nargs="*", metavar="LANE", help="preset, provider:model, or a lanes-file name")
+    p.add_argument("--lanes", dest="lanes_file", type=Path, help="a lanes TOML file")
+    p.add_argument("--max-turns", type=positive_int, default=15, help="turn limit per lane (default 15)")
+    p.add_argument(
+        "--thrash-k", type=non_negative_int, default=3,
+        help="stop a lane after K turns with no new best score (default 3, 0 = never)",
+    )
+    p.add_argument("--budget", type=positive_float, help="wall-clock budget per lane, seconds")
+    p.add_argument(
+        "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
+        help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
+    )
+    p.add_argument("--seed", type=int, help="seed for simulated lanes (default: random, recorded)")
+    p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
+    add_task_args(p)
+    p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
+    p.add_argument("--json", action="store_true", help="print the race summary as one JSON object")
+    p.add_argument("--theme", help="TUI theme name")
+    p.set_defaults(run=run)
+
+
+def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str]):
+    """Lanes from the command line; every lanes-file lane when only a file is given."""
+    from loopterm import lanes as lanes_mod
+    from loopterm.paths import lanes_file as user_lanes_file
+
+    try:
+        file_lanes = {}
+        if lanes_file is not None:
+            file_lanes = lanes_mod.load_lanes_file(lanes_file)
+        elif user_lanes_file().exists():
+            file_lanes = lanes_mod.load_lanes_file(user_lanes_file())
+        if not names:
+            if lanes_file is not None:
+                if not file_lanes:
+                    raise UsageError(f"{lanes_file}: defines no lanes; add [[lanes]] tables")
+                return list(file_lanes.values())
+            names = default
+        return [lanes_mod.resolve(name, file_lanes) for name in names]
+    except lanes_mod.LaneError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_keys(lanes) -> None:
+    import os
+
+    for lane in lanes:
+        if lane.api_key_env and not os.environ.get(lane.api_key_env):
+            raise UsageError(
+                f"lane '{lane.name}' needs an API key in {lane.api_key_env}; export it, "
+                "or race other lanes (no lanes = the offline simulated race)"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from loopterm.loop.race import RaceConfig
+    from loopterm.paths import traces_dir
+
+    lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
+    check_keys(lanes)
+    task = load_task(args)
+    config = RaceConfig(
+        task_id=task.id,
+        task_dir=args.task_dir,
+        max_turns=args.max_turns,
+        thrash_k=args.thrash_k,
+        budget_s=args.budget,
+        time_scale=args.time_scale,
+        seed=args.seed,
+    )
+    root = traces_dir(args.trace_dir)
+    if use_plain(args):
+        return asyncio.run(_plain(lanes, config, task, root, as_json=args.json))
+    from loopterm.tui.launch import run_live
+
+    return run_live(lanes, config, task, root, theme=args.theme)
+
+
+async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
+    import asyncio
+    import signal
+
+    from rich.console import Console
+
+    from loopterm.loop.race import run_race
+    from loopterm.printer import PlainPrinter
+    from loopterm.stats.runs import summarize
+    from loopterm.traces.writer import TraceWriter
+
+    writer = TraceWriter(root)
+    events = []
+    sinks = [writer, events.append]
+    if not as_json:
+        sinks.append(PlainPrinter(Console(highlight=False)))
+    current = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if current is not None:
+        loop.add_signal_handler(signal.SIGTERM, current.cancel)
+    try:
+        result = await run_race(lanes, config, sinks, task=task)
+    finally:
+        writer.close()
+    if as_json:
+        summary = {
+            "race_id": result.race_id,
+            "trace_dir": str(writer.folder),
+            "aborted": result.aborted,
+            "lanes": [run.to_json() for run in summarize(events)],
+        }
+        json.dump(summary, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"trace: {writer.folder}")
+    return 0

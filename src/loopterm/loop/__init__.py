@@ -1,0 +1,1 @@
+"""The fail-fast-fix-faster loop of one lane, and races of many lanes."""

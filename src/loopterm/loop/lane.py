@@ -1,0 +1,254 @@
+"""The loop of one lane: generate, extract, validate, classify, decide.
+
+Turn 1 sends the task's first prompt (goal, contract, rules, output format).
+Every later turn is a fresh single message (a "Ralph loop": no chat history)
+re-sending the goal and contract, the current implementation and the
+validator's feedback on it. Every step is emitted as an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from loopterm.events import (
+    Event,
+    GenerationDone,
+    GenerationProgress,
+    LaneDone,
+    LaneStarted,
+    Outcome,
+    TurnDone,
+    TurnStarted,
+    TurnStatus,
+    ValidationDone,
+    ValidationResult,
+)
+from loopterm.feedback import format_feedback, no_code_feedback
+from loopterm.lanes import Lane
+from loopterm.loop.extract import extract_code
+from loopterm.loop.status import ThrashTracker, classify
+from loopterm.providers.base import ChatMessage, Provider
+from loopterm.tasks import Task
+
+# Live panes repaint at ~10 Hz, so progress events faster than this are noise.
+PROGRESS_INTERVAL_S = 0.1
+
+Emit = Callable[[Event], None]
+
+
+class Validator(Protocol):
+    async def validate(self, source: str) -> ValidationResult: ...
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    max_turns: int = 15
+    thrash_k: int = 3
+    budget_s: float | None = None
+
+
+def no_code_result(task: Task) -> ValidationResult:
+    """A turn whose answer had no code: every check counts as failed."""
+    total = len(task.suite.checks)
+    return ValidationResult(
+        task=task.id,
+        score=0.0,
+        passed=0,
+        total=total,
+        status="FAIL",
+        error="the answer contained no Python code block",
+        duration_ms=0.0,
+        checks=[],
+    )
+
+
+class LaneLoop:
+    def __init__(
+        self,
+        run_id: str,
+        lane: Lane,
+        provider: Provider,
+        validator: Validator,
+        task: Task,
+        settings: LoopSettings,
+        clock: Callable[[], float],
+        emit: Emit,
+    ) -> None:
+        self.run_id = run_id
+        self.lane = lane
+        self.provider = provider
+        self.validator = validator
+        self.task = task
+        self.settings = settings
+        self.clock = clock
+        self.emit = emit
+        self.turn = 0
+        self.best = 0.0
+        self.score = 0.0
+        self.start_t = 0.0
+
+    def _done(self, outcome: Outcome, reason: str, ttp: float | None = None) -> LaneDone:
+        event = LaneDone(
+            t=self.clock(),
+            lane=self.run_id,
+            outcome=outcome,
+            reason=reason,
+            turns=self.turn,
+            time_to_pass_s=ttp,
+            best_score=self.best,
+            final_score=self.score,
+        )
+        self.emit(event)
+        return event
+
+    async def run(self) -> LaneDone:
+        self.start_t = self.clock()
+        self.emit(LaneStarted(t=self.start_t, lane=self.run_id))
+        budget = self.settings.budget_s
+        try:
+            if budget is None:
+                return await self._turns()
+            try:
+                async with asyncio.timeout(budget):
+                    return await self._turns()
+            except TimeoutError:
+                return self._done(
+                    Outcome.BUDGET, f"wall-clock budget of {budget:g} s used up during turn {self.turn}"
+                )
+        except asyncio.CancelledError:
+            self._done(Outcome.ABORTED, f"race stopped during turn {self.turn}")
+            raise
+
+    async def _turns(self) -> LaneDone:
+        s = self.settings
+        thrash = ThrashTracker(s.thrash_k)
+        prompt = self.task.first_prompt()
+        code: str | None = None
+        previous_failing: set[str] | None = None
+        for turn in range(1, s.max_turns + 1):
+            self.turn = turn
+            turn_start = time.perf_counter()
+            self.emit(TurnStarted(t=self.clock(), lane=self.run_id, turn=turn))
+            messages: list[ChatMessage] = [{"role": "user", "content": prompt}]
+
+            model_start = time.perf_counter()
+            gen = await self.provider.generate(messages, self._progress(turn))
+            model_s = time.perf_counter() - model_start
+            self.emit(
+                GenerationDone(
+                    t=self.clock(),
+                    lane=self.run_id,
+                    turn=turn,
+                    text=gen.text,
+                    ttft_s=gen.ttft_s,
+                    generation_s=gen.generation_s,
+                    usage=gen.usage,
+                    cost=gen.cost,
+                    error=gen.error,
+                    error_kind=gen.error_kind.value if gen.error_kind else None,
+                    retries=gen.retries,
+                )
+            )
+            if gen.error is not None:
+                self.emit(
+                    TurnDone(
+                        t=self.clock(),
+                        lane=self.run_id,
+                        turn=turn,
+                        status=TurnStatus.ERROR,
+                        score=self.score,
+                        passed=0,
+                        total=len(self.task.suite.checks),
+                        best_score=self.best,
+                        model_s=model_s,
+                        validation_s=0.0,
+                        harness_s=max(0.0, time.perf_counter() - turn_start - model_s),
+                    )
+                )
+                return self._done(Outcome.ERROR, gen.error)
+
+            new_code = extract_code(gen.text)
+            validation_s = 0.0
+            if new_code is None:
+                result = no_code_result(self.task)
+                feedback = no_code_feedback()
+            else:
+                code = new_code
+                v_start = time.perf_counter()
+                result = await self.validator.validate(code)
+                validation_s = time.perf_counter() - v_start
+                feedback = format_feedback(result)
+            pass_t = self.clock()
+            self.emit(
+                ValidationDone(
+                    t=pass_t,
+                    lane=self.run_id,
+                    turn=turn,
+                    code=new_code,
+                    result=result,
+                    feedback=feedback,
+                )
+            )
+
+            failing = {c.id for c in result.checks if not c.passed}
+            if new_code is None:
+                failing = {c.id for c in self.task.suite.checks}
+            fixed = sorted(previous_failing - failing) if previous_failing is not None else []
+            broke = sorted(failing - previous_failing) if previous_failing is not None else []
+            previous_failing = failing
+
+            self.score = result.score
+            status = classify(result, thrash.update(result.score))
+            self.best = max(self.best, result.score)
+            if status in (TurnStatus.PARTIAL, TurnStatus.FAIL) and turn < s.max_turns:
+                # Built before TurnDone so the harness time of this turn includes it.
+                prompt = self.task.fix_prompt(code or "(no implementation yet)", feedback, turn + 1)
+            self.emit(
+                TurnDone(
+                    t=self.clock(),
+                    lane=self.run_id,
+                    turn=turn,
+                    status=status,
+                    score=result.score,
+                    passed=result.passed,
+                    total=result.total,
+                    best_score=self.best,
+                    fixed=fixed,
+                    broke=broke,
+                    model_s=model_s,
+                    validation_s=validation_s,
+                    harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
+                )
+            )
+            if status is TurnStatus.PASS:
+                return self._done(
+                    Outcome.PASS,
+                    f"passed {result.passed}/{result.total} on turn {turn}",
+                    ttp=pass_t - self.start_t,
+                )
+            if status is TurnStatus.THRASH:
+                return self._done(
+                    Outcome.THRASH,
+                    f"no new best score in {s.thrash_k} turns (best {self.best:.0%})",
+                )
+        return self._done(Outcome.TURN_LIMIT, f"turn limit of {s.max_turns} reached")
+
+    def _progress(self, turn: int) -> Callable[[int, int], None]:
+        last = [-1.0]
+
+        def on_progress(chars: int, tokens: int) -> None:
+            now = self.clock()
+            first = last[0] < 0
+            if first or now - last[0] >= PROGRESS_INTERVAL_S:
+                last[0] = now
+                self.emit(
+                    GenerationProgress(
+                        t=now, lane=self.run_id, turn=turn, chars=chars, tokens=tokens, first_token=first
+                    )
+                )
+
+        return on_progress

@@ -1,0 +1,69 @@
+"""The plain printer: one line per turn and a results table, no full-screen UI.
+
+Used with ``--plain`` and whenever stdout is not a terminal (pipes, CI, logs).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
+from loopterm.stats.runs import summarize
+from loopterm.stats.table import ordinal, outcome_text, race_table
+
+
+def _bar(score: float, width: int = 10) -> str:
+    filled = round(score * width)
+    return "#" * filled + "." * (width - filled)
+
+
+class PlainPrinter:
+    """An event sink printing as it goes; keeps the events for the final table."""
+
+    def __init__(self, console: Console | None = None, *, replay_speed: float | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self.events: list[Event] = []
+        self.names: dict[str, str] = {}
+        self.width = 12
+        self.max_turns = 0
+        self.replay_speed = replay_speed
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+        out = self.console
+        if isinstance(event, RaceStarted):
+            self.names = {lane.run_id: lane.name for lane in event.lanes}
+            self.width = max((len(n) for n in self.names.values()), default=12)
+            self.max_turns = event.max_turns
+            sims = any(lane.simulated for lane in event.lanes)
+            extra = ""
+            if sims and event.time_scale != 1:
+                extra = f" · simulated latencies ×{event.time_scale:g}"
+            if self.replay_speed is not None:
+                extra += f" · REPLAY ×{self.replay_speed:g}"
+            out.print(
+                f"race {event.race_id} · task {event.task_id} · {len(event.lanes)} lanes · "
+                f"max {event.max_turns} turns{extra}"
+            )
+        elif isinstance(event, TurnDone):
+            name = self.names.get(event.lane, event.lane).ljust(self.width)
+            change = ""
+            if event.fixed:
+                change += f" +{len(event.fixed)} fixed"
+            if event.broke:
+                change += f" -{len(event.broke)} broke"
+            out.print(
+                f"[{event.t:7.1f}s] {name}  turn {event.turn:>2}/{self.max_turns}  "
+                f"{event.status.value:<7}  {event.passed:>3}/{event.total:<3} {_bar(event.score)}{change}",
+                markup=False,
+            )
+        elif isinstance(event, LaneDone):
+            name = self.names.get(event.lane, event.lane).ljust(self.width)
+            place = f" · {ordinal(event.place)}" if event.place else ""
+            run = next(r for r in summarize(self.events) if r.info.run_id == event.lane)
+            out.print(f"[{event.t:7.1f}s] {name}  {outcome_text(run)}{place}", markup=False)
+        elif isinstance(event, RaceDone):
+            runs = summarize(self.events)
+            title = "Results" + (" (race aborted)" if event.aborted else "")
+            out.print()
+            out.print(race_table(runs, title))

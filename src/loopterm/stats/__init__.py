@@ -1,0 +1,1 @@
+"""Statistics computed from events only, so live summaries and stored traces agree."""

@@ -1,0 +1,135 @@
+"""One summary per lane run, folded from that run's events.
+
+This is the single code path behind the end-of-race table, ``race --json``,
+and every aggregate a benchmark reports.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from loopterm.events import (
+    Event,
+    GenerationDone,
+    LaneDone,
+    LaneInfo,
+    RaceStarted,
+    TurnDone,
+)
+
+
+@dataclass
+class RunSummary:
+    info: LaneInfo
+    outcome: str | None = None  # None while the run is still going
+    reason: str = ""
+    turns: int = 0
+    time_to_pass_s: float | None = None
+    wall_s: float | None = None  # lane start to lane end
+    best_score: float = 0.0
+    final_score: float = 0.0
+    scores: list[float] = field(default_factory=list)  # score after each turn
+    statuses: list[str] = field(default_factory=list)
+    turn_end_s: list[float] = field(default_factory=list)  # lane-relative time each turn ended
+    place: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    tokens_estimated: bool = False
+    cost: float | None = None
+    retries: int = 0
+    model_s: list[float] = field(default_factory=list)
+    validation_s: list[float] = field(default_factory=list)
+    harness_s: list[float] = field(default_factory=list)
+    start_t: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "PASS"
+
+    def median_ms(self) -> dict[str, float | None]:
+        def med(values: list[float]) -> float | None:
+            return round(statistics.median(values) * 1000, 3) if values else None
+
+        return {
+            "model": med(self.model_s),
+            "validation": med(self.validation_s),
+            "harness": med(self.harness_s),
+        }
+
+    def to_json(self) -> dict:
+        """The per-lane object of ``race --json``."""
+        return {
+            "name": self.info.name,
+            "run_id": self.info.run_id,
+            "provider": self.info.provider,
+            "model": self.info.model,
+            "class": self.info.lane_class,
+            "simulated": self.info.simulated,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "place": self.place,
+            "turns": self.turns,
+            "time_to_pass_s": self.time_to_pass_s,
+            "best_score": self.best_score,
+            "final_score": self.final_score,
+            "statuses": self.statuses,
+            "tokens": {
+                "prompt": self.prompt_tokens,
+                "completion": self.completion_tokens,
+                "reasoning": self.reasoning_tokens,
+                "estimated": self.tokens_estimated,
+            },
+            "cost": self.cost,
+            "retries": self.retries,
+            "median_ms": self.median_ms(),
+        }
+
+
+def summarize(events: Iterable[Event]) -> list[RunSummary]:
+    """Fold a race's events into one summary per lane run, in the race's lane order."""
+    runs: dict[str, RunSummary] = {}
+    for event in events:
+        if isinstance(event, RaceStarted):
+            for lane in event.lanes:
+                runs[lane.run_id] = RunSummary(info=lane)
+            continue
+        run = runs.get(getattr(event, "lane", ""))
+        if run is None:
+            continue
+        if event.type == "lane_started":
+            run.start_t = event.t
+        elif isinstance(event, GenerationDone):
+            run.prompt_tokens += event.usage.prompt
+            run.completion_tokens += event.usage.completion
+            run.reasoning_tokens += event.usage.reasoning
+            run.tokens_estimated = run.tokens_estimated or event.usage.estimated
+            run.retries += len(event.retries)
+            if event.cost is not None:
+                run.cost = (run.cost or 0.0) + event.cost
+        elif isinstance(event, TurnDone):
+            run.turns = event.turn
+            run.scores.append(event.score)
+            run.statuses.append(event.status.value)
+            run.turn_end_s.append(event.t - run.start_t)
+            run.final_score = event.score
+            run.best_score = max(run.best_score, event.best_score)
+            run.model_s.append(event.model_s)
+            if event.status.value != "ERROR":
+                run.validation_s.append(event.validation_s)
+            run.harness_s.append(event.harness_s)
+        elif isinstance(event, LaneDone):
+            run.outcome = event.outcome.value
+            run.reason = event.reason
+            run.turns = max(run.turns, event.turns)
+            run.time_to_pass_s = event.time_to_pass_s
+            run.wall_s = event.t - run.start_t
+            run.best_score = max(run.best_score, event.best_score)
+            run.place = event.place
+    return list(runs.values())
