@@ -72,10 +72,10 @@ def load_app(source: str, filename: str = "candidate.py") -> Any:
             "defines no module-level `app`; define `app = FastAPI()` at the top level"
         )
     app = module.__dict__["app"]
-    call = getattr(app, "__call__", None) if not inspect.isfunction(app) else app
-    if call is None or not (
-        inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
-    ):
+    # FastAPI/Starlette apps are instances with an async __call__; bare ASGI
+    # callables are async functions.
+    call = app if inspect.isfunction(app) else getattr(type(app), "__call__", None)
+    if not callable(app) or not (inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)):
         raise CandidateLoadError(
             f"`app` is a {type(app).__name__}, not an ASGI application; "
             "set `app = FastAPI()`"
@@ -126,7 +126,7 @@ async def run_suite(
     ctx = CheckContext(clients[0], fresh)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(check) -> CheckResult:  # noqa: ANN001
+    async def one(check) -> CheckResult:
         async with gate:
             start = time.perf_counter()
             passed, message = False, ""
