@@ -41,7 +41,7 @@ def _package_name(task_id: str, validation_dir: Path) -> str:
     return f"_loopterm_task_{re.sub(r'[^0-9a-zA-Z]', '_', task_id)}_{digest}"
 
 
-def import_task_module(task_id: str, validation_dir: Path, name: str):  # noqa: ANN201
+def import_task_module(task_id: str, validation_dir: Path, name: str):
     """Import ``validation/<id>/<name>.py`` as part of a package for that folder.
 
     The folder need not have an ``__init__.py``; sibling modules can import each

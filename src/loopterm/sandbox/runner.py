@@ -74,7 +74,7 @@ def load_app(source: str, filename: str = "candidate.py") -> Any:
     app = module.__dict__["app"]
     # FastAPI/Starlette apps are instances with an async __call__; bare ASGI
     # callables are async functions.
-    call = app if inspect.isfunction(app) else getattr(type(app), "__call__", None)
+    call = app if inspect.isfunction(app) else getattr(type(app), "__call__", None)  # noqa: B004
     if not callable(app) or not (inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)):
         raise CandidateLoadError(
             f"`app` is a {type(app).__name__}, not an ASGI application; "
