@@ -206,6 +206,18 @@ def _lane_header_lines(text: str) -> list[int]:
     return [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"\s*\[\[\s*lanes\s*\]\]", line)]
 
 
+def _key_line(text: str, header_line: int, key: str) -> int | None:
+    """The line of ``key = ...`` inside the lane table that starts at ``header_line``."""
+    lines = text.splitlines()
+    for number in range(header_line, len(lines)):
+        line = lines[number]
+        if re.match(r"\s*\[", line):
+            break
+        if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
+            return number + 1
+    return None
+
+
 def load_lanes_file(path: Path) -> dict[str, Lane]:
     """Read a lanes TOML file; errors name the file, line and field."""
     try:
@@ -234,6 +246,9 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "lane"
             label = item.get("name", f"#{index + 1}")
+            key_line = _key_line(text, line, str(err["loc"][0])) if err["loc"] else None
+            if key_line:
+                where = f"{path}:{key_line}"
             raise LaneError(f"{where}: lane {label!r}: field '{field}': {err['msg']}") from None
         if lane.name in lanes:
             raise LaneError(f"{where}: lane name {lane.name!r} is used twice; names must be unique")
