@@ -36,6 +36,7 @@ class ErrorKind(StrEnum):
     STREAM_CUT = "stream_cut"
     BAD_REQUEST = "bad_request"
     UNAVAILABLE = "unavailable"  # e.g. the local extra is not installed
+    PROTOCOL = "protocol"  # the reply was not the wire protocol we speak (wrong base_url?)
 
     @property
     def retryable(self) -> bool:
@@ -67,6 +68,10 @@ class Generation(BaseModel):
     error: str | None = None
     error_kind: ErrorKind | None = None
     retries: list[RetryRecord] = Field(default_factory=list)
+    provider_timing: dict[str, float] = Field(
+        default_factory=dict,
+        description="Durations the server or runtime reported, in seconds (e.g. Ollama's eval_s).",
+    )
 
 
 ProgressCallback = Callable[[int, int], None]

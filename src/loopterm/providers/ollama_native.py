@@ -1,0 +1,122 @@
+"""Ollama's native ``/api/chat`` through the official ollama AsyncClient.
+
+The final NDJSON line carries the token counts and the server's own timings
+(load, prompt evaluation, generation), kept in ``Generation.provider_timing``
+next to our wall-clock figures. Lane params go into Ollama's ``options``
+(temperature, num_ctx, num_predict, ...) except the few that are top-level
+request fields (``think``, ``keep_alive``, ``format``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+import ollama
+
+from loopterm.events import TokenUsage
+from loopterm.providers.base import ChatMessage, ProviderError
+from loopterm.providers.streaming import (
+    Backoff,
+    StreamingProvider,
+    StreamMeter,
+    parse_retry_after,
+    transport_failure,
+)
+
+if TYPE_CHECKING:
+    from loopterm.lanes import Lane
+
+DEFAULT_URL = "http://127.0.0.1:11434"
+_TOP_LEVEL = frozenset({"think", "keep_alive", "format"})
+_NS = 1e9
+
+
+def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(top-level chat() arguments, model options)."""
+    top = {k: v for k, v in params.items() if k in _TOP_LEVEL}
+    options = dict(params.get("options") or {})
+    options |= {k: v for k, v in params.items() if k not in _TOP_LEVEL and k != "options"}
+    return top, options
+
+
+class OllamaProvider(StreamingProvider):
+    protocol = "Ollama"
+
+    def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
+        super().__init__(lane, backoff=backoff)
+        self._client: ollama.AsyncClient | None = None
+        self._client_key: tuple[int, str | None] | None = None
+        self._secret: str | None = None
+        # ResponseError drops the headers, so a response hook keeps Retry-After.
+        self._retry_after: float | None = None
+
+    def endpoint(self) -> str:
+        return self.lane.base_url or DEFAULT_URL
+
+    def _client_for(self, key: str | None) -> ollama.AsyncClient:
+        loop_key = (id(asyncio.get_running_loop()), key)
+        if self._client is None or self._client_key != loop_key:
+            # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
+            headers = {"authorization": f"Bearer {key}"} if key else None
+            self._client = ollama.AsyncClient(
+                host=self.endpoint(),
+                timeout=self.lane.timeout_s,
+                headers=headers,
+                event_hooks={"response": [self._on_response]},
+            )
+            self._client_key = loop_key
+        return self._client
+
+    async def _on_response(self, response: Any) -> None:
+        self._retry_after = parse_retry_after(response.headers) if response.status_code >= 400 else None
+
+    async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
+        self._retry_after = None
+        key = self.api_key(required=True)
+        self._secret = key
+        top, options = split_params(self.lane.params)
+        stream = await self._client_for(key).chat(
+            model=self.lane.model,
+            messages=[{"role": m["role"], "content": m["content"]} for m in messages],
+            stream=True,
+            options=options or None,
+            **top,
+        )
+        finished = False
+        async for part in stream:
+            meter.responded = True
+            if part.message is not None and part.message.content:
+                meter.add(part.message.content)
+            if part.done:
+                finished = True
+                _read_final(part, meter)
+        if not finished:
+            raise self.stream_cut(meter)
+
+    def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
+        if isinstance(exc, ollama.ResponseError):
+            status = exc.status_code
+            if status == -1:  # an {"error": ...} line inside a 200 stream
+                status = 500
+            return self.status_error(status, str(exc.error), self._retry_after, self._secret)
+        failure = transport_failure(exc)
+        if failure == "connect":
+            return self.unreachable()
+        if failure == "timeout":
+            return self.timed_out()
+        if failure == "transport":
+            return self.connection_lost(meter)
+        if isinstance(exc, json.JSONDecodeError | ValueError):
+            return self.protocol_error(type(exc).__name__)
+        return self.protocol_error(f"unexpected {type(exc).__name__}")
+
+
+def _read_final(part: ollama.ChatResponse, meter: StreamMeter) -> None:
+    if part.prompt_eval_count is not None or part.eval_count is not None:
+        meter.usage = TokenUsage(prompt=part.prompt_eval_count or 0, completion=part.eval_count or 0)
+    for name in ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration"):
+        value = getattr(part, name, None)
+        if value is not None:
+            meter.timing[name.replace("_duration", "_s")] = value / _NS

@@ -1,0 +1,146 @@
+"""OpenAI Chat Completions streaming, for every server that speaks it.
+
+OpenAI itself, Inception (Mercury 2), Ollama's ``/v1``, vLLM, LM Studio,
+llama.cpp's server, OpenRouter: only ``base_url`` and the key differ. The SDK's
+own retries are off (``max_retries=0``): ``StreamingProvider`` retries, so
+every retry and its wait is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from typing import TYPE_CHECKING, Any
+
+import openai
+from openai import AsyncOpenAI
+
+from loopterm.events import TokenUsage
+from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError
+from loopterm.providers.streaming import (
+    DUMMY_KEY,
+    Backoff,
+    StreamingProvider,
+    StreamMeter,
+    parse_retry_after,
+    scrub,
+    transport_failure,
+)
+
+if TYPE_CHECKING:
+    from loopterm.lanes import Lane
+
+DEFAULT_URL = "https://api.openai.com/v1"
+
+# Arguments ``create`` names itself; any other lane param goes in the JSON body
+# through ``extra_body`` (server-specific knobs such as vLLM's ``top_k``).
+_CREATE_ARGS = frozenset(
+    inspect.signature(openai.resources.chat.completions.AsyncCompletions.create).parameters
+) - {"self", "model", "messages", "stream", "stream_options", "extra_body"}
+
+
+def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(keyword arguments the SDK knows, the rest for ``extra_body``)."""
+    known = {k: v for k, v in params.items() if k in _CREATE_ARGS}
+    extra = {k: v for k, v in params.items() if k not in _CREATE_ARGS}
+    return known, extra
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return exc.message
+
+
+class OpenAIProvider(StreamingProvider):
+    protocol = "OpenAI-compatible"
+
+    def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
+        super().__init__(lane, backoff=backoff)
+        self._client: AsyncOpenAI | None = None
+        self._client_key: tuple[int, str] | None = None
+        self._secret: str | None = None
+
+    def endpoint(self) -> str:
+        return self.lane.base_url or DEFAULT_URL
+
+    def _client_for(self, key: str) -> AsyncOpenAI:
+        # One client per event loop and key: connections are reused across turns
+        # (as a real user's would be) but never shared between loops.
+        loop_key = (id(asyncio.get_running_loop()), key)
+        if self._client is None or self._client_key != loop_key:
+            self._client = AsyncOpenAI(
+                api_key=key,
+                base_url=self.lane.base_url,
+                max_retries=0,
+                timeout=self.lane.timeout_s,
+            )
+            self._client_key = loop_key
+        return self._client
+
+    async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
+        key = self.api_key(required=True) or DUMMY_KEY
+        self._secret = key
+        client = self._client_for(key)
+        known, extra = split_params(self.lane.params)
+        stream = await client.chat.completions.create(
+            model=self.lane.model,
+            messages=[{"role": m["role"], "content": m["content"]} for m in messages],  # type: ignore[misc]
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_body=extra or None,
+            **known,
+        )
+        meter.responded = True
+        finished = False
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    meter.usage = _usage(chunk.usage)
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta is not None and choice.delta.content:
+                        meter.add(choice.delta.content)
+                    if choice.finish_reason:
+                        finished = True
+        # The SDK ends quietly when the body ends, [DONE] or not; a stream that
+        # never said why it stopped was cut.
+        if not finished:
+            raise self.stream_cut(meter)
+
+    def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            retry_after = parse_retry_after(exc.response.headers)
+            return self.status_error(status, _detail(exc), retry_after, self._secret)
+        if isinstance(exc, openai.APITimeoutError):
+            return self.timed_out()
+        if isinstance(exc, openai.APIConnectionError):
+            if transport_failure(exc.__cause__ or exc) == "connect":
+                return self.unreachable()
+            return self.connection_lost(meter)
+        if isinstance(exc, openai.APIError):
+            # An error event inside the stream (e.g. the server overloaded mid-answer).
+            return self.error(
+                ErrorKind.SERVER_ERROR, f"the server reported an error mid-stream: {scrub(exc.message, self._secret)}"
+            )
+        if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):
+            return self.protocol_error(type(exc).__name__)
+        return self.protocol_error(f"unexpected {type(exc).__name__}")
+
+
+def _usage(usage: Any) -> TokenUsage:
+    details = getattr(usage, "completion_tokens_details", None)
+    reasoning = getattr(details, "reasoning_tokens", None) or 0
+    return TokenUsage(
+        prompt=usage.prompt_tokens or 0,
+        completion=usage.completion_tokens or 0,
+        reasoning=reasoning,
+    )

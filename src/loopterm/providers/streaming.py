@@ -1,0 +1,351 @@
+"""What every real provider shares: timing, retries, error text, secrets.
+
+A concrete provider only knows its wire protocol: it implements ``_stream``
+(send one request, feed text into a ``StreamMeter``, raise ``ProviderError``
+when the stream does not finish) and ``_classify`` (turn an SDK exception into
+a ``ProviderError``). ``StreamingProvider.generate`` does the rest: the
+per-request timeout, bounded retries with backoff, the Generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from loopterm.events import RetryRecord, TokenUsage
+from loopterm.providers.base import (
+    ChatMessage,
+    ErrorKind,
+    Generation,
+    ProgressCallback,
+    ProviderError,
+    estimate_tokens,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from loopterm.lanes import Lane
+
+# A local server that needs no key still wants a non-empty bearer token.
+DUMMY_KEY = "not-needed"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between retries: ``base_s * 2**n`` capped at ``cap_s``.
+
+    A server's Retry-After wins over the computed wait; one asking for more
+    than ``max_retry_after_s`` is not retried (the lane fails with the wait in
+    its message) rather than stalling a race for minutes.
+    """
+
+    base_s: float = 0.5
+    cap_s: float = 20.0
+    max_retry_after_s: float = 60.0
+
+    def delay(self, retry_index: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        return min(self.cap_s, self.base_s * (2**retry_index))
+
+
+# Tests replace this (or pass ``backoff=`` to a provider) to keep waits tiny.
+DEFAULT_BACKOFF = Backoff()
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ms = lowered.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+# Hosted APIs echo part of a rejected key back ("Incorrect API key provided:
+# sk-ab***yz"); anything shaped like a key is masked before it reaches text we keep.
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.]{4,}|AIza[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with the secret and key-shaped words masked, on one short line."""
+    if secret and secret != DUMMY_KEY:
+        text = text.replace(secret, "***")
+    text = _KEYLIKE.sub("***", text)
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def fmt_s(seconds: float) -> str:
+    """0.3 s, 2.5 s, 300 s: short, never in exponent notation."""
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
+
+
+def transport_failure(exc: BaseException) -> str | None:
+    """Sort an httpx-family error (httpx or httpx2) into "connect", "timeout" or
+    "transport" (lost after connecting); None when it is not one.
+
+    Judged by class names in the MRO so it holds whichever httpx the SDK uses.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & {"ConnectError", "ConnectTimeout"} or isinstance(exc, ConnectionRefusedError):
+        return "connect"
+    if "TimeoutException" in names:
+        return "timeout"
+    if "TransportError" in names or isinstance(exc, ConnectionError):
+        return "transport"
+    return None
+
+
+class CallbackFailed(Exception):
+    """A progress callback raised: that is the caller's bug, not the model's, so re-raise it."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(repr(original))
+        self.original = original
+
+
+class StreamMeter:
+    """Collects one attempt's text and times it on a monotonic clock."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self._on_progress = on_progress
+        self._parts: list[str] = []
+        self.chars = 0
+        self.counted_tokens = 0  # exact, for providers that stream one token a chunk
+        self.start = time.perf_counter()
+        self.ttft_s: float | None = None
+        self.end: float | None = None
+        self.usage: TokenUsage | None = None
+        self.timing: dict[str, float] = {}
+        # Set once the server answered with a status: a connection error before
+        # that is "unreachable", after it the stream was cut.
+        self.responded = False
+
+    def restart(self) -> None:
+        """Start the clock now (after work that is not part of the request, e.g. loading)."""
+        self.start = time.perf_counter()
+
+    def add(self, text: str, *, tokens: int = 0) -> None:
+        if not text:
+            return
+        if self.ttft_s is None:
+            self.ttft_s = time.perf_counter() - self.start
+        self._parts.append(text)
+        self.chars += len(text)
+        self.counted_tokens += tokens
+        if self._on_progress is not None:
+            so_far = self.counted_tokens or estimate_tokens_from_chars(self.chars)
+            try:
+                self._on_progress(self.chars, so_far)
+            except Exception as exc:
+                raise CallbackFailed(exc) from exc
+
+    def done(self) -> None:
+        self.end = time.perf_counter()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def elapsed_s(self) -> float:
+        return (self.end if self.end is not None else time.perf_counter()) - self.start
+
+
+def estimate_tokens_from_chars(chars: int) -> int:
+    return max(1, round(chars / 4)) if chars else 0
+
+
+def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
+    return estimate_tokens("\n".join(m["content"] for m in messages))
+
+
+class StreamingProvider:
+    """Base of the real providers; see the module docstring."""
+
+    protocol = "?"  # shown in messages, e.g. "OpenAI-compatible"
+
+    def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
+        self.lane = lane
+        self._backoff = backoff
+
+    def __repr__(self) -> str:
+        # Never the client (it holds the key): the lane only names the variable.
+        return f"{type(self).__name__}(lane={self.lane.name!r}, model={self.lane.model!r})"
+
+    @property
+    def backoff(self) -> Backoff:
+        return self._backoff or DEFAULT_BACKOFF
+
+    # -- what a concrete provider implements --------------------------------
+    async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
+        raise NotImplementedError
+
+    def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
+        raise NotImplementedError
+
+    def endpoint(self) -> str:
+        """The URL shown in messages (never with a key in it)."""
+        return self.lane.base_url or "the default endpoint"
+
+    # -- shared -------------------------------------------------------------
+    def api_key(self, *, required: bool) -> str | None:
+        """The key from the lane's variable; MISSING_KEY when required and absent."""
+        var = self.lane.api_key_env
+        if not var:
+            return None
+        key = os.environ.get(var, "").strip()
+        if key:
+            return key
+        if required:
+            raise self.error(ErrorKind.MISSING_KEY, f"no API key: set {var} in the environment")
+        return None
+
+    def error(self, kind: ErrorKind, what: str, retry_after: float | None = None) -> ProviderError:
+        return ProviderError(kind, f"{self.lane.name}: {what}", retry_after=retry_after)
+
+    def status_error(
+        self, status: int, detail: str, retry_after: float | None, secret: str | None
+    ) -> ProviderError:
+        """The one mapping of HTTP statuses to error kinds, shared by every protocol."""
+        detail = scrub(detail, secret)
+        tail = f": {detail}" if detail else ""
+        where = self.endpoint()
+        if status in (401, 403):
+            var = self.lane.api_key_env
+            fix = f"check the key in {var}" if var else "this server wants an API key: set api_key_env"
+            # No server detail here: auth errors are the ones that echo keys back.
+            return self.error(ErrorKind.AUTH, f"{where} refused the API key ({status}): {fix}")
+        if status == 404:
+            return self.error(
+                ErrorKind.MODEL_NOT_FOUND,
+                f"model '{self.lane.model}' not found at {where} (404): "
+                "check the model name exists on that server",
+            )
+        if status == 429:
+            wait = f"retry after {fmt_s(retry_after)}" if retry_after is not None else "slow down"
+            return self.error(ErrorKind.RATE_LIMITED, f"rate limited (429): {wait}{tail}", retry_after)
+        if status == 408:
+            return self.error(ErrorKind.TIMEOUT, f"{where} timed out the request (408){tail}")
+        if status >= 500:
+            return self.error(
+                ErrorKind.SERVER_ERROR, f"server error {status} at {where}{tail}", retry_after
+            )
+        return self.error(
+            ErrorKind.BAD_REQUEST,
+            f"{where} refused the request ({status}){tail}: check the lane's model and params",
+        )
+
+    def unreachable(self) -> ProviderError:
+        return self.error(ErrorKind.UNREACHABLE, f"cannot reach {self.endpoint()}: is the server running?")
+
+    def timed_out(self) -> ProviderError:
+        return self.error(
+            ErrorKind.TIMEOUT,
+            f"no complete answer within {fmt_s(self.lane.timeout_s)} (timeout_s): "
+            "raise timeout_s for this lane or check the server",
+        )
+
+    def stream_cut(self, meter: StreamMeter) -> ProviderError:
+        return self.error(
+            ErrorKind.STREAM_CUT,
+            f"the stream from {self.endpoint()} stopped before it finished "
+            f"(after {meter.chars} characters): the connection dropped; it is retried",
+        )
+
+    def connection_lost(self, meter: StreamMeter) -> ProviderError:
+        """A transport error: unreachable before the server answered, a cut stream after."""
+        return self.stream_cut(meter) if meter.responded else self.unreachable()
+
+    def protocol_error(self, detail: str) -> ProviderError:
+        return self.error(
+            ErrorKind.PROTOCOL,
+            f"{self.endpoint()} sent something that is not a valid {self.protocol} reply "
+            f"({scrub(detail, None)}): check base_url points at a server speaking that API",
+        )
+
+    async def generate(
+        self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None
+    ) -> Generation:
+        retries: list[RetryRecord] = []
+        while True:
+            meter = StreamMeter(on_progress)
+            failure: ProviderError | None = None
+            try:
+                async with asyncio.timeout(self.lane.timeout_s):
+                    await self._stream(messages, meter)
+            except ProviderError as exc:
+                failure = exc
+            except CallbackFailed as exc:
+                raise exc.original from None
+            except TimeoutError:
+                failure = self.timed_out()
+            except Exception as exc:  # an SDK or network failure: classify, never raise
+                failure = self._classify(exc, meter)
+            meter.done()
+            if failure is None:
+                return self._generation(messages, meter, retries)
+            kind = failure.kind
+            too_long = (
+                failure.retry_after is not None
+                and failure.retry_after > self.backoff.max_retry_after_s
+            )
+            if not kind.retryable or too_long or len(retries) >= self.lane.max_retries:
+                return self._generation(messages, meter, retries, failure)
+            wait = self.backoff.delay(len(retries), failure.retry_after)
+            retries.append(RetryRecord(kind=kind.value, message=str(failure), wait_s=round(wait, 4)))
+            await asyncio.sleep(wait)
+
+    def _generation(
+        self,
+        messages: list[ChatMessage],
+        meter: StreamMeter,
+        retries: list[RetryRecord],
+        failure: ProviderError | None = None,
+    ) -> Generation:
+        text = meter.text
+        usage = meter.usage
+        if usage is None:
+            usage = TokenUsage(
+                prompt=estimate_prompt_tokens(messages),
+                completion=meter.counted_tokens or estimate_tokens(text),
+                estimated=True,
+            )
+        # A failed attempt with no text cost nothing we can know about.
+        billable = failure is None or bool(text)
+        return Generation(
+            text=text,
+            ttft_s=meter.ttft_s,
+            generation_s=meter.elapsed_s,
+            usage=usage,
+            cost=self.lane.cost(usage.prompt, usage.completion) if billable else None,
+            error=str(failure) if failure else None,
+            error_kind=failure.kind if failure else None,
+            retries=retries,
+            provider_timing=meter.timing,
+        )

@@ -1,0 +1,24 @@
+"""Pytest fixtures around the fake servers (import them into a test module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from fakes.models import Recorder, make_app
+from fakes.server import serve
+
+
+@dataclass
+class FakeServer:
+    url: str  # http://127.0.0.1:PORT
+    recorder: Recorder
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    app, recorder = make_app()
+    with serve(app) as url:
+        yield FakeServer(url=url, recorder=recorder)
