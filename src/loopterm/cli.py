@@ -15,7 +15,7 @@ import sys
 from loopterm import __version__
 
 # Order is the order of `loopterm --help`.
-COMMANDS = ["race", "validate"]
+COMMANDS = ["race", "validate", "lanes"]
 
 
 class UsageError(Exception):

@@ -254,3 +254,13 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
             raise LaneError(f"{where}: lane name {lane.name!r} is used twice; names must be unique")
         lanes[lane.name] = lane
     return lanes
+
+
+def load_user_lanes(path: Path | None = None) -> dict[str, Lane]:
+    """The lanes of ``path`` (``--lanes FILE``), else of the user's lanes file if it exists."""
+    if path is not None:
+        return load_lanes_file(path)
+    from loopterm.paths import lanes_file
+
+    default = lanes_file()
+    return load_lanes_file(default) if default.is_file() else {}

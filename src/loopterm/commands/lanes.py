@@ -1,0 +1,168 @@
+"""``loopterm lanes``: which lanes exist and whether each can run here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from loopterm.cli import UsageError
+from loopterm.commands.common import positive_float
+
+OLLAMA_PATTERN = "ollama:<model>"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "lanes",
+        help="list presets and your lanes, and whether each is ready",
+        description=(
+            "List the built-in presets, the simulated profiles and the lanes in your lanes file, "
+            "with whether each is ready to run here: its key variable is set, its local server "
+            "answers, the local extra is installed. Keys are never printed. --check sends one tiny "
+            "real request to each ready lane."
+        ),
+    )
+    p.add_argument("names", nargs="*", metavar="LANE", help="only these lanes (preset, provider:model or name)")
+    p.add_argument(
+        "--lanes", dest="lanes_file", type=Path, help="a lanes TOML file (default: lanes.toml in your config dir)"
+    )
+    p.add_argument("--check", action="store_true", help="send one tiny request to each ready lane")
+    p.add_argument(
+        "--timeout", type=positive_float, default=30.0, help="seconds each --check request may take (default 30)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON array instead of a table")
+    p.set_defaults(run=run)
+
+
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from loopterm import lanes as lanes_mod
+
+    try:
+        file_lanes = lanes_mod.load_user_lanes(args.lanes_file)
+    except lanes_mod.LaneError as exc:
+        raise UsageError(str(exc)) from None
+    rows: list[dict[str, Any]] = []
+
+    def add(ref: str, source: str, lane: lanes_mod.Lane | None, **extra: Any) -> None:
+        rows.append({"ref": ref, "source": source, "lane": lane, **extra})
+
+    if args.names:
+        for name in args.names:
+            try:
+                lane = lanes_mod.resolve(name, file_lanes)
+            except lanes_mod.LaneError as exc:
+                raise UsageError(str(exc)) from None
+            add(name, "file" if name in file_lanes else "named", lane)
+        return rows
+    for ref, lane in lanes_mod.PRESETS.items():
+        add(ref, "preset", lane)
+    add(OLLAMA_PATTERN, "preset", None)
+    try:
+        from loopterm.providers.sim import PROFILES
+    except ImportError:  # the simulated models are optional while the package is assembled
+        PROFILES = {}
+    for name, profile in PROFILES.items():
+        add(f"sim:{name}", "sim", profile.lane())
+    for name, lane in file_lanes.items():
+        add(name, "file", lane)
+    return rows
+
+
+async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> None:
+    import asyncio
+
+    from loopterm.lanes import OLLAMA_URL
+    from loopterm.providers import readiness as rd
+
+    async def one(row: dict[str, Any]) -> None:
+        lane = row["lane"]
+        if lane is None:  # the ollama:<model> pattern: only the server can be ready
+            up = await rd.tcp_probe(OLLAMA_URL)
+            row["ready"] = up
+            row["detail"] = f"server up at {OLLAMA_URL}" if up else f"cannot reach {OLLAMA_URL}: is Ollama running?"
+            return
+        state = await rd.readiness(lane)
+        row["ready"], row["detail"] = state.ready, state.detail
+        if check and state.ready and not lane.simulated:
+            gen = await rd.check(lane, timeout_s)
+            row["check"] = {
+                "ok": gen.error is None,
+                "error_kind": gen.error_kind.value if gen.error_kind else None,
+                "error": gen.error,
+                "ttft_s": gen.ttft_s,
+                "generation_s": gen.generation_s,
+                "text": gen.text[:80],
+            }
+
+    await asyncio.gather(*(one(row) for row in rows))
+
+
+def _as_json(row: dict[str, Any]) -> dict[str, Any]:
+    lane = row["lane"]
+    out: dict[str, Any] = {"lane": row["ref"], "source": row["source"]}
+    if lane is None:
+        out |= {"provider": "ollama", "model": "<model>", "class": "L/AR", "base_url": None, "api_key_env": None}
+    else:
+        out |= {
+            "name": lane.name,
+            "provider": lane.provider,
+            "model": lane.model,
+            "class": lane.lane_class,
+            "base_url": lane.base_url,
+            "api_key_env": lane.api_key_env,
+        }
+    out |= {"ready": row["ready"], "detail": row["detail"]}
+    if "check" in row:
+        out["check"] = row["check"]
+    return out
+
+
+def _check_cell(row: dict[str, Any]) -> tuple[str, str]:
+    check = row.get("check")
+    if check is None:
+        return ("-", "")
+    if check["ok"]:
+        ttft = check["ttft_s"]
+        return ("ok", f"{ttft:.2f}s" if ttft is not None else "no text")
+    return (check["error_kind"] or "error", "")
+
+
+def _table(rows: list[dict[str, Any]], check: bool) -> str:
+    header = ["LANE", "PROVIDER", "MODEL", "CLASS", "SOURCE", "READY"]
+    if check:
+        header += ["CHECK", "TTFT"]
+    header.append("DETAIL")
+    lines = [header]
+    for row in rows:
+        item = _as_json(row)
+        cells = [
+            item["lane"], item["provider"], item["model"], item["class"] or "-", item["source"],
+            "yes" if item["ready"] else "no",
+        ]
+        detail = item["detail"]
+        if check:
+            cells += list(_check_cell(row))
+            if row.get("check") and not row["check"]["ok"]:
+                detail = row["check"]["error"] or detail
+        cells.append(detail)
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])) + "  " + line[-1]
+        for line in lines
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    rows = _rows(args)
+    asyncio.run(_fill(rows, args.check, args.timeout))
+    if args.json:
+        print(json.dumps([_as_json(row) for row in rows], indent=2))
+    else:
+        print(_table(rows, args.check))
+    failed = any(row.get("check") and not row["check"]["ok"] for row in rows)
+    return 1 if failed else 0
