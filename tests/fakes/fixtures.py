@@ -1,11 +1,14 @@
-"""Pytest fixtures around the fake servers (import them into a test module)."""
+"""The fake server as a fixture body: a test module wraps it in its own fixture.
+
+    @pytest.fixture(scope="module")
+    def fake_server() -> Iterator[FakeServer]:
+        yield from running_fake_server()
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import pytest
 
 from fakes.models import Recorder, make_app
 from fakes.server import serve
@@ -17,8 +20,7 @@ class FakeServer:
     recorder: Recorder
 
 
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeServer]:
+def running_fake_server() -> Iterator[FakeServer]:
     app, recorder = make_app()
     with serve(app) as url:
         yield FakeServer(url=url, recorder=recorder)

@@ -1,8 +1,8 @@
 """One fake app speaking three wire protocols; the model name picks the behaviour.
 
-The model name is ``behaviour`` or ``behaviour#tag``: the tag only keeps each
-test's hit counter apart (``rate-limit-once#a`` and ``rate-limit-once#b``
-each fail once). Behaviours:
+The model name is ``behaviour`` or ``behaviour~tag``: the tag only keeps each
+test's hit counter apart (``rate-limit-once~a`` and ``rate-limit-once~b``
+each fail once). ``~`` because the name travels in a URL path for Gemini. Behaviours:
 
 ``ok``                 the answer in small pieces, with usage
 ``no-usage``           the answer, no token counts
@@ -17,6 +17,7 @@ each fail once). Behaviours:
 ``rate-limit-long``    429 asking for an hour
 ``always-500``         500 every time
 ``unauthorized``       401; ``forbidden`` 403; ``bad-request`` 400
+``invalid-key``        400 "API key not valid" (Gemini's answer to a bad key)
 anything else          404 model not found
 
 Every request is recorded (body and headers) under its model name so tests
@@ -59,6 +60,7 @@ class Script:
     ending: Ending = "finish"
     usage: bool = True
     reasoning: bool = False
+    message: str = ""  # the error message, for error statuses
 
 
 ERROR_STATUS = {"unauthorized": 401, "forbidden": 403, "bad-request": 400, "always-500": 500}
@@ -66,7 +68,7 @@ ERROR_STATUS = {"unauthorized": 401, "forbidden": 403, "bad-request": 400, "alwa
 
 def script_for(model: str, hit: int) -> Script | None:
     """The script for the ``hit``-th request (1-based) to ``model``; None means 404."""
-    behaviour = model.split("#", 1)[0]
+    behaviour = model.split("~", 1)[0]
     if behaviour == "ok":
         return Script()
     if behaviour == "no-usage":
@@ -89,6 +91,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":
         return Script(status=429, retry_after_s=3600)
+    if behaviour == "invalid-key":  # how Gemini answers a bad key: 400, not 401
+        return Script(status=400, message="API key not valid. Please pass a valid API key.")
     if behaviour in ERROR_STATUS:
         return Script(status=ERROR_STATUS[behaviour])
     return None
@@ -105,7 +109,7 @@ class Recorder:
 
     def record(self, model: str, body: Any, request: Request) -> int:
         self.hits[model] += 1
-        self.requests[model].append({"body": body, "headers": dict(request.headers)})
+        self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url)})
         return self.hits[model]
 
 
@@ -215,7 +219,8 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
         if script is None:
             return _google_error(404, f"models/{model} is not found for API version v1beta")
         if script.status != 200:
-            return _google_error(script.status, f"fake error {script.status}", script.retry_after_s)
+            message = script.message or f"fake error {script.status}"
+            return _google_error(script.status, message, script.retry_after_s)
 
         def chunk(parts: list[dict[str, Any]], finish: str | None = None, usage: bool = False) -> bytes:
             candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}

@@ -8,7 +8,6 @@ off; ``StreamingProvider`` retries and records each one.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -81,26 +80,23 @@ class GeminiProvider(StreamingProvider):
 
     def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
         super().__init__(lane, backoff=backoff)
-        self._client: genai.Client | None = None
-        self._client_key: tuple[int, str] | None = None
         self._secret: str | None = None
 
     def endpoint(self) -> str:
         return self.lane.base_url or DEFAULT_URL
 
-    def _client_for(self, key: str) -> genai.Client:
-        loop_key = (id(asyncio.get_running_loop()), key)
-        if self._client is None or self._client_key != loop_key:
-            self._client = genai.Client(
-                api_key=key,
-                vertexai=False,
-                http_options=types.HttpOptions(
-                    base_url=self.lane.base_url,
-                    timeout=int(self.lane.timeout_s * 1000),  # the SDK counts milliseconds
-                ),
-            )
-            self._client_key = loop_key
-        return self._client
+    def _new_client(self, key: str | None) -> genai.Client:
+        return genai.Client(
+            api_key=key,
+            vertexai=False,
+            http_options=types.HttpOptions(
+                base_url=self.lane.base_url,
+                timeout=int(self.lane.timeout_s * 1000),  # the SDK counts milliseconds
+            ),
+        )
+
+    async def _close_client(self, client: genai.Client) -> None:
+        await client.aio.aclose()
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         key = self.api_key(required=True)
@@ -117,7 +113,9 @@ class GeminiProvider(StreamingProvider):
             raise self.error(
                 ErrorKind.BAD_REQUEST, f"param '{field}' is not a Gemini generation setting: fix params"
             ) from None
-        stream = await self._client_for(key).aio.models.generate_content_stream(
+        client: genai.Client = self.client_for(key)
+        meter.restart()  # building the SDK client is harness work, not the model's
+        stream = await client.aio.models.generate_content_stream(
             model=self.lane.model, contents=contents, config=config  # type: ignore[arg-type]
         )
         finished = False

@@ -14,6 +14,7 @@ slow part) and the load time is kept out of time-to-first-token, recorded as
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.metadata
 import importlib.util
 import threading
@@ -88,9 +89,20 @@ def model_path(model: str) -> Path:
     raise FileNotFoundError(f"unknown local model '{model}': use '{BUNDLED}' or a path to a .gguf file")
 
 
+def _close_all() -> None:
+    # Free models before interpreter teardown: llama-cpp-python's own __del__
+    # then runs with half its module gone and prints a traceback.
+    with _models_lock:
+        for llm in _models.values():
+            llm.close()
+        _models.clear()
+
+
 def _load(path: Path, n_ctx: int, n_threads: int | None) -> Any:
     key = (str(path), n_ctx, n_threads)
     with _models_lock:
+        if not _models:
+            atexit.register(_close_all)
         if key not in _models:
             from llama_cpp import Llama
 

@@ -9,7 +9,6 @@ request fields (``think``, ``keep_alive``, ``format``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +45,6 @@ class OllamaProvider(StreamingProvider):
 
     def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
         super().__init__(lane, backoff=backoff)
-        self._client: ollama.AsyncClient | None = None
-        self._client_key: tuple[int, str | None] | None = None
         self._secret: str | None = None
         # ResponseError drops the headers, so a response hook keeps Retry-After.
         self._retry_after: float | None = None
@@ -55,19 +52,18 @@ class OllamaProvider(StreamingProvider):
     def endpoint(self) -> str:
         return self.lane.base_url or DEFAULT_URL
 
-    def _client_for(self, key: str | None) -> ollama.AsyncClient:
-        loop_key = (id(asyncio.get_running_loop()), key)
-        if self._client is None or self._client_key != loop_key:
-            # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
-            headers = {"authorization": f"Bearer {key}"} if key else None
-            self._client = ollama.AsyncClient(
-                host=self.endpoint(),
-                timeout=self.lane.timeout_s,
-                headers=headers,
-                event_hooks={"response": [self._on_response]},
-            )
-            self._client_key = loop_key
-        return self._client
+    def _new_client(self, key: str | None) -> ollama.AsyncClient:
+        # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
+        headers = {"authorization": f"Bearer {key}"} if key else None
+        return ollama.AsyncClient(
+            host=self.endpoint(),
+            timeout=self.lane.timeout_s,
+            headers=headers,
+            event_hooks={"response": [self._on_response]},
+        )
+
+    async def _close_client(self, client: ollama.AsyncClient) -> None:
+        await client.close()
 
     async def _on_response(self, response: Any) -> None:
         self._retry_after = parse_retry_after(response.headers) if response.status_code >= 400 else None
@@ -77,7 +73,9 @@ class OllamaProvider(StreamingProvider):
         key = self.api_key(required=True)
         self._secret = key
         top, options = split_params(self.lane.params)
-        stream = await self._client_for(key).chat(
+        client: ollama.AsyncClient = self.client_for(key)
+        meter.restart()  # building the SDK client is harness work, not the model's
+        stream = await client.chat(
             model=self.lane.model,
             messages=[{"role": m["role"], "content": m["content"]} for m in messages],
             stream=True,

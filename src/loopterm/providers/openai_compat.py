@@ -8,7 +8,6 @@ every retry and its wait is recorded.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 from typing import TYPE_CHECKING, Any
@@ -63,31 +62,27 @@ class OpenAIProvider(StreamingProvider):
 
     def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
         super().__init__(lane, backoff=backoff)
-        self._client: AsyncOpenAI | None = None
-        self._client_key: tuple[int, str] | None = None
         self._secret: str | None = None
 
     def endpoint(self) -> str:
         return self.lane.base_url or DEFAULT_URL
 
-    def _client_for(self, key: str) -> AsyncOpenAI:
-        # One client per event loop and key: connections are reused across turns
-        # (as a real user's would be) but never shared between loops.
-        loop_key = (id(asyncio.get_running_loop()), key)
-        if self._client is None or self._client_key != loop_key:
-            self._client = AsyncOpenAI(
-                api_key=key,
-                base_url=self.lane.base_url,
-                max_retries=0,
-                timeout=self.lane.timeout_s,
-            )
-            self._client_key = loop_key
-        return self._client
+    def _new_client(self, key: str | None) -> AsyncOpenAI:
+        return AsyncOpenAI(
+            api_key=key or DUMMY_KEY,
+            base_url=self.lane.base_url,
+            max_retries=0,
+            timeout=self.lane.timeout_s,
+        )
+
+    async def _close_client(self, client: AsyncOpenAI) -> None:
+        await client.close()
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         key = self.api_key(required=True) or DUMMY_KEY
         self._secret = key
-        client = self._client_for(key)
+        client: AsyncOpenAI = self.client_for(key)
+        meter.restart()  # building the SDK client is harness work, not the model's
         known, extra = split_params(self.lane.params)
         stream = await client.chat.completions.create(
             model=self.lane.model,

