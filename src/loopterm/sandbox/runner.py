@@ -106,6 +106,7 @@ async def run_suite(
     check_timeout: float = 5.0,
     on_result: Callable[[CheckResult], None] | None = None,
     filename: str = "candidate.py",
+    on_loaded: Callable[[], None] | None = None,
 ) -> list[CheckResult]:
     """Run every check of ``suite`` against ``source``; raises CandidateLoadError.
 
@@ -113,6 +114,8 @@ async def run_suite(
     timeout so a handler that awaits forever fails one check, not the run.
     """
     app = load_app(source, filename)
+    if on_loaded is not None:  # the sandbox switches from its load timeout to its run timeout
+        on_loaded()
     clients: list[httpx.AsyncClient] = [client_for(app)]
 
     async def fresh() -> httpx.AsyncClient:

@@ -1,0 +1,9 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/hello")
+async def hello():
+    while True:  # never awaits: blocks the whole event loop
+        pass

@@ -1,0 +1,6 @@
+from fastapi import FastAPI
+
+while True:
+    pass
+
+app = FastAPI()

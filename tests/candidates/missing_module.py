@@ -1,0 +1,4 @@
+import numpy as np
+from fastapi import FastAPI
+
+app = FastAPI()

@@ -1,0 +1,173 @@
+"""The Sandbox API: results, streaming, concurrency, a dying worker, cancellation, env, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from loopterm.sandbox import Limits, Sandbox, SandboxError, validate_source
+from loopterm.sandbox.worker import scrubbed_env
+from loopterm.tasks import find_task
+
+CANDIDATES = Path(__file__).parent / "candidates"
+TASK_DIR = CANDIDATES / "task"
+REFERENCE = (TASK_DIR / "validation/mini/reference.py").read_text()
+LIMITS = Limits(load_timeout_s=1.5, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
+# /hello and /echo answer; any unknown path busy-loops (a custom 404 handler).
+HANGS_ON_404 = REFERENCE + '''
+
+@app.exception_handler(404)
+async def not_found(request, exc):
+    while True:
+        pass
+'''
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(find_task("mini", TASK_DIR), limits=LIMITS) as box:
+        yield box
+
+
+@pytest.mark.anyio
+async def test_a_passing_candidate(sandbox: Sandbox) -> None:
+    result = await sandbox.validate(REFERENCE)
+    assert (result.task, result.status, result.score, result.passed, result.total) == ("mini", "PASS", 1.0, 3, 3)
+    assert [(c.id, c.group) for c in result.checks] == [("hello", "logic"), ("echo", "shape"),
+                                                         ("missing", "robustness")]
+    assert all(c.passed and c.message == "" and c.duration_ms >= 0 for c in result.checks)
+    assert result.error is None and result.duration_ms > 0
+    assert [c.id for c in sandbox.checks] == ["hello", "echo", "missing"]
+
+
+@pytest.mark.anyio
+async def test_a_partial_candidate_names_what_failed(sandbox: Sandbox) -> None:
+    result = await sandbox.validate(REFERENCE.replace('"hello"}', '"goodbye"}'))
+    assert (result.status, result.passed, round(result.score, 3)) == ("PARTIAL", 2, 0.667)
+    assert [c.id for c in result.failing] == ["hello"]
+    assert "expected msg hello" in result.failing[0].message
+
+
+@pytest.mark.anyio
+async def test_results_streamed_before_a_kill_are_kept(sandbox: Sandbox) -> None:
+    # One check at a time, in order: hello and echo finish, then missing hangs the child.
+    result = await sandbox.validate(HANGS_ON_404, limits=LIMITS.model_copy(update={"concurrency": 1}))
+    by_id = {c.id: c for c in result.checks}
+    assert by_id["hello"].passed and by_id["echo"].passed
+    assert by_id["missing"].message.startswith("not run: timed out after 2 s while running the checks")
+    assert (result.status, result.passed, result.error) == ("PARTIAL", 2, None)
+
+
+@pytest.mark.anyio
+async def test_eight_concurrent_validations_do_not_block_the_event_loop(sandbox: Sandbox) -> None:
+    sources = [REFERENCE, "app = (", REFERENCE.replace('"hello"}', '"x"}'), REFERENCE] * 2
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    results = await asyncio.gather(*(sandbox.validate(s) for s in sources))
+    done.set()
+    await tick
+    assert [r.status for r in results] == ["PASS", "FAIL", "PARTIAL", "PASS"] * 2
+    assert results[1].error == "syntax error at line 1: '(' was never closed"
+    # The caller's loop kept ticking while eight children ran (a TUI would keep drawing).
+    assert max(gaps) < 0.5
+
+
+@pytest.mark.anyio
+async def test_a_dead_worker_ends_its_validation_with_a_clear_error_and_restarts() -> None:
+    async with Sandbox(find_task("mini", TASK_DIR), limits=LIMITS) as box:
+        first_pid = box.worker_pid
+        assert first_pid is not None
+        hanging = asyncio.create_task(box.validate(candidate_source("import_loop")))
+        await asyncio.sleep(0)  # let it be submitted
+        os.kill(first_pid, signal.SIGKILL)
+        result = await asyncio.wait_for(hanging, LIMITS.wall_s)
+        assert result.status == "FAIL"
+        assert result.error is not None and result.error.startswith("the sandbox worker died")
+        again = await box.validate(REFERENCE)
+        assert again.status == "PASS" and box.worker_pid not in (None, first_pid)
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_validation_returns_at_once_and_the_sandbox_goes_on(sandbox: Sandbox) -> None:
+    task = asyncio.create_task(sandbox.validate(candidate_source("import_loop")))
+    await asyncio.sleep(0)  # submitted: the worker has forked its child
+    start = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - start < 0.5
+    assert (await sandbox.validate(REFERENCE)).status == "PASS"
+    pid = sandbox.worker_pid
+    # The worker killed the cancelled child long before the next one finished.
+    assert Path(f"/proc/{pid}/task/{pid}/children").read_text().strip() == ""
+
+
+@pytest.mark.anyio
+async def test_each_validation_cleans_its_folder_and_close_removes_the_worker_folder() -> None:
+    box = Sandbox(find_task("mini", TASK_DIR), limits=LIMITS)
+    async with box:
+        assert box._worker is not None
+        root = Path(box._worker.root)
+        writer = REFERENCE + '\nopen("left-behind.txt", "w").write("x" * 1000)\n'
+        assert (await box.validate(writer)).status == "PASS"
+        assert list(root.iterdir()) == []  # the job's folder went with the job
+    assert not root.exists()
+    with pytest.raises(SandboxError, match="closed"):
+        await box.validate(REFERENCE)
+
+
+def test_scrubbed_env_keeps_only_safe_names_and_the_allowed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("LOOPTERM_TEST_ALLOWED", "yes")
+    env = scrubbed_env(["LOOPTERM_TEST_ALLOWED"], "/tmp/root")
+    assert env["LOOPTERM_TEST_ALLOWED"] == "yes"
+    assert "OPENAI_API_KEY" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+    assert "sk-secret" not in env.values() and "secret" not in env.values()
+    assert env["HOME"] == env["TMPDIR"] == "/tmp/root"
+
+
+def test_allow_env_passes_a_named_variable_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPTERM_TEST_ALLOWED", "visible")
+    monkeypatch.setenv("LOOPTERM_TEST_HIDDEN", "hidden")
+    source = REFERENCE + '\nimport os\nprint(os.environ.get("LOOPTERM_TEST_ALLOWED"), ' \
+                         'os.environ.get("LOOPTERM_TEST_HIDDEN"))\n'
+    result = validate_source(find_task("mini", TASK_DIR), source, limits=LIMITS,
+                             allow_env=["LOOPTERM_TEST_ALLOWED"])
+    assert result.status == "PASS"
+    assert result.output.strip() == "visible None"
+
+
+@pytest.mark.anyio
+async def test_a_broken_suite_is_a_sandbox_error_with_one_line(tmp_path: Path) -> None:
+    shutil.copytree(TASK_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "validation/mini/checks.py").write_text("raise RuntimeError('the suite is broken')\n")
+    with pytest.raises(SandboxError, match="task mini: the suite did not load: RuntimeError: the suite is broken"):
+        async with Sandbox(find_task("mini", tmp_path)):
+            pass
+
+
+def candidate_source(name: str) -> str:
+    return (CANDIDATES / f"{name}.py").read_text()

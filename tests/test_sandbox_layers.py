@@ -1,0 +1,207 @@
+"""Each protection layer on its own: the kernel layers in fresh processes, the audit hook directly.
+
+The hostile-candidate tests exercise all layers together, where the audit
+hook answers first. These prove that Landlock and seccomp hold by themselves
+(for C code or a bypassed hook), and pin the hook's decisions one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopterm.sandbox import guard, landlock, seccomp
+from loopterm.sandbox.policy import Policy, base_policy
+
+Hook = Callable[[str, tuple[Any, ...]], None]
+
+
+def run_python(code: str, *args: str, cwd: Path) -> dict:
+    """Run ``code`` in a fresh interpreter in ``cwd``; it prints one JSON object."""
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+PROBE = r'''
+import errno, json, os, sys
+
+def attempt(fn):
+    try:
+        fn()
+        return "ok"
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+    except ValueError:  # how resource.setrlimit reports EPERM
+        return "ValueError"
+'''
+
+
+@pytest.mark.skipif(not seccomp.supported(), reason="seccomp filter is x86-64 Linux only")
+def test_seccomp_stops_processes_and_sockets_but_not_threads_or_asyncio(tmp_path: Path) -> None:
+    code = PROBE + r'''
+import asyncio, resource, socket, subprocess, threading
+from loopterm.sandbox import seccomp
+assert seccomp.install()
+results = {}
+results["fork"] = attempt(os.fork)
+results["subprocess"] = attempt(lambda: subprocess.run(["true"]))
+results["inet"] = attempt(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+results["inet6"] = attempt(lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM))
+results["socketpair"] = attempt(lambda: socket.socketpair())
+results["kill_parent"] = attempt(lambda: os.kill(os.getppid(), 0))
+results["kill_self"] = attempt(lambda: os.kill(os.getpid(), 0))
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+results["raise_limit"] = attempt(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+open("probe.txt", "w").close()
+results["chmod"] = attempt(lambda: os.chmod("probe.txt", 0o777))
+box = []
+t = threading.Thread(target=lambda: box.append(1)); t.start(); t.join()
+results["thread"] = "ok" if box == [1] else "failed"
+async def main():
+    await asyncio.sleep(0)
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: 42)
+results["asyncio"] = "ok" if asyncio.run(main()) == 42 else "failed"
+print(json.dumps(results))
+'''
+    results = run_python(code, cwd=tmp_path)
+    assert results == {
+        "fork": "EPERM",
+        "subprocess": "EPERM",
+        "inet": "EPERM",
+        "inet6": "EPERM",
+        "socketpair": "ok",
+        "kill_parent": "EPERM",
+        "kill_self": "ok",
+        "raise_limit": "ValueError",
+        "chmod": "EPERM",
+        "thread": "ok",
+        "asyncio": "ok",
+    }
+
+
+@pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")
+def test_landlock_confines_files_tcp_and_signals(tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2")
+    outside = tmp_path / "outside.txt"
+    abi = landlock.abi_version()
+    code = PROBE + r'''
+import socket
+from loopterm.sandbox import landlock
+from loopterm.sandbox.policy import base_policy
+workdir, secret, outside, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+policy = base_policy().with_workdir(workdir)
+enforced = landlock.restrict(policy)
+results = {"enforced": enforced}
+results["write_outside"] = attempt(lambda: open(outside, "w"))
+results["read_secret"] = attempt(lambda: open(secret).read())
+results["write_inside"] = attempt(lambda: open(os.path.join(workdir, "x"), "w").write("x"))
+results["devnull"] = attempt(lambda: open(os.devnull, "w").write("x"))
+results["import"] = attempt(lambda: __import__("xml.dom.minidom"))
+results["tcp"] = attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=2))
+results["signal_parent"] = attempt(lambda: os.kill(os.getppid(), 0))
+print(json.dumps(results))
+'''
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        results = run_python(code, str(workdir), str(secret), str(outside), str(port), cwd=tmp_path)
+    assert not outside.exists()
+    assert results["write_outside"] == "EACCES"
+    assert results["read_secret"] == "EACCES"
+    assert results["write_inside"] == "ok" and (workdir / "x").read_text() == "x"
+    assert results["devnull"] == "ok"
+    assert results["import"] == "ok"  # the Python installation stays readable
+    if abi >= 4:
+        assert "landlock-tcp" in results["enforced"] and results["tcp"] == "EACCES"
+    if abi >= 6:
+        assert "landlock-scope" in results["enforced"] and results["signal_parent"] == "EPERM"
+
+
+# -- the audit hook's decisions, called directly --------------------------------------------
+
+
+@pytest.fixture
+def hook(tmp_path: Path) -> Hook:
+    policy = base_policy().with_workdir(str(tmp_path))
+    return guard.make_hook(policy, own_pid=4242)
+
+
+def denied(hook, event: str, *args: object) -> bool:
+    try:
+        hook(event, args)
+    except guard.SandboxDenied:
+        return True
+    return False
+
+
+def test_hook_allows_the_working_folder_and_the_python_installation(hook: Hook, tmp_path: Path) -> None:
+    assert not denied(hook, "open", str(tmp_path / "a.txt"), "w", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    assert not denied(hook, "open", os.__file__, "r", os.O_RDONLY)
+    assert not denied(hook, "open", "/dev/null", "w", os.O_WRONLY)
+    assert not denied(hook, "open", 5, "r", os.O_RDONLY)  # an fd it already holds
+    assert not denied(hook, "os.rename", str(tmp_path / "a"), str(tmp_path / "b"), -1, -1)
+    assert not denied(hook, "socket.__new__", None, socket.AF_UNIX, socket.SOCK_STREAM, 0)
+    assert not denied(hook, "os.kill", 4242, 0)
+    assert not denied(hook, "import", "json", None, [], [], [])
+    assert not denied(hook, "compile", b"1", "<string>")
+
+
+@pytest.mark.parametrize(
+    ("event", "args"),
+    [
+        ("open", ("/etc/loopterm-test", "w", os.O_WRONLY | os.O_CREAT)),
+        ("open", ("/etc/passwd", None, os.O_RDWR)),
+        ("open", ("/proc/1/environ", "rb", os.O_RDONLY)),
+        ("open", ("/root/.ssh/id_rsa", "r", os.O_RDONLY)),
+        ("open", ("/etc", None, os.O_RDONLY)),  # a folder fd would make dir_fd tricks possible
+        ("os.listdir", ("/root",)),
+        ("os.remove", ("/etc/hosts", -1)),
+        ("os.remove", ("x", 7)),
+        ("os.rename", ("WORKDIR/a", "/tmp/elsewhere", -1, -1)),
+        ("os.symlink", ("/etc", "link", 3)),
+        ("shutil.rmtree", ("/home", None)),
+        ("os.system", (b"sh",)),
+        ("os.fork", ()),
+        ("os.exec", ("/bin/sh", ["sh"], None)),
+        ("os.posix_spawn", ("/bin/sh", ["sh"], {})),
+        ("subprocess.Popen", ("sh", ["sh"], None, None)),
+        ("socket.__new__", (None, socket.AF_INET, socket.SOCK_STREAM, 0)),
+        ("socket.connect", (None, ("127.0.0.1", 80))),
+        ("socket.getaddrinfo", ("example.com", 80, 0, 0, 0)),
+        ("os.kill", (1, 9)),
+        ("os.killpg", (1, 9)),
+        ("ctypes.dlopen", ("libc.so.6",)),
+        ("resource.setrlimit", (9, (1, 1))),
+        ("gc.get_objects", (None,)),
+        ("import", ("_posixsubprocess", None, [], [], [])),
+        ("sqlite3.connect", ("/tmp/some.db",)),
+    ],
+)
+def test_hook_refuses(hook: Hook, tmp_path: Path, event: str, args: tuple) -> None:
+    args = tuple(str(tmp_path / a[8:]) if isinstance(a, str) and a.startswith("WORKDIR/") else a for a in args)
+    assert denied(hook, event, *args)
+
+
+def test_hook_refuses_changes_to_itself(hook: Hook) -> None:
+    assert denied(hook, "object.__setattr__", hook, "__code__", (lambda *a: None).__code__)
+    assert not denied(hook, "object.__setattr__", test_hook_refuses, "__code__", test_hook_refuses.__code__)
+
+
+def test_policy_reads_the_installation_but_not_the_worker_folder(tmp_path: Path) -> None:
+    policy = base_policy(exclude=(str(tmp_path),))
+    assert any(Path(os.__file__).resolve().is_relative_to(d) for d in policy.read_dirs)
+    assert not any(Path(d).is_relative_to(tmp_path) for d in policy.read_dirs)
+    assert "/" not in policy.read_dirs
+    child = policy.with_workdir(str(tmp_path / "job"), "/proc/99")
+    assert isinstance(child, Policy) and child.workdir.endswith("job") and "/proc/99" in child.read_dirs
