@@ -316,6 +316,8 @@ async def create_201_json(ctx: CheckContext) -> None:
     if reply.status != 201 or reply.media_type != JSON:
         raise reply.fail("201 with Content-Type application/json (FastAPI answers 200 unless "
                          "the route or response sets status_code=201)")
+    if not isinstance(reply.obj().get("id"), str):
+        raise reply.fail("the created Quote, an object with a string `id`")
 
 
 @check("shape.location_header", "shape",

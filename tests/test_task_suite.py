@@ -1,0 +1,127 @@
+"""The quote-approval suite against its reference and against candidates that misbehave."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from loopterm.events import CheckResult
+from loopterm.sandbox.runner import run_suite
+from loopterm.suite import GROUPS
+from loopterm.tasks import Task, find_task
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def task() -> Task:
+    return find_task("quote-approval")
+
+
+def failing(results: list[CheckResult]) -> dict[str, str]:
+    return {r.id: r.message for r in results if not r.passed}
+
+
+async def test_reference_passes_every_check(task: Task) -> None:
+    results = await run_suite(task.suite, task.reference_source)
+    assert failing(results) == {}
+    assert len(results) == len(task.suite.checks)
+
+
+async def test_suite_runs_twice_in_one_process(task: Task) -> None:
+    # Each run loads fresh candidate modules; the second must not trip over the first.
+    first = await run_suite(task.suite, task.reference_source)
+    second = await run_suite(task.suite, task.reference_source)
+    assert failing(first) == failing(second) == {}
+
+
+async def test_suite_is_fast_on_the_reference(task: Task) -> None:
+    await run_suite(task.suite, task.reference_source)  # warm imports
+    start = time.perf_counter()
+    await run_suite(task.suite, task.reference_source)
+    # Typically 60-80 ms; the bound only catches a sleep or a runaway check.
+    assert time.perf_counter() - start < 1.5
+
+
+def test_suite_has_47_checks_with_stable_readable_ids(task: Task) -> None:
+    checks = task.suite.checks
+    assert len(checks) == 47
+    ids = [c.id for c in checks]
+    assert len(set(ids)) == len(ids)
+    for check in checks:
+        assert re.fullmatch(r"[a-z]+\.[a-z0-9_]+", check.id), check.id
+        assert check.id.split(".")[0] == check.group
+        assert check.group in GROUPS
+        assert check.description and "\n" not in check.description
+        assert len(check.description) <= 100, check.id
+    assert {c.group for c in checks} == set(GROUPS)
+
+
+def test_each_contract_topic_has_its_checks(task: Task) -> None:
+    ids = set(task.suite.by_id())
+    for rule in ("total_limit", "line_discount", "order_discount"):
+        assert {f"logic.{rule}_{edge}" for edge in ("below", "at", "above")} <= ids
+    assert {
+        "logic.rounding_half_up",
+        "logic.reasons_in_order",
+        "logic.list_in_creation_order",
+        "logic.list_filtered_by_status",
+        "logic.list_bad_status_422",
+        "shape.location_header",
+        "shape.created_at_rfc3339_utc",
+        "shape.problem_422_errors",
+        "robustness.malformed_json_400",
+        "robustness.wrong_content_type_415",
+        "robustness.quantity_must_be_integer",
+        "robustness.wrong_method_405",
+        "robustness.unknown_path_404",
+        "robustness.second_decision_409",
+        "robustness.concurrent_approvals_one_wins",
+        "robustness.large_body_100_lines",
+    } <= ids
+
+
+# Candidates that answer nonsense: every check must fail with a message, never crash.
+HOSTILE = {
+    "text everywhere": """
+from starlette.responses import PlainTextResponse
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await PlainTextResponse("hello")(scope, receive, send)
+""",
+    "array everywhere": """
+from starlette.responses import JSONResponse
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await JSONResponse([1, 2], status_code=201)(scope, receive, send)
+""",
+    "odd types everywhere": """
+from starlette.responses import JSONResponse
+BODY = {"id": "x", "lines": "no", "items": {"a": 1}, "status": None, "decision": [1],
+        "approval_reasons": 7, "created_at": 5, "total": "lots", "errors": "none",
+        "type": 1, "title": None, "detail": [], "subtotal": True}
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    code = 404 if scope["method"] == "DELETE" else 200
+    await JSONResponse(BODY, status_code=code)(scope, receive, send)
+""",
+    "crash everywhere": """
+async def app(scope, receive, send):
+    raise RuntimeError("boom")
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+async def test_hostile_candidates_fail_with_a_message_never_a_crash(task: Task, name: str) -> None:
+    results = await run_suite(task.suite, HOSTILE[name])
+    # "odd types" answers 200 with an id to everything, which is all extra_fields_ignored asks.
+    assert [r.id for r in results if r.passed] in ([], ["robustness.extra_fields_ignored"])
+    for message in failing(results).values():
+        assert "could not complete" not in message, message
+        assert "expected" in message and "got" in message, message
