@@ -269,7 +269,7 @@ class StreamingProvider:
             return self.error(
                 ErrorKind.MODEL_NOT_FOUND,
                 f"model '{self.lane.model}' not found at {where} (404): "
-                "check the model name exists on that server",
+                "check the model name exists on that server and base_url is right",
             )
         if status == 429:
             wait = f"retry after {fmt_s(retry_after)}" if retry_after is not None else "slow down"
