@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_each_snippet_occurs_exactly_once() -> None:
 
 def test_snippets_do_not_overlap() -> None:
     spans = sorted((span(f), f.id) for f in FAULTS)
-    for ((_, end), first), ((start, _), second) in zip(spans, spans[1:], strict=False):
+    for ((_, end), first), ((start, _), second) in pairwise(spans):
         assert end <= start, f"{first} and {second} edit overlapping text"
 
 

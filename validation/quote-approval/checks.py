@@ -741,9 +741,10 @@ async def large_body_100_lines(ctx: CheckContext) -> None:
     if not isinstance(got_lines, list) or len(got_lines) != 100:
         count = len(got_lines) if isinstance(got_lines, list) else show(got_lines)
         raise reply.fail("all 100 lines back", f"{count} lines")
-    for i, total in enumerate(want.line_totals):
+    for i, (sent, total) in enumerate(zip(body["lines"], want.line_totals, strict=True)):
+        q, p, d = sent["quantity"], sent["unit_price"], sent["discount_percent"]
         expect_amount(reply, quote, f"lines.{i}.line_total", total,
-                      f"line {i} of a 100-line quote")
+                      f"{q} × {p} × (1 − {d}/100), rounded half-up")
     for name in ("subtotal", "order_discount_amount", "total"):
         expect_amount(reply, quote, name, getattr(want, name), "summed over 100 lines")
     expect_decision(reply, quote, body, "lines with discounts up to 11% and a total over 1000")
