@@ -58,14 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str]):
     """Lanes from the command line; every lanes-file lane when only a file is given."""
     from loopterm import lanes as lanes_mod
-    from loopterm.paths import lanes_file as user_lanes_file
 
     try:
-        file_lanes = {}
-        if lanes_file is not None:
-            file_lanes = lanes_mod.load_lanes_file(lanes_file)
-        elif user_lanes_file().exists():
-            file_lanes = lanes_mod.load_lanes_file(user_lanes_file())
+        file_lanes = lanes_mod.load_user_lanes(lanes_file)
         if not names:
             if lanes_file is not None:
                 if not file_lanes:

@@ -156,7 +156,12 @@ async def run_race(
                     loop = LaneLoop(
                         run.run_id, run.lane, provider, validator, task, settings, clock, emit
                     )
-                    return await loop.run()
+                    try:
+                        return await loop.run()
+                    finally:
+                        closer = getattr(provider, "aclose", None)
+                        if closer is not None:  # SDK clients hold connections
+                            await closer()
             except asyncio.CancelledError:
                 if loop is None:  # never started: still close it in the trace
                     emit(_unstarted(run, clock(), "race stopped before this run started"))
