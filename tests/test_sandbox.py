@@ -171,3 +171,28 @@ async def test_a_broken_suite_is_a_sandbox_error_with_one_line(tmp_path: Path) -
 
 def candidate_source(name: str) -> str:
     return (CANDIDATES / f"{name}.py").read_text()
+
+
+REAL_TASK_READY = (Path(__file__).resolve().parent.parent / "validation/quote-approval/checks.py").exists()
+
+
+@pytest.mark.anyio
+@pytest.mark.skipif(not REAL_TASK_READY, reason="the quote-approval suite is not written yet")
+async def test_the_real_task_scores_the_same_in_the_sandbox_as_in_process() -> None:
+    from loopterm.faults import apply_faults
+    from loopterm.sandbox.runner import run_suite
+
+    task = find_task("quote-approval")
+    faults = task.faults[:: max(1, len(task.faults) // 7)][:7]
+    sources = [task.reference_source] + [apply_faults(task.reference_source, [f]) for f in faults]
+    async with Sandbox(task) as box:
+        boxed = await asyncio.gather(*(box.validate(s) for s in sources))
+        assert box.layers[-1] == "audit-hook"
+    reference = boxed[0]
+    assert (reference.status, reference.passed, reference.total) == ("PASS", 47, 47)
+    for fault, source, result in zip(faults, sources[1:], boxed[1:], strict=True):
+        failing = {c.id for c in result.failing}
+        assert result.status != "PASS" and fault.breaks <= failing, fault.id
+        # The lockdown changes nothing a correct candidate relies on: same verdicts as in-process.
+        in_process = await run_suite(task.suite, source)
+        assert failing == {c.id for c in in_process if not c.passed}, fault.id
