@@ -110,6 +110,14 @@ async def app(scope, receive, send):
     code = 404 if scope["method"] == "DELETE" else 200
     await JSONResponse(BODY, status_code=code)(scope, receive, send)
 """,
+    "deeply nested JSON everywhere": """
+from starlette.responses import Response
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b"[" * 100000 + b"]" * 100000
+    await Response(body, media_type="application/json")(scope, receive, send)
+""",
     "crash everywhere": """
 async def app(scope, receive, send):
     raise RuntimeError("boom")

@@ -87,7 +87,7 @@ class Reply:
         if self._data is _NO_BODY:
             try:
                 self._data = json.loads(self.text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise self.fail("a JSON body") from None
         return self._data
 
@@ -313,7 +313,7 @@ def problem_issues(reply: Reply) -> list[str]:
         issues.append(f"Content-Type is {kind}, not application/problem+json")
     try:
         data = json.loads(reply.text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return [*issues, "the body is not JSON"]
     if not isinstance(data, dict):
         return [*issues, "the body is not a JSON object"]
