@@ -277,7 +277,7 @@ async def list_in_creation_order(ctx: CheckContext) -> None:
 async def list_filtered_by_status(ctx: CheckContext) -> None:
     pending = await create_pending(ctx.client, "filter")
     auto = await create_auto(ctx.client, "filter")
-    mine = {pending["id"]: "PENDING_APPROVAL", auto["id"]: "AUTO_APPROVED"}
+    mine = {q["id"]: q.get("status") for q in (pending, auto)}  # as the creation answers said
     for status in ("PENDING_APPROVAL", "AUTO_APPROVED"):
         reply = await call(ctx.client, "GET", "/quotes", params={"status": status})
         reply.ensure_2xx("the filtered list")
@@ -292,7 +292,8 @@ async def list_filtered_by_status(ctx: CheckContext) -> None:
         for qid, qstatus in mine.items():
             listed = qid in ids
             if listed != (qstatus == status):
-                expected = f"quote {qid} ({qstatus}) {'listed' if not listed else 'left out'}"
+                expected = (f"quote {qid} (created as {show(qstatus)}) "
+                            f"{'listed' if not listed else 'left out'}")
                 raise reply.fail(expected, f"it is {'listed' if listed else 'missing'}")
 
 
