@@ -12,6 +12,16 @@ from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text, race_table
 
 
+def plain_console() -> Console:
+    """A console for plain output: 120 columns when writing to a pipe or file.
+
+    rich assumes 80 columns off a terminal, which wraps tables in CI logs.
+    """
+    import sys
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
 def _bar(score: float, width: int = 10) -> str:
     filled = round(score * width)
     return "#" * filled + "." * (width - filled)
@@ -21,7 +31,7 @@ class PlainPrinter:
     """An event sink printing as it goes; keeps the events for the final table."""
 
     def __init__(self, console: Console | None = None, *, replay_speed: float | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or plain_console()
         self.events: list[Event] = []
         self.names: dict[str, str] = {}
         self.width = 12
@@ -41,10 +51,11 @@ class PlainPrinter:
                 extra = f" · simulated latencies ×{event.time_scale:g}"
             if self.replay_speed is not None:
                 extra += f" · REPLAY ×{self.replay_speed:g}"
-            out.print(
+            header = (
                 f"race {event.race_id} · task {event.task_id} · {len(event.lanes)} lanes · "
                 f"max {event.max_turns} turns{extra}"
             )
+            out.print(header, markup=False, soft_wrap=True)
         elif isinstance(event, TurnDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             change = ""
@@ -53,15 +64,16 @@ class PlainPrinter:
             if event.broke:
                 change += f" -{len(event.broke)} broke"
             out.print(
-                f"[{event.t:7.1f}s] {name}  turn {event.turn:>2}/{self.max_turns}  "
-                f"{event.status.value:<7}  {event.passed:>3}/{event.total:<3} {_bar(event.score)}{change}",
+                f"[{event.t:6.1f}s] {name} turn {event.turn:>2}/{self.max_turns} "
+                f"{event.status.value:<7} {event.passed:>2}/{event.total} {_bar(event.score)}{change}",
                 markup=False,
+                soft_wrap=True,
             )
         elif isinstance(event, LaneDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             place = f" · {ordinal(event.place)}" if event.place else ""
             run = next(r for r in summarize(self.events) if r.info.run_id == event.lane)
-            out.print(f"[{event.t:7.1f}s] {name}  {outcome_text(run)}{place}", markup=False)
+            out.print(f"[{event.t:6.1f}s] {name} {outcome_text(run)}{place}", markup=False, soft_wrap=True)
         elif isinstance(event, RaceDone):
             runs = summarize(self.events)
             title = "Results" + (" (race aborted)" if event.aborted else "")

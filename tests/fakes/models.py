@@ -18,6 +18,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``always-500``         500 every time
 ``unauthorized``       401; ``forbidden`` 403; ``bad-request`` 400
 ``invalid-key``        400 "API key not valid" (Gemini's answer to a bad key)
+``reference``          the task's reference solution in a fenced block (a lane that passes)
 anything else          404 model not found
 
 Every request is recorded (body and headers) under its model name so tests
@@ -91,11 +92,20 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":
         return Script(status=429, retry_after_s=3600)
+    if behaviour == "reference":
+        answer = f"Here is the file.\n```python\n{_reference_source()}```\n"
+        return Script(pieces=[answer[i : i + 400] for i in range(0, len(answer), 400)])
     if behaviour == "invalid-key":  # how Gemini answers a bad key: 400, not 401
         return Script(status=400, message="API key not valid. Please pass a valid API key.")
     if behaviour in ERROR_STATUS:
         return Script(status=ERROR_STATUS[behaviour])
     return None
+
+
+def _reference_source() -> str:
+    from loopterm.tasks import find_task
+
+    return find_task("quote-approval").reference_source
 
 
 class Dropped(Exception):

@@ -113,8 +113,6 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     import asyncio
     import signal
 
-    from rich.console import Console
-
     from loopterm.loop.race import run_race
     from loopterm.printer import PlainPrinter
     from loopterm.stats.runs import summarize
@@ -124,7 +122,7 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     events = []
     sinks = [writer, events.append]
     if not as_json:
-        sinks.append(PlainPrinter(Console(highlight=False)))
+        sinks.append(PlainPrinter())
     current = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if current is not None:

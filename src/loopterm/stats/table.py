@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 
 from loopterm.stats.runs import RunSummary
@@ -19,7 +20,19 @@ def fmt_s(seconds: float | None) -> str:
 def fmt_cost(cost: float | None) -> str:
     if cost is None:
         return "n/a"
+    if cost == 0:
+        return "$0"
     return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+
+
+OUTCOME_LABELS = {
+    "PASS": "PASS",
+    "THRASH": "THRASH",
+    "TURN_LIMIT": "turn limit",
+    "BUDGET": "budget",
+    "ERROR": "ERROR",
+    "ABORTED": "aborted",
+}
 
 
 def outcome_text(run: RunSummary) -> str:
@@ -38,7 +51,14 @@ def outcome_text(run: RunSummary) -> str:
     return f"{run.outcome} after {turns}"
 
 
-RESULT_COLUMNS = ("Place", "Lane", "Class", "Outcome", "Turns", "Time to pass", "Best", "Tokens", "Cost")
+RESULT_COLUMNS = ("#", "Lane", "Class", "Outcome", "Turns", "To pass", "Best", "Tokens", "Cost")
+_RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
+
+
+def fmt_tokens(tokens: int, estimated: bool = False) -> str:
+    """1234 -> 1.2k; a trailing ~ marks counts estimated from characters."""
+    text = f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
+    return text + ("~" if estimated else "")
 
 
 def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
@@ -46,17 +66,19 @@ def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     ordered = sorted(runs, key=lambda r: (r.place is None, r.place or 0))
     rows = []
     for run in ordered:
-        name = run.info.name + (" [sim]" if run.info.simulated and "(sim)" not in run.info.name else "")
+        name = run.info.name
+        if run.info.simulated and "(sim)" not in name:
+            name += " (sim)"
         rows.append(
             (
                 ordinal(run.place) if run.place else "-",
                 name,
                 run.info.lane_class or "-",
-                outcome_text(run),
+                OUTCOME_LABELS.get(run.outcome or "", "running"),
                 str(run.turns),
                 fmt_s(run.time_to_pass_s),
                 f"{run.best_score:.0%}",
-                f"{run.tokens:,}{'~' if run.tokens_estimated else ''}",
+                fmt_tokens(run.tokens, run.tokens_estimated),
                 fmt_cost(run.cost),
             )
         )
@@ -64,9 +86,20 @@ def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
 
 
 def race_table(runs: list[RunSummary], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    """The results table; lanes that ended in ERROR get their reason as a caption."""
+    errors = [f"{r.info.name}: {r.reason}" for r in runs if r.outcome == "ERROR"]
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        caption="\n".join(errors) or None,
+        caption_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for column in RESULT_COLUMNS:
-        table.add_column(column, justify="right" if column in {"Turns", "Best", "Tokens", "Cost"} else "left")
+        table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=column != "Lane")
     for row in result_rows(runs):
         table.add_row(*row)
     return table
