@@ -19,7 +19,7 @@ from loopterm.tasks import find_task
 CANDIDATES = Path(__file__).parent / "candidates"
 TASK_DIR = CANDIDATES / "task"
 REFERENCE = (TASK_DIR / "validation/mini/reference.py").read_text()
-LIMITS = Limits(load_timeout_s=1.5, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
+LIMITS = Limits(load_timeout_s=1.0, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
 # /hello and /echo answer; any unknown path busy-loops (a custom 404 handler).
 HANGS_ON_404 = REFERENCE + '''
 
@@ -63,10 +63,11 @@ async def test_a_partial_candidate_names_what_failed(sandbox: Sandbox) -> None:
 @pytest.mark.anyio
 async def test_results_streamed_before_a_kill_are_kept(sandbox: Sandbox) -> None:
     # One check at a time, in order: hello and echo finish, then missing hangs the child.
-    result = await sandbox.validate(HANGS_ON_404, limits=LIMITS.model_copy(update={"concurrency": 1}))
+    result = await sandbox.validate(HANGS_ON_404, limits=LIMITS.model_copy(update={"concurrency": 1,
+                                                                                  "run_timeout_s": 1.0}))
     by_id = {c.id: c for c in result.checks}
     assert by_id["hello"].passed and by_id["echo"].passed
-    assert by_id["missing"].message.startswith("not run: timed out after 2 s while running the checks")
+    assert by_id["missing"].message.startswith("not run: timed out after 1 s while running the checks")
     assert (result.status, result.passed, result.error) == ("PARTIAL", 2, None)
 
 

@@ -63,6 +63,7 @@ PRELOAD = (
 )
 MAX_LINE = 8 * 1024 * 1024
 READ_CHUNK = 1 << 16
+MAX_READS = 16
 
 
 def _write(obj: dict[str, Any]) -> None:
@@ -110,6 +111,22 @@ def _warm_up() -> None:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _warm_up_reference(task: Any) -> None:
+    """Load the task's own reference once: its models and routes fill the caches a candidate hits.
+
+    The reference is part of the task (as trusted as the checks); loading it
+    starts no thread, so forking afterwards stays safe.
+    """
+    from loopterm.sandbox.runner import CandidateLoadError, load_app
+
+    try:
+        source = task.reference_source
+    except Exception:  # a task without a reference still works, just a little colder
+        return
+    with contextlib.suppress(CandidateLoadError):
+        load_app(source, "reference.py")
 
 
 @dataclass
@@ -229,23 +246,27 @@ class Zygote:
             job.open_fds.add(fd)
 
     # -- children --------------------------------------------------------------
-    def _read_child(self, job: Job, fd: int, kind: str) -> None:
-        while True:
+    def _read_child(self, job: Job, fd: int, kind: str) -> bool:
+        """Read what the pipe holds; True when it stopped early and more may be waiting."""
+        # A bounded number of reads per call: a child writing without pause
+        # must not keep this loop from the other jobs and from the deadlines.
+        for _ in range(MAX_READS):
             try:
                 chunk = os.read(fd, READ_CHUNK)
             except BlockingIOError:
-                return
+                return False
             except OSError:
                 chunk = b""
             if not chunk:
                 self._close_fd(job, fd)
-                return
+                return False
             if kind == "output":
                 self._keep_output(job, chunk)
             else:
                 self._results(job, chunk)
             if len(chunk) < READ_CHUNK:
-                return
+                return False
+        return True
 
     def _keep_output(self, job: Job, chunk: bytes) -> None:
         room = job.limits.output_kib * 1024 - len(job.output)
@@ -336,8 +357,10 @@ class Zygote:
             self._finish(job)
 
     def _finish(self, job: Job) -> None:
-        for fd in list(job.open_fds):
-            self._read_child(job, fd, self.by_fd[fd][1])  # whatever is still in the pipes
+        for fd in list(job.open_fds):  # whatever is still in the pipes (the writers are dead)
+            for _ in range(64):
+                if not self._read_child(job, fd, self.by_fd[fd][1]):
+                    break
         for fd in list(job.open_fds):  # a grandchild may hold a pipe open: stop listening
             self._close_fd(job, fd)
         del self.jobs[job.id]
@@ -391,6 +414,7 @@ def main(argv: list[str]) -> int:
         task = Task(config["task_id"], _path(config["spec_dir"]), _path(config["validation_dir"]))
         suite = task.suite
         _warm_up()
+        _warm_up_reference(task)
         policy = base_policy(extra_dirs=(str(task.validation_dir),), exclude=(root,))
         abi = landlock.abi_version()
         has_seccomp = seccomp.supported()
