@@ -196,3 +196,30 @@ async def test_signals_to_other_processes_are_refused(sandbox: Sandbox) -> None:
     os.kill(pid, 0)  # the worker is alive
     after = await sandbox.validate((CANDIDATES / "task/validation/mini/reference.py").read_text())
     assert after.status == "PASS"
+
+
+@pytest.mark.anyio
+async def test_known_ways_around_the_audit_hook_are_closed(sandbox: Sandbox) -> None:
+    result = await sandbox.validate(candidate("escape_attempts"))
+    assert result.error is None
+    lines = result.output.splitlines()
+    assert not [line for line in lines if line.startswith("ESCAPED")]
+    refused = {line.split()[1] for line in lines if line.startswith("REFUSED")}
+    assert refused == {"via_ctypes", "via_fork_exec", "via_reimport", "via_posix_spawn", "via_pty", "via_heap",
+                       "via_rlimit", "via_proc_mem"}
+
+
+@pytest.mark.anyio
+async def test_os_exit_at_import_is_reported_as_such(sandbox: Sandbox) -> None:
+    assert_not_loaded(await sandbox.validate(candidate("exit_hard")),
+                      "the candidate process exited with code 7 while loading (os._exit?)")
+
+
+@pytest.mark.anyio
+async def test_a_crash_in_a_handler_keeps_the_checks_already_done(sandbox: Sandbox) -> None:
+    # One check at a time, in order: hello and echo pass, then the 404 handler crashes the child.
+    result = await sandbox.validate(candidate("segfault"), limits=LIMITS.model_copy(update={"concurrency": 1}))
+    assert result.error is None  # it loaded; the crash came later
+    by_id = {c.id: c for c in result.checks}
+    assert (result.status, result.passed) == ("PARTIAL", 2) and by_id["hello"].passed and by_id["echo"].passed
+    assert by_id["missing"].message == "not run: the candidate process crashed (SIGSEGV)"

@@ -101,7 +101,10 @@ class Worker:
     async def _handshake(self, task: Task) -> None:
         assert self.proc.stdout is not None
         line = await self.proc.stdout.readline()
-        message = json.loads(line) if line.strip() else {}
+        try:
+            message = json.loads(line) if line.strip() else {}
+        except ValueError:
+            raise SandboxError(f"the sandbox worker started with garbage: {line[:200]!r}") from None
         if message.get("type") == "ready":
             self.checks = [CheckInfo(c["id"], c["group"], c["description"]) for c in message["checks"]]
             self.landlock_abi = int(message.get("landlock_abi", 0))

@@ -340,21 +340,38 @@ class Zygote:
 
     def _reap(self) -> None:
         for job in list(self.jobs.values()):
-            if job.status is None:
-                try:
-                    # WNOWAIT: learn that it exited without freeing its pid, so
-                    # killing its group below cannot hit a recycled pid.
-                    info = os.waitid(os.P_PID, job.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-                except ChildProcessError:
-                    info = None
-                    job.status = 0
-                if info is None and job.status is None:
-                    continue
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(job.pid, signal.SIGKILL)  # anything it left behind in its group
-                with contextlib.suppress(ChildProcessError):
-                    _, job.status = os.waitpid(job.pid, 0)
+            if job.status is None and not self._exited(job):
+                continue
             self._finish(job)
+
+    @staticmethod
+    def _exited(job: Job) -> bool:
+        """Reap the child if it has exited, after killing whatever it left in its group."""
+        if hasattr(os, "waitid"):
+            try:
+                # WNOWAIT: learn that it exited without freeing its pid, so
+                # killing its group below cannot hit a recycled pid.
+                if os.waitid(os.P_PID, job.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                    return False
+            except ChildProcessError:
+                job.status = 0
+                return True
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(job.pid, signal.SIGKILL)  # anything it left behind in its group
+            with contextlib.suppress(ChildProcessError):
+                _, job.status = os.waitpid(job.pid, 0)
+            return True
+        # No waitid (macOS): reap first, then clear the group it led.
+        try:
+            pid, status = os.waitpid(job.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = job.pid, 0
+        if pid == 0:
+            return False
+        job.status = status
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job.pid, signal.SIGKILL)
+        return True
 
     def _finish(self, job: Job) -> None:
         for fd in list(job.open_fds):  # whatever is still in the pipes (the writers are dead)
@@ -380,10 +397,10 @@ class Zygote:
             return None
         if job.crash is not None:
             return f"the validation stopped: {job.crash}"
-        return describe_exit(job.status or 0, job.limits)
+        return describe_exit(job.status or 0, job.limits, job.loaded)
 
 
-def describe_exit(status: int, limits: Any) -> str:
+def describe_exit(status: int, limits: Any, loaded: bool) -> str:
     """Why a child ended without finishing, in one line."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -397,7 +414,8 @@ def describe_exit(status: int, limits: Any) -> str:
             return "the candidate process made a system call the sandbox forbids"
         return f"the candidate process crashed ({name})"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    return f"the candidate process exited with code {code} before the checks finished (os._exit?)"
+    when = "before the checks finished" if loaded else "while loading"
+    return f"the candidate process exited with code {code} {when} (os._exit?)"
 
 
 def main(argv: list[str]) -> int:
@@ -412,9 +430,11 @@ def main(argv: list[str]) -> int:
 
         _preload()
         task = Task(config["task_id"], _path(config["spec_dir"]), _path(config["validation_dir"]))
-        suite = task.suite
-        _warm_up()
-        _warm_up_reference(task)
+        # Task code printing at import must not land on the protocol channel.
+        with contextlib.redirect_stdout(sys.stderr):
+            suite = task.suite
+            _warm_up()
+            _warm_up_reference(task)
         policy = base_policy(extra_dirs=(str(task.validation_dir),), exclude=(root,))
         abi = landlock.abi_version()
         has_seccomp = seccomp.supported()
