@@ -107,65 +107,60 @@ async def run_race(
     task = task or find_task(config.task_id, config.task_dir)
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     runs = plan_runs(lanes, config.runs, seed)
-    clock = clock or RaceClock()
     race_id = race_id or new_race_id()
+    settings = LoopSettings(config.max_turns, config.thrash_k, config.budget_s)
+    gate = asyncio.Semaphore(config.concurrency or max(1, len(runs)))
     places = 0
+    closed: set[str] = set()
 
     def emit(event: Event) -> None:
         nonlocal places
-        if isinstance(event, LaneDone) and event.outcome is Outcome.PASS:
-            places += 1
-            event.place = places
+        if isinstance(event, LaneDone):
+            closed.add(event.lane)
+            if event.outcome is Outcome.PASS:
+                places += 1
+                event.place = places
         for sink in sinks:
             sink(event)
-
-    started = RaceStarted(
-        t=clock(),
-        race_id=race_id,
-        task_id=task.id,
-        task_hash=task.hash,
-        lanes=[r.lane.info(r.run_id, r.index) for r in runs],
-        max_turns=config.max_turns,
-        thrash_k=config.thrash_k,
-        budget_s=config.budget_s,
-        time_scale=config.time_scale,
-        seed=seed,
-        started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        loopterm_version=__version__,
-        kind=config.kind,
-        bench_id=config.bench_id,
-    )
-    emit(started)
-    result = RaceResult(race_id, started)
-    settings = LoopSettings(config.max_turns, config.thrash_k, config.budget_s)
-    gate = asyncio.Semaphore(config.concurrency or max(1, len(runs)))
 
     async with AsyncExitStack() as stack:
         if validator is None:
             from loopterm.sandbox import Sandbox
 
+            # Warm the sandbox before the clock starts: its start-up is not any lane's time.
             validator = await stack.enter_async_context(Sandbox(task))
+        clock = clock or RaceClock()
+        started = RaceStarted(
+            t=clock(),
+            race_id=race_id,
+            task_id=task.id,
+            task_hash=task.hash,
+            lanes=[r.lane.info(r.run_id, r.index) for r in runs],
+            max_turns=config.max_turns,
+            thrash_k=config.thrash_k,
+            budget_s=config.budget_s,
+            time_scale=config.time_scale,
+            seed=seed,
+            started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            loopterm_version=__version__,
+            kind=config.kind,
+            bench_id=config.bench_id,
+        )
+        emit(started)
+        result = RaceResult(race_id, started)
 
         async def one(run: LaneRun) -> LaneDone:
             loop: LaneLoop | None = None
             try:
                 async with gate:
-                    provider = make_provider(
-                        run.lane, task=task, seed=run.seed, time_scale=config.time_scale
-                    )
-                    loop = LaneLoop(
-                        run.run_id, run.lane, provider, validator, task, settings, clock, emit
-                    )
+                    provider = make_provider(run.lane, task=task, seed=run.seed, time_scale=config.time_scale)
+                    loop = LaneLoop(run.run_id, run.lane, provider, validator, task, settings, clock, emit)
                     try:
                         return await loop.run()
                     finally:
                         closer = getattr(provider, "aclose", None)
                         if closer is not None:  # SDK clients hold connections
                             await closer()
-            except asyncio.CancelledError:
-                if loop is None:  # never started: still close it in the trace
-                    emit(_unstarted(run, clock(), "race stopped before this run started"))
-                raise
             except Exception as exc:  # a bug or crash in one lane must not stop the others
                 done = LaneDone(
                     t=clock(),
@@ -187,6 +182,9 @@ async def run_race(
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for run in runs:  # runs cancelled before they began: still closed in the trace
+                if run.run_id not in closed:
+                    emit(_unstarted(run, clock(), "race stopped before this run started"))
             result.aborted = True
             emit(RaceDone(t=clock(), aborted=True))
             raise

@@ -1,0 +1,118 @@
+"""`loopterm race` as a user runs it: a real process, real traces, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopterm.events import LaneDone, Outcome
+from loopterm.traces.reader import read_race
+
+
+def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "loopterm", *args],
+        capture_output=True, text=True, timeout=timeout, env=env or os.environ.copy(),
+    )
+
+
+def only_race(root: Path) -> Path:
+    folders = [p for p in root.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    return folders[0]
+
+
+def test_plain_race_prints_turns_and_the_results_table(tmp_path: Path) -> None:
+    out = run(["race", "--time-scale", "0", "--seed", "1", "--max-turns", "4", "--trace-dir", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("race ") and "4 lanes" in lines[0] and "simulated latencies ×0" in lines[0]
+    assert any("Fast diffusion (sim)" in line and "turn  1/4" in line for line in lines)
+    assert any(line.startswith("Results") for line in lines)
+    folder = only_race(tmp_path)
+    assert lines[-1] == f"trace: {folder}"
+    assert read_race(folder).status == "complete"
+
+
+def test_json_summary_has_every_field(tmp_path: Path) -> None:
+    out = run(["race", "sim:fast-diffusion", "sim:weak-local", "--json", "--time-scale", "0", "--seed", "2",
+               "--trace-dir", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["trace_dir"] == str(only_race(tmp_path))
+    assert data["race_id"] == only_race(tmp_path).name
+    fast, weak = data["lanes"]
+    for lane in (fast, weak):
+        assert {"name", "provider", "model", "class", "outcome", "turns", "time_to_pass_s", "best_score",
+                "statuses", "tokens", "cost", "median_ms"} <= lane.keys()
+        assert set(lane["median_ms"]) == {"model", "validation", "harness"}
+        assert len(lane["statuses"]) == lane["turns"]
+    assert fast["outcome"] == "PASS" and fast["statuses"][-1] == "PASS" and fast["time_to_pass_s"] > 0
+    assert weak["outcome"] != "PASS" and weak["time_to_pass_s"] is None
+    assert fast["provider"] == "sim" and fast["class"] == "H/D"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-turns", "0"], "--max-turns: expected a number of at least 1"),
+        (["--time-scale", "-1"], "--time-scale: expected a number of 0 or more"),
+        (["--budget", "abc"], "--budget: expected a number"),
+        (["sim:genius"], "unknown simulated profile 'sim:genius'"),
+        (["warp-9"], "unknown lane 'warp-9'"),
+        (["mercury-2"], "lane 'Mercury 2' needs an API key in INCEPTION_API_KEY"),
+        (["--lanes", "/nonexistent/lanes.toml"], "no such lanes file"),
+        (["--task", "nope"], "task 'nope' not found"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    env = os.environ.copy()
+    env.pop("INCEPTION_API_KEY", None)
+    out = run(["race", "--plain", "--trace-dir", str(tmp_path), *args], env=env)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def _start(tmp_path: Path) -> subprocess.Popen[str]:
+    env = os.environ.copy() | {"PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "race", "--plain", "--time-scale", "1", "--seed", "1",
+         "--trace-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert proc.stdout is not None
+    header = proc.stdout.readline()  # printed right after race_started: the trace exists
+    assert header.startswith("race ")
+    return proc
+
+
+def test_ctrl_c_ends_every_lane_and_marks_the_trace_aborted(tmp_path: Path) -> None:
+    proc = _start(tmp_path)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "(race aborted)" in stdout
+    folder = only_race(tmp_path)
+    assert json.loads((folder / "race.json").read_text())["status"] == "aborted"
+    trace = read_race(folder)
+    assert trace.warnings == []
+    done = [e for e in trace.events if isinstance(e, LaneDone)]
+    assert len(done) == 4 and {e.outcome for e in done} == {Outcome.ABORTED}
+
+
+def test_a_killed_race_leaves_a_readable_trace(tmp_path: Path) -> None:
+    proc = _start(tmp_path)
+    proc.kill()
+    proc.communicate(timeout=30)
+    trace = read_race(only_race(tmp_path))
+    assert trace.status == "aborted"
+    assert any("no end record" in w for w in trace.warnings)
+    assert len([e for e in trace.events if isinstance(e, LaneDone)]) == 4
