@@ -223,3 +223,11 @@ async def test_a_crash_in_a_handler_keeps_the_checks_already_done(sandbox: Sandb
     by_id = {c.id: c for c in result.checks}
     assert (result.status, result.passed) == ("PARTIAL", 2) and by_id["hello"].passed and by_id["echo"].passed
     assert by_id["missing"].message == "not run: the candidate process crashed (SIGSEGV)"
+
+
+@pytest.mark.anyio
+async def test_sys_exit_in_a_handler_fails_that_check_only(sandbox: Sandbox) -> None:
+    result = await sandbox.validate(candidate("exit_in_handler"))
+    by_id = {c.id: c for c in result.checks}
+    assert (result.status, result.passed, result.error) == ("PARTIAL", 2, None)
+    assert by_id["hello"].message == "the candidate raised SystemExit(4) while handling a request"

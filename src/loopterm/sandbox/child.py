@@ -202,7 +202,8 @@ def main(
         try:
             where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
-            send({"t": "crash", "error": f"{type(exc).__name__}: {exc}{at}"})
+            text = (str(exc).strip().splitlines() or [""])[0][:300]
+            send({"t": "crash", "error": f"{type(exc).__name__}: {text}{at}"})
         except BaseException:
             pass
     os._exit(0)
@@ -218,17 +219,28 @@ def _run(suite: Suite, source: str, limits: Limits) -> None:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(
-            run_suite(
-                suite,
-                source,
-                concurrency=limits.concurrency,
-                check_timeout=limits.check_timeout_s,
-                on_result=on_result,
-                on_loaded=lambda: send({"t": "loaded"}),
-            )
+    main = loop.create_task(
+        run_suite(
+            suite,
+            source,
+            concurrency=limits.concurrency,
+            check_timeout=limits.check_timeout_s,
+            on_result=on_result,
+            on_loaded=lambda: send({"t": "loaded"}),
         )
+    )
+    try:
+        for _ in range(1000):
+            try:
+                loop.run_until_complete(main)
+                break
+            except (SystemExit, KeyboardInterrupt):
+                # asyncio lets these out of whichever task raised them, here a
+                # task of the candidate's app. That task has failed with it; the
+                # check awaiting it fails in turn, and the others carry on.
+                if main.done():
+                    raise
+        main.result()
     except CandidateLoadError as exc:
         send({"t": "load_error", "error": _mention_limit(str(exc), limits)})
         return

@@ -147,6 +147,8 @@ async def run_suite(
                 message = "the candidate ran out of memory"
             except Exception as exc:  # a check must never take the run down with it
                 message = f"check could not complete: {type(exc).__name__}: {_short(exc)}"
+            except (SystemExit, KeyboardInterrupt) as exc:  # not Exceptions, but the candidate's doing
+                message = f"the candidate raised {type(exc).__name__}({_short(exc)}) while handling a request"
             result = CheckResult(
                 id=check.id,
                 group=check.group,
