@@ -106,6 +106,7 @@ async def test_a_dead_worker_ends_its_validation_with_a_clear_error_and_restarts
         result = await asyncio.wait_for(hanging, LIMITS.wall_s)
         assert result.status == "FAIL"
         assert result.error is not None and result.error.startswith("the sandbox worker died")
+        assert "it restarts for the next validation" in result.error
         again = await box.validate(REFERENCE)
         assert again.status == "PASS" and box.worker_pid not in (None, first_pid)
 
