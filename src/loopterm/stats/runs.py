@@ -31,6 +31,7 @@ class RunSummary:
     best_score: float = 0.0
     final_score: float = 0.0
     scores: list[float] = field(default_factory=list)  # score after each turn
+    checks_total: int = 0  # checks in the suite (from the last turn); sets the bench fit's target
     statuses: list[str] = field(default_factory=list)
     turn_end_s: list[float] = field(default_factory=list)  # lane-relative time each turn ended
     place: int | None = None
@@ -116,6 +117,7 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
         elif isinstance(event, TurnDone):
             run.turns = event.turn
             run.scores.append(event.score)
+            run.checks_total = event.total
             run.statuses.append(event.status.value)
             run.turn_end_s.append(event.t - run.start_t)
             run.final_score = event.score

@@ -1,0 +1,209 @@
+"""The benchmark table in four formats: terminal (rich), markdown, csv, json.
+
+The terminal and markdown forms show two tables: the talk's columns (plus
+ERROR runs), then cost, turn time and the convergence fit with its
+prediction beside the measured mean time to pass; markdown adds the mean
+score by turn, observed beside fitted. CSV has one row per lane with every
+figure under the JSON key names; JSON is :meth:`Report.to_json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from loopterm.stats.aggregate import LaneRow, Report
+from loopterm.stats.table import fmt_cost
+
+NA = "n/a"
+
+RESULT_COLUMNS = (
+    "Lane", "Class", "Runs Passed", "One-shot", "Median Iterations",
+    "Mean Time To Pass", "P90", "Best Failed Score", "ERROR runs",
+)
+DETAIL_COLUMNS = (
+    "Lane", "Mean Time To Pass", "Predicted (fit)", "r", "Model s/turn",
+    "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
+)
+CSV_FIELDS = (
+    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "one_shot",
+    "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
+    "predicted_time_to_pass_s", "predicted_turns", "target_score", "mean_model_s",
+    "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
+    "cost_per_passed_run", "simulated",
+)
+CURVE_TURNS = 10  # turns shown in the by-turn table; the JSON has them all
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return NA
+    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def fmt_number(value: float | None, digits: int = 3) -> str:
+    return NA if value is None else f"{value:.{digits}f}"
+
+
+def fmt_iterations(value: float | None) -> str:
+    return NA if value is None else f"{value:g}"
+
+
+def fmt_tokens(row: LaneRow) -> str:
+    if row.tokens_per_run is None:
+        return NA
+    n = row.tokens_per_run
+    text = f"{n / 1000:.1f}k" if n >= 1000 else f"{n:.0f}"
+    return text + ("~" if row.tokens_estimated else "")
+
+
+def lane_label(row: LaneRow, rows: list[LaneRow]) -> str:
+    """The lane's name; with provider:model when two rows share a name."""
+    label = row.lane
+    if row.simulated and "(sim)" not in label:
+        label += " (sim)"
+    if sum(r.lane == row.lane for r in rows) > 1:
+        label += f" [{row.provider}:{row.model}]"
+    return label
+
+
+def result_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
+    return (
+        lane_label(row, rows),
+        row.lane_class or "-",
+        f"{row.passed}/{row.runs}",
+        str(row.one_shot),
+        fmt_iterations(row.median_iterations),
+        fmt_seconds(row.mean_time_to_pass_s),
+        fmt_seconds(row.p90_s),
+        fmt_number(row.best_failed_score),
+        str(row.errors) + (f" (+{row.aborted} aborted)" if row.aborted else ""),
+    )
+
+
+def detail_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
+    return (
+        lane_label(row, rows),
+        fmt_seconds(row.mean_time_to_pass_s),
+        fmt_seconds(row.predicted_time_to_pass_s),
+        fmt_number(row.fitted_r, 2),
+        fmt_seconds(row.mean_model_s),
+        fmt_seconds(row.mean_validation_s),
+        fmt_tokens(row),
+        fmt_cost(row.cost_per_run),
+        fmt_cost(row.cost_per_passed_run),
+    )
+
+
+def curve_cells(row: LaneRow, rows: list[LaneRow], turns: int) -> tuple[str, ...]:
+    cells = [lane_label(row, rows)]
+    observed, fitted = row.fit.observed, row.fit.fitted
+    for n in range(turns):
+        if n >= len(observed):
+            cells.append("")
+            continue
+        fit = NA if fitted is None else f"{fitted[n]:.0%}"
+        cells.append(f"{observed[n]:.0%} / {fit}")
+    return tuple(cells)
+
+
+def _curve_turns(report: Report) -> int:
+    return min(CURVE_TURNS, max((row.fit.horizon for row in report.rows), default=0))
+
+
+def describe_sources(report: Report) -> str:
+    """One line naming what the table was computed from."""
+    if not report.sources:
+        return "no races"
+    what = "benchmark" if all(s.kind == "bench" for s in report.sources) else "race"
+    ids = ", ".join(report.ids)
+    plural = "s" if len(report.sources) > 1 else ""
+    scales = sorted({s.time_scale for s in report.sources})
+    sims = any(row.simulated for row in report.rows)
+    extra = ""
+    if sims and scales != [1.0]:
+        extra = " · simulated latencies " + ", ".join(f"×{x:g}" for x in scales)
+    tasks = ", ".join(sorted({s.task_id for s in report.sources}))
+    turns = ", ".join(str(x) for x in sorted({s.max_turns for s in report.sources}))
+    return f"{what}{plural} {ids} · task {tasks} · max {turns} turns{extra}"
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    table = Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 or column == "Class" else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def to_rich(report: Report) -> RenderableType:
+    """The terminal form: two tables and a line saying where the numbers came from."""
+    rows = report.rows
+    parts: list[RenderableType] = [Text(describe_sources(report))]
+    if not rows:
+        parts.append(Text("no lane runs to report"))
+        return Group(*parts)
+    parts.append(_table("Results", RESULT_COLUMNS, [result_cells(r, rows) for r in rows]))
+    parts.append(
+        _table("Convergence and cost", DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows])
+    )
+    turns = _curve_turns(report)
+    if turns:
+        columns = ("Lane", *(f"Turn {n}" for n in range(1, turns + 1)))
+        parts.append(
+            _table(
+                "Mean score after each turn (observed / fitted)",
+                columns,
+                [curve_cells(r, rows, turns) for r in rows],
+            )
+        )
+    return Group(*parts)
+
+
+def _md_escape(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def _md_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    align = ["---" if i == 0 or c == "Class" else "---:" for i, c in enumerate(columns)]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """Markdown for slides and READMEs: the talk's table first, then the details."""
+    rows = report.rows
+    lines = [f"_{describe_sources(report)}_", ""]
+    lines += _md_table(RESULT_COLUMNS, [result_cells(r, rows) for r in rows])
+    lines += ["", *_md_table(DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows])]
+    turns = _curve_turns(report)
+    if turns:
+        columns = ("Lane", *(f"Turn {n}" for n in range(1, turns + 1)))
+        lines += ["", "Mean score after each turn (observed / fitted):", ""]
+        lines += _md_table(columns, [curve_cells(r, rows, turns) for r in rows])
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    """One row per lane, every figure, JSON key names as the header; empty cell = n/a."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in report.rows:
+        data = row.to_json()
+        writer.writerow({k: "" if data[k] is None else data[k] for k in CSV_FIELDS})
+    return out.getvalue()
+
+
+def to_json_text(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2) + "\n"
