@@ -42,6 +42,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,7 @@ class Job:
     workdir: str
     result_r: int
     output_r: int
-    limits: Any
+    limits: Limits
     deadline: float
     loaded: bool = False
     done: bool = False
@@ -400,7 +401,7 @@ class Zygote:
         return describe_exit(job.status or 0, job.limits, job.loaded)
 
 
-def describe_exit(status: int, limits: Any, loaded: bool) -> str:
+def describe_exit(status: int, limits: Limits, loaded: bool) -> str:
     """Why a child ended without finishing, in one line."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -441,6 +442,9 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a broken task folder: one line to the parent, then exit
         _write({"type": "fatal", "error": f"{type(exc).__name__}: {exc}"})
         return 1
+    if threading.active_count() > 1:  # forking now could copy a lock some thread holds
+        print(f"loopterm sandbox: warning: {threading.active_count() - 1} thread(s) started while warming "
+              "up; forks may deadlock", file=sys.stderr)
     gc.collect()
     gc.freeze()  # keep the warm heap out of the collector so forks share its pages
     _write({
