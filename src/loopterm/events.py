@@ -90,6 +90,8 @@ class ValidationResult(Model):
     duration_ms: float
     checks: list[CheckResult] = Field(default_factory=list)
     output: str = ""  # candidate's captured stdout/stderr, capped
+    # Set when the sandbox itself failed (its worker died or hung): not the model's fault.
+    infrastructure_error: str | None = None
 
     @property
     def failing(self) -> list[CheckResult]:

@@ -154,22 +154,7 @@ class LaneLoop:
                 )
             )
             if gen.error is not None:
-                self.emit(
-                    TurnDone(
-                        t=self.clock(),
-                        lane=self.run_id,
-                        turn=turn,
-                        status=TurnStatus.ERROR,
-                        score=self.score,
-                        passed=0,
-                        total=len(self.task.suite.checks),
-                        best_score=self.best,
-                        model_s=model_s,
-                        validation_s=0.0,
-                        harness_s=max(0.0, time.perf_counter() - turn_start - model_s),
-                    )
-                )
-                return self._done(Outcome.ERROR, gen.error)
+                return self._error_turn(turn, turn_start, model_s, 0.0, gen.error)
 
             new_code = extract_code(gen.text)
             validation_s = 0.0
@@ -180,6 +165,8 @@ class LaneLoop:
                 code = new_code
                 v_start = time.perf_counter()
                 result = await self.validator.validate(code)
+                if result.infrastructure_error:  # the sandbox restarts its worker: one more try
+                    result = await self.validator.validate(code)
                 validation_s = time.perf_counter() - v_start
                 feedback = format_feedback(result)
             pass_t = self.clock()
@@ -193,6 +180,9 @@ class LaneLoop:
                     feedback=feedback,
                 )
             )
+
+            if result.infrastructure_error:
+                return self._error_turn(turn, turn_start, model_s, validation_s, result.infrastructure_error)
 
             failing = {c.id for c in result.checks if not c.passed}
             if new_code is None:
@@ -236,6 +226,25 @@ class LaneLoop:
                     f"no new best score in {s.thrash_k} turns (best {self.best:.0%})",
                 )
         return self._done(Outcome.TURN_LIMIT, f"turn limit of {s.max_turns} reached")
+
+    def _error_turn(self, turn: int, turn_start: float, model_s: float, validation_s: float, reason: str) -> LaneDone:
+        """Provider or sandbox trouble: an ERROR turn that never counts as the model's failure."""
+        self.emit(
+            TurnDone(
+                t=self.clock(),
+                lane=self.run_id,
+                turn=turn,
+                status=TurnStatus.ERROR,
+                score=self.score,
+                passed=0,
+                total=len(self.task.suite.checks),
+                best_score=self.best,
+                model_s=model_s,
+                validation_s=validation_s,
+                harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
+            )
+        )
+        return self._done(Outcome.ERROR, reason)
 
     def _progress(self, turn: int) -> Callable[[int, int], None]:
         last = [-1.0]

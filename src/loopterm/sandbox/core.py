@@ -77,6 +77,7 @@ class Sandbox:
             worker.kill(f"the sandbox worker stopped answering for {limits.wall_s + GRACE_S:g} s; "
                         "it restarts for the next validation")
             report = future.result() if future.done() else JobReport(reason="the sandbox worker stopped answering")
+            report.infrastructure = True
         except asyncio.CancelledError:
             await asyncio.shield(worker.cancel(job))
             raise

@@ -24,6 +24,7 @@ class JobReport:
     loaded: bool = False
     load_error: str | None = None
     reason: str | None = None  # why it ended early (timeout, crash, worker died)
+    infrastructure: bool = False  # the worker, not the candidate, failed
     output: str = ""
     dropped: int = 0
     layers: list[str] = field(default_factory=list)
@@ -71,4 +72,5 @@ def assemble(task_id: str, checks: list[CheckInfo], report: JobReport, duration_
         duration_ms=duration_ms,
         checks=listed,
         output=output_text(report.output, report.dropped),
+        infrastructure_error=report.reason if report.infrastructure else None,
     )

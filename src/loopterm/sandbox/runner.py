@@ -93,8 +93,40 @@ def _import_error_line(exc: BaseException, filename: str) -> str:
     return f" at line {line}" if line else ""
 
 
-def client_for(app: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+def explain_errors(app: Any, filename: str) -> Any:
+    """Wrap an ASGI app so an unhandled exception becomes a 500 that says what it was.
+
+    A bare "Internal Server Error" teaches a model nothing; "KeyError: 'lines'
+    at line 42" is feedback it can act on. The response is held until the
+    handler finishes so the framework's own 500 can be replaced.
+    """
+
+    async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await app(scope, receive, send)
+            return
+        held: list[dict] = []
+
+        async def hold(message: dict) -> None:
+            held.append(message)
+
+        try:
+            await app(scope, receive, hold)
+        except Exception as exc:  # the candidate's bug, reported to the check as a 500
+            where = _import_error_line(exc, filename)
+            body = f"Internal Server Error: {type(exc).__name__}{where}: {_short(exc)}".encode()
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        for message in held:
+            await send(message)
+
+    return wrapped
+
+
+def client_for(app: Any, filename: str = "candidate.py") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=explain_errors(app, filename), raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=None)
 
 
@@ -116,11 +148,11 @@ async def run_suite(
     app = load_app(source, filename)
     if on_loaded is not None:  # the sandbox switches from its load timeout to its run timeout
         on_loaded()
-    clients: list[httpx.AsyncClient] = [client_for(app)]
+    clients: list[httpx.AsyncClient] = [client_for(app, filename)]
 
     async def fresh() -> httpx.AsyncClient:
         try:
-            new = client_for(load_app(source, filename))
+            new = client_for(load_app(source, filename), filename)
         except CandidateLoadError as exc:  # it loaded once, so this is flaky import code
             raise AssertionError(f"a second instance failed to load: {exc}") from None
         clients.append(new)

@@ -176,6 +176,7 @@ class Worker:
         if self.dead is None:
             self.dead = reason
         for report, future in self._jobs.values():
+            report.infrastructure = True
             if report.reason is None:
                 report.reason = reason
             if not future.done():
@@ -188,7 +189,7 @@ class Worker:
         job = self._next
         future: asyncio.Future[JobReport] = asyncio.get_running_loop().create_future()
         if self.dead is not None:
-            future.set_result(JobReport(reason=self.dead))
+            future.set_result(JobReport(reason=self.dead, infrastructure=True))
         else:
             self._jobs[job] = (JobReport(), future)
         return job, future
