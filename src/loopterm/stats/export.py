@@ -139,7 +139,7 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) ->
         title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
     )
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 or column == "Class" else "right")
+        table.add_column(column, justify="left" if i == 0 or column == "Class" else "right", no_wrap=i == 0)
     for row in rows:
         table.add_row(*row)
     return table

@@ -1,0 +1,251 @@
+"""``loopterm bench``: fresh, independent runs of each lane, and the results table.
+
+Every run of every lane is one lane run of ONE stored race (``kind="bench"``,
+``bench_id`` = the race id): one folder, one ``.jsonl`` per run. Each run gets
+its own provider instance and seed, so no state is shared between runs. The
+table at the end comes from the same events ``loopterm report`` reads back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loopterm.commands.common import (
+    add_task_args,
+    load_task,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    use_plain,
+)
+from loopterm.commands.race import DEFAULT_SIM_LANES, DEFAULT_TIME_SCALE, check_keys, resolve_lanes
+
+# With nothing finishing for this long, the plain printer says what is still going.
+HEARTBEAT_S = 15.0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="repeat fresh runs of each lane and print the results table",
+        description=(
+            "Benchmark lanes: --runs fresh, independent runs of each lane, stored as one trace, "
+            "then the results table (passes, one-shots, median iterations, mean time to pass, P90, "
+            "best failed score, errors, turn time, tokens, cost, the fitted improvement rate r). "
+            f"With no lanes it benchmarks the simulated profiles ({', '.join(DEFAULT_SIM_LANES)}). "
+            "`loopterm report` prints the same table again from the stored trace."
+        ),
+    )
+    p.add_argument("lanes", nargs="*", metavar="LANE", help="preset, provider:model, or a lanes-file name")
+    p.add_argument("--runs", type=positive_int, default=10, help="fresh runs per lane (default 10)")
+    p.add_argument(
+        "--concurrency", type=positive_int,
+        help="lane runs at once (default: all; 1 gives undisturbed validation timings)",
+    )
+    p.add_argument("--lanes", dest="lanes_file", type=Path, help="a lanes TOML file")
+    p.add_argument("--max-turns", type=positive_int, default=15, help="turn limit per run (default 15)")
+    p.add_argument(
+        "--thrash-k", type=non_negative_int, default=3,
+        help="stop a run after K turns with no new best score (default 3, 0 = never)",
+    )
+    p.add_argument("--budget", type=positive_float, help="wall-clock budget per run, seconds")
+    p.add_argument(
+        "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
+        help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
+    )
+    p.add_argument("--seed", type=int, help="seed for simulated lanes (default: random, recorded)")
+    p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
+    add_task_args(p)
+    p.add_argument("--plain", action="store_true", help="progress as plain lines, no full-screen UI")
+    p.add_argument(
+        "--json", action="store_true",
+        help="print the table as JSON (the shape of `report --format json`); progress goes to stderr",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from loopterm.loop.race import RaceConfig, new_race_id
+    from loopterm.paths import traces_dir
+
+    lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
+    check_keys(lanes)
+    task = load_task(args)
+    race_id = new_race_id()
+    config = RaceConfig(
+        task_id=task.id,
+        task_dir=args.task_dir,
+        max_turns=args.max_turns,
+        thrash_k=args.thrash_k,
+        budget_s=args.budget,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        runs=args.runs,
+        concurrency=args.concurrency,
+        kind="bench",
+        bench_id=race_id,
+    )
+    root = traces_dir(args.trace_dir)
+    note = None
+    if not use_plain(args):
+        # The live viewer has no bench screen wired in yet: plain lines on a terminal too.
+        note = "(live bench view not available yet; showing plain progress)"
+    return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json, note=note))
+
+
+async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool, note: str | None) -> int:
+    import asyncio
+    import signal
+
+    from loopterm.loop.race import run_race
+    from loopterm.printer import plain_console
+    from loopterm.stats.aggregate import build_report
+    from loopterm.stats.export import to_json_text, to_rich
+    from loopterm.stats.progress import BenchProgress
+    from loopterm.traces.writer import TraceWriter
+
+    out = plain_console()
+    progress_console = plain_console() if not as_json else _stderr_console()
+    writer = TraceWriter(root)
+    events: list = []
+    progress = BenchProgress(config.concurrency)
+    printer = ProgressPrinter(progress, progress_console)
+    if note:
+        progress_console.print(note, markup=False, soft_wrap=True)
+    current = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if current is not None:
+        loop.add_signal_handler(signal.SIGTERM, current.cancel)
+    heartbeat = asyncio.create_task(printer.heartbeat())
+    interrupted = False
+    try:
+        await run_race(lanes, config, [writer, events.append, progress, printer], task=task, race_id=race_id)
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM: the race closed every run in the trace; show what finished.
+        interrupted = True
+        if current is not None:
+            current.uncancel()
+    finally:
+        heartbeat.cancel()
+        writer.close()
+    if not events:
+        return 130 if interrupted else 1
+    report = build_report([events])
+    if as_json:
+        sys.stdout.write(to_json_text(report))
+    else:
+        out.print()
+        out.print(to_rich(report))
+        out.print(f"trace: {writer.folder}", markup=False, soft_wrap=True)
+        out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
+    for warning in report.warnings:
+        print(f"loopterm: warning: {warning}", file=sys.stderr)
+    if interrupted:
+        print("loopterm: bench interrupted; the table covers the runs that finished", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False, width=None if sys.stderr.isatty() else 120)
+
+
+class ProgressPrinter:
+    """Plain progress: one line per finished run, and a status line when all is quiet."""
+
+    def __init__(self, progress, console) -> None:
+        self.progress = progress
+        self.console = console
+        self.width = 12
+        self.last_line_at: float | None = None
+        self.race_id = ""
+        self.t0: float | None = None  # time.monotonic() at race time 0 (the race clock's source)
+
+    def __call__(self, event) -> None:
+        from loopterm.events import LaneDone, RaceStarted
+
+        if isinstance(event, RaceStarted):
+            import time
+
+            self.t0 = time.monotonic() - event.t
+            self.race_id = event.race_id
+            names = {lane.name for lane in event.lanes}
+            self.width = max((len(n) for n in names), default=12)
+            per_lane = len(event.lanes) // max(1, len(names))
+            scale = ""
+            if any(lane.simulated for lane in event.lanes) and event.time_scale != 1:
+                scale = f" · simulated latencies ×{event.time_scale:g}"
+            self._say(
+                f"bench {event.race_id} · task {event.task_id} · {len(names)} lanes × {per_lane} runs · "
+                f"max {event.max_turns} turns{scale}"
+            )
+        elif isinstance(event, LaneDone) and event.lane in self.progress.lane_of:
+            self._say(self.run_line(event))
+
+    def run_line(self, event) -> str:
+        from loopterm.stats.table import OUTCOME_LABELS
+
+        lane = self.progress.lane_of[event.lane]
+        index = lane.run_ids.index(event.lane) + 1
+        what = OUTCOME_LABELS.get(event.outcome.value, event.outcome.value)
+        turns = f"{event.turns} turn{'s' if event.turns != 1 else ''}"
+        if event.outcome.value == "PASS" and event.time_to_pass_s is not None:
+            what = f"PASS in {_secs(event.time_to_pass_s)} after {turns}"
+        elif event.outcome.value == "ERROR":
+            what = f"ERROR: {event.reason}"
+        else:
+            what = f"{what} after {turns}"
+        return (
+            f"[{event.t:7.1f}s] {lane.name.ljust(self.width)} run {index:>2}/{lane.total} {what}"
+            f" │ {self.lane_summary(lane)} │ {self.eta_text()}"
+        )
+
+    def lane_summary(self, lane) -> str:
+        mean = lane.mean_time_to_pass_s
+        errors = f" · {lane.errors} ERROR" if lane.errors else ""
+        return (
+            f"{lane.done}/{lane.total} done · {lane.passed} passed{errors} · mean to pass "
+            f"{'n/a' if mean is None else _secs(mean)}"
+        )
+
+    def eta_text(self, now: float | None = None) -> str:
+        p = self.progress
+        if p.done == p.total:
+            return "all done"
+        eta = p.eta_s(now)
+        return f"{p.done}/{p.total} runs · ETA {'?' if eta is None else _secs(eta)}"
+
+    def status_line(self, now: float) -> str:
+        lanes = " · ".join(
+            f"{lane.name} {lane.done}/{lane.total}" for lane in self.progress.lanes.values()
+        )
+        return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
+
+    def _say(self, line: str) -> None:
+        self.console.print(line, markup=False, soft_wrap=True, highlight=False)
+        self.last_line_at = self.progress.now
+
+    async def heartbeat(self) -> None:
+        """Every HEARTBEAT_S of silence, one status line (slow lanes finish rarely)."""
+        import asyncio
+        import time
+
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            if self.t0 is None:
+                continue  # the race has not started (sandbox still warming up)
+            now = time.monotonic() - self.t0
+            if self.last_line_at is None or now - self.last_line_at >= HEARTBEAT_S:
+                self.console.print(self.status_line(now), markup=False, soft_wrap=True, highlight=False)
+                self.last_line_at = now
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"

@@ -1,0 +1,116 @@
+"""``loopterm report``: the results table again, from stored races and benchmarks.
+
+Reads traces only, through the same code ``bench`` uses at its end, so the
+numbers match. Several ids merge the runs of the same lane (same name,
+provider and model) into one row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loopterm.cli import UsageError
+
+FORMATS = ("table", "md", "csv", "json")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="print the results table of stored races or benchmarks (table, md, csv, json)",
+        description=(
+            "Print the results table of one or more stored races or benchmarks, merging runs of "
+            "the same lane. IDs are race ids, unique prefixes of them, or paths to race folders; "
+            "with none, the newest stored race. Markdown is for slides and READMEs; csv and json "
+            "are for scripts (json is the shape `bench --json` prints)."
+        ),
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="race id, unique prefix, or race folder (default: newest)")
+    p.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    p.add_argument(
+        "--lanes", nargs="+", metavar="NAME",
+        help="only these lanes (name, run-id slug or provider:model, case-insensitive)",
+    )
+    p.add_argument("--trace-dir", type=Path, help="where races are stored (default: the cache dir)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from loopterm.paths import traces_dir
+    from loopterm.stats.aggregate import build_report
+    from loopterm.stats.export import to_csv, to_json_text, to_markdown, to_rich
+    from loopterm.traces.reader import TraceError, read_race
+
+    root = traces_dir(args.trace_dir)
+    folders = resolve_races(args.ids, root)
+    traces = []
+    for folder in folders:
+        try:
+            trace = read_race(folder)
+        except TraceError as exc:
+            raise UsageError(str(exc)) from None
+        for warning in trace.warnings:
+            print(f"loopterm: warning: {trace.race_id}: {warning}", file=sys.stderr)
+        traces.append(trace)
+
+    report = build_report([t.events for t in traces], lanes=args.lanes)
+    if args.lanes and not report.rows:
+        every = build_report([t.events for t in traces])
+        names = ", ".join(row.lane for row in every.rows) or "none"
+        raise UsageError(f"no lane matches {' '.join(args.lanes)}; lanes in these races: {names}")
+    for warning in report.warnings:
+        print(f"loopterm: warning: {warning}", file=sys.stderr)
+
+    if args.format == "table":
+        from loopterm.printer import plain_console
+
+        plain_console().print(to_rich(report))
+    else:
+        render = {"md": to_markdown, "csv": to_csv, "json": to_json_text}[args.format]
+        sys.stdout.write(render(report))
+    return 0
+
+
+def resolve_races(refs: list[str], root: Path) -> list[Path]:
+    """Race folders for ids, unique id prefixes or paths; the newest race when none is given.
+
+    The same race named twice is read once (its runs would otherwise count twice).
+    """
+    folders: list[Path] = []
+    for ref in refs or [None]:
+        folder = _resolve_one(ref, root)
+        if folder.resolve() not in {f.resolve() for f in folders}:
+            folders.append(folder)
+    return folders
+
+
+def _stored(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in root.iterdir() if (d / "race.json").is_file())
+
+
+def _resolve_one(ref: str | None, root: Path) -> Path:
+    """A minimal resolver: a path, an exact id, or a unique prefix (ids sort by start time)."""
+    if ref is not None:
+        path = Path(ref)
+        if path.exists():
+            return path
+    names = _stored(root)
+    if not names:
+        raise UsageError(f"no stored races in {root}; run `loopterm race` or `loopterm bench` first")
+    if ref is None:
+        return root / names[-1]
+    if ref in names:
+        return root / ref
+    matches = [n for n in names if n.startswith(ref)]
+    if len(matches) == 1:
+        return root / matches[0]
+    if not matches:
+        raise UsageError(f"no stored race matches {ref!r} in {root}; give a race id, a prefix, or a folder")
+    shown = ", ".join(matches[:3]) + (", ..." if len(matches) > 3 else "")
+    raise UsageError(f"{ref!r} matches {len(matches)} races ({shown}); give more of the id")

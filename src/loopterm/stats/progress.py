@@ -1,0 +1,113 @@
+"""Live progress of a benchmark: runs done per lane, passes, mean time to pass, an ETA.
+
+An event sink like the others; the plain bench printer and the viewer both
+read it. Only finished runs feed the numbers; the final table is computed
+separately from all the events (see :mod:`loopterm.stats.aggregate`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted
+from loopterm.stats.aggregate import NOT_COUNTED
+
+
+@dataclass
+class LaneProgress:
+    """One lane's runs so far."""
+
+    name: str
+    total: int
+    run_ids: list[str] = field(default_factory=list)  # in plan order
+    done: int = 0
+    passed: int = 0
+    errors: int = 0
+    pass_times: list[float] = field(default_factory=list)
+    walls: list[float] = field(default_factory=list)  # every finished run, for the ETA
+
+    @property
+    def mean_time_to_pass_s(self) -> float | None:
+        return sum(self.pass_times) / len(self.pass_times) if self.pass_times else None
+
+    @property
+    def expected_run_s(self) -> float | None:
+        return sum(self.walls) / len(self.walls) if self.walls else None
+
+
+class BenchProgress:
+    """Call it with each event; ask it for per-lane figures and an ETA at any time."""
+
+    def __init__(self, concurrency: int | None = None) -> None:
+        self.concurrency = concurrency
+        self.lanes: dict[tuple[str, str, str], LaneProgress] = {}
+        self.lane_of: dict[str, LaneProgress] = {}  # run_id -> its lane
+        self.started: dict[str, float] = {}
+        self.finished: set[str] = set()
+        self.order: list[str] = []  # every run id in plan order (the order runs are admitted)
+        self.now = 0.0
+
+    def __call__(self, event: Event) -> None:
+        self.now = max(self.now, event.t)
+        if isinstance(event, RaceStarted):
+            for info in event.lanes:
+                key = (info.name, info.provider, info.model)
+                lane = self.lanes.setdefault(key, LaneProgress(info.name, 0))
+                lane.total += 1
+                lane.run_ids.append(info.run_id)
+                self.lane_of[info.run_id] = lane
+                self.order.append(info.run_id)
+        elif isinstance(event, LaneStarted):
+            self.started[event.lane] = event.t
+        elif isinstance(event, LaneDone) and event.lane in self.lane_of:
+            lane = self.lane_of[event.lane]
+            self.finished.add(event.lane)
+            lane.done += 1
+            outcome = event.outcome.value
+            if outcome == "PASS":
+                lane.passed += 1
+                if event.time_to_pass_s is not None:
+                    lane.pass_times.append(event.time_to_pass_s)
+            elif outcome == "ERROR":
+                lane.errors += 1
+            if outcome not in NOT_COUNTED and event.lane in self.started:
+                lane.walls.append(event.t - self.started[event.lane])
+
+    @property
+    def total(self) -> int:
+        return len(self.order)
+
+    @property
+    def done(self) -> int:
+        return len(self.finished)
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        """Seconds until the last run should end; None until every lane has finished a run.
+
+        Each lane's runs are expected to take the mean wall-clock of its finished
+        runs; running runs have what is left of that, waiting runs take a free
+        slot (``concurrency`` at once) in plan order, as the race admits them.
+        """
+        now = self.now if now is None else now
+        pending = [rid for rid in self.order if rid not in self.finished]
+        if not pending:
+            return 0.0
+        expected: dict[str, float] = {}
+        for rid in pending:
+            value = self.lane_of[rid].expected_run_s
+            if value is None:
+                return None
+            expected[rid] = value
+        running = [rid for rid in pending if rid in self.started]
+        waiting = [rid for rid in pending if rid not in self.started]
+        slots = self.concurrency or len(self.order)
+        free_at = [max(0.0, expected[rid] - (now - self.started[rid])) for rid in running]
+        free_at += [0.0] * max(0, slots - len(running))
+        heapq.heapify(free_at)
+        end = max(free_at, default=0.0)
+        for rid in waiting:
+            finish = heapq.heappop(free_at) + expected[rid]
+            end = max(end, finish)
+            heapq.heappush(free_at, finish)
+        return end

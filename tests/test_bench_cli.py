@@ -1,0 +1,86 @@
+"""``loopterm bench`` end to end: real sim lanes, the real suite, a real child process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopterm.cli import main
+from loopterm.traces.reader import read_race
+
+
+def loopterm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+def test_bench_json_is_what_report_reads_back_from_the_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    traces = tmp_path / "traces"
+    done = loopterm(
+        "bench", "sim:fast-diffusion", "sim:frontier", "--runs", "3", "--time-scale", "0", "--seed", "1",
+        "--max-turns", "4", "--trace-dir", str(traces), "--json", cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # stdout is the JSON alone; progress went to stderr
+    assert "run  3/3" in done.stderr and "all done" in done.stderr
+
+    # One race folder, kind bench, bench id = race id, one jsonl per run.
+    (folder,) = traces.iterdir()
+    assert data["ids"] == [folder.name]
+    trace = read_race(folder)
+    assert trace.status == "complete" and trace.warnings == []
+    assert trace.started.kind == "bench" and trace.started.bench_id == folder.name
+    run_ids = [lane.run_id for lane in trace.started.lanes]
+    assert sorted(p.stem for p in folder.glob("*.jsonl")) == sorted(run_ids)
+    assert run_ids == [f"{lane}-sim-r0{i}" for lane in ("fast-diffusion", "frontier") for i in (1, 2, 3)]
+    assert {lane.run_index for lane in trace.started.lanes} == {0, 1, 2}
+
+    rows = {row["lane"]: row for row in data["rows"]}
+    assert set(rows) == {"Fast diffusion (sim)", "Frontier (sim)"}
+    for row in rows.values():
+        assert row["runs"] + row["errors"] + row["aborted"] == 3
+        assert 0 <= row["one_shot"] <= row["passed"] <= row["runs"]
+        assert row["class"] in ("H/D", "H/AR") and row["simulated"] is True
+    assert [r["run_id"] for r in data["runs"]] == run_ids
+    for run in data["runs"]:
+        assert len(run["scores"]) == run["turns"] <= 4
+        assert run["final_score"] == run["scores"][-1]
+
+    # `report` on the stored trace prints the very same object.
+    assert main(["report", folder.name[:15], "--trace-dir", str(traces), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == data
+
+
+def test_bench_plain_prints_progress_and_the_table(tmp_path: Path) -> None:
+    traces = tmp_path / "traces"
+    done = loopterm(
+        "bench", "sim:fast-diffusion", "--runs", "2", "--concurrency", "1", "--time-scale", "0",
+        "--seed", "2", "--max-turns", "3", "--trace-dir", str(traces), "--plain", cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    (folder,) = traces.iterdir()
+    assert out.startswith(f"bench {folder.name} · task quote-approval · 1 lanes × 2 runs · max 3 turns")
+    assert "Fast diffusion (sim) run  1/2 " in out and "Fast diffusion (sim) run  2/2 " in out
+    assert "1/2 done" in out and "2/2 done" in out and "all done" in out
+    for heading in ("Results", "Runs Passed", "Convergence and cost", "Mean score after each turn"):
+        assert heading in out
+    assert f"loopterm report {folder.name}" in out
+
+
+def test_bench_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
+    done = loopterm("bench", "sim:nope", "--trace-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "nope" in done.stderr
+    done = loopterm("bench", "sim:frontier", "--runs", "0", cwd=tmp_path)
+    assert done.returncode == 2 and "at least 1" in done.stderr
+    assert not any(tmp_path.iterdir())  # nothing was run, nothing stored
