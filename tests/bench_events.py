@@ -93,7 +93,8 @@ def run_events(run: Run) -> list[Event]:
     passed = run.ended == "PASS"
     events.append(
         LaneDone(
-            t=t, lane=lane, outcome=Outcome(run.ended), reason="test", turns=len(run.scores),
+            t=t, lane=lane, outcome=Outcome(run.ended), reason="provider said 500" if error else "test",
+            turns=len(run.scores),
             time_to_pass_s=t - run.start if passed else None, best_score=best,
             final_score=run.scores[-1] if run.scores else 0.0,
         )

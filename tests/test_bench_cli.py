@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,30 @@ def test_bench_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     done = loopterm("bench", "sim:frontier", "--runs", "0", cwd=tmp_path)
     assert done.returncode == 2 and "at least 1" in done.stderr
     assert not any(tmp_path.iterdir())  # nothing was run, nothing stored
+
+
+def test_sigterm_stops_the_bench_and_keeps_what_finished(tmp_path: Path) -> None:
+    traces = tmp_path / "traces"
+    # At ×0.05 a fast-diffusion run takes about a second, a frontier turn about four.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "bench", "sim:fast-diffusion", "sim:frontier", "--runs", "1",
+         "--time-scale", "0.05", "--seed", "3", "--trace-dir", str(traces), "--plain"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # progress is flushed line by line, even into a pipe
+        seen.append(line)
+        if "Fast diffusion (sim) run  1/1" in line:
+            break
+    assert "Frontier (sim) run" not in "".join(seen)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "bench interrupted" in err
+    assert "Frontier (sim): 1 run aborted, not counted" in out
+    (folder,) = traces.iterdir()
+    trace = read_race(folder)
+    assert trace.status == "aborted" and trace.warnings == []
+    outcomes = {e.lane: e.outcome.value for e in trace.events if e.type == "lane_done"}
+    assert outcomes == {"fast-diffusion-sim": "PASS", "frontier-sim": "ABORTED"}

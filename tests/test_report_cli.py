@@ -122,3 +122,17 @@ def test_a_damaged_trace_still_reports_and_says_so(traces: Path, capsys: pytest.
     assert code == 0
     assert f"warning: {FIRST}: a-r01.jsonl: skipped a torn last line" in err
     assert json.loads(out)["rows"][0]["passed"] == 2
+
+
+def test_left_out_runs_are_named_under_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store(tmp_path, race([
+        Run("a-r01", [1.0]),
+        Run("a-r02", [0.5], outcome="ERROR"),
+        Run("a-r03", [0.5], outcome="ERROR"),
+        Run("a-r04", [0.5], outcome="ABORTED"),
+    ], FIRST))
+    code, out, _ = report(capsys, "--trace-dir", str(tmp_path), "--format", "md")
+    assert code == 0
+    assert "| Lane A (sim) | H/D | 1/1 | 1 | 1 | 1.2 s | 1.2 s | n/a | 2 |" in out
+    assert "- Lane A (sim): 2 ERROR runs not counted (provider said 500)" in out
+    assert "- Lane A (sim): 1 run aborted, not counted" in out

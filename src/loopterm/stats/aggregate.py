@@ -156,6 +156,7 @@ class LaneRow:
     tokens_estimated: bool
     cost_per_run: float | None
     cost_per_passed_run: float | None
+    error_reasons: list[str] = field(default_factory=list)  # distinct, in order of first seen
 
     @property
     def fitted_r(self) -> float | None:
@@ -239,6 +240,7 @@ def lane_row(runs: Sequence[RunSummary]) -> LaneRow:
         tokens_estimated=any(r.tokens_estimated for r in done),
         cost_per_run=total_cost / len(done) if known_cost else None,
         cost_per_passed_run=total_cost / len(passes) if known_cost and passes else None,
+        error_reasons=list(dict.fromkeys(r.reason for r in runs if r.outcome == "ERROR")),
     )
 
 

@@ -83,7 +83,7 @@ def result_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
         fmt_seconds(row.mean_time_to_pass_s),
         fmt_seconds(row.p90_s),
         fmt_number(row.best_failed_score),
-        str(row.errors) + (f" (+{row.aborted} aborted)" if row.aborted else ""),
+        str(row.errors),
     )
 
 
@@ -134,9 +134,25 @@ def describe_sources(report: Report) -> str:
     return f"{what}{plural} {ids} · task {tasks} · max {turns} turns{extra}"
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+def notes(report: Report) -> list[str]:
+    """Runs left out of the figures, and why: ERROR reasons and aborted runs per lane."""
+    lines = []
+    for row in report.rows:
+        label = lane_label(row, report.rows)
+        if row.errors:
+            reasons = "; ".join(row.error_reasons[:3]) + ("; ..." if len(row.error_reasons) > 3 else "")
+            lines.append(f"{label}: {row.errors} ERROR run{'s' if row.errors != 1 else ''} not counted ({reasons})")
+        if row.aborted:
+            lines.append(f"{label}: {row.aborted} run{'s' if row.aborted != 1 else ''} aborted, not counted")
+    return lines
+
+
+def _table(
+    title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], caption: str | None = None
+) -> Table:
     table = Table(
-        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+        caption=caption, caption_justify="left",
     )
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 or column == "Class" else "right", no_wrap=i == 0)
@@ -152,7 +168,8 @@ def to_rich(report: Report) -> RenderableType:
     if not rows:
         parts.append(Text("no lane runs to report"))
         return Group(*parts)
-    parts.append(_table("Results", RESULT_COLUMNS, [result_cells(r, rows) for r in rows]))
+    caption = "\n".join(notes(report)) or None
+    parts.append(_table("Results", RESULT_COLUMNS, [result_cells(r, rows) for r in rows], caption))
     parts.append(
         _table("Convergence and cost", DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows])
     )
@@ -185,6 +202,8 @@ def to_markdown(report: Report) -> str:
     rows = report.rows
     lines = [f"_{describe_sources(report)}_", ""]
     lines += _md_table(RESULT_COLUMNS, [result_cells(r, rows) for r in rows])
+    if notes(report):
+        lines += ["", *(f"- {note}" for note in notes(report))]
     lines += ["", *_md_table(DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows])]
     turns = _curve_turns(report)
     if turns:
