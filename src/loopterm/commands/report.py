@@ -80,37 +80,14 @@ def resolve_races(refs: list[str], root: Path) -> list[Path]:
 
     The same race named twice is read once (its runs would otherwise count twice).
     """
+    from loopterm.traces.store import StoreError, resolve
+
     folders: list[Path] = []
     for ref in refs or [None]:
-        folder = _resolve_one(ref, root)
+        try:
+            folder = resolve(ref, root)
+        except StoreError as exc:
+            raise UsageError(str(exc)) from None
         if folder.resolve() not in {f.resolve() for f in folders}:
             folders.append(folder)
     return folders
-
-
-def _stored(root: Path) -> list[str]:
-    if not root.is_dir():
-        return []
-    return sorted(d.name for d in root.iterdir() if (d / "race.json").is_file())
-
-
-def _resolve_one(ref: str | None, root: Path) -> Path:
-    """A minimal resolver: a path, an exact id, or a unique prefix (ids sort by start time)."""
-    if ref is not None:
-        path = Path(ref)
-        if path.exists():
-            return path
-    names = _stored(root)
-    if not names:
-        raise UsageError(f"no stored races in {root}; run `loopterm race` or `loopterm bench` first")
-    if ref is None:
-        return root / names[-1]
-    if ref in names:
-        return root / ref
-    matches = [n for n in names if n.startswith(ref)]
-    if len(matches) == 1:
-        return root / matches[0]
-    if not matches:
-        raise UsageError(f"no stored race matches {ref!r} in {root}; give a race id, a prefix, or a folder")
-    shown = ", ".join(matches[:3]) + (", ..." if len(matches) > 3 else "")
-    raise UsageError(f"{ref!r} matches {len(matches)} races ({shown}); give more of the id")
