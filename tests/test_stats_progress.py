@@ -5,57 +5,58 @@ from __future__ import annotations
 import pytest
 from bench_events import Run, race
 
-from loopterm.events import LaneDone, LaneStarted, Outcome
 from loopterm.stats.progress import BenchProgress
 
-
-def done(run_id: str, t: float, start: float, outcome: Outcome = Outcome.PASS) -> LaneDone:
-    return LaneDone(
-        t=t, lane=run_id, outcome=outcome, reason="test", turns=1,
-        time_to_pass_s=t - start if outcome is Outcome.PASS else None, best_score=1.0, final_score=1.0,
-    )
+# Every turn of these runs takes 1.25 s (bench_events: 1 s model + 0.25 s validation).
 
 
-def test_eta_waits_for_every_lane_then_counts_running_and_queued_runs() -> None:
-    started = race([Run("a1", [1.0]), Run("a2", [1.0]), Run("b1", [1.0], name="B", model="b"),
-                    Run("b2", [1.0], name="B", model="b")])[0]
-    p = BenchProgress(concurrency=2)
-    p(started)
-    p(LaneStarted(t=0.0, lane="a1"))
-    p(LaneStarted(t=0.0, lane="a2"))
-    assert p.eta_s() is None  # no lane has a finished run yet
-    p(done("a1", 4.0, 0.0))
-    p(LaneStarted(t=4.0, lane="b1"))
-    assert p.eta_s() is None  # lane B has none yet
-    p(done("a2", 6.0, 0.0, Outcome.THRASH))
-    p(LaneStarted(t=6.0, lane="b2"))
-    p(done("b1", 7.0, 4.0))
-    # b2 runs since 6 s and B's runs take 3 s: 2 s left.
-    assert p.eta_s() == pytest.approx(2.0)
-    assert p.eta_s(now=8.5) == pytest.approx(0.5)
+def fed(runs: list[Run], until: float, concurrency: int | None = None) -> BenchProgress:
+    """A progress fed every event of the race up to race time ``until``."""
+    progress = BenchProgress(concurrency)
+    for event in race(runs)[:-1]:  # no race_done: the bench is still going
+        if event.t <= until:
+            progress(event)
+    progress.now = until
+    return progress
+
+
+def test_eta_waits_for_every_lane_then_counts_what_is_left_of_each_run() -> None:
+    runs = [
+        Run("a1", [0.5, 1.0]),  # 0 to 2.5 s
+        Run("a2", [0.5, 0.7, 1.0]),  # 0 to 3.75 s
+        Run("b1", [0.5, 1.0], name="B", model="b", start=2.5),  # to 5 s
+        Run("b2", [0.2, 0.4, 0.6, 1.0], name="B", model="b", start=3.75),  # to 8.75 s
+    ]
+    assert fed(runs, 1.0, 2).eta_s() is None  # no lane has a finished run yet
+    assert fed(runs, 3.0, 2).eta_s() is None  # lane B has none yet
+    p = fed(runs, 5.0, 2)
+    # B's runs took 2 turns of 1.25 s; b2 has just started its turn 2: one turn left.
+    assert p.eta_s() == pytest.approx(1.25)
+    assert p.eta_s(now=5.5) == pytest.approx(0.75)
     a = p.lane_of["a1"]
-    assert (a.done, a.total, a.passed, a.mean_time_to_pass_s) == (2, 2, 1, 4.0)
-    assert a.expected_run_s == pytest.approx(5.0)
-    p(done("b2", 9.0, 6.0))
-    assert p.eta_s() == 0.0 and p.done == p.total == 4
+    assert (a.done, a.total, a.passed) == (2, 2, 2)
+    assert a.mean_time_to_pass_s == pytest.approx((2.5 + 3.75) / 2)
+    assert a.mean_turns == 2.5 and a.mean_turn_s == pytest.approx(1.25)
+    done = fed(runs, 10.0, 2)
+    assert done.eta_s() == 0.0 and done.done == done.total == 4
+
+
+def test_a_run_past_its_lanes_usual_turns_has_only_its_current_turn_left() -> None:
+    runs = [Run("a1", [0.5, 1.0]), Run("a2", [0.5, 0.6, 0.7, 1.0])]
+    # At 4 s a2 is 0.25 s into turn 4; a1 passed in 2 turns.
+    assert fed(runs, 4.0).eta_s() == pytest.approx(1.0)
 
 
 def test_queued_runs_take_the_next_free_slot() -> None:
-    p = BenchProgress(concurrency=1)
-    p(race([Run("a1", [1.0]), Run("a2", [1.0]), Run("a3", [1.0])])[0])
-    p(LaneStarted(t=0.0, lane="a1"))
-    p(done("a1", 2.0, 0.0))
-    p(LaneStarted(t=2.0, lane="a2"))
-    # a2 has 1 s left at t = 3; a3 then takes its 2 s: 3 s in all.
-    assert p.eta_s(now=3.0) == pytest.approx(3.0)
+    runs = [Run("a1", [0.5, 1.0]), Run("a2", [0.5, 1.0], start=2.5), Run("a3", [1.0], start=5.0)]
+    # At 3 s: a2 has 0.75 s of turn 1 and one more turn (2 s); a3 then needs 2 turns (2.5 s).
+    assert fed(runs, 3.0, concurrency=1).eta_s() == pytest.approx(4.5)
 
 
 def test_errors_are_counted_but_not_timed() -> None:
-    p = BenchProgress()
-    p(race([Run("a1", [1.0]), Run("a2", [1.0])])[0])
-    p(LaneStarted(t=0.0, lane="a1"))
-    p(LaneStarted(t=0.0, lane="a2"))
-    p(done("a1", 0.5, 0.0, Outcome.ERROR))
+    runs = [Run("a1", [0.0], outcome="ERROR"), Run("a2", [0.5, 1.0], start=0.1)]
+    p = fed(runs, 1.1)
     lane = p.lane_of["a1"]
     assert (lane.done, lane.errors, lane.passed) == (1, 1, 0)
-    assert lane.expected_run_s is None and p.eta_s() is None
+    assert lane.mean_turns is None and lane.mean_turn_s is None
+    assert p.eta_s() is None

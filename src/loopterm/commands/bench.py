@@ -238,7 +238,7 @@ class ProgressPrinter:
         import time
 
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(HEARTBEAT_S / 5)
             if self.t0 is None:
                 continue  # the race has not started (sandbox still warming up)
             now = time.monotonic() - self.t0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted
+from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
 from loopterm.stats.aggregate import NOT_COUNTED
 
 
@@ -25,15 +25,24 @@ class LaneProgress:
     passed: int = 0
     errors: int = 0
     pass_times: list[float] = field(default_factory=list)
-    walls: list[float] = field(default_factory=list)  # every finished run, for the ETA
+    turn_times: list[float] = field(default_factory=list)  # every finished turn, for the ETA
+    run_turns: list[int] = field(default_factory=list)  # turns of every finished counted run
 
     @property
     def mean_time_to_pass_s(self) -> float | None:
-        return sum(self.pass_times) / len(self.pass_times) if self.pass_times else None
+        return _mean(self.pass_times)
 
     @property
-    def expected_run_s(self) -> float | None:
-        return sum(self.walls) / len(self.walls) if self.walls else None
+    def mean_turn_s(self) -> float | None:
+        return _mean(self.turn_times)
+
+    @property
+    def mean_turns(self) -> float | None:
+        return _mean(self.run_turns)
+
+
+def _mean(values: list[float] | list[int]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 class BenchProgress:
@@ -44,6 +53,7 @@ class BenchProgress:
         self.lanes: dict[tuple[str, str, str], LaneProgress] = {}
         self.lane_of: dict[str, LaneProgress] = {}  # run_id -> its lane
         self.started: dict[str, float] = {}
+        self.turn_at: dict[str, tuple[int, float]] = {}  # run_id -> (current turn, when it started)
         self.finished: set[str] = set()
         self.order: list[str] = []  # every run id in plan order (the order runs are admitted)
         self.now = 0.0
@@ -60,6 +70,12 @@ class BenchProgress:
                 self.order.append(info.run_id)
         elif isinstance(event, LaneStarted):
             self.started[event.lane] = event.t
+        elif isinstance(event, TurnStarted):
+            self.turn_at[event.lane] = (event.turn, event.t)
+        elif isinstance(event, TurnDone) and event.lane in self.lane_of:
+            since = self.turn_at.get(event.lane, (0, self.started.get(event.lane, event.t)))[1]
+            if event.status.value != "ERROR":
+                self.lane_of[event.lane].turn_times.append(event.t - since)
         elif isinstance(event, LaneDone) and event.lane in self.lane_of:
             lane = self.lane_of[event.lane]
             self.finished.add(event.lane)
@@ -71,8 +87,8 @@ class BenchProgress:
                     lane.pass_times.append(event.time_to_pass_s)
             elif outcome == "ERROR":
                 lane.errors += 1
-            if outcome not in NOT_COUNTED and event.lane in self.started:
-                lane.walls.append(event.t - self.started[event.lane])
+            if outcome not in NOT_COUNTED:
+                lane.run_turns.append(event.turns)
 
     @property
     def total(self) -> int:
@@ -82,32 +98,48 @@ class BenchProgress:
     def done(self) -> int:
         return len(self.finished)
 
+    def remaining_s(self, run_id: str, now: float) -> float | None:
+        """What is left of one unfinished run: the rest of its turn, then its lane's usual turns.
+
+        A lane's runs are expected to take its finished runs' mean number of
+        turns, each its mean turn time; a run already past that number has
+        only its current turn left. None until the lane has finished a run.
+        """
+        lane = self.lane_of[run_id]
+        turn_s, turns = lane.mean_turn_s, lane.mean_turns
+        if turn_s is None or turns is None:
+            return None
+        if run_id not in self.started:
+            return turns * turn_s
+        turn, since = self.turn_at.get(run_id, (1, self.started[run_id]))
+        return max(0.0, turn_s - (now - since)) + max(0.0, turns - turn) * turn_s
+
     def eta_s(self, now: float | None = None) -> float | None:
         """Seconds until the last run should end; None until every lane has finished a run.
 
-        Each lane's runs are expected to take the mean wall-clock of its finished
-        runs; running runs have what is left of that, waiting runs take a free
-        slot (``concurrency`` at once) in plan order, as the race admits them.
+        Running runs have what is left of them (see ``remaining_s``); waiting
+        runs take a free slot (``concurrency`` at once) in plan order, as the
+        race admits them.
         """
         now = self.now if now is None else now
         pending = [rid for rid in self.order if rid not in self.finished]
         if not pending:
             return 0.0
-        expected: dict[str, float] = {}
+        left: dict[str, float] = {}
         for rid in pending:
-            value = self.lane_of[rid].expected_run_s
+            value = self.remaining_s(rid, now)
             if value is None:
                 return None
-            expected[rid] = value
+            left[rid] = value
         running = [rid for rid in pending if rid in self.started]
         waiting = [rid for rid in pending if rid not in self.started]
         slots = self.concurrency or len(self.order)
-        free_at = [max(0.0, expected[rid] - (now - self.started[rid])) for rid in running]
+        free_at = [left[rid] for rid in running]
         free_at += [0.0] * max(0, slots - len(running))
         heapq.heapify(free_at)
         end = max(free_at, default=0.0)
         for rid in waiting:
-            finish = heapq.heappop(free_at) + expected[rid]
+            finish = heapq.heappop(free_at) + left[rid]
             end = max(end, finish)
             heapq.heappush(free_at, finish)
         return end
