@@ -1,0 +1,325 @@
+"""The race viewer app: consumes an event source, folds it into state, shows it.
+
+``make_app`` builds it for the CLI (a live race, ``launch.run_live``), for
+replays (``launch.run_replay_app``) and for tests. The source runs as an async
+worker on the app's own loop (the engine is plain asyncio and never blocks);
+its events only update plain state, and every pane repaints from that state
+at about 10 Hz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from loopterm.events import Event, RaceDone, RaceStarted
+from loopterm.racestate import RaceState
+from loopterm.sources import EventSource, ReplayControls
+from loopterm.tui.clock import ViewClock
+from loopterm.tui.glyphs import Glyphs, choose_glyphs
+from loopterm.tui.screens.chart import ChartScreen
+from loopterm.tui.screens.confirm_quit import ConfirmQuit
+from loopterm.tui.screens.lane_detail import LaneDetailScreen
+from loopterm.tui.screens.race import RaceScreen
+from loopterm.tui.screens.summary import SummaryScreen
+from loopterm.tui.themes import DEFAULT_THEME, all_theme_folders, fill_app_variables, load_themes
+from loopterm.tui.widgets.lane_pane import LanePane
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_QUIT_LIVE = 130  # like Ctrl-C: the user stopped a live race
+
+TraceFolder = Path | Callable[[], Path | None] | None
+
+_REPLAY_ACTIONS = {"replay_pause", "replay_faster", "replay_slower", "replay_end", "replay_restart"}
+
+
+class LooptermApp(App[int]):
+    TITLE = "loopterm"
+    CSS_PATH = "loopterm.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="quit.ctrl-c"),
+        Binding("s", "summary", "Summary", id="summary"),
+        Binding("c", "chart", "Chart", id="chart"),
+        Binding("p", "screenshot_to_trace", "Screenshot", id="screenshot"),
+        Binding("space", "replay_pause", "Pause", id="replay.pause"),
+        Binding("plus,equals_sign", "replay_faster", "Faster", key_display="+", id="replay.faster"),
+        Binding("minus", "replay_slower", "Slower", key_display="-", id="replay.slower"),
+        Binding("e", "replay_end", "End", id="replay.end"),
+        Binding("r", "replay_restart", "Restart", id="replay.restart"),
+    ]
+
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        controls: ReplayControls | None = None,
+        theme: str | None = None,
+        now: Callable[[], float] | None = None,
+        trace_folder: TraceFolder = None,
+        glyphs: Glyphs | None = None,
+        theme_folders: Iterable[Path] | None = None,
+    ) -> None:
+        loaded, errors = load_themes(all_theme_folders() if theme_folders is None else theme_folders)
+        super().__init__()
+        self._loaded_themes = loaded
+        self._notices: list[tuple[str, str]] = []  # shown once the app is running
+        for theme_obj in self._loaded_themes:
+            self.register_theme(theme_obj)
+        for error in errors:
+            self._notices.append((f"theme file skipped: {error}", "warning"))
+        self.theme = self._pick_theme(theme)
+        self.source = source
+        self.controls = controls
+        self.race = RaceState()
+        self.events: list[Event] = []
+        self.view_clock = ViewClock(controls)
+        self.now: Callable[[], float] = now or self.view_clock
+        self.glyphs = glyphs or choose_glyphs()
+        self._trace_folder = trace_folder
+        self.race_worker: Worker[None] | None = None
+        self.source_error: str | None = None
+        self.user_quit_live = False
+        self._quitting = False
+        self._screenshots = 0
+
+    # Themes --------------------------------------------------------------
+
+    def _pick_theme(self, name: str | None) -> str:
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        if not name:
+            return fallback
+        if name in self.available_themes:
+            return name
+        ours = sorted(t.name for t in self._loaded_themes)
+        self._notices.append(
+            (f"unknown theme {name!r}; using {fallback}. Themes: {', '.join(ours)} (or a file in the themes dir)",
+             "warning")
+        )
+        return fallback
+
+    def get_css_variables(self) -> dict[str, str]:
+        # Any theme, even one of Textual's own picked from the palette, gets our colours.
+        return fill_app_variables(super().get_css_variables())
+
+    # Running the source ----------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return RaceScreen(self.race, self.now, self.glyphs, self.controls)
+
+    def on_mount(self) -> None:
+        for message, severity in self._notices:
+            self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+        self._notices.clear()
+        if self.glyphs.ascii:
+            self.screen.add_class("-ascii")
+        self.race_worker = self._run_source()
+
+    @work(name="race", group="race", exit_on_error=False)
+    async def _run_source(self) -> None:
+        try:
+            await self.source.run(self._on_event)
+        except Exception as exc:  # the race failed to run at all (e.g. the sandbox would not start)
+            self.source_error = f"{type(exc).__name__}: {exc}"
+            self.notify(f"the race stopped with an error: {self.source_error}", severity="error", timeout=30)
+
+    def _on_event(self, event: Event) -> None:
+        """The source's sink: called for every event, on this loop. Only updates plain state."""
+        if isinstance(event, RaceStarted):
+            self.events = []
+            self.view_clock.start(event.t)
+        self.events.append(event)
+        self.race.apply(event)
+        if isinstance(event, RaceDone):
+            self.view_clock.stop(event.t)
+        else:
+            self.view_clock.saw(event.t)
+        if isinstance(event, RaceStarted):
+            self.call_later(self._sync_lanes)
+
+    async def _sync_lanes(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, RaceScreen):
+                await screen.sync_lanes()
+
+    @property
+    def race_running(self) -> bool:
+        worker = self.race_worker
+        return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    # Quitting -------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; a live race that is still running asks first (every lane would stop)."""
+        if self._quitting:
+            return
+        if self.source.live and self.race_running and not self.race.done:
+            if not isinstance(self.screen, ConfirmQuit):
+                self.push_screen(ConfirmQuit(), callback=self._quit_confirmed)
+            return
+        await self.shutdown()
+
+    def _quit_confirmed(self, quit_race: bool | None) -> None:
+        if quit_race:
+            self.call_later(self.shutdown)
+
+    async def shutdown(self) -> None:
+        """Stop the source, wait until it has written its last events, then exit."""
+        if self._quitting:
+            return
+        self._quitting = True
+        worker = self.race_worker
+        if worker is not None and self.race_running:
+            self.user_quit_live = self.source.live and not self.race.done
+            worker.cancel()
+            # The engine records every running lane as ABORTED and ends the trace with
+            # race_done(aborted); wait for that so the trace is complete on disk.
+            with suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+        self.exit(self.exit_code())
+
+    def exit_code(self) -> int:
+        if self.user_quit_live:
+            return EXIT_QUIT_LIVE
+        if self.source_error is not None:
+            return EXIT_FAILED
+        return EXIT_OK
+
+    # Screens ----------------------------------------------------------------
+
+    def _show(self, showing: Callable[[Screen], bool], make: Callable[[], Screen]) -> None:
+        """One screen above the race at a time: s, c or a lane replace each other."""
+        if isinstance(self.screen, ConfirmQuit) or showing(self.screen):
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(make())
+
+    def action_summary(self) -> None:
+        self._show(lambda s: isinstance(s, SummaryScreen), lambda: SummaryScreen(self.race, lambda: self.events))
+
+    def action_chart(self) -> None:
+        self._show(lambda s: isinstance(s, ChartScreen), lambda: ChartScreen(self.race, self.now, self.glyphs))
+
+    def action_open_lane(self, run_id: str) -> None:
+        if self.race.lane(run_id) is None:
+            return
+        self._show(
+            lambda s: isinstance(s, LaneDetailScreen) and s.run_id == run_id,
+            lambda: LaneDetailScreen(self.race, run_id),
+        )
+
+    def on_lane_pane_opened(self, message: LanePane.Opened) -> None:
+        self.action_open_lane(message.run_id)
+
+    # Screenshots ---------------------------------------------------------------
+
+    def screenshot_folder(self) -> Path:
+        """The trace folder when known (screenshots belong with the race), else the cwd."""
+        folder = self._trace_folder() if callable(self._trace_folder) else self._trace_folder
+        if folder is None:
+            folder = getattr(self.source, "trace_folder", None)
+        if folder is None:
+            root = getattr(self.source, "trace_root", None)
+            if root is not None and self.race.race_id:
+                folder = Path(root) / self.race.race_id
+        return Path(folder) if folder is not None else Path.cwd()
+
+    def action_screenshot_to_trace(self) -> None:
+        folder = self.screenshot_folder()
+        self._screenshots += 1
+        name = f"screenshot-{self.race.race_id or 'race'}-{self._screenshots:02d}.svg"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(filename=name, path=str(folder))
+        except OSError as exc:
+            self.notify(f"could not save the screenshot in {folder}: {exc}", severity="error")
+            return
+        self.notify(f"screenshot saved: {path}", timeout=6)
+
+    # Replay keys ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _REPLAY_ACTIONS:
+            return self.controls is not None
+        return True
+
+    def action_replay_pause(self) -> None:
+        if self.controls is not None:
+            self.controls.toggle_pause()
+
+    def action_replay_faster(self) -> None:
+        if self.controls is not None:
+            self.controls.faster()
+
+    def action_replay_slower(self) -> None:
+        if self.controls is not None:
+            self.controls.slower()
+
+    def action_replay_end(self) -> None:
+        if self.controls is not None:
+            self.controls.jump_to_end()
+
+    def action_replay_restart(self) -> None:
+        if self.controls is not None:
+            self.controls.restart()
+
+    # Command palette ---------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Screenshot"):
+                yield command
+        yield SystemCommand("Summary", "The results table (same as --plain)", self.action_summary)
+        yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
+        yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder",
+                            self.action_screenshot_to_trace)
+        for lane in self.race.lanes.values():
+            yield SystemCommand(
+                f"Open lane: {lane.info.name}", f"Candidate, feedback and turn history of {lane.info.name}",
+                lambda run_id=lane.run_id: self.action_open_lane(run_id),
+            )
+        if self.controls is not None:
+            yield SystemCommand("Replay: pause or resume", "Space", self.action_replay_pause)
+            yield SystemCommand("Replay: faster", "+", self.action_replay_faster)
+            yield SystemCommand("Replay: slower", "-", self.action_replay_slower)
+            yield SystemCommand("Replay: jump to the end", "e", self.action_replay_end)
+            yield SystemCommand("Replay: restart", "r", self.action_replay_restart)
+        yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
+
+
+def make_app(
+    source: EventSource,
+    *,
+    controls: ReplayControls | None = None,
+    theme: str | None = None,
+    now: Callable[[], float] | None = None,
+    trace_folder: TraceFolder = None,
+    glyphs: Glyphs | None = None,
+    theme_folders: Iterable[Path] | None = None,
+) -> LooptermApp:
+    """The race viewer for ``source``.
+
+    ``controls``: a replay's controls (shows the REPLAY badge, binds its keys).
+    ``theme``: a theme name; unknown names fall back to the default with a notice.
+    ``now``: race time in seconds for the ticking timers (tests pass a frozen clock).
+    ``trace_folder``: where screenshots go (a path, or a function returning one).
+    """
+    return LooptermApp(
+        source,
+        controls=controls,
+        theme=theme,
+        now=now,
+        trace_folder=trace_folder,
+        glyphs=glyphs,
+        theme_folders=theme_folders,
+    )

@@ -1,0 +1,100 @@
+"""Score against race time for every lane, rasterised into character cells.
+
+A pure function from series to a grid of (character, series index) cells, so
+the drawing is tested without a terminal. Each lane is a step line (a score
+holds until the next turn ends) with its marker letter where a turn ended;
+letters keep lanes apart on a monochrome screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loopterm.tui.glyphs import Glyphs
+
+AXIS = -1  # series index of axis cells
+Y_LABEL_WIDTH = 5  # "100%"
+
+
+@dataclass
+class Series:
+    label: str
+    marker: str
+    points: list[tuple[float, float]] = field(default_factory=list)  # (race t, score 0..1)
+    end_t: float | None = None  # the lane finished here; None: it runs on to now
+
+
+@dataclass
+class Grid:
+    width: int
+    height: int
+    cells: list[list[tuple[str, int | None]]]
+
+    def rows(self) -> list[str]:
+        return ["".join(ch for ch, _ in row) for row in self.cells]
+
+
+def marker(index: int) -> str:
+    return chr(ord("A") + index % 26)
+
+
+def nice_seconds(t: float) -> str:
+    return f"{t:.0f} s" if t >= 10 else f"{t:.1f} s"
+
+
+def rasterise(series: list[Series], width: int, height: int, t_max: float, glyphs: Glyphs) -> Grid:
+    blank: tuple[str, int | None] = (" ", None)
+    cells = [[blank] * max(0, width) for _ in range(max(0, height))]
+    plot_w = width - Y_LABEL_WIDTH - 1
+    plot_h = height - 2  # an axis line and a line of time labels
+    if plot_w < 4 or plot_h < 3:
+        return Grid(width, height, cells)
+    t_max = max(t_max, 1e-9)
+    x0 = Y_LABEL_WIDTH + 1
+
+    def put(x: int, y: int, ch: str, idx: int | None) -> None:
+        if 0 <= y < height and 0 <= x < width:
+            cells[y][x] = (ch, idx)
+
+    def row_of(score: float) -> int:
+        return round((1.0 - min(1.0, max(0.0, score))) * (plot_h - 1))
+
+    def col_of(t: float) -> int:
+        return x0 + round(min(1.0, max(0.0, t / t_max)) * (plot_w - 1))
+
+    for score, label in ((1.0, "100%"), (0.5, "50%"), (0.0, "0%")):
+        for i, ch in enumerate(label.rjust(Y_LABEL_WIDTH)):
+            put(i, row_of(score), ch, AXIS)
+    for y in range(plot_h):
+        put(x0 - 1, y, glyphs.vline, AXIS)
+    put(x0 - 1, plot_h, glyphs.corner, AXIS)
+    for x in range(x0, width):
+        put(x, plot_h, glyphs.hline, AXIS)
+    labels = [(0.0, nice_seconds(0.0)), (t_max / 2, nice_seconds(t_max / 2)), (t_max, nice_seconds(t_max))]
+    for t, label in labels:
+        x = col_of(t)
+        start = min(max(x - len(label) // 2, x0), width - len(label))
+        for i, ch in enumerate(label):
+            put(start + i, plot_h + 1, ch, AXIS)
+
+    for idx, s in enumerate(series):
+        if not s.points:
+            continue
+        end = s.end_t if s.end_t is not None else t_max
+        # The step line: from each turn's end to the next one (or the lane's end).
+        prev_row: int | None = None
+        for k, (t, score) in enumerate(s.points):
+            nxt = s.points[k + 1][0] if k + 1 < len(s.points) else max(end, t)
+            row = row_of(score)
+            c0, c1 = col_of(t), col_of(nxt)
+            if prev_row is not None and prev_row != row:
+                lo, hi = sorted((prev_row, row))
+                for y in range(lo, hi + 1):
+                    put(c0, y, glyphs.vline, idx)
+            for x in range(c0 + (1 if prev_row is not None else 0), c1 + 1):
+                put(x, row, glyphs.hline, idx)
+            prev_row = row
+    for idx, s in enumerate(series):  # markers last: no line may hide a lane's letter
+        for t, score in s.points:
+            put(col_of(t), row_of(score), s.marker, idx)
+    return Grid(width, height, cells)

@@ -1,0 +1,78 @@
+"""Run the race viewer full screen: a live race (``loopterm race``) or a replay.
+
+After the app exits, the results table and the trace folder are printed to
+the normal screen, so they stay in the terminal's scrollback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loopterm.sources import EventSource, LiveRace, ReplayControls
+
+if TYPE_CHECKING:
+    from loopterm.lanes import Lane
+    from loopterm.loop.race import RaceConfig
+    from loopterm.tasks import Task
+    from loopterm.tui.app import LooptermApp
+
+
+def default_theme(requested: str | None) -> str | None:
+    """The requested theme; on a 16-colour terminal the ANSI theme unless one was named."""
+    if requested:
+        return requested
+    from rich.console import Console
+
+    from loopterm.tui.themes import ANSI_THEME
+
+    if Console().color_system == "standard":
+        return ANSI_THEME
+    return None
+
+
+def _print_results(app: LooptermApp) -> None:
+    from rich.console import Console
+
+    from loopterm.stats.runs import summarize
+    from loopterm.stats.table import race_table
+
+    if not app.race.started:
+        return
+    title = "Results" + (" (race aborted)" if app.race.aborted else "")
+    Console(highlight=False).print(race_table(summarize(app.events), title))
+
+
+def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, theme: str | None = None) -> int:
+    """Race ``lanes`` full screen; 0 when the race finished, 130 when the user quit it."""
+    from loopterm.tui.app import make_app
+
+    source = LiveRace(lanes, config, task, root)
+    app = make_app(source, theme=default_theme(theme))
+    code = app.run()
+    _print_results(app)
+    if app.source_error is not None:
+        print(f"loopterm: the race stopped with an error: {app.source_error}", file=sys.stderr)
+    folder = source.trace_folder or (root / app.race.race_id if app.race.race_id else None)
+    if folder is not None:
+        print(f"trace: {folder}")
+    return code if code is not None else app.exit_code()
+
+
+def run_replay_app(
+    source: EventSource,
+    controls: ReplayControls | None,
+    theme: str | None = None,
+    *,
+    trace_folder: Path | None = None,
+) -> int:
+    """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed)."""
+    from loopterm.tui.app import make_app
+
+    app = make_app(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder)
+    code = app.run()
+    _print_results(app)
+    if app.source_error is not None:
+        print(f"loopterm: the replay stopped with an error: {app.source_error}", file=sys.stderr)
+    return code if code is not None else app.exit_code()

@@ -1,0 +1,1 @@
+"""Screens of the race viewer, one per module."""

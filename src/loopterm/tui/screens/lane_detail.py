@@ -1,0 +1,132 @@
+"""One lane in depth: its latest candidate, the feedback it got, and every turn."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from loopterm.racestate import LaneState, RaceState, TurnRow
+from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
+from loopterm.tui.panetext import lane_outcome
+
+REFRESH_S = 0.5
+HISTORY_COLUMNS = ("Turn", "Status", "Score", "Passed", "TTFT", "Model", "Validation", "Harness",
+                   "Tokens in/out", "Cost", "Fixed", "Broke")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def history_row(row: TurnRow) -> tuple[str, ...]:
+    tokens = "-"
+    if row.prompt_tokens or row.completion_tokens:
+        tokens = f"{fmt_tokens(row.prompt_tokens)}/{fmt_tokens(row.completion_tokens, row.tokens_estimated)}"
+    return (
+        str(row.turn),
+        row.status or ("ERROR" if row.error else "running"),
+        "-" if row.score is None else f"{row.score:.0%}",
+        "-" if row.passed is None else f"{row.passed}/{row.total}",
+        fmt_duration(row.ttft_s),
+        fmt_duration(row.model_s),
+        fmt_duration(row.validation_s if row.status else None),
+        fmt_duration(row.harness_s),
+        tokens,
+        fmt_cost(row.cost),
+        str(len(row.fixed)) if row.status else "-",
+        str(len(row.broke)) if row.status else "-",
+    )
+
+
+def detail_title(lane: LaneState, race: RaceState) -> str:
+    parts = [lane.info.name, lane.info.model, lane.info.lane_class or "?"]
+    if lane.info.simulated:
+        parts.append("SIMULATED")
+    status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
+    if lane.place:
+        status += f" ({ordinal(lane.place)})"
+    parts.append(status)
+    return "  ·  ".join(parts)
+
+
+class LaneDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("1", "show_tab('tab-code')", "Candidate", id="detail.code"),
+        Binding("2", "show_tab('tab-feedback')", "Feedback", id="detail.feedback"),
+        Binding("3", "show_tab('tab-history')", "History", id="detail.history"),
+    ]
+
+    def __init__(self, race: RaceState, run_id: str) -> None:
+        super().__init__(id="lane-detail")
+        self.race = race
+        self.run_id = run_id
+        self._shown: tuple | None = None
+
+    @property
+    def lane(self) -> LaneState | None:
+        return self.race.lane(self.run_id)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("Candidate", id="tab-code"), VerticalScroll(id="code-scroll"):
+                yield Static(id="code")
+            with TabPane("Feedback", id="tab-feedback"), VerticalScroll(id="feedback-scroll"):
+                yield Static(id="feedback")
+            with TabPane("History", id="tab-history"):
+                yield DataTable(id="history", zebra_stripes=True, cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#history", DataTable)
+        for column in HISTORY_COLUMNS:
+            table.add_column(column, key=column)
+        self.refresh_content()
+        self.set_interval(REFRESH_S, self.refresh_content)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def refresh_content(self) -> None:
+        lane = self.lane
+        if lane is None:
+            self.query_one("#detail-title", Static).update(f"{self.run_id}: not in this race")
+            return
+        key = (lane.latest_code_turn, lane.latest_feedback_turn, lane.outcome,
+               [(r.turn, r.status, r.model_s) for r in lane.history], lane.turn, self.app.current_theme.dark)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.query_one("#detail-title", Static).update(Text(detail_title(lane, self.race), no_wrap=True,
+                                                            overflow="ellipsis"))
+        code = self.query_one("#code", Static)
+        if lane.latest_code is None:
+            code.update("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
+        else:
+            theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
+            code.update(Syntax(lane.latest_code, "python", theme=theme, line_numbers=True, word_wrap=True))
+        feedback = self.query_one("#feedback", Static)
+        if lane.latest_feedback is None:
+            feedback.update("No feedback yet: the first validation has not finished.")
+        else:
+            head = f"Sent back after turn {lane.latest_feedback_turn}:\n\n"
+            feedback.update(Text(head + lane.latest_feedback))
+        table = self.query_one("#history", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in lane.history:
+            table.add_row(*history_row(row), key=str(row.turn))
+        if lane.history:
+            table.move_cursor(row=min(cursor, len(lane.history) - 1))

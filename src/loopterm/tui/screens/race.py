@@ -1,0 +1,50 @@
+"""The main screen: a header, one pane per lane, and the key bindings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from loopterm.racestate import RaceState
+from loopterm.sources import ReplayControls
+from loopterm.tui.glyphs import Glyphs
+from loopterm.tui.widgets.lane_grid import LaneGrid
+from loopterm.tui.widgets.race_header import RaceHeader
+
+
+class RaceScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1, 0)", "Left", show=False, id="lanes.left"),
+        Binding("right", "move(1, 0)", "Right", show=False, id="lanes.right"),
+        Binding("up", "move(0, -1)", "Up", show=False, id="lanes.up"),
+        Binding("down", "move(0, 1)", "Down", show=False, id="lanes.down"),
+    ]
+
+    def __init__(
+        self, race: RaceState, now: Callable[[], float], glyphs: Glyphs, controls: ReplayControls | None
+    ) -> None:
+        super().__init__(id="race")
+        self.race = race
+        self.now = now
+        self.glyphs = glyphs
+        self.controls = controls
+
+    def compose(self) -> ComposeResult:
+        yield RaceHeader(self.race, self.now, self.controls)
+        yield LaneGrid(self.race, self.now, self.glyphs)
+        yield Footer()
+
+    @property
+    def grid(self) -> LaneGrid:
+        return self.query_one(LaneGrid)
+
+    async def sync_lanes(self) -> None:
+        await self.grid.sync_lanes()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        self.grid.move_focus(dx, dy)

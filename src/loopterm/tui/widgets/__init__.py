@@ -1,0 +1,1 @@
+"""Widgets of the race viewer, one per module."""

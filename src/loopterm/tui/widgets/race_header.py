@@ -1,0 +1,73 @@
+"""The top line: task, race id, what kind of race, and its status (or REPLAY)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widget import Widget
+
+from loopterm.racestate import RaceState
+from loopterm.sources import ReplayControls
+
+REPAINT_S = 0.1
+
+
+def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -> tuple[str, str, str]:
+    """(left, middle, right) texts of the header line."""
+    if not race.started:
+        return ("loopterm", "waiting for the race to start", "")
+    left = f"loopterm  {race.task_id}  race {race.race_id}"
+    middle = f"{len(race.lanes)} lanes · max {race.max_turns} turns"
+    if race.simulated and race.time_scale != 1:
+        middle += f" · simulated latencies x{race.time_scale:g}"
+    if race.done:
+        right = "aborted" if race.aborted else "finished"
+        if race.race_t_end is not None:
+            right += f" {race.race_t_end:.1f} s"
+    else:
+        right = f"running {max(now, 0.0):.1f} s"
+    return left, middle, right
+
+
+class RaceHeader(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"race-header--title", "race-header--meta", "race-header--status",
+                         "race-header--replay", "race-header--paused"}
+
+    def __init__(self, race: RaceState, now: Callable[[], float], controls: ReplayControls | None) -> None:
+        super().__init__(id="race-header")
+        self.race = race
+        self.now = now
+        self.controls = controls
+        self.text = ""
+
+    def on_mount(self) -> None:
+        self.set_interval(REPAINT_S, self.refresh)
+
+    def render(self) -> Text:
+        left, middle, right = header_parts(self.race, self.controls, self.now())
+        style = self.get_component_rich_style
+        badge = Text()
+        if self.controls is not None:
+            badge.append(f" REPLAY x{self.controls.speed:g} ", style("race-header--replay", partial=True))
+            if self.controls.paused:
+                badge.append(" ")
+                badge.append(" PAUSED ", style("race-header--paused", partial=True))
+            badge.append(" ")
+        status = Text.assemble(badge, (right, style("race-header--status", partial=True)))
+        head = Text(left, style("race-header--title", partial=True))
+        width = self.content_size.width
+        meta = Text(middle, style("race-header--meta", partial=True))
+        # Drop the middle part first, then cut the title: the status must stay visible.
+        if head.cell_len + meta.cell_len + status.cell_len + 4 > width:
+            meta = Text("")
+        room = width - status.cell_len - (2 if meta.cell_len else 1) - meta.cell_len
+        if head.cell_len > room:
+            head.truncate(max(room, 0), overflow="ellipsis")
+        gap = max(1, width - head.cell_len - meta.cell_len - status.cell_len)
+        left_gap = gap // 2 if meta.cell_len else gap
+        line = Text.assemble(head, " " * left_gap, meta, " " * (gap - left_gap if meta.cell_len else 0), status,
+                             no_wrap=True)
+        self.text = line.plain
+        return line
