@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from loopterm.commands.common import (
@@ -60,6 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
     add_task_args(p)
     p.add_argument("--plain", action="store_true", help="progress as plain lines, no full-screen UI")
+    p.add_argument("--theme", help="TUI theme name")
     p.add_argument(
         "--json", action="store_true",
         help="print the table as JSON (the shape of `report --format json`); progress goes to stderr",
@@ -91,14 +93,61 @@ def run(args: argparse.Namespace) -> int:
         bench_id=race_id,
     )
     root = traces_dir(args.trace_dir)
-    note = None
-    if not use_plain(args):
-        # The live viewer has no bench screen wired in yet: plain lines on a terminal too.
-        note = "(live bench view not available yet; showing plain progress)"
-    return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json, note=note))
+    if use_plain(args):
+        return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json))
+    return _live(lanes, config, task, root, race_id, theme=args.theme)
 
 
-async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool, note: str | None) -> int:
+@dataclass
+class BenchSource:
+    """The bench as an event source for the viewer: one race, ``race_id`` known up front."""
+
+    lanes: list
+    config: object
+    task: object
+    trace_root: Path
+    race_id: str
+    live: bool = True
+    trace_folder: Path | None = None
+
+    async def run(self, sink) -> None:
+        from loopterm.loop.race import run_race
+        from loopterm.traces.writer import TraceWriter
+
+        writer = TraceWriter(self.trace_root)
+        try:
+            await run_race(self.lanes, self.config, [writer, sink], task=self.task, race_id=self.race_id)
+        finally:
+            self.trace_folder = writer.folder
+            writer.close()
+
+
+def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -> int:
+    """The bench in the viewer; the table is printed to the terminal once it closes."""
+    from loopterm.printer import plain_console
+    from loopterm.stats.aggregate import build_report
+    from loopterm.stats.export import to_rich
+    from loopterm.tui.launch import default_theme
+    from loopterm.tui.screens.bench_summary import make_bench_app
+
+    source = BenchSource(lanes, config, task, root, race_id)
+    app = make_bench_app(source, theme=default_theme(theme))
+    code = app.run()
+    out = plain_console()
+    if app.events:
+        report = build_report([app.events])
+        out.print(to_rich(report))
+        for warning in report.warnings:
+            print(f"loopterm: warning: {warning}", file=sys.stderr)
+    if app.source_error is not None:
+        print(f"loopterm: the bench stopped with an error: {app.source_error}", file=sys.stderr)
+    if source.trace_folder is not None:
+        out.print(f"trace: {source.trace_folder}", markup=False, soft_wrap=True)
+        out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
+    return code if code is not None else app.exit_code()
+
+
+async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool) -> int:
     import asyncio
     import signal
 
@@ -115,8 +164,6 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     events: list = []
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
-    if note:
-        progress_console.print(note, markup=False, soft_wrap=True)
     current = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if current is not None:

@@ -1,0 +1,164 @@
+"""The benchmark summary: the results table, scores against time with fitted curves, time to pass.
+
+It folds the events it is given (live, as a bench runs, or read from a
+trace) through the same :func:`loopterm.stats.aggregate.build_report` that
+``bench`` and ``report`` print, so the screen and the terminal agree. While a
+bench runs it also shows runs done per lane and an ETA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from loopterm.events import Event, RaceDone, RaceStarted
+from loopterm.stats.aggregate import Report, build_report
+from loopterm.stats.export import describe_sources, lane_label, notes
+from loopterm.stats.progress import BenchProgress
+from loopterm.tui.chartgrid import marker
+from loopterm.tui.glyphs import Glyphs
+from loopterm.tui.widgets.bench_scores import BenchScoreChart
+from loopterm.tui.widgets.bench_table import BenchTable
+from loopterm.tui.widgets.bench_times import TimeToPassStrip
+
+REFRESH_S = 0.5
+
+
+def progress_text(progress: BenchProgress, finished: bool, aborted: bool, now: float | None) -> str:
+    """"Fast diffusion (sim) 10/10 · Frontier (sim) 6/10 · 16/20 runs · ETA 40 s"."""
+    lanes = " · ".join(f"{lane.name} {lane.done}/{lane.total}" for lane in progress.lanes.values())
+    if finished:
+        state = "aborted" if aborted else "finished"
+    else:
+        eta = progress.eta_s(now)
+        state = f"{progress.done}/{progress.total} runs · ETA " + ("?" if eta is None else f"{eta:.0f} s")
+    return f"{lanes} · {state}" if lanes else state
+
+
+class BenchSummaryScreen(Screen[None]):
+    DEFAULT_CSS = """
+    BenchSummaryScreen { layout: vertical; }
+    BenchSummaryScreen > .bench-heading { height: 1; text-style: bold; }
+    BenchSummaryScreen > #bench-progress, BenchSummaryScreen > #bench-legend { height: auto; }
+    BenchSummaryScreen > #bench-notes { height: auto; color: $lt-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back", id="bench.back")]
+
+    def __init__(
+        self,
+        events: Callable[[], Sequence[Event]],
+        glyphs: Glyphs,
+        *,
+        now: Callable[[], float] | None = None,
+        closable: bool = True,
+    ) -> None:
+        super().__init__(id="bench-summary")
+        self.events = events
+        self.glyphs = glyphs
+        self.now = now
+        self.closable = closable
+        self.report: Report | None = None
+        self.progress = BenchProgress()
+        self._fed = 0
+        self._finished = False
+        self._aborted = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="bench-title", classes="bench-heading")
+        yield Static(id="bench-progress")
+        yield BenchTable()
+        yield Static(id="bench-notes")
+        yield Static(
+            Text("Score against seconds since each run started (letters: turns; fitted curves on top)",
+                 no_wrap=True, overflow="ellipsis"),
+            classes="bench-heading",
+        )
+        yield BenchScoreChart(self.glyphs)
+        yield Static(id="bench-legend")
+        yield Static(
+            Text("Time to pass per run (bar: mean; >: P90 of all runs)", no_wrap=True, overflow="ellipsis"),
+            classes="bench-heading",
+        )
+        yield TimeToPassStrip(self.glyphs)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_content()
+        self.set_interval(REFRESH_S, self.refresh_content)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return self.closable
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def _feed(self, events: Sequence[Event]) -> bool:
+        """Give the progress the events it has not seen; True when there were any."""
+        if len(events) < self._fed:  # a new race (a replay restarted): start over
+            self.progress, self._fed, self._finished = BenchProgress(), 0, False
+        new = events[self._fed :]
+        for event in new:
+            self.progress(event)
+            if isinstance(event, RaceDone):
+                self._finished, self._aborted = True, event.aborted
+        self._fed = len(events)
+        return bool(new)
+
+    def refresh_content(self) -> None:
+        events = self.events()
+        now = self.now() if self.now is not None else None
+        if self._feed(events) and events and isinstance(events[0], RaceStarted):
+            self.show(build_report([events]))
+        if self.report is None:
+            self.query_one("#bench-title", Static).update(Text("waiting for the bench to start"))
+            return
+        self.query_one("#bench-progress", Static).update(
+            Text(progress_text(self.progress, self._finished, self._aborted, now), no_wrap=True, overflow="ellipsis")
+        )
+
+    def show(self, report: Report) -> None:
+        """Put a report on every part of the screen."""
+        self.report = report
+        self.query_one("#bench-title", Static).update(
+            Text(describe_sources(report), no_wrap=True, overflow="ellipsis")
+        )
+        self.query_one(BenchTable).show(report)
+        self.query_one("#bench-notes", Static).update(Text("\n".join(notes(report))))
+        chart = self.query_one(BenchScoreChart)
+        chart.show(report)
+        legend = Text(no_wrap=True, overflow="ellipsis")
+        for i, row in enumerate(report.rows):
+            if i:
+                legend.append("   ")
+            r = "n/a" if row.fitted_r is None else f"{row.fitted_r:.2f}"
+            legend.append(f"{marker(i)} {lane_label(row, report.rows)}  r {r}", chart.lane_style(i))
+        self.query_one("#bench-legend", Static).update(legend)
+        self.query_one(TimeToPassStrip).show(report)
+
+
+def make_bench_app(source, *, theme: str | None = None, glyphs: Glyphs | None = None):
+    """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others)."""
+    import inspect
+    from pathlib import Path
+
+    from loopterm.tui.app import LooptermApp
+
+    # Textual reads a relative CSS_PATH next to the module defining the class: this one.
+    paths = LooptermApp.CSS_PATH if isinstance(LooptermApp.CSS_PATH, list) else [LooptermApp.CSS_PATH]
+    here = Path(inspect.getfile(LooptermApp)).parent
+
+    class BenchApp(LooptermApp):
+        CSS_PATH: ClassVar[list[Path]] = [here / p for p in paths if p is not None]
+
+        def get_default_screen(self) -> Screen:
+            return BenchSummaryScreen(lambda: self.events, self.glyphs, now=self.now, closable=False)
+
+    return BenchApp(source, theme=theme, glyphs=glyphs)
