@@ -197,3 +197,17 @@ def test_stored_trace_gives_the_same_report_as_the_live_events(tmp_path: Path) -
     stored = read_race(writer.folder)
     assert stored.warnings == []
     assert build_report([stored.events]).to_json() == build_report([events]).to_json()
+
+
+def test_statistics_and_the_bench_commands_do_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import loopterm.stats.aggregate, loopterm.stats.fit, loopterm.stats.export, loopterm.stats.progress\n"
+        "import loopterm.commands.bench, loopterm.commands.report\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'textual')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

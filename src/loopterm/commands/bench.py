@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     add_task_args,
@@ -23,6 +25,12 @@ from loopterm.commands.common import (
     use_plain,
 )
 from loopterm.commands.race import DEFAULT_SIM_LANES, DEFAULT_TIME_SCALE, check_keys, resolve_lanes
+
+if TYPE_CHECKING:
+    from loopterm.events import Event
+    from loopterm.lanes import Lane
+    from loopterm.loop.race import RaceConfig
+    from loopterm.tasks import Task
 
 # With nothing finishing for this long, the plain printer says what is still going.
 HEARTBEAT_S = 15.0
@@ -102,15 +110,15 @@ def run(args: argparse.Namespace) -> int:
 class BenchSource:
     """The bench as an event source for the viewer: one race, ``race_id`` known up front."""
 
-    lanes: list
-    config: object
-    task: object
+    lanes: list[Lane]
+    config: RaceConfig
+    task: Task
     trace_root: Path
     race_id: str
     live: bool = True
     trace_folder: Path | None = None
 
-    async def run(self, sink) -> None:
+    async def run(self, sink: Callable[[Event], None]) -> None:
         from loopterm.loop.race import run_race
         from loopterm.traces.writer import TraceWriter
 
@@ -131,7 +139,7 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -
     from loopterm.tui.screens.bench_summary import make_bench_app
 
     source = BenchSource(lanes, config, task, root, race_id)
-    app = make_bench_app(source, theme=default_theme(theme))
+    app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency)
     code = app.run()
     out = plain_console()
     if app.events:

@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from loopterm.events import Event, RaceDone, RaceStarted
+from loopterm.sources import EventSource
 from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
 from loopterm.stats.progress import BenchProgress
@@ -57,6 +58,7 @@ class BenchSummaryScreen(Screen[None]):
         *,
         now: Callable[[], float] | None = None,
         closable: bool = True,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(id="bench-summary")
         self.events = events
@@ -64,7 +66,8 @@ class BenchSummaryScreen(Screen[None]):
         self.now = now
         self.closable = closable
         self.report: Report | None = None
-        self.progress = BenchProgress()
+        self.concurrency = concurrency  # the bench's --concurrency, for the ETA
+        self.progress = BenchProgress(concurrency)
         self._fed = 0
         self._finished = False
         self._aborted = False
@@ -103,7 +106,7 @@ class BenchSummaryScreen(Screen[None]):
     def _feed(self, events: Sequence[Event]) -> bool:
         """Give the progress the events it has not seen; True when there were any."""
         if len(events) < self._fed:  # a new race (a replay restarted): start over
-            self.progress, self._fed, self._finished = BenchProgress(), 0, False
+            self.progress, self._fed, self._finished = BenchProgress(self.concurrency), 0, False
         new = events[self._fed :]
         for event in new:
             self.progress(event)
@@ -144,7 +147,9 @@ class BenchSummaryScreen(Screen[None]):
         self.query_one(TimeToPassStrip).show(report)
 
 
-def make_bench_app(source, *, theme: str | None = None, glyphs: Glyphs | None = None):
+def make_bench_app(
+    source: EventSource, *, theme: str | None = None, glyphs: Glyphs | None = None, concurrency: int | None = None
+) -> App[int]:
     """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others)."""
     import inspect
     from pathlib import Path
@@ -159,6 +164,8 @@ def make_bench_app(source, *, theme: str | None = None, glyphs: Glyphs | None = 
         CSS_PATH: ClassVar[list[Path]] = [here / p for p in paths if p is not None]
 
         def get_default_screen(self) -> Screen:
-            return BenchSummaryScreen(lambda: self.events, self.glyphs, now=self.now, closable=False)
+            return BenchSummaryScreen(
+                lambda: self.events, self.glyphs, now=self.now, closable=False, concurrency=concurrency
+            )
 
     return BenchApp(source, theme=theme, glyphs=glyphs)
