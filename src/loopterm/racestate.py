@@ -79,6 +79,7 @@ class TurnRow:
     error: str | None = None
     fixed: list[str] = field(default_factory=list)
     broke: list[str] = field(default_factory=list)
+    feedback: str | None = None  # what the validator said about this turn's candidate
     done_t: float | None = None
 
 
@@ -289,6 +290,9 @@ def _validation_done(lane: LaneState, event: ValidationDone) -> None:
         lane.latest_code_turn = event.turn
     lane.latest_feedback = event.feedback
     lane.latest_feedback_turn = event.turn
+    row = lane.row(event.turn)
+    if row is not None:
+        row.feedback = event.feedback
     lane.passed = result.passed
     lane.total = result.total
     lane.score = result.score

@@ -73,6 +73,7 @@ class LooptermApp(App[int]):
         super().__init__()
         self._loaded_themes = loaded
         self._notices: list[tuple[str, str]] = []  # shown once the app is running
+        self.notices: list[str] = []  # every toast shown, for tests and bug reports
         for theme_obj in self._loaded_themes:
             self.register_theme(theme_obj)
         for error in errors:
@@ -93,6 +94,11 @@ class LooptermApp(App[int]):
         self._screenshots = 0
 
     # Themes --------------------------------------------------------------
+
+    def say(self, message: str, severity: str = "information", timeout: float = 8) -> None:
+        """A toast; file names and theme text are never read as markup. Kept in ``notices``."""
+        self.notices.append(message)
+        self.notify(message, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def _pick_theme(self, name: str | None) -> str:
         fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
@@ -118,7 +124,7 @@ class LooptermApp(App[int]):
 
     def on_mount(self) -> None:
         for message, severity in self._notices:
-            self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+            self.say(message, severity)
         self._notices.clear()
         if self.glyphs.ascii:
             self.screen.add_class("-ascii")
@@ -130,7 +136,7 @@ class LooptermApp(App[int]):
             await self.source.run(self._on_event)
         except Exception as exc:  # the race failed to run at all (e.g. the sandbox would not start)
             self.source_error = f"{type(exc).__name__}: {exc}"
-            self.notify(f"the race stopped with an error: {self.source_error}", severity="error", timeout=30)
+            self.say(f"the race stopped with an error: {self.source_error}", "error", timeout=30)
 
     def _on_event(self, event: Event) -> None:
         """The source's sink: called for every event, on this loop. Only updates plain state."""
@@ -242,9 +248,9 @@ class LooptermApp(App[int]):
             folder.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=name, path=str(folder))
         except OSError as exc:
-            self.notify(f"could not save the screenshot in {folder}: {exc}", severity="error")
+            self.say(f"could not save the screenshot in {folder}: {exc}", "error")
             return
-        self.notify(f"screenshot saved: {path}", timeout=6)
+        self.say(f"screenshot saved: {path}")
 
     # Replay keys ----------------------------------------------------------------
 
@@ -312,8 +318,13 @@ def make_app(
     ``controls``: a replay's controls (shows the REPLAY badge, binds its keys).
     ``theme``: a theme name; unknown names fall back to the default with a notice.
     ``now``: race time in seconds for the ticking timers (tests pass a frozen clock).
+        Default: the source's own ``position()`` when it has one (a replay's clock),
+        else a clock that follows the events.
     ``trace_folder``: where screenshots go (a path, or a function returning one).
     """
+    position = getattr(source, "position", None)
+    if now is None and callable(position):
+        now = position
     return LooptermApp(
         source,
         controls=controls,

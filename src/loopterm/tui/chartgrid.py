@@ -42,7 +42,22 @@ def nice_seconds(t: float) -> str:
     return f"{t:.0f} s" if t >= 10 else f"{t:.1f} s"
 
 
-def rasterise(series: list[Series], width: int, height: int, t_max: float, glyphs: Glyphs) -> Grid:
+def y_floor(series: list[Series]) -> float:
+    """The bottom of the score axis: 0, or closer to the scores when they are all high.
+
+    Scores of working candidates bunch up between 70% and 100%; starting the axis
+    just below the lowest one spreads the lines apart. It never starts above 80%.
+    """
+    scores = [score for s in series for _, score in s.points]
+    if not scores:
+        return 0.0
+    low = min(scores)
+    return 0.0 if low < 0.3 else min(0.8, int(low * 10) / 10)
+
+
+def rasterise(
+    series: list[Series], width: int, height: int, t_max: float, glyphs: Glyphs, y_min: float = 0.0
+) -> Grid:
     blank: tuple[str, int | None] = (" ", None)
     cells = [[blank] * max(0, width) for _ in range(max(0, height))]
     plot_w = width - Y_LABEL_WIDTH - 1
@@ -56,13 +71,16 @@ def rasterise(series: list[Series], width: int, height: int, t_max: float, glyph
         if 0 <= y < height and 0 <= x < width:
             cells[y][x] = (ch, idx)
 
+    span = max(1e-9, 1.0 - y_min)
+
     def row_of(score: float) -> int:
-        return round((1.0 - min(1.0, max(0.0, score))) * (plot_h - 1))
+        return round((1.0 - min(1.0, max(0.0, (score - y_min) / span))) * (plot_h - 1))
 
     def col_of(t: float) -> int:
         return x0 + round(min(1.0, max(0.0, t / t_max)) * (plot_w - 1))
 
-    for score, label in ((1.0, "100%"), (0.5, "50%"), (0.0, "0%")):
+    mid = (1.0 + y_min) / 2
+    for score, label in ((1.0, "100%"), (mid, f"{mid:.0%}"), (y_min, f"{y_min:.0%}")):
         for i, ch in enumerate(label.rjust(Y_LABEL_WIDTH)):
             put(i, row_of(score), ch, AXIS)
     for y in range(plot_h):

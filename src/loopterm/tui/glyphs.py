@@ -32,14 +32,17 @@ class Glyphs:
         return self.bar_full * filled, self.bar_empty * (width - filled)
 
     def sparkline(self, values: list[float], width: int) -> str:
-        """One cell per value on an absolute 0..1 scale, the latest ``width`` values."""
+        """One cell per value on an absolute 0..1 scale, the latest ``width`` values.
+
+        Levels round down, so only a full score gets the full block.
+        """
         if width <= 0:
             return ""
         top = len(self.spark) - 1
         cells = []
         for value in values[-width:]:
             value = min(1.0, max(0.0, value))
-            cells.append(self.spark[round(value * top)])
+            cells.append(self.spark[top if value >= 1 else int(value * top)])
         return "".join(cells)
 
 

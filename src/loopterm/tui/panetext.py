@@ -21,6 +21,7 @@ from loopterm.tui.glyphs import Glyphs
 
 StyleFor = Callable[[str], Style]
 
+COMPACT_NAME_MAX = 24
 OUTCOME_ROLE = {"PASS": "pass", "THRASH": "thrash", "TURN_LIMIT": "thrash", "BUDGET": "thrash"}
 
 
@@ -49,22 +50,35 @@ def lane_time(lane: LaneState, race: RaceState, now: float) -> float:
     return max(now, 0.0)
 
 
-def phase_text(lane: LaneState, race: RaceState, now: float) -> str:
+def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
+    """What the lane is doing, longest wording first; a narrow pane takes the first that fits."""
     since = max(0.0, now - lane.phase_t) if lane.phase_t is not None else 0.0
     if lane.phase is Phase.DONE:
-        return "done"
+        return ["done"]
     if lane.phase is None:
-        return "queued" if lane.started_t is None else "starting"
+        return ["queued" if lane.started_t is None else "starting"]
     if race.done:
-        return "stopped"
+        return ["stopped"]
     if lane.phase is Phase.WAITING:
-        return f"waiting for first token {since:.1f} s"
+        return [f"waiting for first token {since:.1f} s", f"waiting for 1st token {since:.1f} s",
+                "waiting for 1st token", "waiting"]
     if lane.phase is Phase.GENERATING:
-        text = f"generating {fmt_tokens(lane.tokens)} tok"
-        if lane.tokens_per_s:
-            text += f" {lane.tokens_per_s:.0f} tok/s"
-        return text
-    return f"validating {since:.1f} s"
+        tokens = fmt_tokens(lane.tokens)
+        if not lane.tokens_per_s:
+            return [f"generating {tokens} tok", f"gen {tokens} tok"]
+        rate = f"{lane.tokens_per_s:.0f}"
+        return [f"generating {tokens} tok {rate} tok/s", f"generating {tokens} tok {rate}/s",
+                f"gen {tokens} tok {rate}/s", f"gen {tokens} tok"]
+    return [f"validating {since:.1f} s", "validating"]
+
+
+def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None) -> str:
+    variants = phase_variants(lane, race, now)
+    if width is not None:
+        for text in variants:
+            if len(text) <= width:
+                return text
+    return variants[0]
 
 
 def turn_text(lane: LaneState, race: RaceState) -> str:
@@ -122,21 +136,63 @@ def _right(left: Text, right: Text, width: int) -> Text:
     return Text.assemble(left, " " * gap, right, no_wrap=True)
 
 
-def _check_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int) -> list[_Line]:
-    """Failing checks, newest first; '+N more' when they do not all fit."""
+def _check_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int, width: int = 0) -> list[_Line]:
+    """Failing checks, newest first; '+N more' when they do not all fit.
+
+    A big pane that can hold every failure on two lines gives each its own
+    line for the message, so less of it is cut off.
+    """
     failing = lane.failing
     if room <= 0 or not failing:
         return []
     broke = set(lane.broke)
+    too_long = any(len(c.id) + len(c.short) + 4 > width for c in failing)
+    two_lines = too_long and 2 * len(failing) <= room
     shown = failing if len(failing) <= room else failing[: room - 1]
     lines = []
-    for n, check in enumerate(shown):
+    priority = start_priority
+    for check in shown:
         mark, role = ("! ", "broke") if check.id in broke else ("- ", "check-id")
-        text = _join((mark + check.id, style(role)), "  ", (check.short, style("check-msg")))
-        lines.append(_Line(start_priority + n, text))
+        if two_lines:
+            lines.append(_Line(priority, _join((mark + check.id, style(role)))))
+            lines.append(_Line(priority + 1, _join("    ", (check.short, style("check-msg")))))
+            priority += 2
+        else:
+            text = _join((mark + check.id, style(role)), "  ", (check.short, style("check-msg")))
+            lines.append(_Line(priority, text))
+            priority += 1
     hidden = len(failing) - len(shown)
     if hidden:
-        lines.append(_Line(start_priority + len(shown), _join((f"+{hidden} more failing", style("muted")))))
+        lines.append(_Line(priority, _join((f"+{hidden} more failing", style("muted")))))
+    return lines
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def _turn_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int, width: int) -> list[_Line]:
+    """The last turns, newest first, when a pane has room after the failing checks."""
+    done = [row for row in lane.history if row.status is not None]
+    if room < 3 or not done or width < 40:
+        return []
+    wide = width >= 64
+    head = f"{'turn':>4} {'status':<8}{'score':>6} {'model':>6} {'valid.':>6}"
+    if wide:
+        head += f" {'ttft':>6} {'tokens':>7}  change"
+    lines = [_Line(start_priority, _join((head, style("muted"))))]
+    for n, row in enumerate(reversed(done[-(room - 1):])):
+        text = _join(
+            f"{row.turn:>4} {row.status:<8}",
+            (f"{row.passed}/{row.total}".rjust(6), style("score")),
+            f" {_seconds(row.model_s):>6} {_seconds(row.validation_s):>6}",
+        )
+        if wide:
+            tokens = fmt_tokens(row.prompt_tokens + row.completion_tokens, row.tokens_estimated)
+            change = (f"+{len(row.fixed)}" if row.fixed else "") + (f" -{len(row.broke)}" if row.broke else "")
+            text.append(f" {_seconds(row.ttft_s):>6} {tokens:>7}  ")
+            text.append(change.strip(), style("muted"))
+        lines.append(_Line(start_priority + 1 + n, text))
     return lines
 
 
@@ -175,10 +231,12 @@ def full_lines(
         badges.append(" SIMULATED " if width >= 34 else " SIM ", style("sim"))
     ident = _right(Text.assemble(badges, " ", (lane.info.model, style("model"))), timer, width)
 
-    phase = _join((turn_text(lane, race), style("turn")), "  ", (phase_text(lane, race, now), style("phase")))
+    turn = turn_text(lane, race)
+    phase = _join((turn, style("turn")), "  ",
+                  (phase_text(lane, race, now, width - len(turn) - 2), style("phase")))
 
     score = score_text(lane)
-    filled, empty = glyphs.bar(lane.score, max(4, min(30, width - len(score) - 1)))
+    filled, empty = glyphs.bar(lane.score, max(4, min(60, width - len(score) - 1)))
     bar = _join((filled, style("bar")), (empty, style("bar-empty")), " ", (score, style("score")))
 
     spark_width = max(0, min(lane.turn or 1, race.max_turns or 1, width // 3))
@@ -197,7 +255,9 @@ def full_lines(
     if lane.fixed and not lane.done and room >= 3:  # worth a line only when checks still fit too
         lines.append(_Line(5, _join(("fixed: " + ", ".join(lane.fixed), style("fixed")))))
         room -= 1
-    lines += _check_lines(lane, style, room, start_priority=6)
+    checks = _check_lines(lane, style, room, start_priority=6, width=width)
+    lines += checks
+    lines += _turn_lines(lane, style, room - len(checks), start_priority=100, width=width)
     return _fit(lines, width, height)
 
 
@@ -206,14 +266,22 @@ def compact_lines(
 ) -> list[Text]:
     """The lines of a one-row pane (many lanes, or a small terminal)."""
     timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
-    head = _join((lane.info.name, style("name")), " ", (f" {class_badge(lane)} ", style("class")))
+    # Names and badges padded alike in every row, so the columns line up down the screen.
+    name_width = min(COMPACT_NAME_MAX, max(len(other.info.name) for other in race.lanes.values()))
+    badge_width = max(len(class_badge(other)) for other in race.lanes.values())
+    name = lane.info.name if len(lane.info.name) <= name_width else lane.info.name[: name_width - 1] + "…"
+    head = _join((name.ljust(name_width), style("name")), " ",
+                 (f" {class_badge(lane).ljust(badge_width)} ", style("class")))
     if lane.info.simulated:
         head.append(" ")
         head.append(" SIM ", style("sim"))
+    elif any(other.info.simulated for other in race.lanes.values()):
+        head.append("      ")
     head.append("  ")
     head.append(turn_text(lane, race), style("turn"))
     head.append("  ")
-    head.append(phase_text(lane, race, now), style("phase"))
+    room = width - head.cell_len - timer.cell_len - 1
+    head.append(phase_text(lane, race, now, room), style("phase"))
     first = _right(head, timer, width)
 
     score = score_text(lane)

@@ -17,7 +17,7 @@ from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
 from loopterm.tui.panetext import lane_outcome
 
 REFRESH_S = 0.5
-HISTORY_COLUMNS = ("Turn", "Status", "Score", "Passed", "TTFT", "Model", "Validation", "Harness",
+HISTORY_COLUMNS = ("Turn", "Status", "Score", "Passed", "TTFT", "Model", "Valid.", "Harness",
                    "Tokens in/out", "Cost", "Fixed", "Broke")
 
 
@@ -49,14 +49,33 @@ def history_row(row: TurnRow) -> tuple[str, ...]:
     )
 
 
+def feedback_text(lane: LaneState) -> Text:
+    """The feedback that went back to the model; after the last turn nothing went back."""
+    rows = [row for row in lane.history if row.feedback is not None]
+    if not rows:
+        return Text("No feedback yet: the first validation has not finished.")
+    text = Text()
+    latest = rows[-1]
+    if lane.done:
+        text.append(f"After turn {latest.turn} (the lane ended here, so this was not sent):\n\n", "bold")
+        text.append(latest.feedback or "")
+        if len(rows) > 1:
+            text.append(f"\n\nSent back after turn {rows[-2].turn} (the prompt of turn {rows[-2].turn + 1}):\n\n",
+                        "bold")
+            text.append(rows[-2].feedback or "")
+    else:
+        text.append(f"Sent back after turn {latest.turn} (the prompt of turn {latest.turn + 1}):\n\n", "bold")
+        text.append(latest.feedback or "")
+    return text
+
+
 def detail_title(lane: LaneState, race: RaceState) -> str:
-    parts = [lane.info.name, lane.info.model, lane.info.lane_class or "?"]
-    if lane.info.simulated:
-        parts.append("SIMULATED")
     status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
     if lane.place:
         status += f" ({ordinal(lane.place)})"
-    parts.append(status)
+    parts = [lane.info.name, status, lane.info.model, lane.info.lane_class or "?"]
+    if lane.info.simulated:
+        parts.append("SIMULATED")
     return "  ·  ".join(parts)
 
 
@@ -117,12 +136,7 @@ class LaneDetailScreen(Screen[None]):
         else:
             theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
             code.update(Syntax(lane.latest_code, "python", theme=theme, line_numbers=True, word_wrap=True))
-        feedback = self.query_one("#feedback", Static)
-        if lane.latest_feedback is None:
-            feedback.update("No feedback yet: the first validation has not finished.")
-        else:
-            head = f"Sent back after turn {lane.latest_feedback_turn}:\n\n"
-            feedback.update(Text(head + lane.latest_feedback))
+        self.query_one("#feedback", Static).update(feedback_text(lane))
         table = self.query_one("#history", DataTable)
         cursor = table.cursor_row
         table.clear()

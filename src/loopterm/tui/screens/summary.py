@@ -20,6 +20,20 @@ REFRESH_S = 0.5
 _RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
 
 
+def aligned(rows: list[tuple[str, ...]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows padded to column widths, numbers flush right, one space between columns.
+
+    The table's own cell padding is off: with it the nine columns do not fit 80 columns.
+    """
+    widths = [max([len(column), *(len(row[i]) for row in rows)]) for i, column in enumerate(RESULT_COLUMNS)]
+
+    def pad(i: int, text: str) -> str:
+        return " " + (text.rjust(widths[i]) if RESULT_COLUMNS[i] in _RIGHT else text.ljust(widths[i]))
+
+    header = [pad(i, column) for i, column in enumerate(RESULT_COLUMNS)]
+    return header, [[pad(i, cell) for i, cell in enumerate(row)] for row in rows]
+
+
 class SummaryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back", id="summary.back")]
 
@@ -31,14 +45,11 @@ class SummaryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary-title")
-        yield DataTable(id="results", zebra_stripes=True, cursor_type="row")
+        yield DataTable(id="results", zebra_stripes=True, cursor_type="row", cell_padding=0)
         yield Static(id="summary-caption")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        for column in RESULT_COLUMNS:
-            table.add_column(Text(column, justify="right" if column in _RIGHT else "left"), key=column)
         self.refresh_content()
         self.set_interval(REFRESH_S, self.refresh_content)
 
@@ -54,10 +65,11 @@ class SummaryScreen(Screen[None]):
             title += "  (race still running)"
         self.query_one("#summary-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#results", DataTable)
-        table.clear()
-        for row in result_rows(runs):
-            cells = [Text(cell, justify="right" if col in _RIGHT else "left") for col, cell in zip(RESULT_COLUMNS, row,
-                                                                                                strict=True)]
-            table.add_row(*cells)
+        header, rows = aligned(result_rows(runs))
+        table.clear(columns=True)
+        for key, label in zip(RESULT_COLUMNS, header, strict=True):
+            table.add_column(label, key=key)
+        for row in rows:
+            table.add_row(*row)
         errors = [f"{r.info.name}: {r.reason}" for r in runs if r.outcome == "ERROR"]
         self.query_one("#summary-caption", Static).update(Text("\n".join(errors)))

@@ -19,6 +19,8 @@ from loopterm.tui.widgets.lane_pane import LanePane
 
 FULL_PANE_MIN_HEIGHT = 8  # border + ident, phase, score, history, outcome, 2 checks
 FULL_PANE_MIN_WIDTH = 36
+COMPACT_MIN_HEIGHT = 2  # the lane's line and its score line
+COMPACT_MAX_HEIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,11 @@ class LaneGrid(Container, can_focus=False):
         if not layout.compact:
             self.styles.grid_size_columns = layout.columns
             self.styles.grid_size_rows = layout.rows
+        # Compact rows all get the same height, so each lane's lines stay together.
+        row_height = max(COMPACT_MIN_HEIGHT, min(COMPACT_MAX_HEIGHT, self.size.height // max(1, len(panes))))
         for pane in panes:
             pane.compact = layout.compact
+            pane.styles.height = row_height if layout.compact else "1fr"
 
     def move_focus(self, dx: int, dy: int) -> None:
         """Arrow keys: move between panes as they are laid out on screen."""

@@ -49,7 +49,7 @@ class LanePane(Widget, can_focus=True):
         self.glyphs = glyphs
         self.index = index
         self.lines: list[str] = []  # the text last painted, for tests and screen readers
-        self._painted_version = -1
+        self._synced_version = -1
 
     @property
     def lane(self) -> LaneState | None:
@@ -64,14 +64,16 @@ class LanePane(Widget, can_focus=True):
         if lane is None:
             return
         # A running lane's timer moves every tick; a finished one repaints only on news.
-        if not lane.done or self.race.version != self._painted_version:
-            self._sync()
-            self.refresh()
+        if lane.done and self.race.version == self._synced_version:
+            return
+        self._sync()
+        self.refresh()
 
     def _sync(self) -> None:
         lane = self.lane
         if lane is None:
             return
+        self._synced_version = self.race.version
         self.outcome = lane.outcome
         self.set_class(lane.info.simulated, "-sim")
         self.set_class(lane.outcome is None and lane.phase is not None, "-running")
@@ -95,7 +97,6 @@ class LanePane(Widget, can_focus=True):
 
     def render(self) -> Text:
         lane = self.lane
-        self._painted_version = self.race.version
         if lane is None:
             self.lines = []
             return Text("")

@@ -41,9 +41,22 @@ class RaceHeader(Widget):
         self.now = now
         self.controls = controls
         self.text = ""
+        self._shown: tuple | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(REPAINT_S, self.refresh)
+        self.set_interval(REPAINT_S, self._tick)
+
+    def _key(self) -> tuple:
+        controls = self.controls
+        replay = (controls.speed, controls.paused) if controls is not None else None
+        return (*header_parts(self.race, controls, self.now()), replay)
+
+    def _tick(self) -> None:
+        # Repaint only when the words change: an idle, finished race costs no CPU.
+        key = self._key()
+        if key != self._shown:
+            self._shown = key
+            self.refresh()
 
     def render(self) -> Text:
         left, middle, right = header_parts(self.race, self.controls, self.now())

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.racestate import RaceState
-from loopterm.tui.chartgrid import AXIS, Series, marker, rasterise
+from loopterm.tui.chartgrid import AXIS, Series, marker, rasterise, y_floor
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -56,8 +56,9 @@ class ScoreChart(Widget):
 
     def render(self) -> Text:
         size = self.content_size
-        grid = rasterise(chart_series(self.race), size.width, size.height, chart_t_max(self.race, self.now()),
-                         self.glyphs)
+        series = chart_series(self.race)
+        grid = rasterise(series, size.width, size.height, chart_t_max(self.race, self.now()), self.glyphs,
+                         y_min=y_floor(series))
         axis = self.get_component_rich_style("score-chart--axis", partial=True)
         text = Text(no_wrap=True)
         for y, row in enumerate(grid.cells):
