@@ -1,0 +1,101 @@
+"""The viewer on a real race: simulated lanes, the real sandbox and suite, a trace on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerCancelled
+from tui_pilot import panes, until
+
+from loopterm.events import LaneDone, RaceDone, TurnDone, ValidationDone
+from loopterm.lanes import resolve
+from loopterm.loop.race import RaceConfig
+from loopterm.racestate import RaceState
+from loopterm.sources import LiveRace
+from loopterm.stats.runs import summarize
+from loopterm.stats.table import ordinal, outcome_text
+from loopterm.tasks import find_task
+from loopterm.traces.reader import read_race
+from loopterm.tui.app import EXIT_QUIT_LIVE, make_app
+from loopterm.tui.screens.confirm_quit import ConfirmQuit
+
+pytestmark = pytest.mark.anyio
+
+SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
+
+
+def live_race(root: Path, *, time_scale: float, max_turns: int = 6) -> LiveRace:
+    lanes = [resolve(name) for name in SIM_LANES]
+    config = RaceConfig(max_turns=max_turns, time_scale=time_scale, seed=1)
+    return LiveRace(lanes, config, find_task(), root)
+
+
+async def test_a_real_sim_race_shows_what_the_trace_records(tmp_path: Path) -> None:
+    source = live_race(tmp_path, time_scale=0)
+    app = make_app(source)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert app.race_worker is not None
+        await app.race_worker.wait()
+        await until(pilot, lambda: len(panes(app)) == 4 and all(p.outcome is not None for p in panes(app).values()))
+        await pilot.pause(0.15)  # one more repaint after the last event
+        trace = read_race(source.trace_folder)
+        assert trace.status == "complete"
+        # The viewer's state is exactly the fold of the stored trace: a replay will match it.
+        replayed = RaceState()
+        for event in trace.events:
+            replayed.apply(event)
+        assert replayed == app.race
+
+        runs = {run.info.run_id: run for run in summarize(trace.events)}
+        shown = panes(app)
+        assert list(shown) == [lane.run_id for lane in trace.started.lanes]
+        for run_id, pane in shown.items():
+            run = runs[run_id]
+            text = "\n".join(pane.lines)
+            assert pane.lines[1] == f"turn {run.turns}/6  done"
+            outcome = outcome_text(run) + (f"  {ordinal(run.place)}" if run.place else "")
+            assert outcome in pane.lines
+            last_turn = [e for e in trace.lane_events(run_id) if isinstance(e, TurnDone)][-1]
+            assert pane.lines[2].endswith(f"{last_turn.passed}/{last_turn.total} {last_turn.score:.0%}")
+            last_validation = [e for e in trace.lane_events(run_id) if isinstance(e, ValidationDone)][-1]
+            failing = [c.id for c in last_validation.result.failing]
+            assert sorted(c.id for c in app.race.lanes[run_id].failing) == sorted(failing)
+            if failing and run.outcome != "PASS":
+                newest = app.race.lanes[run_id].failing[0].id
+                assert newest in text
+
+        # Finishing order: places follow the order in which lanes passed.
+        passed = sorted((e for e in trace.events if isinstance(e, LaneDone) and e.outcome == "PASS"),
+                        key=lambda e: e.t)
+        assert [e.place for e in passed] == list(range(1, len(passed) + 1))
+        assert [lane.run_id for lane in app.race.finish_order()] == [e.lane for e in passed]
+        assert passed, "with seed 1 at least one simulated lane passes"
+        await pilot.press("q")  # finished: no question
+        await until(pilot, lambda: app.return_value is not None)
+        assert app.return_value == 0
+
+
+async def test_quitting_a_live_race_leaves_a_complete_aborted_trace(tmp_path: Path) -> None:
+    source = live_race(tmp_path, time_scale=0.05, max_turns=15)
+    app = make_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: any(lane.turn >= 1 for lane in app.race.lanes.values()), timeout=20)
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("y")
+        assert app.race_worker is not None
+        with pytest.raises(WorkerCancelled):
+            await app.race_worker.wait()
+        await until(pilot, lambda: app.return_value is not None)
+        assert app.return_value == EXIT_QUIT_LIVE
+    header = json.loads((tmp_path / app.race.race_id / "race.json").read_text())
+    assert header["status"] == "aborted"
+    trace = read_race(tmp_path / app.race.race_id)
+    assert trace.warnings == []  # every lane closed itself: nothing had to be patched up
+    ends = {e.lane: e for e in trace.events if isinstance(e, LaneDone)}
+    assert set(ends) == {lane.run_id for lane in trace.started.lanes}
+    assert any(e.outcome == "ABORTED" for e in ends.values())
+    assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
+    assert app.race.aborted and app.race.done  # the viewer saw the end too
