@@ -227,3 +227,11 @@ def test_racestate_does_not_import_textual() -> None:
     code = "import sys, loopterm.racestate; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_display_names_number_lanes_that_share_a_name() -> None:
+    twin = LANES[2].model_copy(update={"run_id": "mini-2"})
+    state = fold([started([LANES[0], LANES[2], twin])])
+    assert state.display_name("fast") == "Fast diffusion (sim)"
+    assert state.display_name("mini") == "Mini (sim) #1"
+    assert state.display_name("mini-2") == "Mini (sim) #2"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from rich.syntax import Syntax
+from textual import events
 from textual.widgets import DataTable, Static, TabbedContent
 from tui_pilot import app_for, finished, panes, until
 from tui_script import LANES, LanePlan, Outcome, lane_info, script_race
@@ -143,6 +144,18 @@ async def test_arrow_keys_and_tab_move_between_panes() -> None:
         assert focused() == "frontier"
         await pilot.press("left", "left")  # stops at the edge
         assert focused() == "fast"
+
+
+async def test_keys_typed_in_a_burst_each_move_on() -> None:
+    app, source = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot, app, source)
+        await pilot.press("c")
+        for key in ("escape", "down", "right"):  # all queued before the app handles any
+            app.post_message(events.Key(key, None))
+        await until(pilot, lambda: isinstance(app.screen, RaceScreen))
+        await pilot.pause()
+        assert isinstance(app.focused, LanePane) and app.focused.run_id == "weak"
 
 
 async def test_summary_screen_shows_the_plain_results_table() -> None:

@@ -180,6 +180,12 @@ class RaceState:
     def lane(self, run_id: str) -> LaneState | None:
         return self.lanes.get(run_id)
 
+    def display_name(self, run_id: str) -> str:
+        """The lane's name, numbered ("Mini (sim) #2") when the race has two lanes of that name."""
+        lane = self.lanes[run_id]
+        same = [other for other in self.lanes.values() if other.info.name == lane.info.name]
+        return lane.info.name if len(same) == 1 else f"{lane.info.name} #{same.index(lane) + 1}"
+
     def finish_order(self) -> list[LaneState]:
         """Lanes that passed, by place."""
         placed = [lane for lane in self.lanes.values() if lane.place is not None]

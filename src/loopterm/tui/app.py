@@ -9,6 +9,8 @@ at about 10 Hz.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -68,6 +70,7 @@ class LooptermApp(App[int]):
         trace_folder: TraceFolder = None,
         glyphs: Glyphs | None = None,
         theme_folders: Iterable[Path] | None = None,
+        stop_on_signals: bool = False,
     ) -> None:
         loaded, errors = load_themes(all_theme_folders() if theme_folders is None else theme_folders)
         super().__init__()
@@ -92,6 +95,7 @@ class LooptermApp(App[int]):
         self.user_quit_live = False
         self._quitting = False
         self._screenshots = 0
+        self._stop_on_signals = stop_on_signals
 
     # Themes --------------------------------------------------------------
 
@@ -128,7 +132,16 @@ class LooptermApp(App[int]):
         self._notices.clear()
         if self.glyphs.ascii:
             self.screen.add_class("-ascii")
+        if self._stop_on_signals:
+            self._catch_signals()
         self.race_worker = self._run_source()
+
+    def _catch_signals(self) -> None:
+        """SIGTERM, or SIGHUP from a dropped SSH session: stop the race so its trace ends cleanly."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with suppress(NotImplementedError, RuntimeError, ValueError):  # not on this platform/thread
+                loop.add_signal_handler(signum, lambda: self.call_later(self.shutdown))
 
     @work(name="race", group="race", exit_on_error=False)
     async def _run_source(self) -> None:
@@ -289,10 +302,11 @@ class LooptermApp(App[int]):
         yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
         yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder",
                             self.action_screenshot_to_trace)
-        for lane in self.race.lanes.values():
+        for run_id in self.race.lanes:
+            name = self.race.display_name(run_id)
             yield SystemCommand(
-                f"Open lane: {lane.info.name}", f"Candidate, feedback and turn history of {lane.info.name}",
-                lambda run_id=lane.run_id: self.action_open_lane(run_id),
+                f"Open lane: {name}", f"Candidate, feedback and turn history of {name}",
+                lambda run_id=run_id: self.action_open_lane(run_id),
             )
         if self.controls is not None:
             yield SystemCommand("Replay: pause or resume", "Space", self.action_replay_pause)
@@ -312,6 +326,7 @@ def make_app(
     trace_folder: TraceFolder = None,
     glyphs: Glyphs | None = None,
     theme_folders: Iterable[Path] | None = None,
+    stop_on_signals: bool = False,
 ) -> LooptermApp:
     """The race viewer for ``source``.
 
@@ -321,6 +336,9 @@ def make_app(
         Default: the source's own ``position()`` when it has one (a replay's clock),
         else a clock that follows the events.
     ``trace_folder``: where screenshots go (a path, or a function returning one).
+    ``glyphs``: ASCII or Unicode bars (default: chosen from the environment).
+    ``theme_folders``: where themes are read from (default: built-in, then the user's).
+    ``stop_on_signals``: SIGTERM/SIGHUP stop the race cleanly (the CLI sets it; tests do not).
     """
     position = getattr(source, "position", None)
     if now is None and callable(position):
@@ -333,4 +351,5 @@ def make_app(
         trace_folder=trace_folder,
         glyphs=glyphs,
         theme_folders=theme_folders,
+        stop_on_signals=stop_on_signals,
     )

@@ -44,12 +44,18 @@ def _print_results(app: LooptermApp) -> None:
     Console(highlight=False).print(race_table(summarize(app.events), title))
 
 
+def _exit_code(app: LooptermApp, code: int | None) -> int:
+    if app.return_code:  # Textual sets 1 when the app itself crashed (it printed the traceback)
+        return app.return_code
+    return code if code is not None else app.exit_code()
+
+
 def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, theme: str | None = None) -> int:
     """Race ``lanes`` full screen; 0 when the race finished, 130 when the user quit it."""
     from loopterm.tui.app import make_app
 
     source = LiveRace(lanes, config, task, root)
-    app = make_app(source, theme=default_theme(theme))
+    app = make_app(source, theme=default_theme(theme), stop_on_signals=True)
     code = app.run()
     _print_results(app)
     if app.source_error is not None:
@@ -57,7 +63,7 @@ def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, t
     folder = source.trace_folder or (root / app.race.race_id if app.race.race_id else None)
     if folder is not None:
         print(f"trace: {folder}")
-    return code if code is not None else app.exit_code()
+    return _exit_code(app, code)
 
 
 def run_replay_app(
@@ -70,9 +76,10 @@ def run_replay_app(
     """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed)."""
     from loopterm.tui.app import make_app
 
-    app = make_app(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder)
+    app = make_app(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
+                   stop_on_signals=True)
     code = app.run()
     _print_results(app)
     if app.source_error is not None:
         print(f"loopterm: the replay stopped with an error: {app.source_error}", file=sys.stderr)
-    return code if code is not None else app.exit_code()
+    return _exit_code(app, code)

@@ -267,9 +267,11 @@ def compact_lines(
     """The lines of a one-row pane (many lanes, or a small terminal)."""
     timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
     # Names and badges padded alike in every row, so the columns line up down the screen.
-    name_width = min(COMPACT_NAME_MAX, max(len(other.info.name) for other in race.lanes.values()))
+    name_width = min(COMPACT_NAME_MAX, max(len(race.display_name(run_id)) for run_id in race.lanes))
     badge_width = max(len(class_badge(other)) for other in race.lanes.values())
-    name = lane.info.name if len(lane.info.name) <= name_width else lane.info.name[: name_width - 1] + "…"
+    name = race.display_name(lane.run_id)
+    if len(name) > name_width:
+        name = name[: name_width - 1] + "…"
     head = _join((name.ljust(name_width), style("name")), " ",
                  (f" {class_badge(lane).ljust(badge_width)} ", style("class")))
     if lane.info.simulated:

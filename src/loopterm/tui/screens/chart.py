@@ -27,7 +27,7 @@ def legend_lines(race: RaceState) -> list[tuple[int, str]]:
         status = lane_outcome(lane) if lane.done else f"turn {lane.turn}, {lane.score:.0%}"
         if lane.place:
             status += f" ({ordinal(lane.place)})"
-        lines.append((i, f"{marker(i)}  {lane.info.name}: {status}"))
+        lines.append((i, f"{marker(i)}  {race.display_name(lane.run_id)}: {status}"))
     return lines
 
 

@@ -73,7 +73,7 @@ def detail_title(lane: LaneState, race: RaceState) -> str:
     status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
     if lane.place:
         status += f" ({ordinal(lane.place)})"
-    parts = [lane.info.name, status, lane.info.model, lane.info.lane_class or "?"]
+    parts = [race.display_name(lane.run_id), status, lane.info.model, lane.info.lane_class or "?"]
     if lane.info.simulated:
         parts.append("SIMULATED")
     return "  ·  ".join(parts)

@@ -101,4 +101,6 @@ class LaneGrid(Container, can_focus=False):
         columns = self.layout_now.columns
         target = index + dx + dy * columns
         if 0 <= target < len(panes):
-            panes[target].focus()
+            # Now, not via focus() (which waits for the next idle): keys typed in a burst
+            # must each move on from where the previous one landed.
+            self.screen.set_focus(panes[target])
