@@ -76,7 +76,6 @@ class LanePane(Widget, can_focus=True):
         self._synced_version = self.race.version
         self.outcome = lane.outcome
         self.set_class(lane.info.simulated, "-sim")
-        self.set_class(lane.outcome is None and lane.phase is not None, "-running")
         self.border_title = self.race.display_name(lane.run_id)
         subtitle = OUTCOME_LABELS.get(lane.outcome or "", "")
         if lane.place:
