@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_script import LANES, script_race
+from tui_script import LANES, LanePlan, script_race
 
-from loopterm.events import GenerationProgress, LaneStarted, RaceStarted, TurnStarted
+from loopterm.events import GenerationProgress, LaneStarted, Outcome, RaceStarted, TurnStarted
 from loopterm.racestate import RaceState
 from loopterm.tui.chartgrid import Series, rasterise, y_floor
 from loopterm.tui.clock import ViewClock
@@ -23,6 +23,7 @@ from loopterm.tui.themes import (
     load_themes,
 )
 from loopterm.tui.widgets.lane_grid import Layout, choose_layout
+from loopterm.tui.widgets.race_header import header_parts
 
 
 def fold(events) -> RaceState:
@@ -125,6 +126,23 @@ def test_compact_row_of_a_running_lane() -> None:
     assert lines[1].startswith("░░░░░░░░░░ -/-")
 
 
+def test_an_error_reason_wraps_instead_of_being_cut() -> None:
+    reason = "401 from api.example.com: the key in EXAMPLE_API_KEY was refused; export a valid key"
+    plan = LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason=reason, error_on_turn=1)
+    state = fold(script_race([plan]))
+    lines = [t.plain for t in full_lines(state.lanes["fast"], state, 9.0, 36, 10, UNICODE, plain_style)]
+    error = [line for line in lines if line.startswith("ERROR") or "EXAMPLE" in line or "valid key" in line]
+    assert " ".join(error) == f"ERROR: {reason}"
+
+
+def test_header_keeps_the_simulated_note_on_a_narrow_screen() -> None:
+    state = fold(script_race())
+    left, middles, right = header_parts(state, None, 1.0)
+    assert left == "loopterm  quote-approval  race 20260101-120000-abcd"
+    assert middles == ["4 lanes · max 4 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
+    assert right == "finished 4.9 s"
+
+
 def test_phase_words_and_live_timer() -> None:
     state = fold([
         RaceStarted(t=0, race_id="r", task_id="t", task_hash="h", lanes=LANES[:2], max_turns=3, thrash_k=3,
@@ -138,6 +156,7 @@ def test_phase_words_and_live_timer() -> None:
     state.apply(GenerationProgress(t=2.5, lane="fast", turn=1, chars=10, tokens=40, first_token=True))
     state.apply(GenerationProgress(t=3.5, lane="fast", turn=1, chars=10, tokens=1240))
     assert phase_text(fast, state, 3.6) == "generating 1.2k tok 1200 tok/s"
+    assert phase_text(fast, state, 3.6, width=20) == "gen 1.2k tok 1200/s"  # a narrow pane
     assert lane_time(fast, state, 3.6) == 3.6
 
 

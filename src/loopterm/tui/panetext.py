@@ -7,6 +7,7 @@ signal: every badge and outcome is also a word.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from loopterm.tui.glyphs import Glyphs
 StyleFor = Callable[[str], Style]
 
 COMPACT_NAME_MAX = 24
+ERROR_LINES = 3  # an ERROR lane's reason may take this many lines of a full pane
 OUTCOME_ROLE = {"PASS": "pass", "THRASH": "thrash", "TURN_LIMIT": "thrash", "BUDGET": "thrash"}
 
 
@@ -249,6 +251,11 @@ def full_lines(
     outcome = _outcome_line(lane, style)
     if outcome is not None:
         lines.append(_Line(3, outcome))
+        # An error's reason is what the user must act on: let it wrap rather than be cut.
+        if lane.outcome == "ERROR" and outcome.cell_len > width:
+            wrapped = textwrap.wrap(outcome.plain, max(8, width))
+            lines[-1] = _Line(3, _join((wrapped[0], style("fail"))))
+            lines += [_Line(3, _join((more, style("fail")))) for more in wrapped[1:ERROR_LINES]]
     if lane.scores:
         lines.append(_Line(4, history))
     room = height - len(lines)

@@ -14,21 +14,24 @@ from loopterm.sources import ReplayControls
 REPAINT_S = 0.1
 
 
-def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -> tuple[str, str, str]:
-    """(left, middle, right) texts of the header line."""
+def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -> tuple[str, list[str], str]:
+    """(left, middle texts longest first, right) of the header line."""
     if not race.started:
-        return ("loopterm", "waiting for the race to start", "")
+        return ("loopterm", ["waiting for the race to start"], "")
     left = f"loopterm  {race.task_id}  race {race.race_id}"
     middle = f"{len(race.lanes)} lanes · max {race.max_turns} turns"
+    middles = [middle]
     if race.simulated and race.time_scale != 1:
-        middle += f" · simulated latencies x{race.time_scale:g}"
+        # Never dropped before the lane count: sim times are not the profiles' real pace.
+        scaled = f"simulated latencies x{race.time_scale:g}"
+        middles = [f"{middle} · {scaled}", scaled, f"sim x{race.time_scale:g}"]
     if race.done:
         right = "aborted" if race.aborted else "finished"
         if race.race_t_end is not None:
             right += f" {race.race_t_end:.1f} s"
     else:
         right = f"running {max(now, 0.0):.1f} s"
-    return left, middle, right
+    return left, middles, right
 
 
 class RaceHeader(Widget):
@@ -59,7 +62,7 @@ class RaceHeader(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        left, middle, right = header_parts(self.race, self.controls, self.now())
+        left, middles, right = header_parts(self.race, self.controls, self.now())
         style = self.get_component_rich_style
         badge = Text()
         if self.controls is not None:
@@ -71,10 +74,10 @@ class RaceHeader(Widget):
         status = Text.assemble(badge, (right, style("race-header--status", partial=True)))
         head = Text(left, style("race-header--title", partial=True))
         width = self.content_size.width
+        # Shorten the middle part first, then cut the title: the status must stay visible.
+        room = width - head.cell_len - status.cell_len - 4
+        middle = next((m for m in middles if len(m) <= room), "")
         meta = Text(middle, style("race-header--meta", partial=True))
-        # Drop the middle part first, then cut the title: the status must stay visible.
-        if head.cell_len + meta.cell_len + status.cell_len + 4 > width:
-            meta = Text("")
         room = width - status.cell_len - (2 if meta.cell_len else 1) - meta.cell_len
         if head.cell_len > room:
             head.truncate(max(room, 0), overflow="ellipsis")

@@ -20,7 +20,8 @@ REPAINT_S = 0.25
 
 def chart_series(race: RaceState) -> list[Series]:
     return [
-        Series(label=race.display_name(lane.run_id), marker=marker(i), points=list(lane.score_points), end_t=lane.finished_t)
+        Series(label=race.display_name(lane.run_id), marker=marker(i), points=list(lane.score_points),
+               end_t=lane.finished_t)
         for i, lane in enumerate(race.lanes.values())
     ]
 
