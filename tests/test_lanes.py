@@ -38,7 +38,8 @@ def test_lanes_file_from_the_issue_loads(tmp_path: Path) -> None:
 
 def test_bad_field_names_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "lanes.toml"
-    path.write_text(GOOD + '\n[[lanes]]\nname = "Broken"\nprovider = "openai"\nmodel = "x"\nprice = { input = "cheap", output = 1 }\n')
+    broken = '\n[[lanes]]\nname = "Broken"\nprovider = "openai"\nmodel = "x"\nprice = { input = "cheap", output = 1 }\n'
+    path.write_text(GOOD + broken)
     with pytest.raises(LaneError) as err:
         load_lanes_file(path)
     message = str(err.value)

@@ -22,10 +22,10 @@ from loopterm.events import (
     ValidationDone,
 )
 from loopterm.lanes import Lane, Price, resolve
-from loopterm.loop.race import RaceConfig, run_race
+from loopterm.loop.race import RaceConfig, RaceResult, run_race
 from loopterm.providers import streaming
 from loopterm.sandbox import Sandbox
-from loopterm.tasks import find_task
+from loopterm.tasks import Task, find_task
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
 
@@ -35,11 +35,11 @@ SIMS = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 
 
 @pytest.fixture(scope="module")
-def task():  # noqa: ANN201
+def task() -> Task:
     return find_task("quote-approval")
 
 
-async def race(lanes, root: Path, task, **config) -> tuple[list, Path, object]:  # noqa: ANN001
+async def race(lanes: list[Lane], root: Path, task: Task, **config: object) -> tuple[list, Path, RaceResult]:
     events: list = []
     writer = TraceWriter(root)
     result = await run_race(lanes, RaceConfig(**config), [writer, events.append], task=task)
@@ -55,7 +55,7 @@ def by_lane(events: list, cls: type) -> dict[str, list]:
     return out
 
 
-async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, task: Task) -> None:
     lanes = [resolve(name) for name in SIMS]
     first, folder, result = await race(lanes, tmp_path / "a", task, time_scale=0, seed=3, max_turns=6)
     second, _, _ = await race(lanes, tmp_path / "b", task, time_scale=0, seed=3, max_turns=6)
@@ -86,7 +86,7 @@ async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, 
     assert trace.events == first
 
 
-async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, task: Task) -> None:
     events, _, _ = await race([resolve("sim:fast-diffusion")], tmp_path, task, time_scale=0, seed=5)
     validations = by_lane(events, ValidationDone)["fast-diffusion-sim"]
     assert validations[-1].result.status == "PASS"
@@ -98,7 +98,7 @@ async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, 
     assert validations[0].feedback and all(i in validations[0].feedback for i in failing)
 
 
-async def test_turn_limit_and_thrash(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_turn_limit_and_thrash(tmp_path: Path, task: Task) -> None:
     weak = resolve("sim:weak-local")
     events, _, _ = await race([weak], tmp_path / "limit", task, time_scale=0, seed=1, max_turns=2, thrash_k=0)
     done = by_lane(events, LaneDone)["weak-local-sim"][0]
@@ -114,7 +114,7 @@ async def test_turn_limit_and_thrash(tmp_path: Path, task) -> None:  # noqa: ANN
     assert all(t.score <= best_before for t in turns[-2:])
 
 
-async def test_budget_stops_a_slow_lane(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task) -> None:
     # Frontier at its real pace waits ~15 s for a first token: the 0.3 s budget ends it.
     events, _, _ = await race([resolve("sim:frontier")], tmp_path, task, time_scale=1, seed=1, budget_s=0.3)
     done = by_lane(events, LaneDone)["frontier-sim"][0]
@@ -123,12 +123,12 @@ async def test_budget_stops_a_slow_lane(tmp_path: Path, task) -> None:  # noqa: 
     assert done.t < 5
 
 
-async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task: Task) -> None:
     streaming_started = asyncio.Event()
     events: list = []
     writer = TraceWriter(tmp_path)
 
-    def sink(event) -> None:  # noqa: ANN001
+    def sink(event) -> None:
         events.append(event)
         if isinstance(event, GenerationProgress):
             streaming_started.set()
@@ -158,7 +158,7 @@ def fake_server() -> Iterator[FakeServer]:
 
 
 async def test_real_sdk_lanes_against_fake_servers(
-    tmp_path: Path, task, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    tmp_path: Path, task: Task, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
     monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-test-not-a-secret-but-treated-as-one")
@@ -199,7 +199,7 @@ async def test_real_sdk_lanes_against_fake_servers(
 
 
 async def test_one_hung_lane_does_not_delay_another(
-    tmp_path: Path, task, fake_server: FakeServer  # noqa: ANN001
+    tmp_path: Path, task: Task, fake_server: FakeServer
 ) -> None:
     hung = Lane(name="Hung", provider="openai", model="hang~iso", base_url=f"{fake_server.url}/v1",
                 timeout_s=3, max_retries=0)
@@ -211,7 +211,7 @@ async def test_one_hung_lane_does_not_delay_another(
     assert done["fast-diffusion-sim"].t < done["hung"].t - 1.0
 
 
-async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, task) -> None:  # noqa: ANN001
+async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, task: Task) -> None:
     # Eight lanes on one sandbox: every lane gets the same real verdicts it would alone.
     async with Sandbox(task) as sandbox:
         events: list = []

@@ -133,7 +133,7 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     lines = lane.read_text().splitlines()
     lines[0] = lines[0].replace('"schema":1', '"schema":99')
     lane.write_text("\n".join(lines) + "\n")
-    with pytest.raises(TraceError, match="schema 99 is not supported.*upgrade loopterm"):
+    with pytest.raises(TraceError, match=r"schema 99 is not supported.*upgrade loopterm"):
         read_race(folder)
 
 
