@@ -16,15 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
-    add_task_args,
     load_task,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
     positive_int,
     use_plain,
 )
-from loopterm.commands.race import DEFAULT_SIM_LANES, DEFAULT_TIME_SCALE, check_keys, resolve_lanes
+from loopterm.commands.race import DEFAULT_SIM_LANES, add_loop_options, check_keys, loop_config, resolve_lanes
 
 if TYPE_CHECKING:
     from loopterm.events import Event
@@ -48,28 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "`loopterm report` prints the same table again from the stored trace."
         ),
     )
-    p.add_argument("lanes", nargs="*", metavar="LANE", help="preset, provider:model, or a lanes-file name")
+    add_loop_options(p, unit="run")
     p.add_argument("--runs", type=positive_int, default=10, help="fresh runs per lane (default 10)")
     p.add_argument(
         "--concurrency", type=positive_int,
         help="lane runs at once (default: all; 1 gives undisturbed validation timings)",
     )
-    p.add_argument("--lanes", dest="lanes_file", type=Path, help="a lanes TOML file")
-    p.add_argument("--max-turns", type=positive_int, default=15, help="turn limit per run (default 15)")
-    p.add_argument(
-        "--thrash-k", type=non_negative_int, default=3,
-        help="stop a run after K turns with no new best score (default 3, 0 = never)",
-    )
-    p.add_argument("--budget", type=positive_float, help="wall-clock budget per run, seconds")
-    p.add_argument(
-        "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
-        help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
-    )
-    p.add_argument("--seed", type=int, help="seed for simulated lanes (default: random, recorded)")
-    p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
-    add_task_args(p)
     p.add_argument("--plain", action="store_true", help="progress as plain lines, no full-screen UI")
-    p.add_argument("--theme", help="TUI theme name")
     p.add_argument(
         "--json", action="store_true",
         help="print the table as JSON (the shape of `report --format json`); progress goes to stderr",
@@ -80,26 +61,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from loopterm.loop.race import RaceConfig, new_race_id
+    from loopterm.loop.race import new_race_id
     from loopterm.paths import traces_dir
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
     check_keys(lanes)
     task = load_task(args)
     race_id = new_race_id()
-    config = RaceConfig(
-        task_id=task.id,
-        task_dir=args.task_dir,
-        max_turns=args.max_turns,
-        thrash_k=args.thrash_k,
-        budget_s=args.budget,
-        time_scale=args.time_scale,
-        seed=args.seed,
-        runs=args.runs,
-        concurrency=args.concurrency,
-        kind="bench",
-        bench_id=race_id,
-    )
+    config = loop_config(args, task, runs=args.runs, concurrency=args.concurrency, kind="bench", bench_id=race_id)
     root = traces_dir(args.trace_dir)
     if use_plain(args):
         return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json))

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
@@ -17,6 +18,10 @@ from loopterm.commands.common import (
     positive_int,
     use_plain,
 )
+
+if TYPE_CHECKING:
+    from loopterm.loop.race import RaceConfig
+    from loopterm.tasks import Task
 
 # Simulated latencies are compressed by default so the offline demo ends
 # within about a minute; real lanes always run at real speed.
@@ -34,14 +39,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "real models, e.g. `loopterm race mercury-2 gpt-5.4`."
         ),
     )
+    add_loop_options(p, unit="lane")
+    p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
+    p.add_argument("--json", action="store_true", help="print the race summary as one JSON object")
+    p.set_defaults(run=run)
+
+
+def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
+    """The options `race` and `bench` share: lanes, loop rules, sim pace, where traces go."""
     p.add_argument("lanes", nargs="*", metavar="LANE", help="preset, provider:model, or a lanes-file name")
     p.add_argument("--lanes", dest="lanes_file", type=Path, help="a lanes TOML file")
-    p.add_argument("--max-turns", type=positive_int, default=15, help="turn limit per lane (default 15)")
+    p.add_argument("--max-turns", type=positive_int, default=15, help=f"turn limit per {unit} (default 15)")
     p.add_argument(
         "--thrash-k", type=non_negative_int, default=3,
-        help="stop a lane after K turns with no new best score (default 3, 0 = never)",
+        help=f"stop a {unit} after K turns with no new best score (default 3, 0 = never)",
     )
-    p.add_argument("--budget", type=positive_float, help="wall-clock budget per lane, seconds")
+    p.add_argument("--budget", type=positive_float, help=f"wall-clock budget per {unit}, seconds")
     p.add_argument(
         "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
         help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
@@ -49,10 +62,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="seed for simulated lanes (default: random, recorded)")
     p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
     add_task_args(p)
-    p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
-    p.add_argument("--json", action="store_true", help="print the race summary as one JSON object")
     p.add_argument("--theme", help="TUI theme name")
-    p.set_defaults(run=run)
+
+
+def loop_config(args: argparse.Namespace, task: Task, **extra: Any) -> RaceConfig:
+    """A RaceConfig from the shared options (plus bench's own fields in ``extra``)."""
+    from loopterm.loop.race import RaceConfig
+
+    return RaceConfig(
+        task_id=task.id,
+        task_dir=args.task_dir,
+        max_turns=args.max_turns,
+        thrash_k=args.thrash_k,
+        budget_s=args.budget,
+        time_scale=args.time_scale,
+        seed=args.seed,
+        **extra,
+    )
 
 
 def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str]):
@@ -86,21 +112,12 @@ def check_keys(lanes) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from loopterm.loop.race import RaceConfig
     from loopterm.paths import traces_dir
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
     check_keys(lanes)
     task = load_task(args)
-    config = RaceConfig(
-        task_id=task.id,
-        task_dir=args.task_dir,
-        max_turns=args.max_turns,
-        thrash_k=args.thrash_k,
-        budget_s=args.budget,
-        time_scale=args.time_scale,
-        seed=args.seed,
-    )
+    config = loop_config(args, task)
     root = traces_dir(args.trace_dir)
     if use_plain(args):
         return asyncio.run(_plain(lanes, config, task, root, as_json=args.json))
