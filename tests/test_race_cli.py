@@ -61,7 +61,7 @@ def test_json_summary_has_every_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--max-turns", "0"], "--max-turns: expected a number of at least 1"),
+        (["--max-turns", "0"], "--max-turns: expected a whole number of at least 1"),
         (["--time-scale", "-1"], "--time-scale: expected a number of 0 or more"),
         (["--budget", "abc"], "--budget: expected a number"),
         (["sim:genius"], "unknown simulated profile 'sim:genius'"),
