@@ -1,0 +1,49 @@
+"""``loopterm export``: a stored race as a file for elsewhere (an asciinema cast)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from loopterm.cli import UsageError
+from loopterm.commands.common import positive_float, positive_int
+
+FORMATS = ["cast"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a stored race (asciinema cast of its plain replay)",
+        description=(
+            "Write a stored race as an asciinema v2 cast of its plain replay, with the recorded timing, "
+            "to embed in a web page or a slide deck (asciinema-player, `asciinema play`). "
+            "The newest race when no ID is given; the file goes into the race folder unless -o is given."
+        ),
+    )
+    p.add_argument("ref", nargs="?", metavar="ID|PATH", help="race id, unique prefix, or trace path")
+    p.add_argument("--format", choices=FORMATS, default="cast", help="output format (default: cast)")
+    p.add_argument("-o", "--output", type=Path, help="output file (default: <race folder>/race.cast)")
+    p.add_argument("--width", type=positive_int, default=100, help="terminal columns of the cast (default 100)")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="play the cast this many times faster")
+    p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from loopterm.commands.replay import load_trace
+    from loopterm.traces.cast import write_cast
+
+    if args.width < 40:
+        raise UsageError(f"--width: a cast needs at least 40 columns, not {args.width}")
+    trace = load_trace(args.ref, args.trace_dir)
+    output = args.output
+    if output is not None and output.is_dir():
+        output = output / f"{trace.race_id}.cast"
+    try:
+        path = write_cast(trace, output, width=args.width, speed=args.speed)
+    except OSError as exc:
+        where = output or trace.folder
+        raise UsageError(f"{where}: cannot write the cast ({exc.strerror}); pick another file with -o") from None
+    print(f"wrote {path}")
+    return 0

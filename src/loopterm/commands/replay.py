@@ -1,0 +1,81 @@
+"""``loopterm replay``: play a stored race back with its recorded timing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loopterm.cli import UsageError
+from loopterm.commands.common import positive_float, use_plain
+
+if TYPE_CHECKING:
+    from loopterm.traces.reader import RaceTrace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="play a stored race back, with its recorded timing",
+        description=(
+            "Replay a stored race in the race viewer (or the plain printer) with its recorded timing: "
+            "the newest race when no ID is given. ID may be a race id, a unique prefix of one, or the "
+            "path of a race folder or lane .jsonl file (e.g. copied from another machine). Keys: "
+            "space pause/resume, + / - speed (0.5x to 50x), e jump to the end, r restart, q quit."
+        ),
+    )
+    p.add_argument("ref", nargs="?", metavar="ID|PATH", help="race id, unique prefix, or trace path")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="playback speed, 0.5 to 50 (default 1)")
+    p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
+    p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
+    p.add_argument("--theme", help="TUI theme name")
+    p.set_defaults(run=run)
+
+
+def load_trace(ref: str | None, trace_dir: Path | None) -> RaceTrace:
+    """Find and read a race; every problem is a UsageError, every skipped part a warning on stderr."""
+    from loopterm.paths import traces_dir
+    from loopterm.traces import store
+    from loopterm.traces.reader import TraceError, read_race
+
+    try:
+        path = store.resolve(ref, traces_dir(trace_dir))
+        trace = read_race(path)
+    except (store.StoreError, TraceError) as exc:
+        raise UsageError(str(exc)) from None
+    for warning in trace.warnings:
+        print(f"loopterm: warning: {warning}", file=sys.stderr)
+    return trace
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from loopterm.traces.replay import ReplaySource, check_speed
+
+    try:
+        speed = check_speed(args.speed)
+    except ValueError as exc:
+        raise UsageError(f"--speed: {exc}") from None
+    trace = load_trace(args.ref, args.trace_dir)
+    if trace.status == "aborted":
+        print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
+              file=sys.stderr)
+    if not use_plain(args):
+        try:
+            from loopterm.tui.launch import run_replay_app
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("loopterm.tui", "loopterm.tui.launch"):
+                raise
+            print("loopterm: warning: the full-screen viewer is not available here; replaying in plain mode",
+                  file=sys.stderr)
+        else:
+            # The viewer stays open at the end so "restart" still works there.
+            source = ReplaySource(trace, speed, hold_at_end=True)
+            return run_replay_app(source, source, args.theme, trace_folder=trace.folder)
+    from loopterm.printer import PlainPrinter
+
+    source = ReplaySource(trace, speed)
+    asyncio.run(source.run(PlainPrinter(replay_speed=speed)))
+    return 0

@@ -1,0 +1,144 @@
+"""``loopterm rescore``: judge a stored race's answers again with the current suite."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loopterm.cli import UsageError
+
+if TYPE_CHECKING:
+    from loopterm.events import Event
+    from loopterm.stats.runs import RunSummary
+    from loopterm.traces.reader import RaceTrace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rescore",
+        help="re-validate a stored race's answers against the current suite (no model calls)",
+        description=(
+            "Validate every candidate recorded in a race again, in the sandbox, against the task's "
+            "current suite: no model is called. Turn statuses, the THRASH rule and each lane's outcome "
+            "are recomputed (a lane that now passes earlier stops there), a new trace marked as a "
+            "rescore of the old one is written, and old vs new is printed per lane."
+        ),
+    )
+    p.add_argument("ref", metavar="ID|PATH", help="race id, unique prefix, or trace path")
+    p.add_argument("--task-dir", type=Path, help="a folder holding spec/<task>/ and validation/<task>/")
+    p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--plain", action="store_true", help="plain text, no colours")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run)
+
+
+async def _rescore(trace: RaceTrace, task) -> list[Event]:  # noqa: ANN001
+    from loopterm.sandbox import Sandbox
+    from loopterm.traces.rescore import rescore_events
+
+    async with Sandbox(task) as sandbox:
+        return await rescore_events(trace, task, sandbox)
+
+
+def _side(run: RunSummary) -> dict:
+    return {
+        "outcome": run.outcome,
+        "reason": run.reason,
+        "turns": run.turns,
+        "best_score": run.best_score,
+        "final_score": run.final_score,
+        "time_to_pass_s": run.time_to_pass_s,
+        "place": run.place,
+        "statuses": run.statuses,
+        "scores": run.scores,
+    }
+
+
+def _short(run: RunSummary) -> str:
+    from loopterm.stats.table import OUTCOME_LABELS
+
+    label = OUTCOME_LABELS.get(run.outcome or "", "running")
+    return f"{label} t{run.turns} {run.final_score:.0%}"
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from loopterm.commands.replay import load_trace
+    from loopterm.paths import traces_dir
+    from loopterm.sandbox import SandboxError
+    from loopterm.stats.runs import summarize
+    from loopterm.tasks import TaskError, find_task
+    from loopterm.traces.writer import TraceWriter
+
+    trace = load_trace(args.ref, args.trace_dir)
+    try:
+        task = find_task(trace.started.task_id, args.task_dir)
+        task.suite  # noqa: B018 - load now so a broken suite is a usage error, not a crash
+    except TaskError as exc:
+        raise UsageError(str(exc)) from None
+    answers = sum(1 for e in trace.events if e.type == "validation_done")
+    if not args.json:
+        print(f"rescoring {answers} recorded answer{'s' if answers != 1 else ''} of race {trace.race_id} "
+              f"against task {task.id} ({task.validation_dir}) ...", file=sys.stderr)
+    try:
+        events = asyncio.run(_rescore(trace, task))
+    except SandboxError as exc:
+        print(f"loopterm: error: {exc}", file=sys.stderr)
+        return 1
+    writer = TraceWriter(traces_dir(args.trace_dir))
+    try:
+        for event in events:
+            writer(event)
+    finally:
+        writer.close()
+    old_runs = {r.info.run_id: r for r in summarize(trace.events)}
+    new_runs = summarize(events)
+    changed = trace.started.task_hash != task.hash
+    if args.json:
+        data = {
+            "race_id": events[0].race_id,  # type: ignore[union-attr]
+            "rescore_of": trace.race_id,
+            "trace_dir": str(writer.folder),
+            "task": task.id,
+            "task_hash_old": trace.started.task_hash,
+            "task_hash_new": task.hash,
+            "suite_changed": changed,
+            "lanes": [
+                {"name": r.info.name, "run_id": r.info.run_id, "old": _side(old_runs[r.info.run_id]),
+                 "new": _side(r)}
+                for r in new_runs
+            ],
+        }
+        print(json.dumps(data, indent=2))
+        return 0
+    _print_comparison(trace, new_runs, old_runs, changed, str(writer.folder), plain=args.plain)
+    return 0
+
+
+def _print_comparison(
+    trace: RaceTrace, new_runs: list[RunSummary], old_runs: dict[str, RunSummary], changed: bool,
+    folder: str, *, plain: bool,
+) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, no_color=plain, width=None if sys.stdout.isatty() else 120)
+    suite = "the suite changed since the race" if changed else "the suite is unchanged since the race"
+    console.print(f"rescore of race {trace.race_id} · task {trace.started.task_id} · {suite}",
+                  markup=False, soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
+    for column in ("Lane", "Old", "New", "Old best", "New best", ""):
+        table.add_column(column, justify="right" if "best" in column else "left")
+    for new in new_runs:
+        old = old_runs[new.info.run_id]
+        same = old.outcome == new.outcome and old.turns == new.turns and old.scores == new.scores
+        table.add_row(new.info.name, _short(old), _short(new), f"{old.best_score:.0%}", f"{new.best_score:.0%}",
+                      "same" if same else "changed")
+    console.print(table)
+    console.print(f"trace: {folder}", markup=False, soft_wrap=True)

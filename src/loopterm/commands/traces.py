@@ -1,0 +1,157 @@
+"""``loopterm traces``: list, delete and prune the stored races."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from loopterm.cli import UsageError
+from loopterm.commands.common import non_negative_float
+
+
+def add_trace_dir(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    # On subcommands the default is SUPPRESS so `traces --trace-dir D rm X` keeps D.
+    parser.add_argument(
+        "--trace-dir",
+        type=Path,
+        default=argparse.SUPPRESS if nested else None,
+        help="the traces dir (default: loopterm's cache dir)",
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "traces",
+        help="list stored races; rm or prune them",
+        description=(
+            "List the stored races, newest first: id, start time, task, kind, lanes, how each lane "
+            "ended, status and size. `traces rm ID` deletes one race, `traces prune --older-than DAYS` "
+            "deletes old ones; both ask first unless --yes. An ID may be a unique prefix."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON array instead of a table")
+    add_trace_dir(p)
+    p.set_defaults(run=run_list)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    ls = actions.add_parser("list", help="list stored races (the default)")
+    ls.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="one JSON array")
+    add_trace_dir(ls, nested=True)
+    ls.set_defaults(run=run_list)
+
+    rm = actions.add_parser("rm", help="delete one stored race", description="Delete one stored race folder.")
+    rm.add_argument("ref", metavar="ID", help="race id, unique id prefix, or race folder path")
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    add_trace_dir(rm, nested=True)
+    rm.set_defaults(run=run_rm)
+
+    prune = actions.add_parser(
+        "prune",
+        help="delete races older than some days",
+        description="Delete every stored race that started more than DAYS days ago (races still running are kept).",
+    )
+    prune.add_argument(
+        "--older-than", type=non_negative_float, required=True, metavar="DAYS", help="age in days (may be 0.5)"
+    )
+    prune.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    add_trace_dir(prune, nested=True)
+    prune.set_defaults(run=run_prune)
+
+
+def _root(args: argparse.Namespace) -> Path:
+    from loopterm.paths import traces_dir
+
+    return traces_dir(getattr(args, "trace_dir", None))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from loopterm.traces import store
+
+    root = _root(args)
+    races = store.list_races(root)
+    if args.json:
+        print(json.dumps([info.to_json() for info in races], indent=2))
+        return 0
+    if not races:
+        print(f"no stored races in {root}; run `loopterm race` to record one")
+        return 0
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
+    for column in ("ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"):
+        table.add_column(column, justify="right" if column in ("Lanes", "Size") else "left",
+                         no_wrap=column in ("ID", "Date", "Size"))
+    for info in races:
+        kind = info.kind + (f" of {info.rescore_of}" if info.rescore_of else "")
+        table.add_row(
+            info.race_id,
+            info.started.astimezone().strftime("%Y-%m-%d %H:%M"),
+            info.task_id,
+            kind,
+            str(len(info.lanes)),
+            info.outcomes_text(),
+            info.status,
+            store.human_size(info.size),
+        )
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console.print(table)
+    console.print(f"{len(races)} race{'s' if len(races) != 1 else ''} in {root}", markup=False, soft_wrap=True)
+    return 0
+
+
+def confirm(question: str, yes: bool) -> bool:
+    """True when --yes, or when the person at the terminal says yes; never guesses off a TTY."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("not deleting without confirmation: stdin is not a terminal; add --yes to delete")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    from loopterm.traces import store
+
+    root = _root(args)
+    try:
+        folder = store.deletable(store.resolve(args.ref, root), root)
+    except store.StoreError as exc:
+        raise UsageError(str(exc)) from None
+    info = store.read_info(folder)
+    if info.live():
+        raise UsageError(f"race {info.race_id} is still being written; stop that race first")
+    summary = f"{info.race_id} ({info.task_id}, {len(info.lanes)} lanes, {store.human_size(info.size)})"
+    if not confirm(f"delete race {summary}?", args.yes):
+        print("nothing deleted")
+        return 1
+    store.remove(folder, root)
+    print(f"deleted {folder}")
+    return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    from loopterm.traces import store
+
+    root = _root(args)
+    old = store.older_than(root, args.older_than)
+    if not old:
+        print(f"no races older than {args.older_than:g} days in {root}")
+        return 0
+    size = sum(info.size for info in old)
+    for info in old:
+        print(f"{info.race_id}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}")
+    question = f"delete these {len(old)} race{'s' if len(old) != 1 else ''} ({store.human_size(size)})?"
+    if not confirm(question, args.yes):
+        print("nothing deleted")
+        return 1
+    for info in old:
+        store.remove(info.folder, root)
+    print(f"deleted {len(old)} race{'s' if len(old) != 1 else ''} ({store.human_size(size)}) from {root}")
+    return 0

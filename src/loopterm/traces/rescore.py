@@ -1,0 +1,247 @@
+"""Rescore a recorded race: its answers, validated again against the current suite.
+
+No model is called. Each lane's recorded events are walked in order; every
+recorded candidate (``ValidationDone.code``) is validated again by the real
+sandbox, an answer with no code stays a no-code turn, and each turn's status,
+score, fixed and broke are recomputed with the engine's own rules
+(``ThrashTracker``, ``classify``, ``format_feedback``). A lane that now passes
+or thrashes earlier stops there. A lane whose recorded answers run out before
+the new rules stop it (it passed or thrashed in the race, not any more) ends
+ABORTED with a reason saying so: a live race would have asked for more.
+
+Timing: generation times are the recorded ones; validation times are the new,
+real ones, so every event after a validation moves by the difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from loopterm import __version__
+from loopterm.events import (
+    Event,
+    GenerationDone,
+    GenerationProgress,
+    LaneDone,
+    LaneStarted,
+    Outcome,
+    RaceDone,
+    RaceStarted,
+    TurnDone,
+    TurnStarted,
+    TurnStatus,
+    ValidationDone,
+    ValidationResult,
+)
+from loopterm.feedback import format_feedback, no_code_feedback
+from loopterm.loop.lane import Validator, no_code_result
+from loopterm.loop.race import new_race_id
+from loopterm.loop.status import ThrashTracker, classify
+from loopterm.tasks import Task
+from loopterm.traces.reader import RaceTrace
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class _LaneRescore:
+    """The running state of one lane while its recorded turns are re-judged."""
+
+    run_id: str
+    thrash: ThrashTracker
+    offset: float = 0.0  # new t minus recorded t: grows by (new - old) validation time
+    start_t: float = 0.0
+    best: float = 0.0
+    score: float = 0.0
+    turn: int = 0
+    previous_failing: set[str] | None = None
+    pass_t: float | None = None  # new t of the latest validation (time to pass when it passed)
+    validation_s: float = 0.0
+    result: ValidationResult | None = None
+    code_given: bool = True
+
+
+def started_event(old: RaceStarted, task: Task, race_id: str | None = None) -> RaceStarted:
+    """The new trace's header: the old race's lanes and rules, marked as a rescore of it."""
+    return old.model_copy(
+        update={
+            "race_id": race_id or new_race_id(),
+            "task_id": task.id,
+            "task_hash": task.hash,
+            "kind": "rescore",
+            "rescore_of": old.race_id,
+            "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "loopterm_version": __version__,
+        }
+    )
+
+
+async def rescore_lane(
+    run_id: str,
+    recorded: list[Event],
+    task: Task,
+    validator: Validator,
+    header: RaceStarted,
+    clock: Clock = time.perf_counter,
+) -> list[Event]:
+    """The new events of one lane, from its recorded ones."""
+    lane = _LaneRescore(run_id, ThrashTracker(header.thrash_k))
+    old_turns = {e.turn: e for e in recorded if isinstance(e, TurnDone)}
+    all_ids = {c.id for c in task.suite.checks}
+    out: list[Event] = []
+
+    def shifted(event: Event) -> Event:
+        return event.model_copy(update={"t": event.t + lane.offset})
+
+    for event in recorded:
+        if isinstance(event, LaneStarted):
+            lane.start_t = event.t + lane.offset
+            out.append(shifted(event))
+        elif isinstance(event, TurnStarted | GenerationProgress | GenerationDone):
+            lane.turn = max(lane.turn, event.turn)
+            out.append(shifted(event))
+        elif isinstance(event, ValidationDone):
+            out.append(await _revalidate(lane, event, old_turns.get(event.turn), task, validator, clock))
+        elif isinstance(event, TurnDone):
+            done = _turn_done(lane, event, all_ids, header.max_turns)
+            out.append(done)
+            stop = _stop(lane, done, header.thrash_k)
+            if stop is not None:
+                out.append(stop)
+                return out
+        elif isinstance(event, LaneDone):
+            out.append(_lane_end(lane, event, header.max_turns))
+            return out
+    return out  # the reader closes every lane, so this only happens for hand-built input
+
+
+async def _revalidate(
+    lane: _LaneRescore,
+    event: ValidationDone,
+    old_turn: TurnDone | None,
+    task: Task,
+    validator: Validator,
+    clock: Clock,
+) -> ValidationDone:
+    if event.code is None:
+        result, feedback, new_s = no_code_result(task), no_code_feedback(), 0.0
+    else:
+        began = clock()
+        result = await validator.validate(event.code)
+        new_s = clock() - began
+        feedback = format_feedback(result)
+    old_s = old_turn.validation_s if old_turn is not None else event.result.duration_ms / 1000
+    if event.code is None:
+        old_s = 0.0
+    lane.offset += new_s - old_s
+    lane.validation_s = new_s
+    lane.result = result
+    lane.code_given = event.code is not None
+    lane.pass_t = event.t + lane.offset
+    return event.model_copy(update={"t": lane.pass_t, "result": result, "feedback": feedback})
+
+
+def _turn_done(lane: _LaneRescore, event: TurnDone, all_ids: set[str], max_turns: int) -> TurnDone:
+    t = event.t + lane.offset
+    lane.turn = max(lane.turn, event.turn)
+    if event.status is TurnStatus.ERROR:
+        # The model call failed: nothing was validated then, nothing is now.
+        return event.model_copy(
+            update={"t": t, "score": lane.score, "best_score": lane.best, "total": len(all_ids), "passed": 0}
+        )
+    if lane.result is None:
+        return event.model_copy(update={"t": t})  # its validation line was damaged: keep what was recorded
+    result = lane.result
+    lane.result = None
+    failing = {c.id for c in result.checks if not c.passed} if lane.code_given else set(all_ids)
+    previous = lane.previous_failing
+    fixed = sorted(previous - failing) if previous is not None else []
+    broke = sorted(failing - previous) if previous is not None else []
+    lane.previous_failing = failing
+    lane.score = result.score
+    status = classify(result, lane.thrash.update(result.score))
+    lane.best = max(lane.best, result.score)
+    return event.model_copy(
+        update={
+            "t": t,
+            "status": status,
+            "score": result.score,
+            "passed": result.passed,
+            "total": result.total,
+            "best_score": lane.best,
+            "fixed": fixed,
+            "broke": broke,
+            "validation_s": lane.validation_s,
+        }
+    )
+
+
+def _stop(lane: _LaneRescore, done: TurnDone, thrash_k: int) -> LaneDone | None:
+    if done.status is TurnStatus.PASS:
+        assert lane.pass_t is not None
+        return _lane_done(lane, done.t, Outcome.PASS, f"passed {done.passed}/{done.total} on turn {done.turn}",
+                          ttp=lane.pass_t - lane.start_t)
+    if done.status is TurnStatus.THRASH:
+        return _lane_done(lane, done.t, Outcome.THRASH,
+                          f"no new best score in {thrash_k} turns (best {lane.best:.0%})")
+    return None
+
+
+def _lane_end(lane: _LaneRescore, old: LaneDone, max_turns: int) -> LaneDone:
+    """The recorded lane ended without the new rules stopping it: say how."""
+    t = old.t + lane.offset
+    if old.outcome in (Outcome.PASS, Outcome.THRASH):
+        reason = (
+            f"the recorded answers end at turn {lane.turn} (the race stopped this lane there: "
+            f"{old.outcome.value}); a live race would have asked for more"
+        )
+        return _lane_done(lane, t, Outcome.ABORTED, reason)
+    if old.outcome is Outcome.TURN_LIMIT and lane.turn < max_turns:
+        return _lane_done(lane, t, Outcome.ABORTED, f"the recorded answers end at turn {lane.turn}")
+    # Turn limit, budget, a failed model call, an interrupted race: still how it ended.
+    return _lane_done(lane, t, old.outcome, old.reason)
+
+
+def _lane_done(lane: _LaneRescore, t: float, outcome: Outcome, reason: str, ttp: float | None = None) -> LaneDone:
+    return LaneDone(
+        t=t,
+        lane=lane.run_id,
+        outcome=outcome,
+        reason=reason,
+        turns=lane.turn,
+        time_to_pass_s=ttp,
+        best_score=lane.best,
+        final_score=lane.score,
+    )
+
+
+async def rescore_events(
+    trace: RaceTrace,
+    task: Task,
+    validator: Validator,
+    *,
+    race_id: str | None = None,
+    clock: Clock = time.perf_counter,
+) -> list[Event]:
+    """Every event of the rescored race, in time order, ready for a TraceWriter."""
+    header = started_event(trace.started, task, race_id)
+    lanes = [lane.run_id for lane in trace.started.lanes]
+    # Lanes run concurrently, as in the race; each lane's turns stay in order.
+    per_lane = await asyncio.gather(
+        *(rescore_lane(run_id, trace.lane_events(run_id), task, validator, header, clock) for run_id in lanes)
+    )
+    body = sorted((e for events in per_lane for e in events), key=lambda e: e.t)
+    places = 0
+    for event in body:
+        if isinstance(event, LaneDone):
+            event.place = None
+            if event.outcome is Outcome.PASS:
+                places += 1
+                event.place = places
+    old_done = next((e for e in reversed(trace.events) if isinstance(e, RaceDone)), None)
+    end_t = max([header.t, *(e.t for e in body)])
+    return [header, *body, RaceDone(t=end_t, aborted=old_done.aborted if old_done else False)]
