@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--speed: {exc}") from None
     trace = load_trace(args.ref, args.trace_dir)
-    if trace.status == "aborted":
+    if trace.status == "aborted" and not trace.warnings:
         print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
               file=sys.stderr)
     if not use_plain(args):

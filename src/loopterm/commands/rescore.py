@@ -13,6 +13,7 @@ from loopterm.cli import UsageError
 if TYPE_CHECKING:
     from loopterm.events import Event
     from loopterm.stats.runs import RunSummary
+    from loopterm.tasks import Task
     from loopterm.traces.reader import RaceTrace
 
 
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-async def _rescore(trace: RaceTrace, task) -> list[Event]:  # noqa: ANN001
+async def _rescore(trace: RaceTrace, task: Task) -> list[Event]:
     from loopterm.sandbox import Sandbox
     from loopterm.traces.rescore import rescore_events
 

@@ -86,12 +86,11 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(column, justify="right" if column in ("Lanes", "Size") else "left",
                          no_wrap=column in ("ID", "Date", "Size"))
     for info in races:
-        kind = info.kind + (f" of {info.rescore_of}" if info.rescore_of else "")
         table.add_row(
             info.race_id,
             info.started.astimezone().strftime("%Y-%m-%d %H:%M"),
             info.task_id,
-            kind,
+            info.kind,
             str(len(info.lanes)),
             info.outcomes_text(),
             info.status,

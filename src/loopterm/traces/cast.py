@@ -32,7 +32,7 @@ class Cast:
     frames: list[tuple[float, str]]  # (seconds since the start, terminal output)
 
     def text(self) -> str:
-        lines = [json.dumps(self.header)]
+        lines = [json.dumps(self.header, ensure_ascii=False)]
         lines += [json.dumps([round(t, 6), "o", data], ensure_ascii=False) for t, data in self.frames]
         return "\n".join(lines) + "\n"
 

@@ -107,7 +107,7 @@ async def rescore_lane(
         elif isinstance(event, ValidationDone):
             out.append(await _revalidate(lane, event, old_turns.get(event.turn), task, validator, clock))
         elif isinstance(event, TurnDone):
-            done = _turn_done(lane, event, all_ids, header.max_turns)
+            done = _turn_done(lane, event, all_ids)
             out.append(done)
             stop = _stop(lane, done, header.thrash_k)
             if stop is not None:
@@ -145,7 +145,7 @@ async def _revalidate(
     return event.model_copy(update={"t": lane.pass_t, "result": result, "feedback": feedback})
 
 
-def _turn_done(lane: _LaneRescore, event: TurnDone, all_ids: set[str], max_turns: int) -> TurnDone:
+def _turn_done(lane: _LaneRescore, event: TurnDone, all_ids: set[str]) -> TurnDone:
     t = event.t + lane.offset
     lane.turn = max(lane.turn, event.turn)
     if event.status is TurnStatus.ERROR:
