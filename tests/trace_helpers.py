@@ -38,7 +38,7 @@ def started(
     lanes: Sequence[str] = ("fast", "slow"),
     *,
     task_id: str = "mini",
-    started_at: str = "2026-11-22T10:15:00Z",
+    started_at: str = "2025-11-22T10:15:00Z",
     kind: str = "race",
     max_turns: int = 15,
     thrash_k: int = 3,

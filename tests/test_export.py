@@ -1,0 +1,111 @@
+"""`loopterm export --format cast`: an asciinema v2 cast of the plain replay, with the recorded timing."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from trace_helpers import hand_race, write_trace
+
+from loopterm.cli import main
+from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
+from loopterm.printer import PlainPrinter
+from loopterm.traces.cast import render_cast
+from loopterm.traces.reader import read_race
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def parse_cast(path: Path) -> tuple[dict, list[list]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+
+def plain_text(events: list[Event], width: int) -> str:
+    buffer = io.StringIO()
+    printer = PlainPrinter(Console(file=buffer, width=width, highlight=False, emoji=False))
+    for event in events:
+        printer(event)
+    return buffer.getvalue()
+
+
+def printing_times(events: list[Event]) -> list[float]:
+    """The times of the events the plain printer prints something for."""
+    t0 = events[0].t
+    times = [e.t - t0 for e in events if isinstance(e, RaceStarted | TurnDone | LaneDone | RaceDone)]
+    return sorted(set(times))
+
+
+def test_cast_file_parses_with_monotonic_times_that_match_the_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = hand_race()
+    folder = write_trace(tmp_path, events)
+    assert main(["export", folder.name[:8], "--format", "cast", "--trace-dir", str(tmp_path)]) == 0
+    cast_path = folder / "race.cast"
+    assert capsys.readouterr().out.strip() == f"wrote {cast_path}"
+    header, frames = parse_cast(cast_path)
+    assert header["version"] == 2 and header["width"] == 100 and 10 <= header["height"] <= 60
+    assert header["timestamp"] == int(datetime.fromisoformat("2025-11-22T10:15:00+00:00").timestamp())
+    assert header["title"] == "loopterm race 20261122-101500-abcd · mini"
+    assert all(kind == "o" and isinstance(text, str) for _, kind, text in frames)
+    times = [t for t, _, _ in frames]
+    assert times == sorted(times) and times[0] == 0.0
+    assert times == pytest.approx(printing_times(events), abs=1e-6)
+    assert header["duration"] == pytest.approx(times[-1])
+    # the text is exactly the plain replay, with terminal line endings
+    text = "".join(data for _, _, data in frames)
+    assert "\n" not in text.replace("\r\n", "")
+    assert ANSI.sub("", text).replace("\r\n", "\n") == plain_text(events, 100)
+    assert "turn  2/4 PASS" in text and "Results" in text
+
+
+def test_output_file_width_and_speed(tmp_path: Path) -> None:
+    events = hand_race()
+    folder = write_trace(tmp_path / "traces", events)
+    out = tmp_path / "deck" / "race.cast"
+    out.parent.mkdir()
+    assert main(["export", str(folder), "-o", str(out), "--width", "80", "--speed", "4"]) == 0
+    header, frames = parse_cast(out)
+    assert header["width"] == 80
+    assert [t for t, _, _ in frames] == pytest.approx([t / 4 for t in printing_times(events)], abs=1e-6)
+    assert not (folder / "race.cast").exists()
+    assert main(["export", str(folder), "-o", str(out.parent)]) == 0  # a folder: <id>.cast inside it
+    assert (out.parent / f"{folder.name}.cast").is_file()
+
+
+def test_an_aborted_race_exports_up_to_where_it_stopped(tmp_path: Path) -> None:
+    events = hand_race()
+    cut = next(i for i, e in enumerate(events) if isinstance(e, LaneDone))
+    folder = write_trace(tmp_path, events[: cut + 4])
+    cast = render_cast(read_race(folder), colour=False)
+    assert cast.header["title"].endswith("(aborted)")
+    text = "".join(data for _, data in cast.frames)
+    assert "Results (race aborted)" in text and "\x1b[" not in text
+    assert cast.frames[-1][0] == pytest.approx(events[cut + 3].t - events[0].t)
+
+
+def test_bad_input(tmp_path: Path) -> None:
+    folder = write_trace(tmp_path, hand_race())
+    header = json.loads((folder / "race.json").read_text())
+    header["race_started"]["schema"] = 3
+    (folder / "race.json").write_text(json.dumps(header))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "loopterm", "export", *args], capture_output=True, text=True,
+                              timeout=60)
+
+    out = run(folder.name, "--trace-dir", str(tmp_path))
+    assert out.returncode == 2 and "schema 3 is not supported" in out.stderr
+    out = run(folder.name, "--format", "gif", "--trace-dir", str(tmp_path))
+    assert out.returncode == 2 and "invalid choice: 'gif'" in out.stderr
+    out = run(folder.name, "--width", "20", "--trace-dir", str(tmp_path))
+    assert out.returncode == 2 and "at least 40 columns" in out.stderr
+    assert len(out.stderr.splitlines()) == 1

@@ -1,0 +1,213 @@
+"""Rescoring: recorded answers judged again by the real sandbox against the current suite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from trace_helpers import lane_turns, started, write_trace
+
+from loopterm.events import (
+    Event,
+    GenerationDone,
+    LaneDone,
+    LaneStarted,
+    Outcome,
+    RaceDone,
+    TurnDone,
+    TurnStarted,
+    TurnStatus,
+    ValidationDone,
+)
+from loopterm.feedback import format_feedback, no_code_feedback
+from loopterm.sandbox import Sandbox
+from loopterm.tasks import find_task
+from loopterm.traces.reader import read_race
+from loopterm.traces.rescore import rescore_events
+
+MINI = Path(__file__).parent / "candidates" / "task"
+NO_ECHO = '''from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/hello")
+async def hello():
+    return {"msg": "hello"}
+'''
+VERSION_CHECK = '''
+
+@SUITE.check("version", "shape", "GET /version names the version")
+async def version(ctx: CheckContext) -> None:
+    r = await ctx.client.get("/version")
+    assert r.status_code == 200, f"GET /version: expected 200, got {r.status_code}"
+'''
+
+
+def by(events: list[Event], lane: str, cls: type) -> list:
+    return [e for e in events if isinstance(e, cls) and e.lane == lane]
+
+
+@pytest.fixture
+def task_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "tasks"
+    shutil.copytree(MINI, folder)
+    return folder
+
+
+def recorded_race(task_dir: Path) -> list[Event]:
+    """Four lanes whose recorded judgments the current suite will not all agree with.
+
+    a: no-echo, then the reference: PASS on turn 2.
+    b: no-echo, reference, no-echo, no code, reference; recorded as failing all
+       five turns up to the turn limit (the suite of the day was harsher).
+    c: one partial turn, then the model call failed: ERROR.
+    d: one partial turn, then the race was stopped: ABORTED.
+    """
+    ref = (task_dir / "validation" / "mini" / "reference.py").read_text()
+    head = started(lanes=("a", "b", "c", "d"), max_turns=5, thrash_k=2)
+    head.task_hash = find_task("mini", task_dir).hash
+    a = lane_turns("a", 0.01, [["hello", "missing"], ["hello", "echo", "missing"]], codes=[NO_ECHO, ref])
+    b = lane_turns("b", 0.02, [["hello"], ["hello"], ["hello"], [], ["hello"]], turn_s=1.5,
+                   codes=[NO_ECHO, ref, NO_ECHO, None, ref], outcome=Outcome.TURN_LIMIT)
+    c = lane_turns("c", 0.03, [["hello"]], codes=[NO_ECHO])[:-1]
+    c += [
+        TurnStarted(t=1.1, lane="c", turn=2),
+        GenerationDone(t=3.0, lane="c", turn=2, text="", ttft_s=None, generation_s=1.9, error="HTTP 429",
+                       error_kind="rate_limit"),
+        TurnDone(t=3.01, lane="c", turn=2, status=TurnStatus.ERROR, score=1 / 3, passed=0, total=3,
+                 best_score=1 / 3, model_s=1.9, validation_s=0.0, harness_s=0.01),
+        LaneDone(t=3.02, lane="c", outcome=Outcome.ERROR, reason="HTTP 429", turns=2, time_to_pass_s=None,
+                 best_score=1 / 3, final_score=1 / 3),
+    ]
+    d = lane_turns("d", 0.04, [["hello"]], codes=[NO_ECHO], outcome=Outcome.ABORTED)
+    body = sorted(a + b + c + d, key=lambda e: e.t)
+    return [head, *body, RaceDone(t=body[-1].t + 0.01)]
+
+
+@pytest.mark.anyio
+async def test_rescore_against_the_same_suite_stops_lanes_that_now_pass_earlier(
+    task_dir: Path, tmp_path: Path
+) -> None:
+    old_events = recorded_race(task_dir)
+    trace = read_race(write_trace(tmp_path / "traces", old_events))
+    task = find_task("mini", task_dir)
+    async with Sandbox(task) as sandbox:
+        new = await rescore_events(trace, task, sandbox)
+
+    head = new[0]
+    assert head.kind == "rescore" and head.rescore_of == trace.race_id and head.race_id != trace.race_id
+    assert head.task_hash == task.hash and head.lanes == trace.started.lanes
+    assert isinstance(new[-1], RaceDone) and not new[-1].aborted
+    assert [e.t for e in new] == sorted(e.t for e in new)
+
+    assert [d.status for d in by(new, "a", TurnDone)] == [TurnStatus.PARTIAL, TurnStatus.PASS]
+    # b was recorded failing; its turn-2 answer is the reference, so it passes there now and stops
+    b_turns = by(new, "b", TurnDone)
+    assert [(d.status, d.passed) for d in b_turns] == [(TurnStatus.PARTIAL, 2), (TurnStatus.PASS, 3)]
+    assert b_turns[1].fixed == ["echo"] and b_turns[1].broke == []
+    assert not [e for e in new if getattr(e, "lane", None) == "b" and getattr(e, "turn", 0) > 2]
+    done = {e.lane: e for e in new if isinstance(e, LaneDone)}
+    assert done["a"].outcome is Outcome.PASS and done["a"].place == 1
+    assert done["b"].outcome is Outcome.PASS and done["b"].place == 2 and done["b"].turns == 2
+    assert done["c"].outcome is Outcome.ERROR and done["c"].reason == "HTTP 429"
+    assert by(new, "c", TurnDone)[1].status is TurnStatus.ERROR
+    assert done["d"].outcome is Outcome.ABORTED and done["d"].turns == 1
+
+    # timing: recorded generation times kept; the validations' own new times replace the old ones
+    for lane in "ab":
+        old_lane, new_lane = trace.lane_events(lane), [e for e in new if getattr(e, "lane", None) == lane]
+        start = by(new, lane, LaneStarted)[0].t
+        for old_gen, new_gen in zip(by(old_lane, lane, GenerationDone), by(new_lane, lane, GenerationDone),
+                                    strict=False):
+            assert new_gen.generation_s == old_gen.generation_s and new_gen.text == old_gen.text
+        shift = 0.0
+        for turn, (old_v, new_v) in enumerate(zip(by(old_lane, lane, ValidationDone),
+                                                  by(new_lane, lane, ValidationDone), strict=False), start=1):
+            old_td = by(old_lane, lane, TurnDone)[turn - 1]
+            new_td = by(new_lane, lane, TurnDone)[turn - 1]
+            assert 0 < new_td.validation_s < 30 and new_td.model_s == old_td.model_s
+            shift += new_td.validation_s - old_td.validation_s
+            assert new_v.t == pytest.approx(old_v.t + shift)
+            assert new_v.feedback == format_feedback(new_v.result)
+            assert new_v.result.duration_ms > 0
+        assert done[lane].time_to_pass_s == pytest.approx(by(new, lane, ValidationDone)[-1].t - start)
+
+    # what the writer stores reads back as the same race
+    folder = write_trace(tmp_path / "traces", new)
+    again = read_race(folder)
+    assert again.status == "complete" and again.warnings == [] and again.events == new
+
+
+@pytest.mark.anyio
+async def test_rescore_against_a_changed_suite(task_dir: Path, tmp_path: Path) -> None:
+    old_events = recorded_race(task_dir)
+    trace = read_race(write_trace(tmp_path / "traces", old_events))
+    checks = task_dir / "validation" / "mini" / "checks.py"
+    checks.write_text(checks.read_text() + VERSION_CHECK)  # a fourth check nobody passes
+    task = find_task("mini", task_dir)
+    async with Sandbox(task) as sandbox:
+        new = await rescore_events(trace, task, sandbox)
+
+    a = by(new, "a", TurnDone)
+    assert [(d.status, d.passed, d.total) for d in a] == [(TurnStatus.PARTIAL, 2, 4), (TurnStatus.PARTIAL, 3, 4)]
+    done = {e.lane: e for e in new if isinstance(e, LaneDone)}
+    assert done["a"].outcome is Outcome.ABORTED and done["a"].place is None
+    assert "recorded answers end at turn 2" in done["a"].reason and "PASS" in done["a"].reason
+    # b: 2/4 best, 3/4 best, 2/4 stale, no code 0/4 stale -> THRASH with k=2 on turn 4
+    b = by(new, "b", TurnDone)
+    assert [(d.status, d.passed) for d in b] == [
+        (TurnStatus.PARTIAL, 2), (TurnStatus.PARTIAL, 3), (TurnStatus.PARTIAL, 2), (TurnStatus.THRASH, 0),
+    ]
+    assert b[2].broke == ["echo"] and b[3].broke == ["hello", "missing"] and b[3].total == 4
+    no_code = by(new, "b", ValidationDone)[3]
+    assert no_code.code is None and no_code.result.total == 4 and no_code.feedback == no_code_feedback()
+    assert done["b"].outcome is Outcome.THRASH and done["b"].turns == 4 and done["b"].best_score == 0.75
+    assert done["b"].reason == "no new best score in 2 turns (best 75%)"
+    assert by(new, "c", TurnDone)[1].total == 4
+
+
+def cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_cli_rescore_writes_a_new_trace_and_prints_old_vs_new(task_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "traces"
+    old = write_trace(root, recorded_race(task_dir))
+    out = cli(["rescore", old.name[:10], "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["rescore_of"] == old.name and data["suite_changed"] is False
+    lanes = {lane["run_id"]: lane for lane in data["lanes"]}
+    assert lanes["b"]["old"]["outcome"] == "TURN_LIMIT" and lanes["b"]["new"]["outcome"] == "PASS"
+    assert lanes["b"]["old"]["turns"] == 5 and lanes["b"]["new"]["turns"] == 2
+    new = read_race(Path(data["trace_dir"]))
+    assert new.started.kind == "rescore" and new.started.rescore_of == old.name and new.status == "complete"
+
+    listing = json.loads(cli(["traces", "--json", "--trace-dir", str(root)]).stdout)
+    assert [(r["kind"], r["rescore_of"]) for r in listing] == [("rescore", old.name), ("race", None)]
+
+    plain = cli(["rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--plain"])
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert lines[0] == f"rescore of race {old.name} · task mini · the suite is unchanged since the race"
+    row_b = next(line for line in lines if line.strip().startswith("B "))
+    assert "turn limit t5" in row_b and "PASS t2" in row_b and row_b.rstrip().endswith("changed")
+    assert "rescoring 9 recorded answers" in plain.stderr
+    assert lines[-1].startswith("trace: ")
+
+
+def test_cli_rescore_bad_input(task_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "traces"
+    old = write_trace(root, recorded_race(task_dir))
+    out = cli(["rescore", old.name, "--trace-dir", str(root), "--task-dir", str(tmp_path / "none")])
+    assert out.returncode == 2 and "task 'mini' not found" in out.stderr and len(out.stderr.splitlines()) == 1
+    out = cli(["rescore", "zzz", "--trace-dir", str(root)])
+    assert out.returncode == 2 and "no race 'zzz'" in out.stderr
+    out = cli(["rescore", "--trace-dir", str(root)])
+    assert out.returncode == 2 and "ID|PATH" in out.stderr
