@@ -211,3 +211,30 @@ def test_cli_rescore_bad_input(task_dir: Path, tmp_path: Path) -> None:
     assert out.returncode == 2 and "no race 'zzz'" in out.stderr
     out = cli(["rescore", "--trace-dir", str(root)])
     assert out.returncode == 2 and "ID|PATH" in out.stderr
+
+
+@pytest.mark.anyio
+async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_path: Path) -> None:
+    from loopterm.lanes import resolve
+    from loopterm.loop.race import RaceConfig, run_race
+    from loopterm.stats.runs import summarize
+    from loopterm.traces.writer import TraceWriter
+
+    task = find_task("quote-approval")
+    writer = TraceWriter(tmp_path)
+    lanes = [resolve("sim:fast-diffusion"), resolve("sim:weak-local")]
+    async with Sandbox(task) as sandbox:
+        await run_race(lanes, RaceConfig(time_scale=0, seed=11, max_turns=4), [writer], task=task,
+                       validator=sandbox)
+        assert writer.folder is not None
+        trace = read_race(writer.folder)
+        new = await rescore_events(trace, task, sandbox)
+    old_runs, new_runs = summarize(trace.events), summarize(new)
+    assert [(r.outcome, r.statuses, r.scores, r.place) for r in new_runs] == [
+        (r.outcome, r.statuses, r.scores, r.place) for r in old_runs
+    ]
+
+    def failing(events: list[Event]) -> list[list[str]]:
+        return [[c.id for c in e.result.failing] for e in events if isinstance(e, ValidationDone)]
+
+    assert failing(new) == failing(trace.events)  # the same checks fail (messages carry random ids)
