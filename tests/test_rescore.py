@@ -234,7 +234,11 @@ async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_p
         (r.outcome, r.statuses, r.scores, r.place) for r in old_runs
     ]
 
-    def failing(events: list[Event]) -> list[list[str]]:
-        return [[c.id for c in e.result.failing] for e in events if isinstance(e, ValidationDone)]
+    def failing(events: list[Event]) -> dict[str, list[list[str]]]:
+        out: dict[str, list[list[str]]] = {}
+        for e in events:
+            if isinstance(e, ValidationDone):
+                out.setdefault(e.lane, []).append([c.id for c in e.result.failing])
+        return out
 
     assert failing(new) == failing(trace.events)  # the same checks fail (messages carry random ids)
