@@ -232,6 +232,8 @@ async def test_hold_at_end_waits_for_a_restart(events: list[Event]) -> None:
     await finished.wait()
     await asyncio.sleep(0)
     assert not task.done() and source.done
+    fake.now += 600  # the viewer stays open: its race clock stays at the race's end
+    assert source.position() == events[-1].t
     again = asyncio.Event()
     rec.hooks[2 * len(events) - 1] = again.set
     source.restart()

@@ -87,10 +87,13 @@ class ReplaySource:
     # ---- the replay clock -------------------------------------------------
 
     def position(self) -> float:
-        """The race time being shown now (the recorded ``t`` the replay has reached)."""
+        """The race time being shown now (the recorded ``t`` the replay has reached).
+
+        It never passes the last event: a replay held at its end shows the race's end time.
+        """
         if self.paused:
-            return self._anchor_t
-        return self._anchor_t + (self._clock() - self._anchor_clock) * self.speed
+            return min(self._anchor_t, self.end_t)
+        return min(self._anchor_t + (self._clock() - self._anchor_clock) * self.speed, self.end_t)
 
     def _reanchor(self, at: float | None = None) -> None:
         self._anchor_t = self.position() if at is None else at
