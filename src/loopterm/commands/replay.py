@@ -63,17 +63,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
               file=sys.stderr)
     if not use_plain(args):
-        try:
-            from loopterm.tui.launch import run_replay_app
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("loopterm.tui", "loopterm.tui.launch"):
-                raise
-            print("loopterm: warning: the full-screen viewer is not available here; replaying in plain mode",
-                  file=sys.stderr)
-        else:
-            # The viewer stays open at the end so "restart" still works there.
-            source = ReplaySource(trace, speed, hold_at_end=True)
-            return run_replay_app(source, source, args.theme, trace_folder=trace.folder)
+        from loopterm.tui.launch import run_replay_app
+
+        # The viewer stays open at the end so "restart" still works there.
+        source = ReplaySource(trace, speed, hold_at_end=True)
+        return run_replay_app(source, source, args.theme, trace_folder=trace.folder)
     from loopterm.printer import PlainPrinter
 
     source = ReplaySource(trace, speed)

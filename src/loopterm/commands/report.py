@@ -89,28 +89,9 @@ def resolve_races(refs: list[str], root: Path) -> list[Path]:
 
 
 def _resolve(ref: str | None, root: Path) -> Path:
-    try:
-        from loopterm.traces.store import StoreError, resolve
-    except ImportError:  # traces/store.py not in this checkout yet: the minimal resolver below
-        return _resolve_minimal(ref, root)
+    from loopterm.traces.store import StoreError, resolve
+
     try:
         return resolve(ref, root)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _resolve_minimal(ref: str | None, root: Path) -> Path:
-    """A path, an exact id, or a unique prefix (ids sort by start time); the newest when None."""
-    if ref is not None and Path(ref).exists():
-        return Path(ref)
-    names = sorted(d.name for d in root.iterdir() if (d / "race.json").is_file()) if root.is_dir() else []
-    if not names:
-        raise UsageError(f"no stored races in {root}; run `loopterm race` or `loopterm bench` first")
-    if ref is None:
-        return root / names[-1]
-    matches = [n for n in names if n == ref] or [n for n in names if n.startswith(ref)]
-    if len(matches) == 1:
-        return root / matches[0]
-    if not matches:
-        raise UsageError(f"no race '{ref}' in {root}; give a race id, a unique prefix, or a folder")
-    raise UsageError(f"'{ref}' matches {len(matches)} races: {', '.join(matches[:5])}; give more of the id")
