@@ -54,7 +54,7 @@ async def test_smollm2_cancels_between_tokens() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 2.0  # promptly: the story would take far longer
     # The worker thread saw the flag and let go of the model: the next request runs.
     lane_short = lane.model_copy(update={"params": {"max_tokens": 4}})
     again = await asyncio.wait_for(LlamaCppProvider(lane_short).generate([{"role": "user", "content": "Hi"}]), 30)

@@ -239,8 +239,8 @@ async def test_cancellation_stops_the_stream_promptly(protocol: str, make: Make,
     started = time.perf_counter()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 1.0)
-    assert time.perf_counter() - started < 1.0
+        await asyncio.wait_for(task, 2.0)
+    assert time.perf_counter() - started < 2.0  # promptly: the stream would run 20 s
 
 
 async def test_a_failing_progress_callback_is_not_swallowed(protocol: str, make: Make, fake_server: FakeServer) -> None:

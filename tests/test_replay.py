@@ -291,7 +291,7 @@ async def test_real_clock_timing_sanity() -> None:
     await source.run(lambda e: arrived.append(time.monotonic() - start))
     late = [a - e.t for a, e in zip(arrived, events, strict=True)]
     assert min(late) > -0.005  # never early (beyond clock granularity)
-    assert max(late) < 0.25  # generous: a loaded CI box may stall, but there is no drift to add up
+    assert max(late) < 1.0  # generous: a loaded CI box may stall; drift is proven on the fake clock above
 
 
 async def test_replay_of_a_live_race_ends_in_the_live_race_final_state(tmp_path: Path) -> None:
