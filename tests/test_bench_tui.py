@@ -177,3 +177,36 @@ async def test_bench_app_opens_on_the_bench_summary() -> None:
         assert [c[0] for c in screen.query_one(BenchTable).cells] == ["Lane A (sim)", "B (sim)"]
         await pilot.press("escape")  # the main screen does not close
         assert app.screen is screen
+
+
+@pytest.mark.anyio
+async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_path) -> None:
+    from trace_helpers import write_trace
+
+    from loopterm.traces.reader import read_race
+    from loopterm.traces.replay import ReplaySource
+
+    trace = read_race(write_trace(tmp_path, race(RUNS)))
+    source = ReplaySource(trace, 0.5, hold_at_end=True)  # slow enough to catch it mid-way
+    app = make_bench_app(source, controls=source, glyphs=UNICODE, trace_folder=trace.folder)
+    async with app.run_test(size=(120, 48)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, BenchSummaryScreen)
+        while screen.report is None:
+            await pilot.pause(0.05)
+        progress = screen.query_one("#bench-progress")
+        assert str(progress.render()).startswith(" REPLAY x0.5  ")
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert source.paused and " PAUSED " in str(progress.render())
+        await pilot.press("e")  # jump to the end: the table is the stored bench's
+        await pilot.pause(0.6)
+        assert str(progress.render()).endswith("Lane A 2/2 · B 2/2 · finished")
+        assert [c[2] for c in screen.query_one(BenchTable).cells] == [
+            cells[2] for cells in table_cells(build_report([trace.events]))
+        ]
+        await pilot.press("r")  # restart: the progress starts over from no run done
+        await pilot.pause(0.6)
+        assert "0/2" in str(progress.render()) and "finished" not in str(progress.render())
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -81,12 +81,19 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, args: list[str],
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path) -> subprocess.Popen[str]:
     env = os.environ.copy() | {"PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "loopterm", "race", "--plain", "--time-scale", "1", "--seed", "1",
          "--trace-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # A shell runs background jobs with SIGINT ignored and Python keeps that, so a
+        # CI job started with `&` would make the child deaf to the Ctrl-C we send it.
+        preexec_fn=_default_sigint,
     )
     assert proc.stdout is not None
     header = proc.stdout.readline()  # printed right after race_started: the trace exists

@@ -141,6 +141,8 @@ def test_header_keeps_the_simulated_note_on_a_narrow_screen() -> None:
     assert left == "loopterm  quote-approval  race 20260101-120000-abcd"
     assert middles == ["4 lanes · max 4 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
     assert right == "finished 4.9 s"
+    rescored = fold([script_race()[0].model_copy(update={"kind": "rescore"})])
+    assert header_parts(rescored, None, 0.0)[0] == "loopterm  quote-approval  rescore 20260101-120000-abcd"
 
 
 def test_phase_words_and_live_timer() -> None:

@@ -102,20 +102,15 @@ class BenchSource:
 def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
     from loopterm.printer import plain_console
-    from loopterm.stats.aggregate import build_report
-    from loopterm.stats.export import to_rich
-    from loopterm.tui.launch import default_theme
+    from loopterm.tui.launch import default_theme, print_bench_results
     from loopterm.tui.screens.bench_summary import make_bench_app
 
     source = BenchSource(lanes, config, task, root, race_id)
-    app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency)
+    app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency,
+                         stop_on_signals=True)
     code = app.run()
     out = plain_console()
-    if app.events:
-        report = build_report([app.events])
-        out.print(to_rich(report))
-        for warning in report.warnings:
-            print(f"loopterm: warning: {warning}", file=sys.stderr)
+    print_bench_results(app)
     if app.source_error is not None:
         print(f"loopterm: the bench stopped with an error: {app.source_error}", file=sys.stderr)
     if source.trace_folder is not None:

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
         # The viewer stays open at the end so "restart" still works there.
         source = ReplaySource(trace, speed, hold_at_end=True)
-        return run_replay_app(source, source, args.theme, trace_folder=trace.folder)
+        return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
+                              bench=trace.started.kind == "bench")
     from loopterm.printer import PlainPrinter
 
     source = ReplaySource(trace, speed)

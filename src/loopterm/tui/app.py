@@ -317,6 +317,12 @@ class LooptermApp(App[int]):
         yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
 
 
+def source_clock(source: EventSource) -> Callable[[], float] | None:
+    """The source's own race clock (a replay's ``position()``), if it has one."""
+    position = getattr(source, "position", None)
+    return position if callable(position) else None
+
+
 def make_app(
     source: EventSource,
     *,
@@ -340,14 +346,11 @@ def make_app(
     ``theme_folders``: where themes are read from (default: built-in, then the user's).
     ``stop_on_signals``: SIGTERM/SIGHUP stop the race cleanly (the CLI sets it; tests do not).
     """
-    position = getattr(source, "position", None)
-    if now is None and callable(position):
-        now = position
     return LooptermApp(
         source,
         controls=controls,
         theme=theme,
-        now=now,
+        now=now or source_clock(source),
         trace_folder=trace_folder,
         glyphs=glyphs,
         theme_folders=theme_folders,

@@ -44,6 +44,20 @@ def _print_results(app: LooptermApp) -> None:
     Console(highlight=False).print(race_table(summarize(app.events), title))
 
 
+def print_bench_results(app: LooptermApp) -> None:
+    """The bench table (and its warnings), left in the scrollback once the viewer closes."""
+    from loopterm.printer import plain_console
+    from loopterm.stats.aggregate import build_report
+    from loopterm.stats.export import to_rich
+
+    if not app.events:
+        return
+    report = build_report([app.events])
+    plain_console().print(to_rich(report))
+    for warning in report.warnings:
+        print(f"loopterm: warning: {warning}", file=sys.stderr)
+
+
 def _exit_code(app: LooptermApp, code: int | None) -> int:
     if app.return_code:  # Textual sets 1 when the app itself crashed (it printed the traceback)
         return app.return_code
@@ -72,14 +86,24 @@ def run_replay_app(
     theme: str | None = None,
     *,
     trace_folder: Path | None = None,
+    bench: bool = False,
 ) -> int:
-    """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed)."""
-    from loopterm.tui.app import make_app
+    """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed).
 
-    app = make_app(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
-                   stop_on_signals=True)
+    ``bench``: the trace is a benchmark, so the bench summary (table and charts)
+    is the main screen, as it was live, and its table is printed at the end.
+    """
+    from loopterm.tui.app import make_app
+    from loopterm.tui.screens.bench_summary import make_bench_app
+
+    make = make_bench_app if bench else make_app
+    app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
+               stop_on_signals=True)
     code = app.run()
-    _print_results(app)
+    if bench:
+        print_bench_results(app)
+    else:
+        _print_results(app)
     if app.source_error is not None:
         print(f"loopterm: the replay stopped with an error: {app.source_error}", file=sys.stderr)
     return _exit_code(app, code)

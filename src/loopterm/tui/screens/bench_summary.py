@@ -9,6 +9,7 @@ bench runs it also shows runs done per lane and an ETA.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from loopterm.events import Event, RaceDone, RaceStarted
-from loopterm.sources import EventSource
+from loopterm.sources import EventSource, ReplayControls
 from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
 from loopterm.stats.progress import BenchProgress
@@ -28,7 +29,8 @@ from loopterm.tui.widgets.bench_scores import BenchScoreChart
 from loopterm.tui.widgets.bench_table import BenchTable
 from loopterm.tui.widgets.bench_times import TimeToPassStrip
 
-REFRESH_S = 0.5
+REFRESH_S = 0.5  # the table and charts: rebuilt only when new events came
+BADGE_S = 0.1  # the progress line, so a replay's pause and speed keys show at once
 
 
 def progress_text(progress: BenchProgress, finished: bool, aborted: bool, now: float | None) -> str:
@@ -59,8 +61,10 @@ class BenchSummaryScreen(Screen[None]):
         now: Callable[[], float] | None = None,
         closable: bool = True,
         concurrency: int | None = None,
+        controls: ReplayControls | None = None,
     ) -> None:
         super().__init__(id="bench-summary")
+        self.controls = controls  # a replay's: its speed and pause show on the progress line
         self.events = events
         self.glyphs = glyphs
         self.now = now
@@ -94,6 +98,8 @@ class BenchSummaryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.refresh_content()
         self.set_interval(REFRESH_S, self.refresh_content)
+        if self.controls is not None:
+            self.set_interval(BADGE_S, self.refresh_progress)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close":
@@ -123,9 +129,22 @@ class BenchSummaryScreen(Screen[None]):
         if self.report is None:
             self.query_one("#bench-title", Static).update(Text("waiting for the bench to start"))
             return
-        self.query_one("#bench-progress", Static).update(
-            Text(progress_text(self.progress, self._finished, self._aborted, now), no_wrap=True, overflow="ellipsis")
-        )
+        self.refresh_progress(now)
+
+    def refresh_progress(self, now: float | None = None) -> None:
+        """The progress line (runs done, ETA), behind the REPLAY badge in a replay."""
+        if self.report is None:
+            return
+        if now is None and self.now is not None:
+            now = self.now()
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.controls is not None:
+            line.append(f" REPLAY x{self.controls.speed:g} ", "reverse bold")
+            if self.controls.paused:
+                line.append(" PAUSED ", "reverse")
+            line.append(" ")
+        line.append(progress_text(self.progress, self._finished, self._aborted, now))
+        self.query_one("#bench-progress", Static).update(line)
 
     def show(self, report: Report) -> None:
         """Put a report on every part of the screen."""
@@ -148,13 +167,23 @@ class BenchSummaryScreen(Screen[None]):
 
 
 def make_bench_app(
-    source: EventSource, *, theme: str | None = None, glyphs: Glyphs | None = None, concurrency: int | None = None
+    source: EventSource,
+    *,
+    controls: ReplayControls | None = None,
+    theme: str | None = None,
+    glyphs: Glyphs | None = None,
+    concurrency: int | None = None,
+    trace_folder: Path | None = None,
+    stop_on_signals: bool = False,
 ) -> App[int]:
-    """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others)."""
-    import inspect
-    from pathlib import Path
+    """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others).
 
-    from loopterm.tui.app import LooptermApp
+    A live bench (``loopterm bench``) or a replayed one (``loopterm replay`` of a
+    bench trace: ``controls`` then drive it with the same keys as a race replay).
+    """
+    import inspect
+
+    from loopterm.tui.app import LooptermApp, source_clock
 
     # Textual reads a relative CSS_PATH next to the module defining the class: this one.
     paths = LooptermApp.CSS_PATH if isinstance(LooptermApp.CSS_PATH, list) else [LooptermApp.CSS_PATH]
@@ -165,7 +194,11 @@ def make_bench_app(
 
         def get_default_screen(self) -> Screen:
             return BenchSummaryScreen(
-                lambda: self.events, self.glyphs, now=self.now, closable=False, concurrency=concurrency
+                lambda: self.events, self.glyphs, now=self.now, closable=False, concurrency=concurrency,
+                controls=self.controls,
             )
 
-    return BenchApp(source, theme=theme, glyphs=glyphs)
+    return BenchApp(
+        source, controls=controls, theme=theme, glyphs=glyphs, now=source_clock(source),
+        trace_folder=trace_folder, stop_on_signals=stop_on_signals,
+    )

@@ -15,6 +15,13 @@ COLUMNS = (
     "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
 )
 _LEFT = {"Lane", "Class"}
+# Headers on two lines so the whole table fits 120 columns (a DataTable scrolls sideways beyond that).
+_HEADERS = {
+    "Runs Passed": "Runs\nPassed", "Median Iterations": "Median\nIterations", "Mean Time To Pass": "Mean Time\nTo Pass",
+    "Predicted (fit)": "Predicted\n(fit)", "Best Failed Score": "Best Failed\nScore", "ERROR runs": "ERROR\nruns",
+    "Model s/turn": "Model\ns/turn", "Validation s/turn": "Validation\ns/turn", "Tokens/run": "Tokens\n/run",
+    "Cost/run": "Cost\n/run", "Cost/pass": "Cost\n/pass",
+}
 
 
 def table_cells(report: Report) -> list[tuple[str, ...]]:
@@ -35,12 +42,13 @@ class BenchTable(DataTable):
     DEFAULT_CSS = "BenchTable { height: auto; max-height: 12; }"
 
     def __init__(self, *, id: str | None = "bench-table") -> None:
-        super().__init__(id=id, zebra_stripes=True, cursor_type="row")
+        super().__init__(id=id, zebra_stripes=True, cursor_type="row", header_height=2)
         self.cells: list[tuple[str, ...]] = []
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(Text(column, justify="left" if column in _LEFT else "right"), key=column)
+            label = _HEADERS.get(column, column)
+            self.add_column(Text(label, justify="left" if column in _LEFT else "right"), key=column)
 
     def show(self, report: Report) -> None:
         self.cells = table_cells(report)

@@ -18,7 +18,7 @@ def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -
     """(left, middle texts longest first, right) of the header line."""
     if not race.started:
         return ("loopterm", ["waiting for the race to start"], "")
-    left = f"loopterm  {race.task_id}  race {race.race_id}"
+    left = f"loopterm  {race.task_id}  {race.kind} {race.race_id}"  # race, bench or rescore
     middle = f"{len(race.lanes)} lanes · max {race.max_turns} turns"
     middles = [middle]
     if race.simulated and race.time_scale != 1:
