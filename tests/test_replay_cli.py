@@ -6,13 +6,13 @@ import io
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from pty_helpers import read_until
 from rich.console import Console
 from trace_helpers import hand_race, write_trace
 
@@ -148,25 +148,6 @@ def test_plain_replay_keeps_the_recorded_timing(root: Path) -> None:
     assert time.monotonic() - began >= events[-1].t
 
 
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"{needle!r} never appeared; got {seen[-500:]!r}")
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
 def test_on_a_terminal_the_viewer_replays_and_its_keys_work(root: Path) -> None:
     # At 0.5x this race would take about 40 s to finish; "e" must end it at once.
     write_trace(root, [e.model_copy(update={"t": e.t * 4}) for e in hand_race()])
@@ -176,12 +157,12 @@ def test_on_a_terminal_the_viewer_replays_and_its_keys_work(root: Path) -> None:
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
     try:
-        _read_until(master, b"REPLAY", 60)  # the viewer is up with its badge
+        read_until(master, b"REPLAY", 60)  # the viewer is up with its badge
         began = time.monotonic()
         os.write(master, b"e")  # jump to the end
-        _read_until(master, b"turn limit", 20)  # the slow lane's end, 40 s away without the key
+        read_until(master, b"turn limit", 20)  # the slow lane's end, 40 s away without the key
         os.write(master, b"q")
-        out = _read_until(master, b"Results", 30)  # printed after the app closes
+        out = read_until(master, b"Results", 30)  # printed after the app closes
         assert proc.wait(timeout=30) == 0
         assert time.monotonic() - began < 20
         assert b"turn limit" in out and b"PASS" in out

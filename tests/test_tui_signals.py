@@ -1,0 +1,52 @@
+"""The live viewer on a real terminal: a dropped SSH session (SIGHUP) or a SIGTERM ends the race cleanly.
+
+The race runs in a child process on a pseudo-terminal, so it takes the full-screen
+path the CLI takes for a person; the signal must leave a complete trace marked
+aborted (every lane closed, the end record written) and give the terminal back.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pty_helpers import drain, read_until
+
+from loopterm.events import LaneDone, Outcome, RaceDone
+from loopterm.traces.reader import read_race
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_signal_stops_the_live_viewer_and_the_trace_ends_aborted(tmp_path: Path, signum: int) -> None:
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    # At time scale 1 the frontier lane needs about a minute: the race is surely running.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "race", "sim:fast-diffusion", "sim:frontier", "--time-scale", "1",
+         "--trace-dir", str(tmp_path)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+    )
+    os.close(slave)
+    try:
+        read_until(master, b"SIMULATED", 60)  # the panes are up
+        read_until(master, b"turn 1/15", 30)  # and the lanes have started
+        proc.send_signal(signum)
+        out = drain(master, 30)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert b"(race aborted)" in out and b"trace: " in out  # printed once the screen is given back
+    (folder,) = tmp_path.iterdir()
+    trace = read_race(folder)
+    assert trace.status == "aborted" and trace.warnings == []
+    assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
+    done = [e for e in trace.events if isinstance(e, LaneDone)]
+    assert len(done) == 2 and Outcome.ABORTED in {e.outcome for e in done}
