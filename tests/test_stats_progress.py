@@ -60,3 +60,18 @@ def test_errors_are_counted_but_not_timed() -> None:
     assert (lane.done, lane.errors, lane.passed) == (1, 1, 0)
     assert lane.mean_turns is None and lane.mean_turn_s is None
     assert p.eta_s() is None
+
+
+def test_before_a_lane_finishes_a_run_the_eta_is_a_lower_bound() -> None:
+    from loopterm.stats.progress import eta_text
+
+    runs = [Run("a1", [0.5, 1.0]), Run("b1", [0.2, 0.4, 1.0], name="B", model="b")]
+    secs = "{:.2f} s".format
+    assert eta_text(fed(runs, 1.0), 1.0, secs) == "ETA ?"  # no turn has ended anywhere
+    p = fed(runs, 3.0)  # a1 passed at 2.5 s; b1 is 0.5 s into its turn 3 of 1.25 s
+    assert p.eta_s() is None
+    # B is taken to need the 3 turns b1 has reached: 0.75 s left of turn 3, nothing after.
+    assert p.eta_s(floor=True) == pytest.approx(0.75)
+    assert eta_text(p, 3.0, secs) == "ETA ≥ 0.75 s"
+    done = fed(runs, 4.0)
+    assert eta_text(done, 4.0, secs) == "ETA 0.00 s"

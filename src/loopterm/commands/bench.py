@@ -238,8 +238,9 @@ class ProgressPrinter:
         p = self.progress
         if p.done == p.total:
             return "all done"
-        eta = p.eta_s(now)
-        return f"{p.done}/{p.total} runs · ETA {'?' if eta is None else _secs(eta)}"
+        from loopterm.stats.progress import eta_text
+
+        return f"{p.done}/{p.total} runs · {eta_text(p, now, _secs)}"
 
     def status_line(self, now: float) -> str:
         lanes = " · ".join(

@@ -8,6 +8,7 @@ separately from all the events (see :mod:`loopterm.stats.aggregate`).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
@@ -98,15 +99,20 @@ class BenchProgress:
     def done(self) -> int:
         return len(self.finished)
 
-    def remaining_s(self, run_id: str, now: float) -> float | None:
+    def remaining_s(self, run_id: str, now: float, *, floor: bool = False) -> float | None:
         """What is left of one unfinished run: the rest of its turn, then its lane's usual turns.
 
         A lane's runs are expected to take its finished runs' mean number of
         turns, each its mean turn time; a run already past that number has
         only its current turn left. None until the lane has finished a run.
+        With ``floor``, a lane with a finished turn but no finished run is
+        taken to need as many turns as its furthest run has reached so far:
+        a lower bound, since its runs take at least that many.
         """
         lane = self.lane_of[run_id]
         turn_s, turns = lane.mean_turn_s, lane.mean_turns
+        if turns is None and floor:
+            turns = max((self.turn_at[r][0] for r in lane.run_ids if r in self.turn_at), default=1)
         if turn_s is None or turns is None:
             return None
         if run_id not in self.started:
@@ -114,12 +120,13 @@ class BenchProgress:
         turn, since = self.turn_at.get(run_id, (1, self.started[run_id]))
         return max(0.0, turn_s - (now - since)) + max(0.0, turns - turn) * turn_s
 
-    def eta_s(self, now: float | None = None) -> float | None:
+    def eta_s(self, now: float | None = None, *, floor: bool = False) -> float | None:
         """Seconds until the last run should end; None until every lane has finished a run.
 
         Running runs have what is left of them (see ``remaining_s``); waiting
         runs take a free slot (``concurrency`` at once) in plan order, as the
-        race admits them.
+        race admits them. With ``floor`` a lower bound is given as soon as
+        every lane has finished a turn (``eta_text`` shows it as "ETA ≥ ...").
         """
         now = self.now if now is None else now
         pending = [rid for rid in self.order if rid not in self.finished]
@@ -127,7 +134,7 @@ class BenchProgress:
             return 0.0
         left: dict[str, float] = {}
         for rid in pending:
-            value = self.remaining_s(rid, now)
+            value = self.remaining_s(rid, now, floor=floor)
             if value is None:
                 return None
             left[rid] = value
@@ -143,3 +150,12 @@ class BenchProgress:
             end = max(end, finish)
             heapq.heappush(free_at, finish)
         return end
+
+
+def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str]) -> str:
+    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended."""
+    eta = progress.eta_s(now)
+    if eta is not None:
+        return f"ETA {secs(eta)}"
+    floor = progress.eta_s(now, floor=True)
+    return "ETA ?" if floor is None else f"ETA ≥ {secs(floor)}"

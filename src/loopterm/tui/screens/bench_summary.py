@@ -22,7 +22,7 @@ from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.sources import EventSource, ReplayControls
 from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
-from loopterm.stats.progress import BenchProgress
+from loopterm.stats.progress import BenchProgress, eta_text
 from loopterm.tui.chartgrid import marker
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.bench_scores import BenchScoreChart
@@ -39,8 +39,7 @@ def progress_text(progress: BenchProgress, finished: bool, aborted: bool, now: f
     if finished:
         state = "aborted" if aborted else "finished"
     else:
-        eta = progress.eta_s(now)
-        state = f"{progress.done}/{progress.total} runs · ETA " + ("?" if eta is None else f"{eta:.0f} s")
+        state = f"{progress.done}/{progress.total} runs · " + eta_text(progress, now, lambda s: f"{s:.0f} s")
     return f"{lanes} · {state}" if lanes else state
 
 
