@@ -8,6 +8,7 @@ letters keep lanes apart on a monochrome screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from loopterm.tui.glyphs import Glyphs
@@ -55,50 +56,79 @@ def y_floor(series: list[Series]) -> float:
     return 0.0 if low < 0.3 else min(0.8, int(low * 10) / 10)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """Where a score-against-time plot sits in a grid of ``width`` x ``height`` cells.
+
+    Score labels take the first ``Y_LABEL_WIDTH`` columns, then the y axis; the
+    last two rows are the x axis and its time labels. Scores run from ``y_min``
+    (bottom row) to 1.0 (top row), time from 0 to ``t_max``.
+    """
+
+    width: int
+    height: int
+    t_max: float
+    y_min: float = 0.0
+    x0: int = Y_LABEL_WIDTH + 1  # the first column of the plot
+
+    @property
+    def plot_w(self) -> int:
+        return self.width - self.x0
+
+    @property
+    def plot_h(self) -> int:
+        return self.height - 2
+
+    @property
+    def fits(self) -> bool:
+        return self.plot_w >= 4 and self.plot_h >= 3
+
+    def row_of(self, score: float) -> int:
+        span = max(1e-9, 1.0 - self.y_min)
+        return round((1.0 - min(1.0, max(0.0, (score - self.y_min) / span))) * (self.plot_h - 1))
+
+    def col_of(self, t: float) -> int:
+        return self.x0 + round(min(1.0, max(0.0, t / max(self.t_max, 1e-9))) * (self.plot_w - 1))
+
+    def axes(self, glyphs: Glyphs) -> Iterator[tuple[int, int, str]]:
+        """(x, y, character) of the axes and their labels: 100%, the middle, the floor; 0, half, the end."""
+        mid = (1.0 + self.y_min) / 2
+        for score, label in ((1.0, "100%"), (mid, f"{mid:.0%}"), (self.y_min, f"{self.y_min:.0%}")):
+            for i, ch in enumerate(label.rjust(Y_LABEL_WIDTH)):
+                yield i, self.row_of(score), ch
+        for y in range(self.plot_h):
+            yield self.x0 - 1, y, glyphs.vline
+        yield self.x0 - 1, self.plot_h, glyphs.corner
+        for x in range(self.x0, self.width):
+            yield x, self.plot_h, glyphs.hline
+        for t in (0.0, self.t_max / 2, self.t_max):
+            label = nice_seconds(t)
+            start = min(max(self.col_of(t) - len(label) // 2, self.x0), self.width - len(label))
+            for i, ch in enumerate(label):
+                yield start + i, self.plot_h + 1, ch
+
+
 def rasterise(
     series: list[Series], width: int, height: int, t_max: float, glyphs: Glyphs, y_min: float = 0.0
 ) -> Grid:
     blank: tuple[str, int | None] = (" ", None)
     cells = [[blank] * max(0, width) for _ in range(max(0, height))]
-    plot_w = width - Y_LABEL_WIDTH - 1
-    plot_h = height - 2  # an axis line and a line of time labels
-    if plot_w < 4 or plot_h < 3:
+    frame = Frame(width, height, max(t_max, 1e-9), y_min)
+    if not frame.fits:
         return Grid(width, height, cells)
-    t_max = max(t_max, 1e-9)
-    x0 = Y_LABEL_WIDTH + 1
+    row_of, col_of = frame.row_of, frame.col_of
 
     def put(x: int, y: int, ch: str, idx: int | None) -> None:
         if 0 <= y < height and 0 <= x < width:
             cells[y][x] = (ch, idx)
 
-    span = max(1e-9, 1.0 - y_min)
-
-    def row_of(score: float) -> int:
-        return round((1.0 - min(1.0, max(0.0, (score - y_min) / span))) * (plot_h - 1))
-
-    def col_of(t: float) -> int:
-        return x0 + round(min(1.0, max(0.0, t / t_max)) * (plot_w - 1))
-
-    mid = (1.0 + y_min) / 2
-    for score, label in ((1.0, "100%"), (mid, f"{mid:.0%}"), (y_min, f"{y_min:.0%}")):
-        for i, ch in enumerate(label.rjust(Y_LABEL_WIDTH)):
-            put(i, row_of(score), ch, AXIS)
-    for y in range(plot_h):
-        put(x0 - 1, y, glyphs.vline, AXIS)
-    put(x0 - 1, plot_h, glyphs.corner, AXIS)
-    for x in range(x0, width):
-        put(x, plot_h, glyphs.hline, AXIS)
-    labels = [(0.0, nice_seconds(0.0)), (t_max / 2, nice_seconds(t_max / 2)), (t_max, nice_seconds(t_max))]
-    for t, label in labels:
-        x = col_of(t)
-        start = min(max(x - len(label) // 2, x0), width - len(label))
-        for i, ch in enumerate(label):
-            put(start + i, plot_h + 1, ch, AXIS)
+    for x, y, ch in frame.axes(glyphs):
+        put(x, y, ch, AXIS)
 
     for idx, s in enumerate(series):
         if not s.points:
             continue
-        end = s.end_t if s.end_t is not None else t_max
+        end = s.end_t if s.end_t is not None else frame.t_max
         # The step line: from each turn's end to the next one (or the lane's end).
         prev_row: int | None = None
         for k, (t, score) in enumerate(s.points):

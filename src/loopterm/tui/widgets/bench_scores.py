@@ -20,12 +20,10 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import marker, nice_seconds
+from loopterm.tui.chartgrid import AXIS, Frame, marker
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
-AXIS = -1
-Y_LABEL_WIDTH = 5
 Cell = tuple[str, int | None, bool]  # character, lane index (AXIS for the axes), part of a fitted curve
 
 
@@ -90,39 +88,17 @@ def rasterise_bench(
     """
     blank: Cell = (" ", None, False)
     cells = [[blank] * max(0, width) for _ in range(max(0, height))]
-    plot_w = width - Y_LABEL_WIDTH - 1
-    plot_h = height - 2  # the axis line and a line of time labels
-    if plot_w < 4 or plot_h < 3:
+    frame = Frame(width, height, max(t_max, 1e-9), floor)
+    if not frame.fits:
         return cells
-    x0 = Y_LABEL_WIDTH + 1
-    t_max = max(t_max, 1e-9)
+    row_of, col_of, x0 = frame.row_of, frame.col_of, frame.x0
 
     def put(x: int, y: int, ch: str, idx: int | None, fit: bool = False) -> None:
         if 0 <= y < height and 0 <= x < width:
             cells[y][x] = (ch, idx, fit)
 
-    span = max(1e-9, 1.0 - floor)
-
-    def row_of(score: float) -> int:
-        return round((1.0 - min(1.0, max(floor, score))) / span * (plot_h - 1))
-
-    def col_of(t: float) -> int:
-        return x0 + round(min(1.0, max(0.0, t / t_max)) * (plot_w - 1))
-
-    middle = (1.0 + floor) / 2
-    for score, label in ((1.0, "100%"), (middle, f"{middle:.0%}"), (floor, f"{floor:.0%}")):
-        for i, ch in enumerate(label.rjust(Y_LABEL_WIDTH)):
-            put(i, row_of(score), ch, AXIS)
-    for y in range(plot_h):
-        put(x0 - 1, y, glyphs.vline, AXIS)
-    put(x0 - 1, plot_h, glyphs.corner, AXIS)
-    for x in range(x0, width):
-        put(x, plot_h, glyphs.hline, AXIS)
-    for t in (0.0, t_max / 2, t_max):
-        label = nice_seconds(t)
-        start = min(max(col_of(t) - len(label) // 2, x0), width - len(label))
-        for i, ch in enumerate(label):
-            put(start + i, plot_h + 1, ch, AXIS)
+    for x, y, ch in frame.axes(glyphs):
+        put(x, y, ch, AXIS)
 
     for idx, s in enumerate(series):  # step lines first, so letters and curves sit on top
         for run in s.runs:
@@ -139,7 +115,7 @@ def rasterise_bench(
     dot = "*" if glyphs.ascii else "•"
     for idx, s in enumerate(series):  # the fitted curves over the runs' lines
         for x in range(x0, width):
-            score = s.fitted_at((x - x0) / max(1, plot_w - 1) * t_max)
+            score = s.fitted_at((x - x0) / max(1, frame.plot_w - 1) * frame.t_max)
             if score is not None:
                 put(x, row_of(score), dot, idx, True)
     for idx, s in enumerate(series):
