@@ -8,8 +8,12 @@ letters keep lanes apart on a monochrome screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+
+from rich.style import Style
+from rich.text import Text
 
 from loopterm.tui.glyphs import Glyphs
 
@@ -33,6 +37,21 @@ class Grid:
 
     def rows(self) -> list[str]:
         return ["".join(ch for ch, _ in row) for row in self.cells]
+
+
+def cells_text(rows: Sequence[Sequence[tuple]], style_of: Callable[[tuple], Style | None]) -> Text:
+    """Rows of cells as one Text, for a widget's ``render``.
+
+    A cell is (character, *key); a run of cells with the same key shares the
+    style ``style_of(key)`` (None: unstyled), so a line costs a few spans, not one a cell.
+    """
+    text = Text(no_wrap=True)
+    for y, row in enumerate(rows):
+        if y:
+            text.append("\n")
+        for key, run in groupby(row, key=lambda cell: cell[1:]):
+            text.append("".join(cell[0] for cell in run), style_of(key))
+    return text
 
 
 def marker(index: int) -> str:

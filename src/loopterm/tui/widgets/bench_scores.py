@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import groupby
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import AXIS, Frame, marker
+from loopterm.tui.chartgrid import AXIS, Frame, cells_text, marker
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -157,17 +156,13 @@ class BenchScoreChart(Widget):
             self.series, size.width, size.height, t_max_of(self.series), self.glyphs, floor_of(self.series)
         )
         axis = self.get_component_rich_style("bench-chart--axis", partial=True)
-        text = Text(no_wrap=True)
-        for y, row in enumerate(cells):
-            if y:
-                text.append("\n")
-            for (idx, fit), run in groupby(row, key=lambda cell: (cell[1], cell[2])):
-                chars = "".join(cell[0] for cell in run)
-                if idx is None:
-                    text.append(chars)
-                elif idx == AXIS:
-                    text.append(chars, axis)
-                else:
-                    text.append(chars, self.lane_style(idx) + Style(bold=fit, dim=not fit))
+
+        def style_of(key: tuple) -> Style | None:
+            idx, fit = key
+            if idx is None:
+                return None
+            return axis if idx == AXIS else self.lane_style(idx) + Style(bold=fit, dim=not fit)
+
+        text = cells_text(cells, style_of)
         self.rows = ["".join(cell[0] for cell in row) for row in cells]
         return text

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import groupby
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import marker, nice_seconds
+from loopterm.tui.chartgrid import AXIS, cells_text, marker, nice_seconds
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
-AXIS = -1
 LABEL_MAX = 24
 
 
@@ -118,18 +116,15 @@ class TimeToPassStrip(Widget):
     def render(self) -> Text:
         cells = strip_rows(self.lanes, self.content_size.width, self.glyphs)
         axis = self.get_component_rich_style("bench-strip--axis", partial=True)
-        text = Text(no_wrap=True)
-        for y, row in enumerate(cells):
-            if y:
-                text.append("\n")
-            for idx, run in groupby(row, key=lambda cell: cell[1]):
-                chars = "".join(ch for ch, _ in run)
-                if idx is None:
-                    text.append(chars)
-                else:
-                    style = axis if idx == AXIS else self.get_component_rich_style(
-                        f"bench-strip--lane-{idx % LANE_COLOURS + 1}", partial=True
-                    ) + Style(bold=True)
-                    text.append(chars, style)
+
+        def style_of(key: tuple) -> Style | None:
+            (idx,) = key
+            if idx is None or idx == AXIS:
+                return None if idx is None else axis
+            return self.get_component_rich_style(f"bench-strip--lane-{idx % LANE_COLOURS + 1}", partial=True) + Style(
+                bold=True
+            )
+
+        text = cells_text(cells, style_of)
         self.rows = ["".join(ch for ch, _ in row) for row in cells]
         return text

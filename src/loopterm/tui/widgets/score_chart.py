@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import groupby
 from typing import ClassVar
 
 from rich.style import Style
@@ -11,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.racestate import RaceState
-from loopterm.tui.chartgrid import AXIS, Series, marker, rasterise, y_floor
+from loopterm.tui.chartgrid import AXIS, Series, cells_text, marker, rasterise, y_floor
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -61,15 +60,13 @@ class ScoreChart(Widget):
         grid = rasterise(series, size.width, size.height, chart_t_max(self.race, self.now()), self.glyphs,
                          y_min=y_floor(series))
         axis = self.get_component_rich_style("score-chart--axis", partial=True)
-        text = Text(no_wrap=True)
-        for y, row in enumerate(grid.cells):
-            if y:
-                text.append("\n")
-            for idx, run in groupby(row, key=lambda cell: cell[1]):
-                chars = "".join(ch for ch, _ in run)
-                if idx is None:
-                    text.append(chars)
-                else:
-                    text.append(chars, axis if idx == AXIS else self.lane_style(idx))
+
+        def style_of(key: tuple) -> Style | None:
+            (idx,) = key
+            if idx is None:
+                return None
+            return axis if idx == AXIS else self.lane_style(idx)
+
+        text = cells_text(grid.cells, style_of)
         self.rows = grid.rows()
         return text
