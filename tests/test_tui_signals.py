@@ -7,11 +7,13 @@ aborted (every lane closed, the end record written) and give the terminal back.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import signal
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,38 @@ def test_a_signal_stops_the_live_viewer_and_the_trace_ends_aborted(tmp_path: Pat
     assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
     done = [e for e in trace.events if isinstance(e, LaneDone)]
     assert len(done) == 2 and Outcome.ABORTED in {e.outcome for e in done}
+
+
+def _own_terminal() -> None:
+    """In the child: a new session whose controlling terminal is the pty, as under sshd or tmux."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_when_the_terminal_goes_away_the_race_ends_its_trace_and_the_process_exits(tmp_path: Path) -> None:
+    # Closing the pty's master is what a dropped SSH session or `tmux kill-server` does:
+    # the kernel sends SIGHUP and SIGCONT, and every later write to the terminal fails.
+    # Textual's own teardown would block for ever on such a terminal; loopterm must not.
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "race", "sim:fast-diffusion", "sim:frontier", "--time-scale", "1",
+         "--trace-dir", str(tmp_path)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, preexec_fn=_own_terminal,
+    )
+    os.close(slave)
+    try:
+        read_until(master, b"turn 1/15", 60)  # the viewer is up and the lanes are racing
+    finally:
+        os.close(master)  # hang up
+    try:
+        assert proc.wait(timeout=30) == 129
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    (folder,) = tmp_path.iterdir()
+    trace = read_race(folder)
+    assert trace.status == "aborted" and trace.warnings == []
+    assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
+    assert len([e for e in trace.events if isinstance(e, LaneDone)]) == 2

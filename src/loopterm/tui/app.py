@@ -10,9 +10,11 @@ at about 10 Hz.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from collections.abc import Callable, Iterable
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import ClassVar
 
@@ -38,6 +40,7 @@ from loopterm.tui.widgets.lane_pane import LanePane
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_QUIT_LIVE = 130  # like Ctrl-C: the user stopped a live race
+EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal went away (SSH dropped, tmux killed)
 
 TraceFolder = Path | Callable[[], Path | None] | None
 
@@ -96,6 +99,8 @@ class LooptermApp(App[int]):
         self._quitting = False
         self._screenshots = 0
         self._stop_on_signals = stop_on_signals
+        self._no_drawing = ExitStack()  # holds a batch update open once the terminal is gone
+        self.terminal_lost = False
 
     # Themes --------------------------------------------------------------
 
@@ -139,9 +144,27 @@ class LooptermApp(App[int]):
     def _catch_signals(self) -> None:
         """SIGTERM, or SIGHUP from a dropped SSH session: stop the race so its trace ends cleanly."""
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            with suppress(NotImplementedError, RuntimeError, ValueError):  # not on this platform/thread
-                loop.add_signal_handler(signum, lambda: self.call_later(self.shutdown))
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # not on this platform/thread
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.shutdown))
+        # SIGHUP gets a plain handler, not a loop callback: it must run at once, before
+        # Textual's SIGCONT handler (the kernel sends both on a hang-up) tries to bring
+        # the dead terminal back, and even if a write to it has already stalled the loop.
+        with suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGHUP, lambda signum, frame: self._on_hangup(loop))
+
+    def _on_hangup(self, loop: asyncio.AbstractEventLoop) -> None:
+        if terminal_gone():
+            self._lose_terminal()
+        loop.call_soon_threadsafe(lambda: self.call_later(self.shutdown))
+
+    def _lose_terminal(self) -> None:
+        """No terminal any more: draw nothing, resume nothing; ``shutdown`` ends the process."""
+        if self.terminal_lost:
+            return
+        self.terminal_lost = True
+        with suppress(ValueError):
+            signal.signal(signal.SIGCONT, signal.SIG_DFL)
+        self._no_drawing.enter_context(self.batch_update())
 
     @work(name="race", group="race", exit_on_error=False)
     async def _run_source(self) -> None:
@@ -204,6 +227,11 @@ class LooptermApp(App[int]):
             # race_done(aborted); wait for that so the trace is complete on disk.
             with suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
+        if self._stop_on_signals and (self.terminal_lost or terminal_gone()):
+            # The trace is complete. Textual's teardown would now restore a terminal
+            # that is gone, and its writer thread died on the first failed write, so
+            # that teardown blocks for ever (textual 8.2): end the process here instead.
+            os._exit(EXIT_HANGUP)
         self.exit(self.exit_code())
 
     def exit_code(self) -> int:
@@ -315,6 +343,18 @@ class LooptermApp(App[int]):
             yield SystemCommand("Replay: jump to the end", "e", self.action_replay_end)
             yield SystemCommand("Replay: restart", "r", self.action_replay_restart)
         yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
+
+
+def terminal_gone() -> bool:
+    """True when the terminal Textual draws on (stderr) has hung up: even an empty write fails."""
+    stream = sys.__stderr__
+    if stream is None:
+        return True
+    try:
+        os.write(stream.fileno(), b"")
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 def source_clock(source: EventSource) -> Callable[[], float] | None:
