@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("loopterm: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `loopterm report | head`: stop quietly, as other tools do
+        from loopterm.printer import with_devnull
+
+        with_devnull(sys.stdout)
+        return 141
 
 
 if __name__ == "__main__":

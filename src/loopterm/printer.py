@@ -5,6 +5,10 @@ Used with ``--plain`` and whenever stdout is not a terminal (pipes, CI, logs).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import IO, Any
+
 from rich.console import Console
 
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
@@ -12,14 +16,66 @@ from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text, race_table
 
 
-def plain_console() -> Console:
-    """A console for plain output: 120 columns when writing to a pipe or file.
+class OutputClosed(BrokenPipeError):
+    """Our output went away: a closed pipe (``loopterm race --plain | head``) or a hung-up terminal."""
 
-    rich assumes 80 columns off a terminal, which wraps tables in CI logs.
+
+class _PlainConsole(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would raise SystemExit from inside whichever lane printed; raise something
+        # a printer can catch, and send later writes (and the final flush) to /dev/null.
+        with_devnull(self.file)
+        raise OutputClosed
+
+
+def with_devnull(stream: object) -> None:
+    """Point ``stream``'s file descriptor at /dev/null, so nothing more fails on it."""
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        os.dup2(null, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
+def plain_console(file: IO[str] | None = None, **options: Any) -> Console:
+    """A console for plain output (stdout unless ``file``): 120 columns off a terminal.
+
+    rich assumes 80 columns off a terminal, which wraps tables in CI logs. A
+    closed output raises :class:`OutputClosed` (a BrokenPipeError) instead of
+    rich's SystemExit, so a command can stop cleanly and say so.
     """
     import sys
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    stream = file if file is not None else sys.stdout
+    width = None if stream.isatty() else 120
+    return _PlainConsole(file=file, highlight=False, width=width, **options)
+
+
+class ClosableOutput:
+    """A printing sink that stops quietly, once, when its output goes away.
+
+    ``on_closed`` is called then (the commands stop the race with it, so the
+    trace still ends cleanly); every later event is only kept, not printed.
+    """
+
+    closed: bool = False
+    on_closed: Callable[[], None] | None = None
+
+    def guarded(self, show: Callable[[], None]) -> None:
+        if self.closed:
+            return
+        try:
+            show()
+        except OSError:  # OutputClosed, a broken pipe, EIO from a hung-up terminal
+            self.closed = True
+            if self.on_closed is not None:
+                self.on_closed()
 
 
 def _bar(score: float, width: int = 10) -> str:
@@ -27,10 +83,17 @@ def _bar(score: float, width: int = 10) -> str:
     return "#" * filled + "." * (width - filled)
 
 
-class PlainPrinter:
+class PlainPrinter(ClosableOutput):
     """An event sink printing as it goes; keeps the events for the final table."""
 
-    def __init__(self, console: Console | None = None, *, replay_speed: float | None = None) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        replay_speed: float | None = None,
+        on_closed: Callable[[], None] | None = None,
+    ) -> None:
+        self.on_closed = on_closed
         self.console = console or plain_console()
         self.events: list[Event] = []
         self.names: dict[str, str] = {}
@@ -40,6 +103,9 @@ class PlainPrinter:
 
     def __call__(self, event: Event) -> None:
         self.events.append(event)
+        self.guarded(lambda: self._show(event))
+
+    def _show(self, event: Event) -> None:
         out = self.console
         if isinstance(event, RaceStarted):
             self.names = {lane.run_id: lane.name for lane in event.lanes}

@@ -20,7 +20,16 @@ from loopterm.commands.common import (
     positive_int,
     use_plain,
 )
-from loopterm.commands.race import DEFAULT_SIM_LANES, add_loop_options, check_keys, loop_config, resolve_lanes
+from loopterm.commands.race import (
+    DEFAULT_SIM_LANES,
+    EXIT_OUTPUT_CLOSED,
+    add_loop_options,
+    check_keys,
+    loop_config,
+    resolve_lanes,
+    stop_on_signals,
+)
+from loopterm.printer import ClosableOutput
 
 if TYPE_CHECKING:
     from loopterm.events import Event
@@ -121,7 +130,6 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -
 
 async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool) -> int:
     import asyncio
-    import signal
 
     from loopterm.loop.race import run_race
     from loopterm.printer import plain_console
@@ -137,9 +145,9 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
     current = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    if current is not None:
-        loop.add_signal_handler(signal.SIGTERM, current.cancel)
+    stop = current.cancel if current is not None else None
+    printer.on_closed = stop
+    stop_on_signals(stop)
     heartbeat = asyncio.create_task(printer.heartbeat())
     interrupted = False
     try:
@@ -152,6 +160,9 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     finally:
         heartbeat.cancel()
         writer.close()
+    if printer.closed:
+        print(f"loopterm: output closed; bench stopped, trace: {writer.folder}", file=sys.stderr)
+        return EXIT_OUTPUT_CLOSED
     if not events:
         return 130 if interrupted else 1
     report = build_report([events])
@@ -171,12 +182,12 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
 
 
 def _stderr_console():
-    from rich.console import Console
+    from loopterm.printer import plain_console
 
-    return Console(file=sys.stderr, highlight=False, width=None if sys.stderr.isatty() else 120)
+    return plain_console(sys.stderr)
 
 
-class ProgressPrinter:
+class ProgressPrinter(ClosableOutput):
     """Plain progress: one line per finished run, and a status line when all is quiet."""
 
     def __init__(self, progress, console) -> None:
@@ -249,7 +260,7 @@ class ProgressPrinter:
         return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
 
     def _say(self, line: str) -> None:
-        self.console.print(line, markup=False, soft_wrap=True, highlight=False)
+        self.guarded(lambda: self.console.print(line, markup=False, soft_wrap=True, highlight=False))
         self.last_line_at = self.progress.now
 
     async def heartbeat(self) -> None:
@@ -263,7 +274,9 @@ class ProgressPrinter:
                 continue  # the race has not started (sandbox still warming up)
             now = time.monotonic() - self.t0
             if self.last_line_at is None or now - self.last_line_at >= HEARTBEAT_S:
-                self.console.print(self.status_line(now), markup=False, soft_wrap=True, highlight=False)
+                line = self.status_line(now)
+                self.guarded(lambda line=line: self.console.print(line, markup=False, soft_wrap=True,
+                                                                  highlight=False))
                 self.last_line_at = now
 
 

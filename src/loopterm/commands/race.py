@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
+    """The race with plain output. SIGTERM, SIGHUP or a closed output (``| head``) stop
+    it like Ctrl-C: every lane is closed in the trace, which is marked aborted."""
     import asyncio
-    import signal
 
     from loopterm.loop.race import run_race
     from loopterm.printer import PlainPrinter
@@ -136,27 +139,54 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     from loopterm.traces.writer import TraceWriter
 
     writer = TraceWriter(root)
-    events = []
+    events: list = []
     sinks = [writer, events.append]
-    if not as_json:
-        sinks.append(PlainPrinter())
     current = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    if current is not None:
-        loop.add_signal_handler(signal.SIGTERM, current.cancel)
+    stop = current.cancel if current is not None else None
+    printer = PlainPrinter(on_closed=stop) if not as_json else None
+    if printer is not None:
+        sinks.append(printer)
+    stop_on_signals(stop)
+    interrupted = False
     try:
-        result = await run_race(lanes, config, sinks, task=task)
+        await run_race(lanes, config, sinks, task=task)
+    except asyncio.CancelledError:
+        interrupted = True
+        if current is not None:
+            current.uncancel()
     finally:
         writer.close()
+    if printer is not None and printer.closed:
+        print(f"loopterm: output closed; race stopped, trace: {writer.folder}", file=sys.stderr)
+        return EXIT_OUTPUT_CLOSED
     if as_json:
         summary = {
-            "race_id": result.race_id,
+            "race_id": events[0].race_id if events else None,
             "trace_dir": str(writer.folder),
-            "aborted": result.aborted,
+            "aborted": interrupted,
             "lanes": [run.to_json() for run in summarize(events)],
         }
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(f"trace: {writer.folder}")
+    if interrupted:
+        print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
+        return 130
     return 0
+
+
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short
+
+
+def stop_on_signals(stop: Callable[[], object] | None) -> None:
+    """SIGTERM and SIGHUP (a dropped SSH session) call ``stop``, as Ctrl-C does for asyncio."""
+    import asyncio
+    import signal
+
+    if stop is None:
+        return
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop)

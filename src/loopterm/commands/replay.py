@@ -12,6 +12,7 @@ from loopterm.commands.common import positive_float, use_plain
 
 if TYPE_CHECKING:
     from loopterm.traces.reader import RaceTrace
+    from loopterm.traces.replay import ReplaySource
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,8 +70,23 @@ def run(args: argparse.Namespace) -> int:
         source = ReplaySource(trace, speed, hold_at_end=True)
         return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
                               bench=trace.started.kind == "bench")
+    return asyncio.run(_plain(ReplaySource(trace, speed), speed))
+
+
+async def _plain(source: ReplaySource, speed: float) -> int:
+    """The plain replay; a closed output (``| head``) ends it at once, quietly (exit 141)."""
+    import asyncio
+
+    from loopterm.commands.race import EXIT_OUTPUT_CLOSED
     from loopterm.printer import PlainPrinter
 
-    source = ReplaySource(trace, speed)
-    asyncio.run(source.run(PlainPrinter(replay_speed=speed)))
-    return 0
+    current = asyncio.current_task()
+    printer = PlainPrinter(replay_speed=speed, on_closed=current.cancel if current is not None else None)
+    try:
+        await source.run(printer)
+    except asyncio.CancelledError:
+        if not printer.closed:
+            raise
+        if current is not None:
+            current.uncancel()
+    return EXIT_OUTPUT_CLOSED if printer.closed else 0

@@ -78,8 +78,9 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no stored races in {root}; run `loopterm race` to record one")
         return 0
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+
+    from loopterm.printer import plain_console
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
     for column in ("ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"):
@@ -96,7 +97,7 @@ def run_list(args: argparse.Namespace) -> int:
             info.status,
             store.human_size(info.size),
         )
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = plain_console()
     console.print(table)
     console.print(f"{len(races)} race{'s' if len(races) != 1 else ''} in {root}", markup=False, soft_wrap=True)
     return 0

@@ -133,10 +133,11 @@ def _feedback_text(result: ValidationResult) -> str:
 def print_report(
     result: ValidationResult, path: Path, stats: dict[str, float] | None, runs: int, layers: list[str]
 ) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False)
+    from loopterm.printer import plain_console
+
+    console = plain_console()
     colour = {"PASS": "green", "PARTIAL": "yellow", "FAIL": "red"}[result.status]
     console.print(
         f"[bold {colour}]{result.status}[/]  {escape(str(path))}  [bold]{result.passed}/{result.total}[/] checks"

@@ -33,15 +33,14 @@ def default_theme(requested: str | None) -> str | None:
 
 
 def _print_results(app: LooptermApp) -> None:
-    from rich.console import Console
-
+    from loopterm.printer import plain_console
     from loopterm.stats.runs import summarize
     from loopterm.stats.table import race_table
 
     if not app.race.started:
         return
     title = "Results" + (" (race aborted)" if app.race.aborted else "")
-    Console(highlight=False).print(race_table(summarize(app.events), title))
+    plain_console().print(race_table(summarize(app.events), title))
 
 
 def print_bench_results(app: LooptermApp) -> None:
