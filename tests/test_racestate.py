@@ -235,3 +235,17 @@ def test_display_names_number_lanes_that_share_a_name() -> None:
     assert state.display_name("fast") == "Fast diffusion (sim)"
     assert state.display_name("mini") == "Mini (sim) #1"
     assert state.display_name("mini-2") == "Mini (sim) #2"
+
+
+def test_a_passed_lane_timer_stops_at_its_pass_not_at_its_bookkeeping() -> None:
+    from loopterm.events import LaneDone
+
+    events = script_race()
+    # The lane's end record comes 0.3 s after its passing validation ended (1.1 s):
+    # the pane's clock must read the pass time, the same as its "PASS in 1.0 s".
+    late = [e.model_copy(update={"t": e.t + 0.3}) if isinstance(e, LaneDone) and e.lane == "fast" else e
+            for e in events]
+    fast = fold(late).lanes["fast"]
+    assert fast.time_to_pass_s == 1.0 and fast.started_t is not None
+    assert fast.finished_t == fast.started_t + 1.0 == 1.1
+    assert fold(events).lanes["mini"].finished_t == max(e.t for e in events if getattr(e, "lane", "") == "mini")

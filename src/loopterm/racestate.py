@@ -350,6 +350,10 @@ def _lane_done(lane: LaneState, event: LaneDone) -> None:
     lane.phase = Phase.DONE
     lane.phase_t = event.t
     lane.finished_t = event.t
+    if event.time_to_pass_s is not None and lane.started_t is not None:
+        # A pass freezes the timer when the passing validation ended, so the pane's clock
+        # reads the same as its "PASS in ... s" (the lane's own bookkeeping comes after).
+        lane.finished_t = min(event.t, lane.started_t + event.time_to_pass_s)
     lane.outcome = event.outcome.value
     lane.reason = event.reason
     lane.place = event.place
