@@ -17,8 +17,9 @@ from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
 from loopterm.tui.panetext import lane_outcome
 
 REFRESH_S = 0.5
-HISTORY_COLUMNS = ("Turn", "Status", "Score", "Passed", "TTFT", "Model", "Valid.", "Harness",
-                   "Tokens in/out", "Cost", "Fixed", "Broke")
+# Narrow headers: at 80 columns everything up to Cost fits; Fixed and Broke scroll into view.
+HISTORY_COLUMNS = ("Turn", "Status", "Score", "TTFT", "Model", "Valid.", "Harn.", "Tok in/out", "Cost",
+                   "Fixed", "Broke")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -36,8 +37,7 @@ def history_row(row: TurnRow) -> tuple[str, ...]:
     return (
         str(row.turn),
         row.status or ("ERROR" if row.error else "running"),
-        "-" if row.score is None else f"{row.score:.0%}",
-        "-" if row.passed is None else f"{row.passed}/{row.total}",
+        "-" if row.passed is None or row.score is None else f"{row.passed}/{row.total} {row.score:.0%}",
         fmt_duration(row.ttft_s),
         fmt_duration(row.model_s),
         fmt_duration(row.validation_s if row.status else None),
