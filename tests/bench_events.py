@@ -5,20 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loopterm.events import (
-    Event,
-    GenerationDone,
-    LaneDone,
-    LaneInfo,
-    LaneStarted,
-    Outcome,
-    RaceDone,
-    RaceStarted,
-    TokenUsage,
-    TurnDone,
-    TurnStarted,
-    TurnStatus,
-)
+from event_builders import LaneEvents, in_time_order, lane_info, race_started
+
+from loopterm.events import Event, LaneInfo, Outcome, RaceDone, TokenUsage, TurnStatus
 
 TOTAL = 40  # checks in the pretend suite
 
@@ -51,30 +40,24 @@ class Run:
         return self.model_s + self.validation_s
 
     def info(self, index: int = 0) -> LaneInfo:
-        return LaneInfo(
-            run_id=self.run_id, name=self.name, provider=self.provider, model=self.model,
-            lane_class=self.lane_class, simulated=self.provider == "sim", run_index=index,
-        )
+        return lane_info(self.run_id, self.name, self.model, self.lane_class, simulated=self.provider == "sim",
+                         provider=self.provider, run_index=index)
 
 
 def run_events(run: Run) -> list[Event]:
     """A run's events; turn n ends at start + n * turn_s (no harness time)."""
-    lane, t = run.run_id, run.start
-    events: list[Event] = [LaneStarted(t=t, lane=lane)]
-    best = 0.0
+    t = run.start
+    track = LaneEvents(run.run_id, t)
     error = run.ended == "ERROR"
     for n, score in enumerate(run.scores, start=1):
-        events.append(TurnStarted(t=t, lane=lane, turn=n))
+        track.turn_started(t, n)
         last = n == len(run.scores)
-        events.append(
-            GenerationDone(
-                t=t + run.model_s, lane=lane, turn=n, text="", ttft_s=0.1, generation_s=run.model_s,
-                usage=TokenUsage(prompt=run.tokens[0], completion=run.tokens[1]), cost=run.cost,
-                error="provider said 500" if error and last else None,
-            )
+        track.generation(
+            t + run.model_s, n, text="", ttft_s=0.1, generation_s=run.model_s,
+            usage=TokenUsage(prompt=run.tokens[0], completion=run.tokens[1]), cost=run.cost,
+            error="provider said 500" if error and last else None,
         )
         t += run.model_s if error and last else run.turn_s
-        best = max(best, score)
         if error and last:
             status = TurnStatus.ERROR
         elif score == 1.0:
@@ -83,34 +66,24 @@ def run_events(run: Run) -> list[Event]:
             status = TurnStatus.THRASH
         else:
             status = TurnStatus.PARTIAL if score > 0 else TurnStatus.FAIL
-        events.append(
-            TurnDone(
-                t=t, lane=lane, turn=n, status=status, score=score, passed=round(score * TOTAL),
-                total=TOTAL, best_score=best, model_s=run.model_s,
-                validation_s=0.0 if status is TurnStatus.ERROR else run.validation_s, harness_s=0.0,
-            )
+        track.turn_done(
+            t, n, status, score, round(score * TOTAL), TOTAL, model_s=run.model_s,
+            validation_s=0.0 if status is TurnStatus.ERROR else run.validation_s, harness_s=0.0,
         )
     passed = run.ended == "PASS"
-    events.append(
-        LaneDone(
-            t=t, lane=lane, outcome=Outcome(run.ended), reason="provider said 500" if error else "test",
-            turns=len(run.scores),
-            time_to_pass_s=t - run.start if passed else None, best_score=best,
-            final_score=run.scores[-1] if run.scores else 0.0,
-        )
+    return track.lane_done(
+        t, Outcome(run.ended), reason="provider said 500" if error else "test", turns=len(run.scores),
+        time_to_pass_s=t - run.start if passed else None, final_score=run.scores[-1] if run.scores else 0.0,
     )
-    return events
 
 
 def race(runs: Sequence[Run], race_id: str = "20261122-000000-aaaa", *, kind: str = "bench",
          time_scale: float = 1.0, max_turns: int = 15) -> list[Event]:
     """A whole race holding these runs, events in time order like a trace read back."""
-    started = RaceStarted(
-        t=0.0, race_id=race_id, task_id="quote-approval", task_hash="h",
-        lanes=[r.info(i) for i, r in enumerate(runs)], max_turns=max_turns, thrash_k=3,
-        time_scale=time_scale, started_at="2026-11-22T00:00:00Z", loopterm_version="0.1.0",
+    started = race_started(
+        [r.info(i) for i, r in enumerate(runs)], race_id=race_id, max_turns=max_turns, time_scale=time_scale,
         kind=kind, bench_id=race_id if kind == "bench" else None,
     )
-    body = sorted((e for r in runs for e in run_events(r)), key=lambda e: e.t)
+    body = in_time_order(run_events(r) for r in runs)
     end = max((e.t for e in body), default=0.0)
     return [started, *body, RaceDone(t=end)]

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from tui_script import CHECK_IDS, LANES, LanePlan, lane_events, result, script_race
+from event_builders import race_started
+from tui_script import CHECK_IDS, LANES, LanePlan, fold, lane_events, result, script_race
 
 from loopterm.events import (
     GenerationDone,
@@ -22,20 +23,12 @@ from loopterm.events import (
     TurnStarted,
     ValidationDone,
 )
-from loopterm.racestate import RaceState, short_message
-
-
-def fold(events) -> RaceState:
-    state = RaceState()
-    for event in events:
-        state.apply(event)
-    return state
+from loopterm.racestate import short_message
 
 
 def started(lanes=LANES[:2], race_id: str = "r1") -> RaceStarted:
-    return RaceStarted(t=0.0, race_id=race_id, task_id="quote-approval", task_hash="x", lanes=list(lanes),
-                       max_turns=5, thrash_k=3, time_scale=0.2, seed=1, started_at="2026-01-01T00:00:00Z",
-                       loopterm_version="0")
+    return race_started(lanes, race_id=race_id, task_hash="x", max_turns=5, time_scale=0.2, seed=1,
+                        started_at="2026-01-01T00:00:00Z", loopterm_version="0")
 
 
 def test_race_started_sets_race_fields_and_lanes_in_race_order() -> None:

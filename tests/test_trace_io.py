@@ -6,37 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from event_builders import lane_info, race_started
+from trace_helpers import write_trace
 
-from loopterm.events import (
-    LaneDone,
-    LaneInfo,
-    LaneStarted,
-    Outcome,
-    RaceDone,
-    RaceStarted,
-    TurnDone,
-    TurnStarted,
-    TurnStatus,
-)
+from loopterm.events import LaneDone, LaneStarted, Outcome, RaceDone, RaceStarted, TurnDone, TurnStarted, TurnStatus
 from loopterm.traces.reader import TraceError, read_race
-from loopterm.traces.writer import TraceWriter
 
 
 def started(race_id: str = "20261122-000000-abcd") -> RaceStarted:
-    return RaceStarted(
-        t=0.0,
-        race_id=race_id,
-        task_id="quote-approval",
-        task_hash="h",
-        lanes=[
-            LaneInfo(run_id="a", name="A", provider="sim", model="frontier", simulated=True),
-            LaneInfo(run_id="b", name="B", provider="sim", model="mini", simulated=True),
-        ],
-        max_turns=15,
-        thrash_k=3,
-        started_at="2026-11-22T00:00:00Z",
-        loopterm_version="0.1.0",
-    )
+    return race_started([lane_info("a", "A", "frontier"), lane_info("b", "B", "mini")], race_id=race_id)
 
 
 def turn_done(lane: str, turn: int, t: float, score: float) -> TurnDone:
@@ -64,18 +42,9 @@ def race_events(aborted: bool = False) -> list:
     ]
 
 
-def write(root: Path, events: list) -> Path:
-    writer = TraceWriter(root)
-    for event in events:
-        writer(event)
-    writer.close()
-    assert writer.folder is not None
-    return writer.folder
-
-
 def test_round_trip_gives_back_the_same_events(tmp_path: Path) -> None:
     events = race_events()
-    folder = write(tmp_path, events)
+    folder = write_trace(tmp_path, events)
     assert sorted(p.name for p in folder.iterdir()) == ["a.jsonl", "b.jsonl", "race.json"]
     trace = read_race(folder)
     assert trace.status == "complete"
@@ -85,7 +54,7 @@ def test_round_trip_gives_back_the_same_events(tmp_path: Path) -> None:
 
 
 def test_a_lane_file_alone_reads_that_lane(tmp_path: Path) -> None:
-    folder = write(tmp_path, race_events())
+    folder = write_trace(tmp_path, race_events())
     trace = read_race(folder / "b.jsonl")
     assert [lane.run_id for lane in trace.started.lanes] == ["b"]
     assert {getattr(e, "lane", "b") for e in trace.events} == {"b"}
@@ -93,7 +62,7 @@ def test_a_lane_file_alone_reads_that_lane(tmp_path: Path) -> None:
 
 def test_killed_race_reads_as_aborted_with_closing_events(tmp_path: Path) -> None:
     events = race_events()[:7]  # a passed, b mid-turn, no race_done: the process was killed
-    folder = write(tmp_path, events)
+    folder = write_trace(tmp_path, events)
     header = json.loads((folder / "race.json").read_text())
     assert header["status"] == "running"
     trace = read_race(folder)
@@ -105,7 +74,7 @@ def test_killed_race_reads_as_aborted_with_closing_events(tmp_path: Path) -> Non
 
 
 def test_torn_last_line_is_skipped_and_named(tmp_path: Path) -> None:
-    folder = write(tmp_path, race_events())
+    folder = write_trace(tmp_path, race_events())
     lane = folder / "b.jsonl"
     data = lane.read_bytes()
     lane.write_bytes(data[: len(data) - 20])  # cut inside b's lane_done line
@@ -117,7 +86,7 @@ def test_torn_last_line_is_skipped_and_named(tmp_path: Path) -> None:
 
 
 def test_damaged_middle_line_is_skipped_and_the_rest_kept(tmp_path: Path) -> None:
-    folder = write(tmp_path, race_events())
+    folder = write_trace(tmp_path, race_events())
     lane = folder / "a.jsonl"
     lines = lane.read_text().splitlines()
     lines[1] = "{not json"
@@ -128,7 +97,7 @@ def test_damaged_middle_line_is_skipped_and_the_rest_kept(tmp_path: Path) -> Non
 
 
 def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    folder = write(tmp_path, race_events())
+    folder = write_trace(tmp_path, race_events())
     lane = folder / "a.jsonl"
     lines = lane.read_text().splitlines()
     lines[0] = lines[0].replace('"schema":1', '"schema":99')

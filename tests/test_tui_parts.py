@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_script import LANES, LanePlan, script_race
+from tui_script import LANES, LanePlan, fold, script_race
 
 from loopterm.events import GenerationProgress, LaneStarted, Outcome, RaceStarted, TurnStarted
-from loopterm.racestate import RaceState
 from loopterm.tui.chartgrid import Series, rasterise, y_floor
 from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import ASCII, UNICODE, choose_glyphs
@@ -24,14 +23,6 @@ from loopterm.tui.themes import (
 )
 from loopterm.tui.widgets.lane_grid import Layout, choose_layout
 from loopterm.tui.widgets.race_header import header_parts
-
-
-def fold(events) -> RaceState:
-    state = RaceState()
-    for event in events:
-        state.apply(event)
-    return state
-
 
 # Layout --------------------------------------------------------------------
 

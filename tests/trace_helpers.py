@@ -10,24 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from loopterm.events import (
-    CheckResult,
-    Event,
-    GenerationDone,
-    GenerationProgress,
-    LaneDone,
-    LaneInfo,
-    LaneStarted,
-    Outcome,
-    RaceDone,
-    RaceStarted,
-    TokenUsage,
-    TurnDone,
-    TurnStarted,
-    TurnStatus,
-    ValidationDone,
-    ValidationResult,
-)
+from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
+
+from loopterm.events import CheckResult, Event, Outcome, RaceDone, RaceStarted, TokenUsage, TurnStatus, ValidationResult
 from loopterm.traces.writer import TraceWriter
 
 CHECKS = [("hello", "logic"), ("echo", "shape"), ("missing", "robustness")]
@@ -43,19 +28,9 @@ def started(
     max_turns: int = 15,
     thrash_k: int = 3,
 ) -> RaceStarted:
-    return RaceStarted(
-        t=0.0,
-        race_id=race_id,
-        task_id=task_id,
-        task_hash="old-hash",
-        lanes=[
-            LaneInfo(run_id=name, name=name.title(), provider="sim", model=name, simulated=True) for name in lanes
-        ],
-        max_turns=max_turns,
-        thrash_k=thrash_k,
-        started_at=started_at,
-        loopterm_version="0.1.0",
-        kind=kind,  # type: ignore[arg-type]
+    return race_started(
+        [lane_info(name, name.title(), name) for name in lanes], race_id=race_id, task_id=task_id,
+        task_hash="old-hash", max_turns=max_turns, thrash_k=thrash_k, started_at=started_at, kind=kind,
     )
 
 
@@ -65,10 +40,7 @@ def result(passing: Sequence[str], total: int = len(CHECKS)) -> ValidationResult
                     message="" if cid in passing else f"{cid}: expected x, got y", duration_ms=1.0)
         for cid, group in CHECKS[:total]
     ]
-    passed = sum(c.passed for c in checks)
-    status = "PASS" if passed == total else ("PARTIAL" if passed else "FAIL")
-    return ValidationResult(task="mini", score=passed / total, passed=passed, total=total, status=status,
-                            duration_ms=50.0, checks=checks)
+    return validation_result("mini", checks, duration_ms=50.0)
 
 
 def lane_turns(
@@ -76,45 +48,33 @@ def lane_turns(
     codes: Sequence[str | None] | None = None,
 ) -> list[Event]:
     """One lane: each turn's passing check ids in order; a PASS turn ends it."""
-    events: list[Event] = [LaneStarted(t=t0, lane=lane)]
+    track = LaneEvents(lane, t0)
     t = t0
-    best = 0.0
-    previous: set[str] | None = None
     for n, passing in enumerate(turns, start=1):
-        events.append(TurnStarted(t=t + 0.01, lane=lane, turn=n))
+        track.turn_started(t + 0.01, n)
         for k in range(4):  # streaming progress, a few per turn
-            events.append(GenerationProgress(t=t + 0.1 + 0.1 * k, lane=lane, turn=n, chars=100 * (k + 1),
-                                             tokens=25 * (k + 1), first_token=k == 0))
+            track.progress(t + 0.1 + 0.1 * k, n, chars=100 * (k + 1), tokens=25 * (k + 1), first_token=k == 0)
         code = codes[n - 1] if codes is not None else f"# {lane} turn {n}\napp = None\n"
         text = f"```python\n{code}```" if code is not None else "no code, sorry"
-        events.append(GenerationDone(t=t + 0.6 * turn_s, lane=lane, turn=n, text=text, ttft_s=0.1,
-                                     generation_s=0.55 * turn_s, usage=TokenUsage(prompt=500, completion=100)))
+        track.generation(t + 0.6 * turn_s, n, text=text, ttft_s=0.1, generation_s=0.55 * turn_s,
+                         usage=TokenUsage(prompt=500, completion=100))
         res = result(passing)
-        failing = {cid for cid, _ in CHECKS} - set(passing)
-        events.append(ValidationDone(t=t + 0.9 * turn_s, lane=lane, turn=n, code=code, result=res,
-                                     feedback=f"{res.passed}/{res.total}"))
-        best = max(best, res.score)
+        track.validation(t + 0.9 * turn_s, n, code=code, result=res, feedback=f"{res.passed}/{res.total}")
         status = {"PASS": TurnStatus.PASS, "PARTIAL": TurnStatus.PARTIAL, "FAIL": TurnStatus.FAIL}[res.status]
-        events.append(TurnDone(
-            t=t + 0.92 * turn_s, lane=lane, turn=n, status=status, score=res.score, passed=res.passed,
-            total=res.total, best_score=best,
-            fixed=sorted(previous - failing) if previous is not None else [],
-            broke=sorted(failing - previous) if previous is not None else [],
+        last = track.turn_done(
+            t + 0.92 * turn_s, n, status, res.score, res.passed, res.total,
+            failing={cid for cid, _ in CHECKS} - set(passing),
             model_s=0.6 * turn_s, validation_s=0.3 * turn_s, harness_s=0.02,
-        ))
-        previous = failing
+        )
         t += turn_s
         if status is TurnStatus.PASS:
             break
-    last = events[-1]
-    assert isinstance(last, TurnDone)
     final = outcome or (Outcome.PASS if last.status is TurnStatus.PASS else Outcome.TURN_LIMIT)
-    events.append(LaneDone(
-        t=last.t + 0.001, lane=lane, outcome=final, reason=f"{final.value.lower()} on turn {last.turn}",
-        turns=last.turn, time_to_pass_s=(last.t - 0.02 - t0) if final is Outcome.PASS else None,
-        best_score=best, final_score=last.score, place=1 if final is Outcome.PASS else None,
-    ))
-    return events
+    return track.lane_done(
+        last.t + 0.001, final, reason=f"{final.value.lower()} on turn {last.turn}", turns=last.turn,
+        time_to_pass_s=(last.t - 0.02 - t0) if final is Outcome.PASS else None,
+        final_score=last.score, place=1 if final is Outcome.PASS else None,
+    )
 
 
 def hand_race(race_id: str = "20261122-101500-abcd", **kw: object) -> list[Event]:
@@ -122,7 +82,7 @@ def hand_race(race_id: str = "20261122-101500-abcd", **kw: object) -> list[Event
     head = started(race_id, max_turns=4, **kw)  # type: ignore[arg-type]
     fast = lane_turns("fast", 0.01, [["hello"], ["hello", "echo", "missing"]], turn_s=0.8)
     slow = lane_turns("slow", 0.02, [["hello"], ["hello", "echo"], ["hello"], ["hello", "echo"]], turn_s=1.3)
-    body = sorted(fast + slow, key=lambda e: e.t)
+    body = in_time_order([fast, slow])
     return [head, *body, RaceDone(t=body[-1].t + 0.01)]
 
 

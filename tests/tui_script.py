@@ -9,27 +9,23 @@ hold before an event until the test releases it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
 
 from loopterm.events import (
     CheckResult,
     Event,
-    GenerationDone,
-    GenerationProgress,
     LaneDone,
     LaneInfo,
-    LaneStarted,
     Outcome,
     RaceDone,
-    RaceStarted,
     TokenUsage,
-    TurnDone,
-    TurnStarted,
     TurnStatus,
-    ValidationDone,
     ValidationResult,
 )
+from loopterm.racestate import RaceState
 from loopterm.sources import EventSink
 
 CHECK_IDS = [
@@ -42,12 +38,6 @@ CHECK_IDS = [
     "robustness.lines_count_422",
     "state.approve_twice_409",
 ]
-
-
-def lane_info(run_id: str, name: str, model: str, lane_class: str, simulated: bool = True) -> LaneInfo:
-    return LaneInfo(run_id=run_id, name=name, provider="sim" if simulated else "openai", model=model,
-                    lane_class=lane_class, simulated=simulated)
-
 
 LANES = [
     lane_info("fast", "Fast diffusion (sim)", "fast-diffusion", "H/D"),
@@ -68,11 +58,15 @@ def result(failing: Sequence[str], checks: Sequence[str] = CHECK_IDS) -> Validat
         )
         for cid in checks
     ]
-    passed = sum(r.passed for r in results)
-    total = len(results)
-    status = "PASS" if passed == total else ("FAIL" if passed == 0 else "PARTIAL")
-    return ValidationResult(task="quote-approval", score=passed / total, passed=passed, total=total,
-                            status=status, duration_ms=40.0, checks=results)
+    return validation_result("quote-approval", results, duration_ms=40.0)
+
+
+def fold(events: Iterable[Event]) -> RaceState:
+    """The view state after these events."""
+    state = RaceState()
+    for event in events:
+        state.apply(event)
+    return state
 
 
 @dataclass
@@ -91,56 +85,43 @@ class LanePlan:
 def lane_events(plan: LanePlan, max_turns: int) -> list[Event]:
     lane = plan.info.run_id
     t = plan.start
-    events: list[Event] = [LaneStarted(t=t, lane=lane)]
-    previous: set[str] | None = None
-    best = 0.0
+    track = LaneEvents(lane, t)
     score = 0.0
     for turn, failing in enumerate(plan.turns, start=1):
-        events.append(TurnStarted(t=t, lane=lane, turn=turn))
+        track.turn_started(t, turn)
         ts = plan.turn_s
-        events.append(GenerationProgress(t=t + 0.2 * ts, lane=lane, turn=turn, chars=400, tokens=100,
-                                         first_token=True))
-        events.append(GenerationProgress(t=t + 0.4 * ts, lane=lane, turn=turn, chars=2000, tokens=500))
+        track.progress(t + 0.2 * ts, turn, chars=400, tokens=100, first_token=True)
+        track.progress(t + 0.4 * ts, turn, chars=2000, tokens=500)
         if plan.error_on_turn == turn:
-            events.append(GenerationDone(t=t + 0.6 * ts, lane=lane, turn=turn, text="", ttft_s=None, generation_s=0.6,
-                                         error=plan.reason, error_kind="auth"))
-            events.append(TurnDone(t=t + 0.6 * ts, lane=lane, turn=turn, status=TurnStatus.ERROR, score=score, passed=0,
-                                   total=len(CHECK_IDS), best_score=best, model_s=0.6 * ts, validation_s=0.0,
-                                   harness_s=0.001))
-            events.append(LaneDone(t=t + 0.6 * ts, lane=lane, outcome=Outcome.ERROR, reason=plan.reason, turns=turn,
-                                   time_to_pass_s=None, best_score=best, final_score=score))
-            return events
-        events.append(GenerationDone(t=t + 0.6 * ts, lane=lane, turn=turn, text="```python\napp = None\n```",
-                                     ttft_s=0.2 * ts, generation_s=0.6 * ts,
-                                     usage=TokenUsage(prompt=1000, completion=600, estimated=True), cost=0.0))
+            track.generation(t + 0.6 * ts, turn, text="", ttft_s=None, generation_s=0.6, error=plan.reason,
+                             error_kind="auth")
+            track.turn_done(t + 0.6 * ts, turn, TurnStatus.ERROR, score, 0, len(CHECK_IDS), model_s=0.6 * ts,
+                            validation_s=0.0, harness_s=0.001)
+            return track.lane_done(t + 0.6 * ts, Outcome.ERROR, plan.reason, turns=turn, time_to_pass_s=None,
+                                   final_score=score)
+        track.generation(t + 0.6 * ts, turn, text="```python\napp = None\n```", ttft_s=0.2 * ts,
+                         generation_s=0.6 * ts, usage=TokenUsage(prompt=1000, completion=600, estimated=True),
+                         cost=0.0)
         res = result(failing)
         code = f"# turn {turn} of {lane}\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
         feedback = f"Score: {res.passed}/{res.total} checks pass. Fix: " + ", ".join(failing)
-        events.append(ValidationDone(t=t + ts, lane=lane, turn=turn, code=code, result=res,
-                                     feedback=feedback))
-        now_failing = set(failing)
-        fixed = sorted(previous - now_failing) if previous is not None else []
-        broke = sorted(now_failing - previous) if previous is not None else []
-        previous = now_failing
+        track.validation(t + ts, turn, code=code, result=res, feedback=feedback)
         score = res.score
-        best = max(best, score)
         last = turn == len(plan.turns)
         status = TurnStatus.PASS if not failing else TurnStatus.PARTIAL
         if last and plan.outcome is Outcome.THRASH:
             status = TurnStatus.THRASH
-        events.append(TurnDone(t=t + ts, lane=lane, turn=turn, status=status, score=score,
-                               passed=res.passed, total=res.total, best_score=best, fixed=fixed, broke=broke,
-                               model_s=0.6 * ts, validation_s=0.4 * ts, harness_s=0.002))
+        track.turn_done(t + ts, turn, status, score, res.passed, res.total, failing=failing, model_s=0.6 * ts,
+                        validation_s=0.4 * ts, harness_s=0.002)
         t += ts
     reason = plan.reason or {
         Outcome.PASS: f"passed on turn {len(plan.turns)}",
         Outcome.THRASH: "no new best score in 3 turns",
         Outcome.TURN_LIMIT: f"turn limit of {max_turns} reached",
     }.get(plan.outcome, "stopped")
-    events.append(LaneDone(t=t, lane=lane, outcome=plan.outcome, reason=reason, turns=len(plan.turns),
+    return track.lane_done(t, plan.outcome, reason, turns=len(plan.turns),
                            time_to_pass_s=(t - plan.start) if plan.outcome is Outcome.PASS else None,
-                           best_score=best, final_score=score))
-    return events
+                           final_score=score)
 
 
 def default_plans() -> list[LanePlan]:
@@ -161,15 +142,9 @@ def script_race(plans: Sequence[LanePlan] | None = None, *, max_turns: int = 4, 
                 time_scale: float = 0.2, done: bool = True) -> list[Event]:
     """A whole race, events merged in time order (ties keep each lane's own order)."""
     plans = list(default_plans() if plans is None else plans)
-    start = RaceStarted(t=0.0, race_id=race_id, task_id="quote-approval", task_hash="0" * 64,
-                        lanes=[p.info for p in plans], max_turns=max_turns, thrash_k=3, time_scale=time_scale,
-                        seed=1, started_at="2026-01-01T12:00:00Z", loopterm_version="0.1.0")
-    merged: list[tuple[float, int, int, Event]] = []
-    for index, plan in enumerate(plans):
-        for order, event in enumerate(lane_events(plan, max_turns)):
-            merged.append((event.t, index, order, event))
-    merged.sort(key=lambda item: item[:3])
-    events: list[Event] = [start, *(item[3] for item in merged)]
+    start = race_started([p.info for p in plans], race_id=race_id, task_hash="0" * 64, max_turns=max_turns,
+                         started_at="2026-01-01T12:00:00Z", time_scale=time_scale, seed=1)
+    events: list[Event] = [start, *in_time_order(lane_events(plan, max_turns) for plan in plans)]
     # Places go to passing lanes in the order they finished, as the engine assigns them.
     place = 0
     for event in events:
