@@ -114,8 +114,8 @@ async def test_enter_and_click_open_the_lane_detail_and_escape_returns() -> None
         table = app.screen.query_one("#history", DataTable)
         assert table.row_count == 2
         assert [str(c) for c in table.get_row_at(1)][:3] == ["2", "PASS", "8/8 100%"]
-        assert [str(c.label) for c in table.columns.values()][6] == "Valid."
-        assert [str(c) for c in table.get_row_at(0)][4:6] == ["100 ms", "300 ms"]  # ttft, model
+        assert [str(c.label) for c in table.columns.values()][5] == "Valid."
+        assert [str(c) for c in table.get_row_at(0)][3:5] == ["100 ms", "300 ms"]  # ttft, model
         await pilot.press("escape")
         assert isinstance(app.screen, RaceScreen)
         await pilot.click("#lane-3")
