@@ -352,6 +352,13 @@ async def test_replay_controls_badge_and_keys() -> None:
         assert replay.paused
         await until(pilot, lambda: "PAUSED" in header.text)
         await pilot.press("space")
+        commands = {c.title: c for c in app.get_system_commands(app.screen) if c.title.startswith("Replay: ")}
+        assert sorted(commands) == ["Replay: faster", "Replay: jump to the end", "Replay: pause or resume",
+                                    "Replay: restart", "Replay: slower"]
+        commands["Replay: slower"].callback()
+        assert replay.speed == 20.0
+        commands["Replay: faster"].callback()
+        assert replay.speed == 50.0
         final = app.race.lanes["weak"].outcome
         await pilot.press("r")  # restart: the replay sends race_started again and the state resets
         await until(pilot, lambda: app.race.generation == 2)
@@ -367,7 +374,7 @@ async def test_replay_keys_do_nothing_without_controls() -> None:
     app, source = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot, app, source)
-        assert app.check_action("replay_pause", ()) is False
+        assert app.check_action("replay", ("toggle_pause",)) is False
         assert "REPLAY" not in app.screen.query_one(RaceHeader).text
         await pilot.press("space", "e", "r")
         assert app.race.done and app.race.generation == 1

@@ -44,7 +44,7 @@ EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal went away (SSH dropped, tmux kil
 
 TraceFolder = Path | Callable[[], Path | None] | None
 
-_REPLAY_ACTIONS = {"replay_pause", "replay_faster", "replay_slower", "replay_end", "replay_restart"}
+_REPLAY_STEPS = {"toggle_pause", "faster", "slower", "jump_to_end", "restart"}  # ReplayControls methods
 
 
 class LooptermApp(App[int]):
@@ -56,11 +56,11 @@ class LooptermApp(App[int]):
         Binding("s", "summary", "Summary", id="summary"),
         Binding("c", "chart", "Chart", id="chart"),
         Binding("p", "screenshot_to_trace", "Screenshot", id="screenshot"),
-        Binding("space", "replay_pause", "Pause", id="replay.pause"),
-        Binding("plus,equals_sign", "replay_faster", "Faster", key_display="+", id="replay.faster"),
-        Binding("minus", "replay_slower", "Slower", key_display="-", id="replay.slower"),
-        Binding("e", "replay_end", "End", id="replay.end"),
-        Binding("r", "replay_restart", "Restart", id="replay.restart"),
+        Binding("space", "replay('toggle_pause')", "Pause", id="replay.pause"),
+        Binding("plus,equals_sign", "replay('faster')", "Faster", key_display="+", id="replay.faster"),
+        Binding("minus", "replay('slower')", "Slower", key_display="-", id="replay.slower"),
+        Binding("e", "replay('jump_to_end')", "End", id="replay.end"),
+        Binding("r", "replay('restart')", "Restart", id="replay.restart"),
     ]
 
     def __init__(
@@ -296,29 +296,14 @@ class LooptermApp(App[int]):
     # Replay keys ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _REPLAY_ACTIONS:
+        if action == "replay":
             return self.controls is not None
         return True
 
-    def action_replay_pause(self) -> None:
-        if self.controls is not None:
-            self.controls.toggle_pause()
-
-    def action_replay_faster(self) -> None:
-        if self.controls is not None:
-            self.controls.faster()
-
-    def action_replay_slower(self) -> None:
-        if self.controls is not None:
-            self.controls.slower()
-
-    def action_replay_end(self) -> None:
-        if self.controls is not None:
-            self.controls.jump_to_end()
-
-    def action_replay_restart(self) -> None:
-        if self.controls is not None:
-            self.controls.restart()
+    def action_replay(self, step: str) -> None:
+        """One of the replay keys: ``step`` names the ReplayControls method it calls."""
+        if self.controls is not None and step in _REPLAY_STEPS:
+            getattr(self.controls, step)()
 
     # Command palette ---------------------------------------------------------------
 
@@ -337,11 +322,10 @@ class LooptermApp(App[int]):
                 lambda run_id=run_id: self.action_open_lane(run_id),
             )
         if self.controls is not None:
-            yield SystemCommand("Replay: pause or resume", "Space", self.action_replay_pause)
-            yield SystemCommand("Replay: faster", "+", self.action_replay_faster)
-            yield SystemCommand("Replay: slower", "-", self.action_replay_slower)
-            yield SystemCommand("Replay: jump to the end", "e", self.action_replay_end)
-            yield SystemCommand("Replay: restart", "r", self.action_replay_restart)
+            for title, key, step in (("pause or resume", "Space", "toggle_pause"), ("faster", "+", "faster"),
+                                     ("slower", "-", "slower"), ("jump to the end", "e", "jump_to_end"),
+                                     ("restart", "r", "restart")):
+                yield SystemCommand(f"Replay: {title}", key, lambda step=step: self.action_replay(step))
         yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
 
 
