@@ -41,7 +41,9 @@ def root(tmp_path: Path) -> Path:
 
 def test_listing_is_newest_first_with_outcomes_status_and_size(root: Path) -> None:
     # an aborted race: killed mid-way, no lane_done for "slow", no race_done
-    events = hand_race("20261122-120000-dead", started_at="2026-11-22T12:00:00Z")
+    # started after the fixture's newest (a day ago), whatever today's date is
+    just_now = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    events = hand_race("20261122-120000-dead", started_at=just_now)
     cut = next(i for i, e in enumerate(events) if isinstance(e, LaneDone) and e.lane == "fast")
     write_trace(root, events[: cut + 3])
     (root / "not-a-race").mkdir()  # stray folders are not races
