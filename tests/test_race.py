@@ -220,3 +220,44 @@ async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, tas
     done = by_lane(events, LaneDone)
     assert len(done) == 8 and {len(v) for v in done.values()} == {1}
     assert all(v[0].outcome is Outcome.PASS for v in done.values())
+
+
+async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_start_in_a_bench(
+    tmp_path: Path, task: Task
+) -> None:
+    fast = resolve("sim:fast-diffusion")
+    events, _, _ = await race([fast, fast], tmp_path / "race", task, time_scale=0, seed=6)
+    origin = events[0].t
+    for run_id, (done,) in by_lane(events, LaneDone).items():
+        passing = by_lane(events, ValidationDone)[run_id][-1]
+        assert done.outcome is Outcome.PASS
+        assert done.time_to_pass_s == pytest.approx(passing.t - origin)  # the pane timer's clock
+
+    # a bench run waits for its --concurrency slot: it is timed from its own start
+    events, _, _ = await race([fast], tmp_path / "bench", task, time_scale=0, seed=6, runs=2, concurrency=1,
+                              kind="bench", bench_id="b")
+    second = by_lane(events, LaneStarted)["fast-diffusion-sim-r02"][0]
+    assert second.t > events[0].t + 0.05  # it really started after the first run
+    done = by_lane(events, LaneDone)["fast-diffusion-sim-r02"][0]
+    passing = by_lane(events, ValidationDone)["fast-diffusion-sim-r02"][-1]
+    assert done.time_to_pass_s == pytest.approx(passing.t - second.t)
+
+
+async def test_provider_sdks_are_imported_before_the_race_clock_starts(
+    tmp_path: Path, task: Task, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Importing an SDK takes over a second and blocks the loop: inside the race it would stall every lane.
+    import sys
+
+    monkeypatch.delitem(sys.modules, "loopterm.providers.gemini", raising=False)
+    monkeypatch.setenv("FAKE_GEMINI_KEY", "not-a-real-key")
+    seen: list[bool] = []
+
+    def sink(event: object) -> None:
+        if isinstance(event, RaceStarted):
+            seen.append("loopterm.providers.gemini" in sys.modules)
+
+    lane = Lane(name="G", provider="gemini", model="ok~preload", base_url=fake_server.url,
+                api_key_env="FAKE_GEMINI_KEY")
+    await run_race([lane], RaceConfig(max_turns=1), [sink], task=task)
+    assert seen == [True]

@@ -34,7 +34,7 @@ async def test_panes_show_outcomes_places_and_failing_checks() -> None:
         assert list(shown) == ["fast", "frontier", "mini", "weak"]  # race order
         fast, frontier, mini, weak = shown.values()
         assert fast.lines[1] == "turn 2/4  done"
-        assert fast.lines[3] == "PASS in 1.0 s after 2 turns  1st"
+        assert fast.lines[3] == "PASS in 1.1 s after 2 turns  1st"
         assert fast.border_title == "Fast diffusion (sim)"
         assert fast.border_subtitle == "1st · PASS"
         assert frontier.border_subtitle == "2nd · PASS"
@@ -86,7 +86,7 @@ async def test_layouts_for_eight_lanes_small_and_large() -> None:
         assert len(rows) == 8 and all(p.compact and p.size.height >= 2 for p in rows)
         assert all(p.region.bottom <= 23 for p in rows)  # every lane visible above the footer
         assert rows[0].lines[0].startswith("Lane 0  H/AR   SIM ")
-        assert rows[0].lines[1].endswith("PASS in 1.0 s after 2 turns  1st")
+        assert rows[0].lines[1].endswith("PASS in 1.1 s after 2 turns  1st")
         await pilot.resize_terminal(160, 48)
         await until(pilot, lambda: not grid.layout_now.compact)
         assert (grid.layout_now.columns, grid.layout_now.rows) == (2, 4)
@@ -101,7 +101,7 @@ async def test_enter_and_click_open_the_lane_detail_and_escape_returns() -> None
         await pilot.press("enter")
         assert isinstance(app.screen, LaneDetailScreen) and app.screen.run_id == "fast"
         title = str(app.screen.query_one("#detail-title", Static).content)
-        assert "Fast diffusion (sim)" in title and "PASS in 1.0 s after 2 turns (1st)" in title
+        assert "Fast diffusion (sim)" in title and "PASS in 1.1 s after 2 turns (1st)" in title
         code = app.screen.query_one("#code", Static).content
         assert isinstance(code, Syntax) and code.code.startswith("# turn 2 of fast")
         await pilot.press("2")
@@ -195,7 +195,7 @@ async def test_chart_plots_every_lane_with_a_legend() -> None:
         assert drawn.count("A") == 2 and drawn.count("D") == 4  # one letter per finished turn
         assert chart.rows[-1].strip().endswith("4.9 s")  # the race's end on the time axis
         legend = str(app.screen.query_one("#chart-legend", Static).content)
-        assert "A  Fast diffusion (sim): PASS in 1.0 s after 2 turns (1st)" in legend
+        assert "A  Fast diffusion (sim): PASS in 1.1 s after 2 turns (1st)" in legend
         assert "D  Weak local (sim): THRASH after 4 turns" in legend
 
 
@@ -386,6 +386,6 @@ async def test_restart_rebuilds_panes_for_a_different_lane_set() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await source.finished.wait()
         await until(pilot, lambda: list(panes(app)) == ["fast"])
-        await until(pilot, lambda: "PASS in 1.0 s after 1 turn  1st" in panes(app)["fast"].lines)
+        await until(pilot, lambda: "PASS in 1.1 s after 1 turn  1st" in panes(app)["fast"].lines)
         assert app.race.race_id == "second"
         assert isinstance(app.focused, LanePane)

@@ -82,7 +82,7 @@ def test_full_pane_of_a_finished_lane() -> None:
     assert lines[0].endswith("1.1 s")  # frozen at the lane's finish, not the clock's 99 s
     assert lines[1] == "turn 2/4  done"
     assert lines[2].endswith("8/8 100%")
-    assert lines[3] == "PASS in 1.0 s after 2 turns  1st"
+    assert lines[3] == "PASS in 1.1 s after 2 turns  1st"  # the same 1.1 s as the timer
     assert all(len(line) <= 40 for line in lines)
 
 

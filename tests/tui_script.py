@@ -120,7 +120,7 @@ def lane_events(plan: LanePlan, max_turns: int) -> list[Event]:
         Outcome.TURN_LIMIT: f"turn limit of {max_turns} reached",
     }.get(plan.outcome, "stopped")
     return track.lane_done(t, plan.outcome, reason, turns=len(plan.turns),
-                           time_to_pass_s=(t - plan.start) if plan.outcome is Outcome.PASS else None,
+                           time_to_pass_s=t if plan.outcome is Outcome.PASS else None,  # from the race start (t=0)
                            final_score=score)
 
 

@@ -138,6 +138,16 @@ class RaceStarted(_Event):
     bench_id: str | None = None
     rescore_of: str | None = None
 
+    @property
+    def timed_from_race_start(self) -> bool:
+        """Whether a lane's time to pass counts from the race start rather than its own start.
+
+        In a race every lane starts with the race, and its time to pass is read
+        against the same clock as the pane timers. A benchmark's runs wait for
+        a ``--concurrency`` slot, so each is timed from its own start.
+        """
+        return self.bench_id is None
+
 
 class LaneStarted(_Event):
     type: Literal["lane_started"] = "lane_started"

@@ -159,6 +159,7 @@ class RaceState:
     started_at: str = ""
     started: bool = False
     race_t_start: float | None = None
+    timed_from_race_start: bool = True  # see RaceStarted.timed_from_race_start
     race_t_end: float | None = None  # set by race_done
     done: bool = False
     aborted: bool = False
@@ -218,7 +219,7 @@ class RaceState:
         elif isinstance(event, TurnDone):
             _turn_done(lane, event)
         elif isinstance(event, LaneDone):
-            _lane_done(lane, event)
+            _lane_done(lane, event, self.race_t_start if self.timed_from_race_start else None)
 
     def _reset(self, event: RaceStarted) -> None:
         # A replay restarts by re-sending race_started: forget everything.
@@ -237,6 +238,7 @@ class RaceState:
         self.started_at = event.started_at
         self.started = True
         self.race_t_start = event.t
+        self.timed_from_race_start = event.timed_from_race_start
         self.last_t = event.t
         self.lanes = {info.run_id: LaneState(info=info) for info in event.lanes}
 
@@ -346,14 +348,15 @@ def _turn_done(lane: LaneState, event: TurnDone) -> None:
         row.done_t = event.t
 
 
-def _lane_done(lane: LaneState, event: LaneDone) -> None:
+def _lane_done(lane: LaneState, event: LaneDone, race_origin: float | None) -> None:
     lane.phase = Phase.DONE
     lane.phase_t = event.t
     lane.finished_t = event.t
-    if event.time_to_pass_s is not None and lane.started_t is not None:
+    origin = race_origin if race_origin is not None else lane.started_t
+    if event.time_to_pass_s is not None and origin is not None:
         # A pass freezes the timer when the passing validation ended, so the pane's clock
         # reads the same as its "PASS in ... s" (the lane's own bookkeeping comes after).
-        lane.finished_t = min(event.t, lane.started_t + event.time_to_pass_s)
+        lane.finished_t = min(event.t, origin + event.time_to_pass_s)
     lane.outcome = event.outcome.value
     lane.reason = event.reason
     lane.place = event.place

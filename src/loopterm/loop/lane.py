@@ -77,7 +77,9 @@ class LaneLoop:
         settings: LoopSettings,
         clock: Callable[[], float],
         emit: Emit,
+        origin_t: float | None = None,
     ) -> None:
+        """``origin_t``: where time to pass counts from (the race start in a race); None: this run's start."""
         self.run_id = run_id
         self.lane = lane
         self.provider = provider
@@ -90,6 +92,7 @@ class LaneLoop:
         self.best = 0.0
         self.score = 0.0
         self.start_t = 0.0
+        self.origin_t = origin_t
 
     def _done(self, outcome: Outcome, reason: str, ttp: float | None = None) -> LaneDone:
         event = LaneDone(
@@ -218,7 +221,7 @@ class LaneLoop:
                 return self._done(
                     Outcome.PASS,
                     f"passed {result.passed}/{result.total} on turn {turn}",
-                    ttp=pass_t - self.start_t,
+                    ttp=pass_t - (self.start_t if self.origin_t is None else self.origin_t),
                 )
             if status is TurnStatus.THRASH:
                 return self._done(

@@ -25,7 +25,7 @@ from loopterm.events import Event, LaneDone, Outcome, RaceDone, RaceStarted
 from loopterm.lanes import Lane
 from loopterm.loop.clock import RaceClock
 from loopterm.loop.lane import LaneLoop, LoopSettings, Validator
-from loopterm.providers import make_provider
+from loopterm.providers import make_provider, preload
 from loopterm.tasks import DEFAULT_TASK, Task, find_task
 
 Emit = Callable[[Event], None]
@@ -129,6 +129,8 @@ async def run_race(
 
             # Warm the sandbox before the clock starts: its start-up is not any lane's time.
             validator = await stack.enter_async_context(Sandbox(task))
+        # SDK imports are slow and block the loop: pay for them before the clock starts.
+        await asyncio.to_thread(preload, (lane.provider for lane in lanes))
         clock = clock or RaceClock()
         started = RaceStarted(
             t=clock(),
@@ -154,7 +156,8 @@ async def run_race(
             try:
                 async with gate:
                     provider = make_provider(run.lane, task=task, seed=run.seed, time_scale=config.time_scale)
-                    loop = LaneLoop(run.run_id, run.lane, provider, validator, task, settings, clock, emit)
+                    loop = LaneLoop(run.run_id, run.lane, provider, validator, task, settings, clock, emit,
+                                    origin_t=started.t if started.timed_from_race_start else None)
                     try:
                         return await loop.run()
                     finally:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from loopterm.providers.base import Provider
@@ -12,6 +14,28 @@ from loopterm.providers.base import Provider
 if TYPE_CHECKING:
     from loopterm.lanes import Lane
     from loopterm.tasks import Task
+
+
+# The module behind each provider kind; importing one imports its SDK.
+_MODULES = {
+    "sim": "loopterm.providers.sim",
+    "openai": "loopterm.providers.openai_compat",
+    "gemini": "loopterm.providers.gemini",
+    "ollama": "loopterm.providers.ollama_native",
+    "llamacpp": "loopterm.providers.llamacpp",
+}
+
+
+def preload(kinds: Iterable[str]) -> None:
+    """Import the modules (and SDKs) of these provider kinds now.
+
+    ``import openai`` or ``google.genai`` takes over a second; done inside a
+    running race it would freeze every lane on the loop and count against the
+    lane that imported it. Races call this before their clock starts.
+    """
+    for kind in sorted(set(kinds)):
+        if kind in _MODULES:
+            importlib.import_module(_MODULES[kind])
 
 
 def make_provider(

@@ -99,7 +99,7 @@ async def rescore_lane(
 
     for event in recorded:
         if isinstance(event, LaneStarted):
-            lane.start_t = event.t + lane.offset
+            lane.start_t = header.t if header.timed_from_race_start else event.t + lane.offset
             out.append(shifted(event))
         elif isinstance(event, TurnStarted | GenerationProgress | GenerationDone):
             lane.turn = max(lane.turn, event.turn)
