@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from event_builders import LaneEvents, in_time_order, lane_info, race_started
 
-from loopterm.events import Event, LaneInfo, Outcome, RaceDone, TokenUsage, TurnStatus
+from loopterm.events import Event, LaneInfo, Outcome, RaceDone, TokenUsage, TurnStatus, ValidationResult
 
 TOTAL = 40  # checks in the pretend suite
 
@@ -28,6 +28,7 @@ class Run:
     provider: str = "sim"
     model: str = "a"
     lane_class: str = "H/D"
+    no_code: frozenset[int] = frozenset()  # turns whose answer had no code (given: every turn gets a ValidationDone)
 
     @property
     def ended(self) -> str:
@@ -58,6 +59,12 @@ def run_events(run: Run) -> list[Event]:
             error="provider said 500" if error and last else None,
         )
         t += run.model_s if error and last else run.turn_s
+        if run.no_code and not (error and last):
+            passed = round(score * TOTAL)
+            result = ValidationResult(task="quote-approval", score=score, passed=passed, total=TOTAL,
+                                      status="PASS" if passed == TOTAL else ("PARTIAL" if passed else "FAIL"),
+                                      duration_ms=run.validation_s * 1000, checks=[])
+            track.validation(t, n, None if n in run.no_code else "code", result, "feedback")
         if error and last:
             status = TurnStatus.ERROR
         elif score == 1.0:

@@ -9,11 +9,13 @@ from bench_events import Run, race
 
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.fit import (
+    RunStart,
     carry_forward,
     fit_lane,
     fit_rate,
+    fit_start,
     model_curve,
-    predict_time_to_pass,
+    predict,
     target_score,
     turns_to_reach,
 )
@@ -80,7 +82,8 @@ def test_all_one_shot_leaves_r_undefined_but_predicts_one_turn() -> None:
     fit = fit_lane([[1.0], [1.0], [1.0]])
     assert fit.r is None and fit.points == 0 and fit.fitted is None
     assert fit.observed == [1.0]
-    assert predict_time_to_pass([1.0, 1.0], fit.r, 80.0, target_score(47)) == (80.0, 1.0)
+    p = predict([RunStart(0, 1.0), RunStart(0, 1.0)], fit.r, 80.0, target_score(47))
+    assert (p.seconds, p.turns, p.passes, p.why) == (80.0, 1.0, 2, None)
 
 
 def test_one_shots_carry_no_weight_in_the_rate() -> None:
@@ -91,7 +94,8 @@ def test_one_shots_carry_no_weight_in_the_rate() -> None:
 def test_no_improvement_gives_r_zero_and_no_prediction() -> None:
     fit = fit_lane([[0.4, 0.4, 0.4, 0.4], [0.6, 0.6, 0.6]])
     assert fit.r == 0.0
-    assert predict_time_to_pass([0.4, 0.6], fit.r, 3.0, 0.99) == (None, None)
+    p = predict([RunStart(0, 0.4), RunStart(0, 0.6)], fit.r, 3.0, 0.99)
+    assert (p.seconds, p.turns, p.passes, p.why) == (None, None, 0, "r = 0")
 
 
 def test_getting_worse_is_clamped_to_r_zero() -> None:
@@ -105,7 +109,8 @@ def test_fixing_everything_in_one_turn_gives_r_one() -> None:
 def test_single_turn_runs_below_full_score_give_no_rate() -> None:
     fit = fit_lane([[0.5], [0.7]])  # e.g. --max-turns 1
     assert fit.r is None
-    assert predict_time_to_pass([0.5, 0.7], None, 2.0, 0.99) == (None, None)
+    p = predict([RunStart(0, 0.5), RunStart(0, 0.7)], None, 2.0, 0.99)
+    assert (p.seconds, p.why) == (None, "no rate")
 
 
 def test_target_is_half_a_check_short_of_full() -> None:
@@ -124,9 +129,10 @@ def test_turns_to_reach_is_the_first_whole_turn_at_the_target() -> None:
 
 
 def test_prediction_averages_each_runs_pass_turn_times_turn_time() -> None:
-    seconds, turns = predict_time_to_pass([1.0, 0.6], 0.5, 2.0, 0.95)
-    assert turns == pytest.approx((1 + 4) / 2)
-    assert seconds == pytest.approx(5.0)
+    p = predict([RunStart(0, 1.0), RunStart(0, 0.6)], 0.5, 2.0, 0.95)
+    assert p.turns == pytest.approx((1 + 4) / 2)
+    assert p.seconds == pytest.approx(5.0)
+    assert (p.passes, p.runs) == (2, 2)
 
 
 def test_lane_row_predicts_beside_the_measurement() -> None:
@@ -141,3 +147,48 @@ def test_lane_row_predicts_beside_the_measurement() -> None:
     assert row.fitted_r == pytest.approx(0.5, abs=0.01)
     assert row.predicted_turns == row.median_iterations
     assert row.predicted_time_to_pass_s == pytest.approx(row.mean_time_to_pass_s)
+
+
+def test_fit_starts_at_the_first_turn_with_code() -> None:
+    # Turn 1 had no code (score 0): the run starts at turn 2; turn 4 had none either
+    # and carries turn 3's score (the implementation the loop keeps sending back).
+    assert fit_start([0.0, 0.6, 0.8, 0.0, 0.9], {1, 4}) == (1, [0.6, 0.8, 0.8, 0.9])
+    assert fit_start([0.5, 0.75], ()) == (0, [0.5, 0.75])
+    assert fit_start([0.0, 0.0], {1, 2}) == (2, [])
+
+
+def test_prediction_adds_the_turns_before_the_first_code() -> None:
+    # From 0.6 with r = 0.5 the curve reaches 0.95 on its 4th turn; one no-code turn before it: turn 5.
+    p = predict([RunStart(1, 0.6, limit=15)], 0.5, 2.0, 0.95)
+    assert (p.turns, p.seconds, p.passes, p.runs) == (5.0, 10.0, 1, 1)
+
+
+def test_a_pass_beyond_the_turn_limit_is_no_pass() -> None:
+    # From 0.6 with r = 0.1 the target 0.99 takes 1 + ceil(log(0.025)/log(0.9)) = 37 turns.
+    assert turns_to_reach(0.6, 0.1, 0.99) == 37
+    p = predict([RunStart(0, 0.6, limit=15), RunStart(0, 0.6, limit=15)], 0.1, 2.0, 0.99)
+    assert (p.seconds, p.turns, p.passes, p.runs, p.why) == (None, None, 0, 2, "> limit")
+    assert predict([RunStart(0, 0.6, limit=40)], 0.1, 2.0, 0.99).turns == 37
+    # Some runs within the limit: the mean is over those, like the measured mean time to pass.
+    mixed = predict([RunStart(0, 0.6, limit=15), RunStart(0, 0.98, limit=15)], 0.1, 2.0, 0.99)
+    assert (mixed.turns, mixed.passes, mixed.runs) == (turns_to_reach(0.98, 0.1, 0.99), 1, 2)
+
+
+def test_a_no_code_first_turn_does_not_inflate_r() -> None:
+    # Every run: no code on turn 1 (score 0), then r = 0.2 exactly from 0.6; the turn limit is 15.
+    curve = model_curve(0.6, 0.2, 10)
+    runs = [Run(f"w-r{i:02d}", [0.0, *curve], outcome="THRASH", no_code=frozenset({1})) for i in range(3)]
+    row = build_report([race(runs, max_turns=15)]).rows[0]
+    assert row.fitted_r == pytest.approx(0.2, abs=1e-6)
+    assert row.fit.observed[0] == pytest.approx(0.6)
+    # 0.6 -> the 40-check target takes 1 + ceil(log(0.0125/0.4)/log(0.8)) = 17 turns, +1 no-code: > 15
+    assert row.predicted_time_to_pass_s is None and row.prediction.why == "> limit"
+    assert row.to_json()["prediction_note"] == "> limit" and row.to_json()["predicted_passes"] == 0
+
+
+def test_without_the_code_start_the_zero_would_have_predicted_a_pass() -> None:
+    # The same scores with the no-code turn taken as a real start: the proof the start matters.
+    curve = model_curve(0.6, 0.2, 10)
+    runs = [Run(f"w-r{i:02d}", [0.0, *curve], outcome="THRASH") for i in range(3)]
+    row = build_report([race(runs, max_turns=15)]).rows[0]
+    assert row.fitted_r is not None and row.fitted_r > 0.3

@@ -136,3 +136,30 @@ def test_left_out_runs_are_named_under_the_table(tmp_path: Path, capsys: pytest.
     assert "| Lane A (sim) | H/D | 1/1 | 1 | 1 | 1.2 s | 1.2 s | n/a | 2 |" in out
     assert "- Lane A (sim): 2 ERROR runs not counted (provider said 500)" in out
     assert "- Lane A (sim): 1 run aborted, not counted" in out
+
+
+def test_lanes_takes_one_name_so_ids_after_it_are_ids(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--lanes NAME ID`: the id is a race to read, not a second lane name.
+    code, out, _ = report(capsys, "--trace-dir", str(traces), "--format", "json", "--lanes", "lane a", FIRST)
+    assert code == 0
+    data = json.loads(out)
+    assert data["ids"] == [FIRST]
+    assert {r["run_id"] for r in data["runs"]} == {"a-r01", "a-r02"}
+
+
+def test_lanes_repeat_or_commas(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--lanes", "lane a", "--lanes", "weak | local"], ["--lanes", "lane a, weak | local"]):
+        code, out, _ = report(capsys, FIRST, "--trace-dir", str(traces), "--format", "json", *args)
+        assert code == 0, args
+        assert [r["lane"] for r in json.loads(out)["rows"]] == ["Lane A", "Weak | local"]
+    with pytest.raises(SystemExit) as exited:
+        main(["report", FIRST, "--trace-dir", str(traces), "--lanes", "lane a,"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "expected lane names separated by commas" in err and len(err.strip().splitlines()) == 1
+
+
+def test_one_unknown_name_among_good_ones_fails(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "lane a,nope")
+    assert code == 2 and out == ""
+    assert err.strip() == "loopterm: error: no lane matches nope; lanes in these races: Lane A, Weak | local"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from bench_events import TOTAL, Run, race
 
-from loopterm.stats.aggregate import build_report, percentile_nearest_rank
+from loopterm.stats.aggregate import UnknownLanes, build_report, percentile_nearest_rank
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
 
@@ -148,7 +148,10 @@ def test_lane_filter_matches_name_slug_or_provider_model() -> None:
         report = build_report([events], lanes=[name])
         assert [r.lane for r in report.rows] == ["Fast diffusion (sim)"], name
         assert [r["run_id"] for r in report.to_json()["runs"]] == ["b-r01"]
-    assert build_report([events], lanes=["nope"]).rows == []
+    with pytest.raises(UnknownLanes) as caught:
+        build_report([events], lanes=["sim:fast", "nope"])
+    assert caught.value.unknown == ["nope"]
+    assert str(caught.value) == "no lane matches nope; lanes in these races: Lane A, Fast diffusion (sim)"
 
 
 def test_mixing_time_scales_or_turn_limits_is_warned() -> None:

@@ -31,9 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default: table)"
     )
+    # One name per --lanes (repeat it, or separate names with commas): a list-taking
+    # option would swallow the IDs after it (`--lanes A 2026...` read the id as a lane).
     p.add_argument(
-        "--lanes", nargs="+", metavar="NAME",
-        help="only these lanes (name, run-id slug or provider:model, case-insensitive)",
+        "--lanes", action="append", type=_names, metavar="NAME[,NAME...]",
+        help="only these lanes (name, run-id slug or provider:model, case-insensitive); "
+        "repeat --lanes or separate names with commas",
     )
     p.add_argument("--trace-dir", type=Path, help="where races are stored (default: the cache dir)")
     p.set_defaults(run=run)
@@ -41,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from loopterm.paths import traces_dir
-    from loopterm.stats.aggregate import build_report
+    from loopterm.stats.aggregate import UnknownLanes, build_report
     from loopterm.stats.export import to_csv, to_json_text, to_markdown, to_rich
     from loopterm.traces.reader import TraceError, read_race
 
@@ -57,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"loopterm: warning: {trace.race_id}: {warning}", file=sys.stderr)
         traces.append(trace)
 
-    report = build_report([t.events for t in traces], lanes=args.lanes)
-    if args.lanes and not report.rows:
-        every = build_report([t.events for t in traces])
-        names = ", ".join(row.lane for row in every.rows) or "none"
-        raise UsageError(f"no lane matches {' '.join(args.lanes)}; lanes in these races: {names}")
+    lanes = None if args.lanes is None else [name for group in args.lanes for name in group]
+    try:
+        report = build_report([t.events for t in traces], lanes=lanes)
+    except UnknownLanes as exc:
+        raise UsageError(str(exc)) from None
     for warning in report.warnings:
         print(f"loopterm: warning: {warning}", file=sys.stderr)
 
@@ -73,6 +76,14 @@ def run(args: argparse.Namespace) -> int:
         render = {"md": to_markdown, "csv": to_csv, "json": to_json_text}[args.format]
         sys.stdout.write(render(report))
     return 0
+
+
+def _names(text: str) -> list[str]:
+    """``--lanes a,b``: the names, stripped; an empty name is a mistake."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected lane names separated by commas, got {text!r}")
+    return names
 
 
 def resolve_races(refs: list[str], root: Path) -> list[Path]:

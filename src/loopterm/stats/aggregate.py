@@ -44,8 +44,8 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from loopterm.events import Event, RaceStarted
-from loopterm.stats.fit import Fit, fit_lane, predict_time_to_pass, target_score
+from loopterm.events import Event, RaceStarted, ValidationDone
+from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
 from loopterm.stats.runs import RunSummary, summarize
 
 NOT_COUNTED = frozenset({"ERROR", "ABORTED"})
@@ -104,6 +104,8 @@ class BenchRun:
 
     race_id: str
     summary: RunSummary
+    max_turns: int | None = None  # the race's turn limit
+    no_code: frozenset[int] = frozenset()  # turns whose answer had no code (for the fit's start)
 
     def to_json(self) -> dict:
         s = self.summary
@@ -147,8 +149,7 @@ class LaneRow:
     best_failed_score: float | None
     fit: Fit
     target_score: float
-    predicted_turns: float | None
-    predicted_time_to_pass_s: float | None
+    prediction: Prediction
     mean_model_s: float | None
     mean_validation_s: float | None
     mean_turn_s: float | None
@@ -161,6 +162,14 @@ class LaneRow:
     @property
     def fitted_r(self) -> float | None:
         return self.fit.r
+
+    @property
+    def predicted_turns(self) -> float | None:
+        return self.prediction.turns
+
+    @property
+    def predicted_time_to_pass_s(self) -> float | None:
+        return self.prediction.seconds
 
     def to_json(self) -> dict:
         fitted = self.fit.fitted
@@ -181,6 +190,8 @@ class LaneRow:
             "fitted_r": _round(self.fit.r, 4),
             "predicted_time_to_pass_s": _round(self.predicted_time_to_pass_s, 3),
             "predicted_turns": _round(self.predicted_turns, 3),
+            "predicted_passes": self.prediction.passes,
+            "prediction_note": self.prediction.why,
             "target_score": round(self.target_score, 4),
             "mean_model_s": _round(self.mean_model_s, 3),
             "mean_validation_s": _round(self.mean_validation_s, 3),
@@ -195,10 +206,12 @@ class LaneRow:
         }
 
 
-def lane_row(runs: Sequence[RunSummary]) -> LaneRow:
+def lane_row(bench_runs: Sequence[BenchRun]) -> LaneRow:
     """The row of one lane from all of its runs (any outcome; not-counted runs are only counted)."""
+    runs = [b.summary for b in bench_runs]
     first = runs[0].info
-    done = [r for r in runs if counted(r)]
+    kept = [b for b in bench_runs if counted(b.summary)]
+    done = [b.summary for b in kept]
     passes = [r for r in done if r.passed]
     failed = [r for r in done if not r.passed]
     ttp = [r.time_to_pass_s for r in passes if r.time_to_pass_s is not None]
@@ -208,12 +221,16 @@ def lane_row(runs: Sequence[RunSummary]) -> LaneRow:
     known_cost = bool(done) and all(c is not None for c in costs)
     total_cost = sum(c for c in costs if c is not None)
 
-    fit = fit_lane([r.scores for r in done])
+    starts: list[RunStart] = []
+    curves: list[list[float]] = []
+    for b in kept:
+        offset, scores = fit_start(b.summary.scores, b.no_code)
+        if scores:
+            curves.append(scores)
+            starts.append(RunStart(offset, scores[0], b.max_turns))
+    fit = fit_lane(curves)
     target = target_score(max((r.checks_total for r in done), default=0))
     mean_turn = _mean(turns)
-    predicted_s, predicted_turns = predict_time_to_pass(
-        [r.scores[0] for r in done if r.scores], fit.r, mean_turn, target
-    )
     return LaneRow(
         lane=first.name,
         provider=first.provider,
@@ -231,8 +248,7 @@ def lane_row(runs: Sequence[RunSummary]) -> LaneRow:
         best_failed_score=max((r.final_score for r in failed), default=None),
         fit=fit,
         target_score=target,
-        predicted_turns=predicted_turns,
-        predicted_time_to_pass_s=predicted_s,
+        prediction=predict(starts, fit.r, mean_turn, target),
         mean_model_s=_mean([x for r in done for x in r.model_s]),
         mean_validation_s=_mean([x for r in done for x in r.validation_s]),
         mean_turn_s=mean_turn,
@@ -273,27 +289,51 @@ def _started(events: Sequence[Event]) -> RaceStarted:
     raise ValueError("the events hold no race_started: not a race")
 
 
+class UnknownLanes(ValueError):
+    """``--lanes`` names that match no lane of the races read."""
+
+    def __init__(self, unknown: Sequence[str], available: Sequence[str]) -> None:
+        self.unknown = list(unknown)
+        self.available = list(available)
+        names = ", ".join(self.unknown)
+        listed = ", ".join(self.available) or "none"
+        super().__init__(f"no lane matches {names}; lanes in these races: {listed}")
+
+
 def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None = None) -> Report:
     """The report over each race's events; ``lanes`` keeps only rows matching those names.
 
     A lane name matches case-insensitively the lane's name, its run-id slug
     (``fast-diffusion-sim``) or ``provider:model`` (``sim:fast-diffusion``).
+    A name that matches no lane raises :class:`UnknownLanes`: a typo must not
+    quietly shrink the table.
     """
     sources: list[Source] = []
     runs: list[BenchRun] = []
     for events in races:
         started = _started(events)
         sources.append(Source.of(started))
-        runs.extend(BenchRun(started.race_id, s) for s in summarize(events))
+        no_code: dict[str, set[int]] = {}
+        for event in events:
+            if isinstance(event, ValidationDone) and event.code is None:
+                no_code.setdefault(event.lane, set()).add(event.turn)
+        runs.extend(
+            BenchRun(started.race_id, s, started.max_turns, frozenset(no_code.get(s.info.run_id, ())))
+            for s in summarize(events)
+        )
 
-    wanted = None if lanes is None else {name.casefold() for name in lanes}
-    if wanted is not None:
+    if lanes is not None:
+        unknown = [n for n in lanes if not any(n.casefold() in lane_names(r.summary) for r in runs)]
+        if unknown:
+            available = list(dict.fromkeys(r.summary.info.name for r in runs))
+            raise UnknownLanes(unknown, available)
+        wanted = {name.casefold() for name in lanes}
         runs = [r for r in runs if wanted & lane_names(r.summary)]
 
     groups: dict[LaneKey, list[BenchRun]] = {}
     for run in runs:
         groups.setdefault(lane_key(run.summary), []).append(run)
-    rows = [lane_row([r.summary for r in group]) for group in groups.values()]
+    rows = [lane_row(group) for group in groups.values()]
     return Report(sources, rows, runs, _mixing_warnings(sources, groups))
 
 

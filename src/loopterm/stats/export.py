@@ -34,8 +34,8 @@ DETAIL_COLUMNS = (
 CSV_FIELDS = (
     "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "one_shot",
     "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
-    "predicted_time_to_pass_s", "predicted_turns", "target_score", "mean_model_s",
-    "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
+    "predicted_time_to_pass_s", "predicted_turns", "predicted_passes", "prediction_note", "target_score",
+    "mean_model_s", "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
     "cost_per_passed_run", "simulated",
 )
 CURVE_TURNS = 10  # turns shown in the by-turn table; the JSON has them all
@@ -61,6 +61,15 @@ def fmt_tokens(row: LaneRow) -> str:
     n = row.tokens_per_run
     text = f"{n / 1000:.1f}k" if n >= 1000 else f"{n:.0f}"
     return text + ("~" if row.tokens_estimated else "")
+
+
+def fmt_prediction(row: LaneRow) -> str:
+    """"5.9 s"; "5.9 s (3/5)" when the fit predicts only some runs pass; "n/a (> limit)" and why."""
+    p = row.prediction
+    if p.seconds is None:
+        return NA if p.why in (None, "no runs") else f"{NA} ({p.why})"
+    share = "" if p.passes == p.runs else f" ({p.passes}/{p.runs})"
+    return fmt_seconds(p.seconds) + share
 
 
 def lane_label(row: LaneRow, rows: list[LaneRow]) -> str:
@@ -91,7 +100,7 @@ def detail_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
     return (
         lane_label(row, rows),
         fmt_seconds(row.mean_time_to_pass_s),
-        fmt_seconds(row.predicted_time_to_pass_s),
+        fmt_prediction(row),
         fmt_number(row.fitted_r, 2),
         fmt_seconds(row.mean_model_s),
         fmt_seconds(row.mean_validation_s),

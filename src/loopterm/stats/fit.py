@@ -1,10 +1,20 @@
 """The convergence fit: how fast a lane's loop closes the gap to a full score.
 
 The talk's napkin math says each turn fixes a fraction ``r`` of what is still
-broken. Taking a run's first-turn score ``s1`` as the start, its score after
-``n`` turns is modelled as::
+broken. Taking a run's first score ``s1`` as the start, its score after ``n``
+turns is modelled as::
 
     s_n = 1 - (1 - s1) * (1 - r) ** (n - 1)        (n = 1, 2, ...)
+
+**Where a run starts.** The model is about an implementation being fixed, so
+a run's fit starts at its first turn whose answer had code: a turn-1 answer
+with no code scores 0 without being a first try at the task, and taking that
+0 as ``s1`` makes the next turn look like a huge fix (the rate comes out far
+too high). Turns before the first code are left out of the curve and added
+back to the predicted pass turn (they were spent). A later answer with no
+code leaves the implementation as it was (the loop keeps sending it back), so
+for the fit that turn carries the previous code turn's score. A run that
+never answered with code gives the fit nothing and is left out of it.
 
 **Missing turns.** Runs stop early: a PASS stops the loop, so do THRASH, a
 budget or the turn limit. Every run's last score is carried forward to the
@@ -31,20 +41,25 @@ has room to improve after turn 1 (every run passed on turn 1, or no run has a
 second turn): no data says anything about the rate.
 
 **Prediction.** A run passes only at the end of a whole turn, so the model's
-pass turn for a run starting at ``s1`` is the first whole ``n`` where the
-fitted curve reaches the target score. The target is "every check passes":
-scores move in steps of ``1/total``, so the continuous curve stands for a
-full score once its deficit is below half a check, ``1 - 0.5/total`` (0.999
-when the number of checks is unknown). The predicted time to pass is the
-mean of those pass turns over the lane's runs (each from its own ``s1``; a
-run that passed on turn 1 counts 1) times the lane's mean turn time, the
-same quantity the measured mean time to pass averages.
+pass turn for a run is its turns before its first code plus the first whole
+``n`` at which the fitted curve from its ``s1`` reaches the target score. The
+target is "every check passes": scores move in steps of ``1/total``, so the
+continuous curve stands for a full score once its deficit is below half a
+check, ``1 - 0.5/total`` (0.999 when the number of checks is unknown). A pass
+turn beyond the run's turn limit is no pass: the loop would have stopped
+first, so the fit predicts that run fails. The predicted time to pass is the
+mean pass turn of the runs the fit predicts to pass, times the lane's mean
+turn time: the same quantity the measured mean time to pass averages (over
+the runs that did pass). With no run predicted to pass there is no
+prediction, and :class:`Prediction` says why ("> limit": the fitted curve
+gets there only after the turn limit; "r = 0": it never gets there; "no
+rate": r is unknown).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 GRID_STEPS = 400
@@ -164,14 +179,61 @@ def turns_to_reach(s1: float, r: float | None, target: float) -> int | None:
     return 1 + max(1, math.ceil(steps - 1e-9))
 
 
-def predict_time_to_pass(
-    first_scores: Sequence[float], r: float | None, mean_turn_s: float | None, target: float
-) -> tuple[float | None, float | None]:
-    """``(predicted seconds, predicted mean turns)`` to reach ``target``; None when never or unknown."""
-    if not first_scores or mean_turn_s is None:
-        return None, None
-    turns = [turns_to_reach(s1, r, target) for s1 in first_scores]
-    if any(n is None for n in turns):
-        return None, None
-    mean_turns = sum(n for n in turns if n is not None) / len(turns)
-    return mean_turns * mean_turn_s, mean_turns
+@dataclass(frozen=True)
+class RunStart:
+    """Where one run's fit starts: the turns spent before its first code, and that code's score."""
+
+    offset: int  # turns before the first turn with code
+    s1: float
+    limit: int | None = None  # the run's turn limit; None: no limit
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the fit predicts for a lane: a mean time to pass, or why there is none."""
+
+    seconds: float | None  # mean pass turn of the predicted passes × mean turn time
+    turns: float | None  # mean pass turn of the runs predicted to pass
+    passes: int  # runs the fit predicts to pass within their turn limit
+    runs: int  # runs the prediction covers (every counted run that had code)
+    why: str | None = None  # when seconds is None: "> limit", "r = 0", "no rate", "no runs", "no turn time"
+
+
+def fit_start(scores: Sequence[float], no_code: Collection[int] = ()) -> tuple[int, list[float]]:
+    """``(turns before the first code, the scores the fit uses from there on)`` for one run.
+
+    ``no_code`` holds the 1-based turns whose answer had no code. Later such
+    turns carry the previous code turn's score (the implementation stands).
+    A run with no code at all gives ``(len(scores), [])``.
+    """
+    first = next((n for n in range(1, len(scores) + 1) if n not in no_code), None)
+    if first is None:
+        return len(scores), []
+    kept = [scores[first - 1]]
+    for n in range(first + 1, len(scores) + 1):
+        kept.append(kept[-1] if n in no_code else scores[n - 1])
+    return first - 1, kept
+
+
+def predict(starts: Sequence[RunStart], r: float | None, mean_turn_s: float | None, target: float) -> Prediction:
+    """The predicted pass turn of every run, and the mean time to pass of those within their limit."""
+    if not starts:
+        return Prediction(None, None, 0, 0, "no runs")
+    pass_turns: list[int] = []
+    beyond = False
+    for start in starts:
+        n = turns_to_reach(start.s1, r, target)
+        if n is None:
+            continue
+        n += start.offset
+        if start.limit is not None and n > start.limit:
+            beyond = True
+            continue
+        pass_turns.append(n)
+    if not pass_turns:
+        why = "> limit" if beyond else ("no rate" if r is None else "r = 0")
+        return Prediction(None, None, 0, len(starts), why)
+    mean_turns = sum(pass_turns) / len(pass_turns)
+    if mean_turn_s is None:
+        return Prediction(None, mean_turns, len(pass_turns), len(starts), "no turn time")
+    return Prediction(mean_turns * mean_turn_s, mean_turns, len(pass_turns), len(starts))
