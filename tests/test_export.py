@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
-from trace_helpers import hand_race, write_trace
+from trace_helpers import hand_race, lane_turns, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
@@ -103,9 +104,30 @@ def test_bad_input(tmp_path: Path) -> None:
                               timeout=60)
 
     out = run(folder.name, "--trace-dir", str(tmp_path))
-    assert out.returncode == 2 and "schema 3 is not supported" in out.stderr
+    assert out.returncode == 2 and "written by a newer loopterm (event schema 3;" in out.stderr
     out = run(folder.name, "--format", "gif", "--trace-dir", str(tmp_path))
     assert out.returncode == 2 and "invalid choice: 'gif'" in out.stderr
     out = run(folder.name, "--width", "20", "--trace-dir", str(tmp_path))
     assert out.returncode == 2 and "at least 40 columns" in out.stderr
     assert len(out.stderr.splitlines()) == 1
+
+
+def test_every_cast_line_fits_the_cast_width(tmp_path: Path) -> None:
+    # A long (simulated) lane name makes its turn lines longer than 80 columns.
+    long_id = "a-lane-with-a-name-long-enough-to-overflow"
+    head = started(lanes=(long_id, "slow"), max_turns=4)
+    body = sorted(
+        [*lane_turns(long_id, 0.01, [["hello"], ["hello", "echo", "missing"]]),
+         *lane_turns("slow", 0.02, [["hello"], ["hello", "echo"]], turn_s=1.3)],
+        key=lambda e: e.t,
+    )
+    events = [head, *body, RaceDone(t=body[-1].t + 0.01)]
+    assert max(map(cell_len, plain_text(events, 200).splitlines())) > 80  # the test would prove nothing
+    out = tmp_path / "narrow.cast"
+    assert main(["export", str(write_trace(tmp_path / "traces", events)), "-o", str(out), "--width", "80"]) == 0
+    header, frames = parse_cast(out)
+    lines = ANSI.sub("", "".join(data for _, _, data in frames)).split("\r\n")
+    assert header["width"] == 80
+    assert max(cell_len(line) for line in lines) <= 80
+    assert any("(sim) turn  2/4 PASS" in line for line in lines)
+    assert header["height"] == min(max(len(lines), 10), 60)  # the lines counted are the lines shown

@@ -118,7 +118,7 @@ def test_a_newer_schema_is_refused_with_exit_2(root: Path) -> None:
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.splitlines()) == 1
-    assert "event schema 7 is not supported" in out.stderr and "upgrade loopterm" in out.stderr
+    assert "written by a newer loopterm (event schema 7;" in out.stderr and "upgrade loopterm" in out.stderr
 
 
 @pytest.mark.parametrize(

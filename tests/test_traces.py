@@ -7,7 +7,6 @@ import os
 import pty
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,8 +134,6 @@ def test_deletable_only_race_folders_in_the_traces_dir(root: Path, tmp_path: Pat
     link.symlink_to(outside, target_is_directory=True)
     with pytest.raises(StoreError, match="symbolic link"):
         store.deletable(link, root)
-    lane = root / "20261120-090000-aaaa" / "fast.jsonl"
-    assert store.deletable(lane, root) == root / "20261120-090000-aaaa"  # a lane file names its race
     assert outside.is_dir() and stray.is_dir()
 
 
@@ -200,12 +197,33 @@ def test_cli_rm_refuses_paths_outside_and_unknown_ids(root: Path, tmp_path: Path
     assert err.count("\n") == 1 and "run `loopterm traces`" in err
 
 
-def test_cli_rm_leaves_a_race_that_is_being_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    events = hand_race("20261122-170000-live")
-    write_trace(tmp_path, [e for e in events if not isinstance(e, RaceDone)][:12])  # no end record, just written
-    assert main(["traces", "rm", "20261122-170000", "--yes", "--trace-dir", str(tmp_path)]) == 2
-    assert "still being written" in capsys.readouterr().err
-    assert (tmp_path / "20261122-170000-live").is_dir()
+def test_cli_rm_deletes_a_killed_race_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A kill -9 leaves race.lock behind, unlocked, and no end record; files changed just now.
+    events = hand_race("20261122-170000-dead")
+    folder = write_trace(tmp_path, [e for e in events if not isinstance(e, RaceDone)][:12])
+    (folder / "race.lock").write_text("999999")
+    assert store.read_info(folder).status == "incomplete" and not store.read_info(folder).live()
+    assert main(["traces", "rm", "20261122-170000", "--yes", "--trace-dir", str(tmp_path)]) == 0
+    assert not folder.exists()
+
+
+def test_cli_rm_leaves_a_race_whose_writer_holds_its_lock(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from loopterm.traces.writer import TraceWriter
+
+    writer = TraceWriter(tmp_path)  # held open, as a running race holds it (test_trace_lock: a real child)
+    for event in hand_race("20261122-170000-live")[:5]:
+        writer(event)
+    try:
+        assert main(["traces", "rm", "20261122-170000", "--yes", "--trace-dir", str(tmp_path)]) == 2
+        assert f"still being written by process {os.getpid()}" in capsys.readouterr().err
+        assert writer.folder is not None and writer.folder.is_dir()
+        with pytest.raises(StoreError, match="still being written"):
+            store.remove(writer.folder, tmp_path)  # the lock is checked again at the delete itself
+    finally:
+        writer.close()
+    assert not (writer.folder / "race.lock").exists()  # a finished writer leaves no lock file
+    assert main(["traces", "rm", "20261122-170000", "--yes", "--trace-dir", str(tmp_path)]) == 0
 
 
 def test_cli_prune_deletes_only_old_races(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -218,17 +236,20 @@ def test_cli_prune_deletes_only_old_races(root: Path, capsys: pytest.CaptureFixt
 
 
 def test_cli_prune_keeps_live_races_and_refuses_without_yes(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    live = hand_race("20261122-180000-live", started_at="2020-01-01T00:00:00Z")
-    write_trace(root, live[:10])  # started long ago by its header, but written to a moment ago
-    old = store.older_than(root, 3)
-    assert "20261122-180000-live" not in [r.race_id for r in old]
-    assert main(["traces", "prune", "--older-than", "3", "--trace-dir", str(root)]) == 2  # stdin is not a TTY
-    assert "add --yes" in capsys.readouterr().err
-    assert len(store.list_races(root)) == 4
-    # once nothing has touched it for a while it is an old, dead race
-    past = time.time() - 3600
-    for f in (root / "20261122-180000-live").iterdir():
-        os.utime(f, (past, past))
+    from loopterm.traces.writer import TraceWriter
+
+    writer = TraceWriter(root)  # started long ago by its header, and still being written
+    for event in hand_race("20261122-180000-live", started_at="2020-01-01T00:00:00Z")[:10]:
+        writer(event)
+    try:
+        old = store.older_than(root, 3)
+        assert "20261122-180000-live" not in [r.race_id for r in old]
+        assert main(["traces", "prune", "--older-than", "3", "--trace-dir", str(root)]) == 2  # stdin not a TTY
+        assert "add --yes" in capsys.readouterr().err
+        assert len(store.list_races(root)) == 4
+    finally:
+        writer.close()
+    # once its writer is gone it is an old race like any other, whatever its files' times
     assert "20261122-180000-live" in [r.race_id for r in store.older_than(root, 3)]
 
 
@@ -253,3 +274,47 @@ def test_outcomes_follow_the_outcome_order(tmp_path: Path) -> None:
     events.append(RaceDone(t=2.0))
     info = store.read_info(write_trace(tmp_path, events))
     assert info.outcomes_text() == "PASS 1 · THRASH 2"
+
+
+def test_a_race_copied_under_another_name_answers_to_both_names(root: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    shutil.copytree(root / "20261120-090000-aaaa", root / "keep-this-one")
+    shutil.rmtree(root / "20261120-090000-aaaa")
+    assert main(["traces", "--trace-dir", str(root)]) == 0
+    assert "keep-this-one" in capsys.readouterr().out  # the listing shows what rm and replay take
+    assert store.resolve("keep", root) == root / "keep-this-one"
+    assert store.resolve("20261120-090000-aaaa", root) == root / "keep-this-one"  # the recorded id too
+    assert store.resolve("20261120", root) == root / "keep-this-one"
+    assert main(["traces", "rm", "20261120", "--yes", "--trace-dir", str(root)]) == 0
+    assert not (root / "keep-this-one").exists()
+
+
+def test_rm_of_a_lane_file_refuses_instead_of_deleting_the_race(root: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    folder = root / "20261120-090000-aaaa"
+    assert main(["traces", "rm", str(folder / "fast.jsonl"), "--yes", "--trace-dir", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "is one file of race 20261120-090000-aaaa; `traces rm` deletes whole races" in err
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["fast.jsonl", "race.json", "slow.jsonl"]
+
+
+def test_the_listing_fits_80_columns(root: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from loopterm.commands.traces import listing_table
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=80).print(listing_table(store.list_races(root), 80))
+    lines = buffer.getvalue().splitlines()
+    rows = [line for line in lines if line.strip().startswith("2026")]
+    assert len(rows) == 3 and len(lines) == 3 + 4  # one line a race: no cell wraps
+    assert "20261121-093000-bbcc" in rows[0] and "PASS 1 TL 1" in rows[0] and "complete" in rows[0]
+    assert "…" not in rows[0].split()[0]  # the id is never cut: it is what rm and replay take
+    buffer = io.StringIO()
+    Console(file=buffer, width=140).print(listing_table(store.list_races(root), 140))
+    assert "PASS 1 · TURN_LIMIT 1" in buffer.getvalue() and "Kind" in buffer.getvalue()

@@ -244,7 +244,11 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 class SchemaError(ValueError):
-    """A trace line from a schema this loopterm does not know."""
+    """A trace line that is not an event of a schema this loopterm reads: damaged, skip it."""
+
+
+class NewerSchemaError(SchemaError):
+    """A trace line written by a newer loopterm: refuse the trace rather than misread it."""
 
 
 def dump_event(event: _Event) -> str:
@@ -253,14 +257,28 @@ def dump_event(event: _Event) -> str:
 
 
 def load_event(line: str | bytes) -> Event:
-    """Parse one trace line; refuses newer schemas rather than misread them."""
+    """Parse one trace line.
+
+    Raises ``NewerSchemaError`` only when ``schema`` is an int above
+    ``SCHEMA_VERSION``; ``SchemaError`` for JSON that is no event of ours (not
+    an object, no schema, an older or invalid one); ``ValueError`` (a
+    ``ValidationError`` or ``JSONDecodeError``) for a malformed line.
+    """
     import json
 
     data = json.loads(line)
-    version = data.get("schema") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
-        raise SchemaError(
-            f"event schema {version!r} is not supported (this loopterm reads schema "
+    if not isinstance(data, dict):
+        raise SchemaError(f"not an event (a JSON {type(data).__name__}, not an object)")
+    if "schema" not in data:
+        raise SchemaError("not an event (no schema)")
+    version = data["schema"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SchemaError(f"invalid event schema {version!r}")
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"written by a newer loopterm (event schema {version}; this loopterm reads schema "
             f"{SCHEMA_VERSION}); upgrade loopterm to read this trace"
         )
+    if version != SCHEMA_VERSION:
+        raise SchemaError(f"event schema {version} is older than any loopterm wrote (it writes {SCHEMA_VERSION})")
     return EVENT_ADAPTER.validate_python(data)

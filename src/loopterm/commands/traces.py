@@ -77,30 +77,53 @@ def run_list(args: argparse.Namespace) -> int:
     if not races:
         print(f"no stored races in {root}; run `loopterm race` to record one")
         return 0
+    from loopterm.printer import plain_console
+
+    console = plain_console()
+    console.print(listing_table(races, console.width))
+    if console.width < FULL_TABLE_WIDTH:
+        console.print(NARROW_LEGEND, markup=False, soft_wrap=True)
+    console.print(f"{len(races)} race{'s' if len(races) != 1 else ''} in {root}", markup=False, soft_wrap=True)
+    return 0
+
+
+# Below this many columns the full table wraps every cell; the narrow one drops
+# Kind, Lanes and Size (Outcomes still counts the lanes; --json has it all) and
+# shortens the rest, so 80 columns show one line per race.
+FULL_TABLE_WIDTH = 112
+SHORT_OUTCOMES = {"PASS": "PASS", "THRASH": "THR", "TURN_LIMIT": "TL", "BUDGET": "BUD", "ERROR": "ERR",
+                  "ABORTED": "ABT", "unfinished": "?"}
+NARROW_LEGEND = "THR thrash · TL turn limit · BUD budget · ERR error · ABT aborted · ? unfinished"
+
+
+def listing_table(races: list, width: int):
+    """The `traces` table, fitted to ``width`` columns."""
     from rich import box
     from rich.table import Table
 
-    from loopterm.printer import plain_console
+    from loopterm.traces import store
 
+    narrow = width < FULL_TABLE_WIDTH
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
-    for column in ("ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"):
-        table.add_column(column, justify="right" if column in ("Lanes", "Size") else "left",
-                         no_wrap=column in ("ID", "Date", "Size"))
-    for info in races:
-        table.add_row(
-            info.race_id,
-            info.started.astimezone().strftime("%Y-%m-%d %H:%M"),
-            info.task_id,
-            info.kind,
-            str(len(info.lanes)),
-            info.outcomes_text(),
-            info.status,
-            store.human_size(info.size),
+    columns = ["ID", "Date", "Task", "Outcomes", "Status"] if narrow else [
+        "ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"]
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("Lanes", "Size") else "left",
+            no_wrap=column in ("ID", "Date", "Size", "Task", "Status"),
+            overflow="ellipsis" if column == "Task" else "fold",
+            max_width=14 if narrow and column == "Task" else None,
         )
-    console = plain_console()
-    console.print(table)
-    console.print(f"{len(races)} race{'s' if len(races) != 1 else ''} in {root}", markup=False, soft_wrap=True)
-    return 0
+    for info in races:
+        when = info.started.astimezone()
+        if narrow:
+            outcomes = " ".join(f"{SHORT_OUTCOMES.get(k, k)} {n}" for k, n in info.outcomes.items()) or "-"
+            table.add_row(info.name, f"{when:%m-%d %H:%M}", info.task_id, outcomes, info.status)
+        else:
+            table.add_row(info.name, f"{when:%Y-%m-%d %H:%M}", info.task_id, info.kind, str(len(info.lanes)),
+                          info.outcomes_text(), info.status, store.human_size(info.size))
+    return table
 
 
 def confirm(question: str, yes: bool) -> bool:
@@ -126,12 +149,16 @@ def run_rm(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     info = store.read_info(folder)
     if info.live():
-        raise UsageError(f"race {info.race_id} is still being written; stop that race first")
-    summary = f"{info.race_id} ({info.task_id}, {len(info.lanes)} lanes, {store.human_size(info.size)})"
-    if not confirm(f"delete race {summary}?", args.yes):
+        raise UsageError(str(store.live_error(folder, info.writer)))
+    what = "damaged race" if info.status == "damaged" else "race"
+    summary = f"{info.name} ({info.task_id}, {len(info.lanes)} lanes, {store.human_size(info.size)})"
+    if not confirm(f"delete {what} {summary}?", args.yes):
         print("nothing deleted")
         return 1
-    store.remove(folder, root)
+    try:
+        store.remove(folder, root)  # checks the lock again, holding it while it deletes
+    except store.StoreError as exc:
+        raise UsageError(str(exc)) from None
     print(f"deleted {folder}")
     return 0
 
@@ -146,12 +173,19 @@ def run_prune(args: argparse.Namespace) -> int:
         return 0
     size = sum(info.size for info in old)
     for info in old:
-        print(f"{info.race_id}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}")
+        print(f"{info.name}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}")
     question = f"delete these {len(old)} race{'s' if len(old) != 1 else ''} ({store.human_size(size)})?"
     if not confirm(question, args.yes):
         print("nothing deleted")
         return 1
+    kept = 0
     for info in old:
-        store.remove(info.folder, root)
-    print(f"deleted {len(old)} race{'s' if len(old) != 1 else ''} ({store.human_size(size)}) from {root}")
+        try:
+            store.remove(info.folder, root)
+        except store.StoreError as exc:  # started writing since the listing (a race resumed by id?): kept
+            print(f"loopterm: warning: {exc}", file=sys.stderr)
+            kept += 1
+            size -= info.size
+    deleted = len(old) - kept
+    print(f"deleted {deleted} race{'s' if deleted != 1 else ''} ({store.human_size(size)}) from {root}")
     return 0

@@ -1,11 +1,16 @@
 """Read a race folder back into the one event stream.
 
 Damage is expected (a killed race, a copied folder, a full disk): a torn last
-line is skipped, a damaged line in the middle is skipped, and each is named in
-``warnings``. A race that ended without ``race_done`` (killed or crashed) is
-closed with synthetic ``LaneDone(ABORTED)`` and ``RaceDone(aborted=True)``
-events, also named in ``warnings``. A trace from a newer schema is refused:
-misreading it would be worse.
+line is skipped, a damaged line in the middle is skipped (so is a line that is
+valid JSON but no event of ours: ``42``, ``{"hello": 1}``, an older schema),
+and each is named in ``warnings`` with its file and line. A lane without
+``lane_done`` is closed with a synthetic one: PASS when its last recorded turn
+passed (only the closing line was lost; place unknown), ABORTED otherwise. A
+race without ``race_done`` (killed, crashed, or still being written: its
+writer's lock says which) gets a synthetic ``RaceDone``; its ``aborted`` flag
+is always the status worked out here, so the results title matches the lanes.
+Only a line from a newer schema makes a trace unreadable: misreading it would
+be worse.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ from pydantic import ValidationError
 from loopterm.events import (
     Event,
     LaneDone,
+    LaneStarted,
+    NewerSchemaError,
     Outcome,
     RaceDone,
     RaceStarted,
     SchemaError,
     TurnDone,
+    TurnStatus,
+    ValidationDone,
     load_event,
 )
-from loopterm.traces.writer import HEADER
+from loopterm.traces.writer import HEADER, writer_pid
 
 
 class TraceError(ValueError):
@@ -41,6 +50,7 @@ class RaceTrace:
     events: list[Event]
     status: Literal["complete", "aborted"]
     warnings: list[str] = field(default_factory=list)
+    live: bool = False  # a live process was still writing it when it was read
 
     @property
     def race_id(self) -> str:
@@ -55,6 +65,13 @@ def _read_header(folder: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        from loopterm.traces.store import is_trace_folder
+
+        if is_trace_folder(folder):
+            raise TraceError(
+                f"{folder}: its {HEADER} is missing, so the race's lanes and rules are unknown and it cannot "
+                f"be replayed (its lane files are kept); `loopterm traces rm {folder.name}` deletes it"
+            ) from None
         raise TraceError(f"{folder}: no {HEADER}; this is not a loopterm race folder") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TraceError(f"{path}: damaged header ({exc}); the race cannot be replayed") from None
@@ -63,14 +80,19 @@ def _read_header(folder: Path) -> dict:
     return data
 
 
-def _parse(raw: object, where: str) -> Event:
+def _parse_header_event(raw: object, where: str) -> Event:
+    """An event kept in ``race.json``; any problem with it is a TraceError (the header is the race)."""
     try:
-        return load_event(json.dumps(raw) if not isinstance(raw, str | bytes) else raw)
-    except SchemaError as exc:
+        return load_event(json.dumps(raw))
+    except NewerSchemaError as exc:
         raise TraceError(f"{where}: {exc}") from None
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise TraceError(f"{where}: damaged header ({first}); the race cannot be replayed") from None
 
 
-def _read_lane_file(path: Path, warnings: list[str]) -> list[Event]:
+def _read_lane_file(path: Path, warnings: list[str], *, ended: bool) -> list[Event]:
+    """``ended``: the race has an end record, so a torn last line was cut after the race (a copy, a full disk)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -83,15 +105,19 @@ def _read_lane_file(path: Path, warnings: list[str]) -> list[Event]:
         if not line.strip():
             continue
         last = number == len(lines)
+        where = f"{path.name}:{number}"
         try:
-            events.append(_parse(line, f"{path.name}:{number}"))
-        except TraceError:
-            raise
+            events.append(load_event(line))
+        except NewerSchemaError as exc:
+            raise TraceError(f"{where}: {exc}") from None
+        except SchemaError as exc:
+            warnings.append(f"{where}: {exc}; line skipped as damaged")
         except (ValueError, ValidationError):
             if last and torn_tail:
-                warnings.append(f"{path.name}: skipped a torn last line (the race stopped mid-write)")
+                why = "the file was cut short after the race" if ended else "the race stopped mid-write"
+                warnings.append(f"{path.name}: skipped a torn last line ({why})")
             else:
-                warnings.append(f"{path.name}:{number}: damaged line skipped")
+                warnings.append(f"{where}: damaged line skipped")
     return events
 
 
@@ -107,9 +133,11 @@ def read_race(path: str | Path) -> RaceTrace:
     if not path.is_dir():
         raise TraceError(f"{path}: no such trace; run `loopterm traces` to list stored races")
     header = _read_header(path)
-    started = _parse(header["race_started"], f"{path / HEADER}")
+    started = _parse_header_event(header["race_started"], f"{path / HEADER}")
     if not isinstance(started, RaceStarted):
         raise TraceError(f"{path / HEADER}: header does not start with race_started")
+    race_done = header.get("race_done")
+    live = race_done is None and writer_pid(path) is not None
 
     warnings: list[str] = []
     lane_ids = [lane.run_id for lane in started.lanes]
@@ -126,35 +154,64 @@ def read_race(path: str | Path) -> RaceTrace:
         if not file.exists():
             warnings.append(f"{file.name}: missing; that lane has no events")
             continue
-        events.extend(_read_lane_file(file, warnings))
+        events.extend(_read_lane_file(file, warnings, ended=race_done is not None))
     # Stable sort: within a lane, file order; across lanes, time order.
     events[1:] = sorted(events[1:], key=lambda e: e.t)
 
     done_lanes = {e.lane for e in events if isinstance(e, LaneDone)}
     end_t = max((e.t for e in events), default=0.0)
-    race_done = header.get("race_done")
     status: Literal["complete", "aborted"] = (
         "complete" if header.get("status") == "complete" else "aborted"
     )
     for run_id in lane_ids:
         if run_id not in done_lanes:
-            warnings.append(f"{run_id}: no lane_done; closed as aborted at {end_t:.1f} s")
-            events.append(_closing(run_id, events, end_t))
-            status = "aborted"
+            closing = _closing(run_id, started, events, end_t)
+            events.append(closing)
+            if closing.outcome is Outcome.ABORTED:
+                status = "aborted"
+                state = "still running; shown up to" if live else "no lane_done; closed as aborted at"
+                warnings.append(f"{run_id}: {state} {end_t:.1f} s")
+            else:
+                warnings.append(f"{run_id}: its lane_done line is lost; its last turn passed, so it shows as PASS")
+    done: Event | None = None
     if race_done is not None:
-        done = _parse(race_done, f"{path / HEADER}")
-        events.append(done if isinstance(done, RaceDone) else RaceDone(t=end_t, aborted=True))
-    else:
-        warnings.append("the race has no end record (killed or crashed); replayed as aborted")
-        events.append(RaceDone(t=end_t, aborted=True))
+        try:
+            done = _parse_header_event(race_done, f"{path / HEADER}")
+        except TraceError as exc:
+            warnings.append(f"{exc}: the race's end record is damaged")
+    if done is None:
+        if live:
+            warnings.append("the race is still being written; replaying what is recorded so far")
+        elif race_done is None:
+            warnings.append("the race has no end record (killed or crashed); replayed as aborted")
         status = "aborted"
-    return RaceTrace(path, started, events, status, warnings)
+    end = max(end_t, done.t) if isinstance(done, RaceDone) else end_t
+    # From the status worked out above, not the header alone: a lane closed here as
+    # ABORTED makes the race aborted, whatever race.json said.
+    events.append(RaceDone(t=end, aborted=status == "aborted"))
+    return RaceTrace(path, started, events, status, warnings, live=live)
 
 
-def _closing(run_id: str, events: list[Event], t: float) -> LaneDone:
-    turns = max((getattr(e, "turn", 0) for e in events if getattr(e, "lane", None) == run_id), default=0)
-    scores = [e.score for e in events if isinstance(e, TurnDone) and e.lane == run_id]
+def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float) -> LaneDone:
+    """The lane_done a lane's trace lacks: what its recorded turns say, ABORTED unless its last turn passed."""
+    mine = [e for e in events if getattr(e, "lane", None) == run_id]
+    turns = max((getattr(e, "turn", 0) for e in mine), default=0)
+    done = [e for e in mine if isinstance(e, TurnDone)]
+    scores = [e.score for e in done]
     best = max(scores, default=0.0)
+    final = scores[-1] if scores else 0.0
+    last = done[-1] if done else None
+    if last is not None and last.status is TurnStatus.PASS and last.turn == turns:
+        # The engine times a pass at that turn's validation, from the race start
+        # (a race) or the lane's own start (a bench run); as it does live.
+        passed_at = next((e.t for e in mine if isinstance(e, ValidationDone) and e.turn == last.turn), last.t)
+        lane_start = next((e.t for e in mine if isinstance(e, LaneStarted)), started.t)
+        origin = started.t if started.timed_from_race_start else lane_start
+        return LaneDone(
+            t=last.t, lane=run_id, outcome=Outcome.PASS,
+            reason=f"passed {last.passed}/{last.total} on turn {last.turn}", turns=last.turn,
+            time_to_pass_s=passed_at - origin, best_score=best, final_score=final, place=None,
+        )
     return LaneDone(
         t=t,
         lane=run_id,
@@ -163,5 +220,5 @@ def _closing(run_id: str, events: list[Event], t: float) -> LaneDone:
         turns=turns,
         time_to_pass_s=None,
         best_score=best,
-        final_score=scores[-1] if scores else 0.0,
+        final_score=final,
     )
