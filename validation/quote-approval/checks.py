@@ -14,12 +14,12 @@ import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from loopterm.suite import CheckContext, CheckFailed, Suite
 
 from .helpers import (
     AUTO_BODY,
+    NO_BODY,
     PENDING_BODY,
     PROBLEM,
     REASONS,
@@ -308,6 +308,7 @@ async def list_bad_status_422(ctx: CheckContext) -> None:
 # --------------------------------------------------------------------- shape
 
 JSON = "application/json"
+OUTCOMES = ("APPROVED", "REJECTED")
 
 
 @check("shape.create_201_json", "shape",
@@ -327,8 +328,11 @@ async def location_header(ctx: CheckContext) -> None:
     reply, quote = await create(ctx.client, quote_body(tag="loc"))
     want = f"/quotes/{quote['id']}"
     location = reply.headers.get("location")
-    if location is None or urlsplit(location).path != want:
-        raise reply.fail(f"a header Location: {want}",
+    # The contract's form is the path; the same URL made absolute on the host the request
+    # went to (what request.url_for gives) is equivalent. Any other host is not.
+    absolute = f"{str(ctx.client.base_url).rstrip('/')}{want}"
+    if location not in (want, absolute):
+        raise reply.fail(f"a header Location: {want} (the path, or {absolute} on this host)",
                          f"Location: {location}" if location is not None else "no Location header")
     follow = await call(ctx.client, "GET", want)
     data = follow.require_2xx("the created Quote", after="following Location")
@@ -358,19 +362,47 @@ QUOTE_TYPES: dict[str, tuple[str, Any]] = {
 }
 
 
-@check("shape.quote_fields", "shape",
-       "a Quote has every contract field with its JSON type; decision is null when created")
-async def quote_fields(ctx: CheckContext) -> None:
-    reply, quote = await create(ctx.client, quote_body(line("A", 2, 12.5), tag="fields"))
+def type_problems(quote: dict[str, Any], *, decided: bool = False) -> list[str]:
+    """Each contract field of a Quote that is missing or of the wrong JSON type."""
     problems = []
     for name, (kind, ok) in QUOTE_TYPES.items():
+        if decided and name == "decision":
+            kind, ok = "an object", lambda v: isinstance(v, dict)
         if name not in quote:
             problems.append(f"`{name}` missing")
         elif not ok(quote[name]):
             problems.append(f"`{name}` is {show(quote[name])}, not {kind}")
+    return problems
+
+
+def same_value(got: Any, sent: Any) -> bool:
+    if is_number(sent):
+        return is_number(got) and got == sent
+    return type(got) is type(sent) and got == sent
+
+
+@check("shape.quote_fields", "shape",
+       "a Quote has every contract field with its JSON type and the values as created")
+async def quote_fields(ctx: CheckContext) -> None:
+    body = quote_body(line("A", 2, 12.5, description="blue widget", discount_percent=5),
+                      tag="fields", currency="GBP", order_discount_percent=2.5)
+    reply, quote = await create(ctx.client, body)
+    problems = type_problems(quote)
     if problems:
         fields = ", ".join(QUOTE_TYPES)
         raise reply.fail(f"a Quote with {fields} (amounts as JSON numbers)", "; ".join(problems))
+    sent_line = body["lines"][0]
+    echoed = [(name, body[name], quote[name])
+              for name in ("customer_id", "currency", "order_discount_percent")]
+    got_line = quote["lines"][0] if quote["lines"] else None
+    if not isinstance(got_line, dict):
+        raise reply.fail("`lines.0` as sent", f"`lines.0` {show(got_line)}")
+    echoed += [(f"lines.0.{name}", value, got_line.get(name)) for name, value in sent_line.items()]
+    wrong = [f"`{name}` {show(got)} (sent {show(sent)})"
+             for name, sent, got in echoed if not same_value(got, sent)]
+    if wrong:
+        raise reply.fail("customer_id, currency, order_discount_percent and each line's fields "
+                         "as created", "; ".join(wrong))
 
 
 @check("shape.line_fields_and_defaults", "shape",
@@ -432,23 +464,34 @@ async def decision_object(ctx: CheckContext) -> None:
 
 
 @check("shape.success_json", "shape",
-       'GET, list, approve and reject answer 200 application/json; the list is {"items": [...]}')
+       'GET, list, approve and reject answer 200 JSON with whole Quotes; the list is {"items": [...]}')
 async def success_json(ctx: CheckContext) -> None:
     first = await create_pending(ctx.client, "ok")
     second = await create_pending(ctx.client, "ok")
     replies = [
         await call(ctx.client, "GET", f"/quotes/{first['id']}"),
-        await call(ctx.client, "GET", "/quotes"),
         await call(ctx.client, "POST", f"/quotes/{first['id']}/approve", {"approver": "a"}),
         await call(ctx.client, "POST", f"/quotes/{second['id']}/reject",
                    {"approver": "a", "reason": "no"}),
+        await call(ctx.client, "GET", "/quotes"),
     ]
     for reply in replies:
         if reply.status != 200 or reply.media_type != JSON:
             raise reply.fail("200 with Content-Type application/json")
-    envelope = replies[1].json()
+    listing = replies.pop()
+    envelope = listing.json()
     if not isinstance(envelope, dict) or not isinstance(envelope.get("items"), list):
-        raise replies[1].fail('an object {"items": [Quote, ...]}, not a bare array')
+        raise listing.fail('an object {"items": [Quote, ...]}, not a bare array')
+    whole = "a whole Quote (every field, as GET /quotes/{id} answers)"
+    for reply, decided in zip(replies, (False, True, True), strict=True):
+        problems = type_problems(reply.obj(), decided=decided)
+        if problems:
+            raise reply.fail(whole, "; ".join(problems))
+    for index, item in enumerate(envelope["items"]):
+        problems = type_problems(item, decided=item.get("decision") is not None) \
+            if isinstance(item, dict) else [f"{show(item)}, not an object"]
+        if problems:
+            raise listing.fail(f"each item {whole}", f"items.{index}: {'; '.join(problems)}")
 
 
 @check("shape.enum_spellings", "shape",
@@ -467,15 +510,17 @@ async def enum_spellings(ctx: CheckContext) -> None:
     approved = await call(ctx.client, "POST", f"/quotes/{quote['id']}/approve", {"approver": "a"})
     rejected = await call(ctx.client, "POST", f"/quotes/{to_reject['id']}/reject",
                           {"approver": "a", "reason": "no"})
-    values = [(reply, "status", quote.get("status")), (auto_reply, "status", auto.get("status"))]
+    values = [(reply, "status", quote.get("status"), STATUSES),
+              (auto_reply, "status", auto.get("status"), STATUSES)]
     for decided in (approved, rejected):
         data = decided.require_2xx("the decided Quote")
         decision = data.get("decision")
         outcome = decision.get("outcome") if isinstance(decision, dict) else decision
-        values += [(decided, "status", data.get("status")), (decided, "decision.outcome", outcome)]
-    for where, name, value in values:
-        if value not in STATUSES:
-            raise where.fail(f"`{name}` spelled exactly as one of {', '.join(STATUSES)}",
+        values += [(decided, "status", data.get("status"), STATUSES),
+                   (decided, "decision.outcome", outcome, OUTCOMES)]
+    for where, name, value, allowed in values:
+        if value not in allowed:
+            raise where.fail(f"`{name}` spelled exactly as one of {', '.join(allowed)}",
                              f"`{name}` {show(value)}")
 
 
@@ -489,24 +534,32 @@ async def problem_not_found(ctx: CheckContext) -> None:
 @check("shape.problem_422_errors", "shape",
        "a 422 problem carries errors: [{field, message}] with dotted paths like lines.0.quantity")
 async def problem_422_errors(ctx: CheckContext) -> None:
-    bad_quantity = quote_body(line(quantity=0), tag="err")
-    no_customer = quote_body(tag="err")
-    del no_customer["customer_id"]
-    for body, path in ((bad_quantity, "lines.0.quantity"), (no_customer, "customer_id")):
-        reply = await call(ctx.client, "POST", "/quotes", body)
-        want = (f'422, {PROBLEM}, and errors [{{"field":"{path}","message":"..."}}] (the path '
-                'inside the body, no leading "body")')
+    two_wrong = quote_body(line(quantity=0), tag="err")  # two failing fields in one body
+    del two_wrong["customer_id"]
+    pending = await create_pending(ctx.client, "err")
+    requests: list[tuple[str, str, Any, dict[str, str] | None, list[str]]] = [
+        ("POST", "/quotes", two_wrong, None, ["customer_id", "lines.0.quantity"]),
+        ("GET", "/quotes", NO_BODY, {"status": "BOGUS"}, ["status"]),
+        ("POST", f"/quotes/{pending['id']}/approve", {}, None, ["approver"]),
+    ]
+    for method, path, body, params, paths in requests:
+        reply = await call(ctx.client, method, path, body, params=params)
+        entries = ", ".join(f'{{"field":"{p}","message":"..."}}' for p in paths)
+        want = (f"422, {PROBLEM}, and errors [{entries}] (one entry per failing field; "
+                'the path inside the body, no leading "body")')
         if reply.status != 422:
             raise reply.fail(want)
-        errors = reply.obj().get("errors")
+        errors = reply.obj().get("errors") if isinstance(reply.json(), dict) else None
         issues = []
         if not isinstance(errors, list) or not all(
             isinstance(e, dict) and isinstance(e.get("field"), str)
             and isinstance(e.get("message"), str) for e in errors
         ):
             issues.append(f"`errors` is {show(errors)}, not an array of {{field, message}} strings")
-        elif path not in [e["field"] for e in errors]:
-            issues.append(f"no entry has field {path} (fields: {show([e['field'] for e in errors])})")
+        else:
+            fields = [e["field"] for e in errors]
+            issues += [f"no entry has field {p} (fields: {show(fields)})"
+                       for p in paths if p not in fields]
         expect_problem(reply, issues, want)
 
 
@@ -518,6 +571,7 @@ async def problem_other_4xx(ctx: CheckContext) -> None:
         await call(ctx.client, "POST", "/quotes", raw=b'{"customer_id": ',
                    content_type="application/json"),
         await call(ctx.client, "DELETE", "/quotes"),
+        await call(ctx.client, "GET", f"/quotes/{auto['id']}/approve"),
         await call(ctx.client, "POST", f"/quotes/{auto['id']}/approve", {"approver": "a"}),
         await call(ctx.client, "POST", "/quotes", raw=b"hello", content_type="text/plain"),
     ]
@@ -529,7 +583,7 @@ async def problem_other_4xx(ctx: CheckContext) -> None:
 
 
 @check("robustness.malformed_json_400", "robustness",
-       "a body that is not valid JSON answers 400, on create and on approve")
+       "a body that is not valid JSON (NaN and Infinity included) answers 400, on create and approve")
 async def malformed_json_400(ctx: CheckContext) -> None:
     quote = await create_pending(ctx.client, "badjson")
     why = ("the body is not valid JSON; FastAPI's own answer to this is 422, so parse the body "
@@ -539,11 +593,18 @@ async def malformed_json_400(ctx: CheckContext) -> None:
              content_type=JSON),
         Case("approve", "POST", f"/quotes/{quote['id']}/approve", raw=b"{approver: bob}",
              content_type=JSON),
-    ], 400, why)
+        Case("unit_price NaN", "POST", "/quotes", content_type=JSON,
+             raw=b'{"customer_id": "c", "currency": "USD", '
+                 b'"lines": [{"sku": "A", "quantity": 1, "unit_price": NaN}]}'),
+        Case("order_discount_percent Infinity", "POST", "/quotes", content_type=JSON,
+             raw=b'{"customer_id": "c", "currency": "USD", "order_discount_percent": Infinity, '
+                 b'"lines": [{"sku": "A", "quantity": 1, "unit_price": 1}]}'),
+    ], 400, why + "; NaN and Infinity are not JSON (Python's json.loads accepts them unless "
+            "parse_constant raises)")
 
 
 @check("robustness.wrong_content_type_415", "robustness",
-       "a body whose Content-Type is not application/json (or missing) answers 415")
+       "a Content-Type other than application/json (or none) answers 415; a charset is fine")
 async def wrong_content_type_415(ctx: CheckContext) -> None:
     quote = await create_pending(ctx.client, "ctype")
     valid = json_bytes(quote_body(tag="ctype"))
@@ -553,6 +614,10 @@ async def wrong_content_type_415(ctx: CheckContext) -> None:
         Case("form reject", "POST", f"/quotes/{quote['id']}/reject",
              raw=b"approver=a&reason=b", content_type="application/x-www-form-urlencoded"),
     ], 415, "check the Content-Type header before reading the body")
+    await expect_statuses(ctx.client, [
+        Case("create with Content-Type: application/json; charset=utf-8", "POST", "/quotes",
+             raw=json_bytes(quote_body(tag="ctype")), content_type="application/json; charset=utf-8"),
+    ], None, "the media type is application/json; parameters such as charset are allowed")
 
 
 def json_bytes(body: Any) -> bytes:
@@ -569,13 +634,21 @@ def quote_case(label: str, *lines: dict[str, Any], drop: str = "", **extra: Any)
 
 
 @check("robustness.quantity_must_be_integer", "robustness",
-       'a quantity of 1.5 or "2" answers 422 (quantity is a JSON integer)')
+       'quantity 1.5 or "2", or a price or percent sent as a string or bool, answers 422')
 async def quantity_must_be_integer(ctx: CheckContext) -> None:
     await expect_statuses(ctx.client, [
         quote_case("quantity 1.5", line(quantity=1.5)),
         quote_case('quantity "2"', line(quantity="2")),
+        quote_case("quantity true", line(quantity=True)),
     ], 422, 'quantity must be a JSON integer; pydantic turns "2" into 2 unless the field is '
             "StrictInt")
+    await expect_statuses(ctx.client, [
+        quote_case('unit_price "10.5"', line(unit_price="10.5")),
+        quote_case("unit_price true", line(unit_price=True)),
+        quote_case('discount_percent "5"', line(discount_percent="5")),
+        quote_case('order_discount_percent "5"', order_discount_percent="5"),
+    ], 422, 'unit_price and the percents are JSON numbers; pydantic\'s Decimal and float also '
+            'take "10.5" unless the value is checked to be an int or float (not a bool)')
 
 
 @check("robustness.out_of_range_422", "robustness",
@@ -618,16 +691,17 @@ async def strings_and_currency_422(ctx: CheckContext) -> None:
 
 
 @check("robustness.missing_fields_422", "robustness",
-       "a body missing any required field (top level or in a line) answers 422")
+       "a body missing any required field (top level or in a line), or not an object, answers 422")
 async def missing_fields_422(ctx: CheckContext) -> None:
     cases = [quote_case(f"no {name}", drop=name) for name in ("customer_id", "currency", "lines")]
     for name in ("sku", "quantity", "unit_price"):
         partial = line()
         del partial[name]
         cases.append(quote_case(f"no lines.0.{name}", partial))
+    cases += [Case("body []", "POST", "/quotes", []), Case("body null", "POST", "/quotes", None)]
     await expect_statuses(ctx.client, cases, 422,
                           "customer_id, currency, lines, and each line's sku, quantity and "
-                          "unit_price are required")
+                          "unit_price are required; a body that is not an object lacks them all")
 
 
 @check("robustness.lines_count_422", "robustness", "0 lines or 101 lines answer 422")
@@ -667,9 +741,12 @@ async def unknown_path_404(ctx: CheckContext) -> None:
     quote = await create_pending(ctx.client, "path")
     await expect_statuses(ctx.client, [
         Case("GET /invoices", "GET", "/invoices"),
+        Case("GET /quotes/ (trailing slash)", "GET", "/quotes/"),
         Case("POST /quotes/{id}/cancel", "POST", f"/quotes/{quote['id']}/cancel",
              {"approver": "a", "reason": "r"}),
-    ], 404, "no such path; only approve and reject exist under /quotes/{id}/")
+    ], 404, "no such path; only approve and reject exist under /quotes/{id}/, and a trailing "
+            "slash makes another path (FastAPI answers /quotes/ with a 307 redirect unless "
+            "FastAPI(redirect_slashes=False))")
 
 
 @check("robustness.second_decision_409", "robustness",
@@ -694,8 +771,10 @@ async def second_decision_409(ctx: CheckContext) -> None:
                          f"status {show(data.get('status'))}, decision {show(decision)}",
                          after=after + " and refusing two later decisions")
     auto = await create_auto(ctx.client, "twice")
-    reply = await call(ctx.client, "POST", f"/quotes/{auto['id']}/approve", {"approver": "a"})
-    reply.require_status(409, "(an AUTO_APPROVED quote cannot be decided)")
+    for verb, payload in (("approve", {"approver": "a"}),
+                          ("reject", {"approver": "a", "reason": "r"})):
+        reply = await call(ctx.client, "POST", f"/quotes/{auto['id']}/{verb}", payload)
+        reply.require_status(409, "(an AUTO_APPROVED quote cannot be approved or rejected)")
 
 
 @check("robustness.concurrent_approvals_one_wins", "robustness",

@@ -71,7 +71,7 @@ FAULTS = [
            "robustness.large_body_100_lines"]),
     fault("amounts_as_strings", "money amounts serialised as JSON strings",
           "    return float(value)\n", "    return str(value)\n",
-          ["shape.line_fields_and_defaults", "shape.quote_fields"]),
+          ["shape.line_fields_and_defaults", "shape.quote_fields", "shape.success_json"]),
     # --- decisions
     fault("second_decision_allowed", "an approved or rejected quote can be decided again",
           'if quote["status"] != PENDING:', 'if quote["status"] == AUTO:',
@@ -173,15 +173,15 @@ FAULTS = [
           ", le=1000000)", ")",
           ["robustness.out_of_range_422"]),
     fault("line_discount_unbounded", "a line's discount_percent has no bounds",
-          "    discount_percent: Decimal = Field(default=ZERO, ge=0, le=100)",
-          "    discount_percent: Decimal = ZERO",
+          "    discount_percent: Number = Field(default=ZERO, ge=0, le=100)",
+          "    discount_percent: Number = ZERO",
           ["robustness.out_of_range_422"]),
     fault("order_discount_no_upper_bound", "order_discount_percent may exceed 100",
-          "order_discount_percent: Decimal = Field(default=ZERO, ge=0, le=100)",
-          "order_discount_percent: Decimal = Field(default=ZERO, ge=0)",
+          "order_discount_percent: Number = Field(default=ZERO, ge=0, le=100)",
+          "order_discount_percent: Number = Field(default=ZERO, ge=0)",
           ["robustness.out_of_range_422"]),
     fault("unit_price_optional", "unit_price may be left out (defaults to 0)",
-          "unit_price: Decimal = Field(ge=0", "unit_price: Decimal = Field(default=ZERO, ge=0",
+          "unit_price: Number = Field(ge=0", "unit_price: Number = Field(default=ZERO, ge=0",
           ["robustness.missing_fields_422"]),
     fault("any_action_rejects", "POST /quotes/{id}/<anything> is taken as a rejection",
           '@app.post("/quotes/{quote_id}/reject")\nasync def reject(quote_id: str, request',
@@ -212,4 +212,81 @@ FAULTS = [
     fault("comment_unbounded", "an approval comment may be longer than 500",
           "comment: str | None = Field(default=None, max_length=500)", "comment: str | None = None",
           ["robustness.decision_body_422"]),
+    # --- added after the first audit: each was a contract break the suite missed
+    fault("currency_always_usd", "every quote comes back in USD, whatever currency was sent",
+          '"currency": body.currency,', '"currency": "USD",',
+          ["shape.quote_fields"]),
+    fault("description_dropped", "a line's description comes back empty, whatever was sent",
+          '"description": line.description,', '"description": "",',
+          ["shape.quote_fields"]),
+    fault("order_discount_percent_zero", "order_discount_percent comes back as 0, whatever was sent",
+          '"order_discount_percent": money(body.order_discount_percent),',
+          '"order_discount_percent": 0,',
+          ["shape.quote_fields"]),
+    fault("decision_answers_summary", "approve and reject answer only id, status and decision, "
+          "not the whole Quote",
+          "    return JSONResponse(quote)\n",
+          '    return JSONResponse({"id": quote["id"], "status": quote["status"], '
+          '"decision": quote["decision"]})\n',
+          ["shape.success_json"]),
+    fault("list_items_summary", "GET /quotes lists only id, customer_id and status of each quote",
+          "items = [quote for quote in",
+          'items = [{k: quote[k] for k in ("id", "customer_id", "status")} for quote in',
+          ["shape.success_json"]),
+    fault("reject_withdraws_auto", "reject also takes an AUTO_APPROVED quote (it is withdrawn)",
+          "    body = await read_json(request, Reject)\n",
+          "    body = await read_json(request, Reject)\n"
+          '    if QUOTES.get(quote_id, {}).get("status") == AUTO:  # withdraw it\n'
+          '        QUOTES[quote_id]["status"] = PENDING\n',
+          ["robustness.second_decision_409"]),
+    fault("status_filter_by_fastapi", "the status filter is a Literal query parameter, so FastAPI "
+          "answers its own plain-JSON 422",
+          "async def list_quotes(status: str | None = None)",
+          "async def list_quotes(\n"
+          '    status: Literal["PENDING_APPROVAL", "AUTO_APPROVED", "APPROVED", "REJECTED"] | None = None,\n'
+          ")",
+          ["shape.problem_422_errors"]),
+    fault("approve_errors_plain_json", "approve answers its 400, 415 and 422 as plain JSON, "
+          "not problem+json",
+          "    body = await read_json(request, Approve)\n",
+          "    try:\n        body = await read_json(request, Approve)\n"
+          "    except ApiError as exc:\n"
+          '        return JSONResponse({"detail": exc.detail, "errors": exc.errors}, '
+          "status_code=exc.status)\n",
+          ["shape.problem_422_errors"]),
+    fault("approve_get_plain_405", "GET /quotes/{id}/approve has its own route answering a plain "
+          "JSON 405",
+          '@app.post("/quotes/{quote_id}/approve")\n',
+          '@app.get("/quotes/{quote_id}/approve")\n'
+          "async def approve_get(quote_id: str) -> JSONResponse:\n"
+          '    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405)\n\n\n'
+          '@app.post("/quotes/{quote_id}/approve")\n',
+          ["shape.problem_other_4xx"]),
+    fault("errors_first_only", "a 422 lists only the first failing field",
+          "for error in exc.errors()", "for error in exc.errors()[:1]",
+          ["shape.problem_422_errors"]),
+    fault("content_type_exact", "Content-Type must be exactly application/json: "
+          "application/json; charset=utf-8 gets 415",
+          'media_type = content_type.split(";")[0].strip().lower()', "media_type = content_type",
+          ["robustness.wrong_content_type_415"]),
+    fault("non_object_body_crashes", "a JSON body that is not an object ([] or null) crashes "
+          "with 500: it is read as a dict before validation",
+          "        return model.model_validate(data)\n",
+          "        return model.model_validate({key: value for key, value in data.items()})\n",
+          ["robustness.missing_fields_422"]),
+    fault("numbers_from_strings", 'unit_price and the percents accept numbers sent as strings ("10.5")',
+          "Number = Annotated[Decimal, BeforeValidator(json_number)]", "Number = Decimal",
+          ["robustness.quantity_must_be_integer"]),
+    fault("nan_accepted", "NaN and Infinity in a body are parsed (json.loads' default) instead of 400",
+          "json.loads(await request.body(), parse_constant=reject_constant)",
+          "json.loads(await request.body())",
+          ["robustness.malformed_json_400"]),
+    fault("location_foreign_host", "Location is an absolute URL on a hard-coded host "
+          "(http://localhost:8000/quotes/{id})",
+          "    return JSONResponse(quote, ",
+          '    location = "http://localhost:8000" + location\n    return JSONResponse(quote, ',
+          ["shape.location_header"]),
+    fault("trailing_slash_redirect", "GET /quotes/ redirects (307) to /quotes instead of 404",
+          ", redirect_slashes=False)", ")",
+          ["robustness.unknown_path_404"]),
 ]

@@ -29,6 +29,7 @@ CENT = Decimal("0.01")
 # RFC 3339 date-time in UTC: a "T" (or "t") separator and a Z or +00:00 offset.
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|\+00:00)$")
 _NO_BODY = object()
+NO_BODY = _NO_BODY  # for a check that passes `body` through: send none
 
 
 def clip(text: str, limit: int = BODY_CHARS) -> str:

@@ -11,11 +11,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PENDING = "PENDING_APPROVAL"
@@ -32,12 +32,23 @@ ZERO = Decimal("0")
 
 M = TypeVar("M", bound="Body")
 
-app = FastAPI(title="Quote Approval API", version="1")
+# No redirect from /quotes/ to /quotes: a path with a trailing slash is unknown (404).
+app = FastAPI(title="Quote Approval API", version="1", redirect_slashes=False)
 
 # Insertion order of a dict is creation order, which the listing must keep.
 QUOTES: dict[str, dict[str, Any]] = {}
 # Check-and-set of a decision must be atomic across concurrent requests.
 DECISION_LOCK = asyncio.Lock()
+
+
+def json_number(value: Any) -> Any:
+    """A JSON number only: pydantic's lax Decimal would also take the string "10.5"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(json_number)]
 
 
 class Body(BaseModel):
@@ -48,15 +59,15 @@ class Line(Body):
     sku: str = Field(min_length=1, max_length=32)
     description: str = Field(default="", max_length=200)
     quantity: StrictInt = Field(ge=1, le=10000)
-    unit_price: Decimal = Field(ge=0, le=1000000)
-    discount_percent: Decimal = Field(default=ZERO, ge=0, le=100)
+    unit_price: Number = Field(ge=0, le=1000000)
+    discount_percent: Number = Field(default=ZERO, ge=0, le=100)
 
 
 class CreateQuote(Body):
     customer_id: str = Field(min_length=1, max_length=64)
     currency: Literal["AUD", "USD", "EUR", "GBP"]
     lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
-    order_discount_percent: Decimal = Field(default=ZERO, ge=0, le=100)
+    order_discount_percent: Number = Field(default=ZERO, ge=0, le=100)
 
 
 class Approve(Body):
@@ -102,6 +113,10 @@ async def routing_error(request: Request, exc: StarletteHTTPException) -> JSONRe
     return response
 
 
+def reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return [
         {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
@@ -119,7 +134,8 @@ async def read_json(request: Request, model: type[M]) -> M:
             f"Content-Type must be application/json, not {content_type or 'missing'}",
         )
     try:
-        data = json.loads(await request.body())
+        # NaN and Infinity are not JSON, though json.loads takes them by default.
+        data = json.loads(await request.body(), parse_constant=reject_constant)
     except ValueError as exc:
         raise ApiError(400, "Malformed JSON", f"the body is not valid JSON: {exc}") from None
     try:
