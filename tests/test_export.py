@@ -131,3 +131,25 @@ def test_every_cast_line_fits_the_cast_width(tmp_path: Path) -> None:
     assert max(cell_len(line) for line in lines) <= 80
     assert any("(sim) turn  2/4 PASS" in line for line in lines)
     assert header["height"] == min(max(len(lines), 10), 60)  # the lines counted are the lines shown
+
+
+def test_export_never_writes_over_a_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "traces"
+    folder = write_trace(root, hand_race())
+    other = write_trace(root, hand_race("20261123-000000-ffff"))
+    header = (folder / "race.json").read_bytes()
+    for target in (folder / "race.json", folder / "fast.jsonl", folder / "mine.cast", other / "race.cast"):
+        assert main(["export", folder.name, "-o", str(target), "--trace-dir", str(root)]) == 2
+        err = capsys.readouterr().err
+        assert "is inside the race folder" in err and err.count("\n") == 1
+    assert (folder / "race.json").read_bytes() == header
+    assert read_race(folder).status == "complete"  # still replayable
+    assert not (folder / "mine.cast").exists() and not (other / "race.cast").exists()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    assert main(["export", folder.name, "-o", str(notes), "--trace-dir", str(root)]) == 2
+    assert "exists and is not a .cast file" in capsys.readouterr().err and notes.read_text() == "keep me"
+    # its own race.cast, named or as the folder, is still fine
+    assert main(["export", folder.name, "-o", str(folder / "race.cast"), "--trace-dir", str(root)]) == 0
+    assert main(["export", folder.name, "-o", str(folder), "--trace-dir", str(root)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["fast.jsonl", "race.cast", "race.json", "slow.jsonl"]

@@ -124,8 +124,12 @@ def test_a_newer_schema_is_refused_with_exit_2(root: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--speed", "100"], "--speed: replay speed must be between 0.5 and 50, not 100"),
-        (["--speed", "fast"], "--speed: expected a number"),
+        # one range, one message, whatever the miss (0 and 0.1 once disagreed)
+        (["--speed", "100"], "--speed: expected a number from 0.5 to 50, got '100'"),
+        (["--speed", "0"], "--speed: expected a number from 0.5 to 50, got '0'"),
+        (["--speed", "0.1"], "--speed: expected a number from 0.5 to 50, got '0.1'"),
+        (["--speed", "nan"], "--speed: expected a number from 0.5 to 50, got 'nan'"),
+        (["--speed", "fast"], "--speed: expected a number from 0.5 to 50, got 'fast'"),
         (["nope"], "no race 'nope' in"),
         ([], "no stored races in"),
     ],

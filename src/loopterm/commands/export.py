@@ -37,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.width < 40:
         raise UsageError(f"--width: a cast needs at least 40 columns, not {args.width}")
     trace = load_trace(args.ref, args.trace_dir)
-    output = args.output
-    if output is not None and output.is_dir():
-        output = output / f"{trace.race_id}.cast"
+    output = _output(args.output, trace.folder, trace.race_id)
     try:
         path = write_cast(trace, output, width=args.width, speed=args.speed)
     except OSError as exc:
@@ -47,3 +45,31 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{where}: cannot write the cast ({exc.strerror}); pick another file with -o") from None
     print(f"wrote {path}")
     return 0
+
+
+def _output(output: Path | None, folder: Path, race_id: str) -> Path | None:
+    """Where the cast goes (None: the default, ``<race folder>/race.cast``); UsageError for a bad place.
+
+    A cast never goes into a race folder except as that race's own ``race.cast``
+    (``-o <race>/race.json`` would overwrite the recorded header), and never over
+    an existing file that is not a ``.cast``.
+    """
+    from loopterm.traces.cast import CAST_NAME
+    from loopterm.traces.store import is_trace_folder
+
+    if output is None:
+        return None
+    own = folder.resolve()
+    if output.is_dir():
+        if output.resolve() == own:
+            return folder / CAST_NAME
+        output = output / f"{race_id}.cast"
+    parent = output.parent.resolve()
+    if is_trace_folder(parent) and not (parent == own and output.name == CAST_NAME):
+        raise UsageError(
+            f"{output}: is inside the race folder {parent}; a cast goes there only as that race's own "
+            f"{CAST_NAME} (the default): pick a file outside race folders with -o"
+        )
+    if output.exists() and output.suffix != ".cast":
+        raise UsageError(f"{output}: exists and is not a .cast file; not overwriting it: pick another file with -o")
+    return output

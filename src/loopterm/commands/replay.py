@@ -8,11 +8,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
-from loopterm.commands.common import positive_float, use_plain
+from loopterm.commands.common import use_plain
 
 if TYPE_CHECKING:
     from loopterm.traces.reader import RaceTrace
     from loopterm.traces.replay import ReplaySource
+
+
+def replay_speed(text: str) -> float:
+    """An argparse type: the one range the replay keys allow, 0.5x to 50x, with one message for any miss."""
+    from loopterm.traces.replay import MAX_SPEED, MIN_SPEED
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not MIN_SPEED <= value <= MAX_SPEED:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"expected a number from {MIN_SPEED:g} to {MAX_SPEED:g}, got {text!r}")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("ref", nargs="?", metavar="ID|PATH", help="race id, unique prefix, or trace path")
-    p.add_argument("--speed", type=positive_float, default=1.0, help="playback speed, 0.5 to 50 (default 1)")
+    p.add_argument("--speed", type=replay_speed, default=1.0, help="playback speed, 0.5 to 50 (default 1)")
     p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
     p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
     p.add_argument("--theme", help="TUI theme name")
@@ -53,12 +66,9 @@ def load_trace(ref: str | None, trace_dir: Path | None) -> RaceTrace:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from loopterm.traces.replay import ReplaySource, check_speed
+    from loopterm.traces.replay import ReplaySource
 
-    try:
-        speed = check_speed(args.speed)
-    except ValueError as exc:
-        raise UsageError(f"--speed: {exc}") from None
+    speed = args.speed  # already within 0.5x to 50x (replay_speed)
     trace = load_trace(args.ref, args.trace_dir)
     if trace.status == "aborted" and not trace.warnings:
         print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
