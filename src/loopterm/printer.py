@@ -12,6 +12,7 @@ from typing import IO, Any
 from rich.console import Console
 
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
+from loopterm.naming import display_name
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text, race_table
 
@@ -78,8 +79,13 @@ class ClosableOutput:
                 self.on_closed()
 
 
-def _bar(score: float, width: int = 10) -> str:
-    filled = round(score * width)
+def score_bar(passed: int, total: int, width: int = 10) -> str:
+    """Checks passed as a bar, rounded down: full only when every check passed.
+
+    Rounding to nearest drew 46/47 as a full bar, which reads as a pass.
+    Integer arithmetic, so 7/10 is exactly 7 cells (no float 6.999...).
+    """
+    filled = passed * width // total if total > 0 else 0
     return "#" * filled + "." * (width - filled)
 
 
@@ -92,8 +98,12 @@ class PlainPrinter(ClosableOutput):
         *,
         replay_speed: float | None = None,
         on_closed: Callable[[], None] | None = None,
+        soft_wrap: bool = True,
     ) -> None:
+        """``soft_wrap``: long lines stay whole (logs, pipes; a terminal wraps them itself).
+        False wraps them at the console's width: a cast has a fixed width its lines must fit."""
         self.on_closed = on_closed
+        self.soft_wrap = soft_wrap
         self.console = console or plain_console()
         self.events: list[Event] = []
         self.names: dict[str, str] = {}
@@ -108,7 +118,7 @@ class PlainPrinter(ClosableOutput):
     def _show(self, event: Event) -> None:
         out = self.console
         if isinstance(event, RaceStarted):
-            self.names = {lane.run_id: lane.name for lane in event.lanes}
+            self.names = {lane.run_id: display_name(lane.name, lane.simulated) for lane in event.lanes}
             self.width = max((len(n) for n in self.names.values()), default=12)
             self.max_turns = event.max_turns
             sims = any(lane.simulated for lane in event.lanes)
@@ -121,7 +131,7 @@ class PlainPrinter(ClosableOutput):
                 f"race {event.race_id} · task {event.task_id} · {len(event.lanes)} lanes · "
                 f"max {event.max_turns} turns{extra}"
             )
-            out.print(header, markup=False, soft_wrap=True)
+            out.print(header, markup=False, soft_wrap=self.soft_wrap)
         elif isinstance(event, TurnDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             change = ""
@@ -129,17 +139,19 @@ class PlainPrinter(ClosableOutput):
                 change += f" +{len(event.fixed)} fixed"
             if event.broke:
                 change += f" -{len(event.broke)} broke"
+            bar = score_bar(event.passed, event.total)
             out.print(
                 f"[{event.t:6.1f}s] {name} turn {event.turn:>2}/{self.max_turns} "
-                f"{event.status.value:<7} {event.passed:>2}/{event.total} {_bar(event.score)}{change}",
+                f"{event.status.value:<7} {event.passed:>2}/{event.total} {bar}{change}",
                 markup=False,
-                soft_wrap=True,
+                soft_wrap=self.soft_wrap,
             )
         elif isinstance(event, LaneDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             place = f" · {ordinal(event.place)}" if event.place else ""
             run = next(r for r in summarize(self.events) if r.info.run_id == event.lane)
-            out.print(f"[{event.t:6.1f}s] {name} {outcome_text(run)}{place}", markup=False, soft_wrap=True)
+            out.print(f"[{event.t:6.1f}s] {name} {outcome_text(run)}{place}", markup=False,
+                      soft_wrap=self.soft_wrap)
         elif isinstance(event, RaceDone):
             runs = summarize(self.events)
             title = "Results" + (" (race aborted)" if event.aborted else "")

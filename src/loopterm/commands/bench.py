@@ -200,13 +200,14 @@ class ProgressPrinter(ClosableOutput):
 
     def __call__(self, event) -> None:
         from loopterm.events import LaneDone, RaceStarted
+        from loopterm.naming import display_name
 
         if isinstance(event, RaceStarted):
             import time
 
             self.t0 = time.monotonic() - event.t
             self.race_id = event.race_id
-            names = {lane.name for lane in event.lanes}
+            names = {display_name(lane.name, lane.simulated) for lane in event.lanes}
             self.width = max((len(n) for n in names), default=12)
             per_lane = len(event.lanes) // max(1, len(names))
             scale = ""
@@ -233,7 +234,7 @@ class ProgressPrinter(ClosableOutput):
         else:
             what = f"{what} after {turns}"
         return (
-            f"[{event.t:7.1f}s] {lane.name.ljust(self.width)} run {index:>2}/{lane.total} {what}"
+            f"[{event.t:7.1f}s] {lane.label.ljust(self.width)} run {index:>2}/{lane.total} {what}"
             f" │ {self.lane_summary(lane)} │ {self.eta_text()}"
         )
 
@@ -255,7 +256,7 @@ class ProgressPrinter(ClosableOutput):
 
     def status_line(self, now: float) -> str:
         lanes = " · ".join(
-            f"{lane.name} {lane.done}/{lane.total}" for lane in self.progress.lanes.values()
+            f"{lane.label} {lane.done}/{lane.total}" for lane in self.progress.lanes.values()
         )
         return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
 

@@ -18,6 +18,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from loopterm.naming import display_name
 from loopterm.stats.aggregate import LaneRow, Report
 from loopterm.stats.table import fmt_cost
 
@@ -74,9 +75,7 @@ def fmt_prediction(row: LaneRow) -> str:
 
 def lane_label(row: LaneRow, rows: list[LaneRow]) -> str:
     """The lane's name; with provider:model when two rows share a name."""
-    label = row.lane
-    if row.simulated and "(sim)" not in label:
-        label += " (sim)"
+    label = display_name(row.lane, row.simulated)
     if sum(r.lane == row.lane for r in rows) > 1:
         label += f" [{row.provider}:{row.model}]"
     return label

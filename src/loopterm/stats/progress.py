@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
+from loopterm.naming import display_name
 from loopterm.stats.aggregate import NOT_COUNTED
 
 
@@ -21,6 +22,7 @@ class LaneProgress:
 
     name: str
     total: int
+    simulated: bool = False
     run_ids: list[str] = field(default_factory=list)  # in plan order
     done: int = 0
     passed: int = 0
@@ -28,6 +30,11 @@ class LaneProgress:
     pass_times: list[float] = field(default_factory=list)
     turn_times: list[float] = field(default_factory=list)  # every finished turn, for the ETA
     run_turns: list[int] = field(default_factory=list)  # turns of every finished counted run
+
+    @property
+    def label(self) -> str:
+        """The lane's name as shown: a simulated lane says so (see :mod:`loopterm.naming`)."""
+        return display_name(self.name, self.simulated)
 
     @property
     def mean_time_to_pass_s(self) -> float | None:
@@ -64,7 +71,7 @@ class BenchProgress:
         if isinstance(event, RaceStarted):
             for info in event.lanes:
                 key = (info.name, info.provider, info.model)
-                lane = self.lanes.setdefault(key, LaneProgress(info.name, 0))
+                lane = self.lanes.setdefault(key, LaneProgress(info.name, 0, info.simulated))
                 lane.total += 1
                 lane.run_ids.append(info.run_id)
                 self.lane_of[info.run_id] = lane

@@ -61,7 +61,7 @@ def render_cast(trace: RaceTrace, *, width: int = DEFAULT_WIDTH, speed: float = 
         emoji=False,
         legacy_windows=False,
     )
-    printer = PlainPrinter(console)
+    printer = PlainPrinter(console, soft_wrap=False)  # every line must fit the cast's width
     start = trace.events[0].t
     frames: list[tuple[float, str]] = []
     last = 0.0
