@@ -10,7 +10,7 @@ import pytest
 
 from loopterm.lanes import PRESETS, resolve
 from loopterm.providers import make_provider
-from loopterm.providers.base import ErrorKind
+from loopterm.providers.base import ChatMessage, ErrorKind
 from loopterm.providers.llamacpp import LlamaCppProvider, bundled_gguf, model_path
 
 pytestmark = pytest.mark.anyio
@@ -77,3 +77,44 @@ def test_model_names_resolve_to_files() -> None:
         model_path("llama-70b")
     if bundled_gguf() is not None:
         assert model_path("smollm2").suffix == ".gguf"
+
+
+@needs_local
+@pytest.mark.local_model
+async def test_a_lane_waiting_for_the_shared_model_is_timed_from_when_it_gets_it() -> None:
+    # Two lanes on one loaded model run one at a time; the wait is not model time.
+    lane = PRESETS["local:smollm2"].model_copy(update={"params": {"max_tokens": 24, "temperature": 0.0}})
+    prompt: list[ChatMessage] = [{"role": "user", "content": "Count from 1 to 50."}]
+    started = time.perf_counter()
+    gens = await asyncio.gather(*(LlamaCppProvider(lane).generate(prompt) for _ in range(2)))
+    wall = time.perf_counter() - started
+    assert all(g.error is None for g in gens), [g.error for g in gens]
+    first, second = sorted(gens, key=lambda g: g.provider_timing["queue_s"])
+    assert second.provider_timing["queue_s"] >= 0.9 * first.generation_s  # it waited for the other
+    # Its own clock starts when it got the model: waiting and generating do not overlap.
+    assert second.provider_timing["queue_s"] + second.generation_s <= wall + 0.05
+    assert second.ttft_s is not None and second.ttft_s < second.generation_s
+
+
+@needs_local
+async def test_load_params_are_applied_and_unknown_ones_rejected() -> None:
+    from loopterm.providers import llamacpp
+
+    lane = PRESETS["local:smollm2"].model_copy(
+        update={"params": {"max_tokens": 2, "n_batch": 32, "n_ctx": 1024}}
+    )
+    gen = await LlamaCppProvider(lane).generate([{"role": "user", "content": "Hi"}])
+    assert gen.error is None, gen.error
+    loaded = [llm for key, llm in llamacpp._models.items() if key[1] == 1024 and key[3] == 32]
+    assert loaded and loaded[0].n_batch == 32 and loaded[0].n_ctx() == 1024
+
+    bad = lane.model_copy(update={"params": {"seed_load": 7}})
+    gen = await LlamaCppProvider(bad).generate([{"role": "user", "content": "Hi"}])
+    assert gen.error_kind is ErrorKind.BAD_REQUEST
+    assert gen.error == (
+        "SmolLM2 135M (local): param 'seed_load' is not a llama.cpp setting: "
+        "use 'seed', which llama.cpp takes per request"
+    )
+    bad = lane.model_copy(update={"params": {"n_batch": "big"}})
+    gen = await LlamaCppProvider(bad).generate([{"role": "user", "content": "Hi"}])
+    assert gen.error_kind is ErrorKind.BAD_REQUEST and "'n_batch' must be a whole number" in (gen.error or "")
