@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from loopterm.suite import Suite
 
 DEFAULT_TASK = "quote-approval"
+# A task id names two folders, so it must be one plain path segment: no "", ".", "..", "/".
+TASK_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 class TaskError(ValueError):
@@ -54,7 +56,28 @@ def import_task_module(task_id: str, validation_dir: Path, name: str):
         spec.submodule_search_locations = [str(validation_dir)]
         module = importlib.util.module_from_spec(spec)
         sys.modules[package] = module
-    return importlib.import_module(f"{package}.{name}")
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except Exception as exc:  # the suite's own code: one line naming file, line and error
+        # The per-folder package name is ours, not the author's: show their folder's names.
+        failure = _import_failure(exc, validation_dir).replace(f"{package}.", "")
+        raise TaskError(f"task {task_id}: cannot load {name}.py: {failure}") from None
+
+
+def _import_failure(exc: Exception, validation_dir: Path) -> str:
+    """``<file>:<line>: <error>`` for an exception raised while importing a task module."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
+        return f"{where}: SyntaxError: {exc.msg}"
+    where = ""
+    folder = str(validation_dir.resolve())
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame inside the task folder is the one to fix
+        if tb.tb_frame.f_code.co_filename.startswith(folder):
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    text = str(exc).strip().splitlines()
+    return f"{where}{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 @dataclass
@@ -127,6 +150,11 @@ class Task:
 
 def find_task(task_id: str = DEFAULT_TASK, task_dir: str | Path | None = None) -> Task:
     """Find a task by id in ``task_dir`` (a folder with spec/ and validation/), else bundled."""
+    if not TASK_ID.fullmatch(task_id):
+        raise TaskError(
+            f"task id {task_id!r} is not valid: use lower-case letters, digits, '-' and '_', "
+            f"starting with a letter or digit (e.g. {DEFAULT_TASK})"
+        )
     roots = [Path(task_dir)] if task_dir is not None else [data_dir()]
     for root in roots:
         spec_dir = root / "spec" / task_id

@@ -1,0 +1,75 @@
+"""Bad task ids and broken suites end in one line and exit 2, for validate and for rescore."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from trace_helpers import started, write_trace
+
+from loopterm.events import RaceDone
+
+MINI = Path(__file__).parent / "candidates" / "task"
+REFERENCE = MINI / "validation/mini/reference.py"
+
+BROKEN = {
+    "syntax error": ("x = (\n", r"checks.py:\d+: SyntaxError: '\(' was never closed"),
+    "raises at import": ('raise RuntimeError("suite broken\\nsecond line")\n',
+                         r"checks.py:\d+: RuntimeError: suite broken$"),
+    "imports a missing sibling": ("from .nope import x\n",
+                                  r"checks.py:\d+: ModuleNotFoundError: No module named 'nope'$"),
+}
+
+
+def loopterm(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "loopterm", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}, cwd=cwd,
+                          stdin=subprocess.DEVNULL)
+
+
+def one_error_line(out: subprocess.CompletedProcess[str]) -> str:
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("loopterm: error: "), out.stderr
+    assert "Traceback" not in out.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("task_id", ["", ".", "..", "../validation", "quote-approval/", "Quote-Approval"])
+def test_a_task_id_that_is_not_one_plain_name_is_a_usage_error(task_id: str, tmp_path: Path) -> None:
+    line = one_error_line(loopterm("validate", REFERENCE, "--task", task_id, cwd=tmp_path))
+    assert f"task id {task_id!r} is not valid" in line
+
+
+@pytest.fixture(params=list(BROKEN))
+def broken_task_dir(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "tasks"
+    shutil.copytree(MINI, folder)
+    checks = folder / "validation/mini/checks.py"
+    tail, pattern = BROKEN[request.param]
+    checks.write_text(checks.read_text() + tail)
+    return folder, pattern
+
+
+def test_validate_with_a_broken_suite_names_file_line_and_error(broken_task_dir: tuple[Path, str]) -> None:
+    folder, pattern = broken_task_dir
+    line = one_error_line(loopterm("validate", REFERENCE, "--task", "mini", "--task-dir", folder))
+    assert "task mini: cannot load checks.py: " in line
+    assert str(folder / "validation/mini/checks.py") in line
+    assert re.search(pattern, line), line
+
+
+def test_rescore_with_a_broken_suite_names_file_line_and_error(
+    broken_task_dir: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, pattern = broken_task_dir
+    root = tmp_path / "traces"
+    trace = write_trace(root, [started(lanes=(), task_id="mini"), RaceDone(t=1.0)])
+    line = one_error_line(loopterm("rescore", trace.name, "--task-dir", folder, "--trace-dir", root))
+    assert "task mini: cannot load checks.py: " in line
+    assert re.search(pattern, line), line
