@@ -195,3 +195,22 @@ async def test_ollama_sends_a_key_only_when_the_lane_names_one(
     closing.append(provider)
     assert (await provider.generate(CONVERSATION)).error is None
     assert sent(fake_server, model)["headers"]["authorization"] == f"Bearer {KEY}"
+
+
+async def test_ollama_never_sends_the_users_ollama_key_to_a_lane_that_names_none(
+    fake_server: FakeServer, closing: list[StreamingProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ollama SDK reads OLLAMA_API_KEY itself; this lane points at some other host.
+    monkeypatch.setenv("OLLAMA_API_KEY", "users-ollama-key-0123456789")
+    model = tag("ok")
+    provider = OllamaProvider(Lane(name="o", provider="ollama", model=model, base_url=fake_server.url))
+    closing.append(provider)
+    assert (await provider.generate(CONVERSATION)).error is None
+    assert "authorization" not in sent(fake_server, model)["headers"]
+    # A lane naming its own variable sends that key, not OLLAMA_API_KEY.
+    model = tag("ok")
+    lane = Lane(name="o", provider="ollama", model=model, base_url=fake_server.url, api_key_env=KEY_ENV)
+    provider = OllamaProvider(lane)
+    closing.append(provider)
+    assert (await provider.generate(CONVERSATION)).error is None
+    assert sent(fake_server, model)["headers"]["authorization"] == f"Bearer {KEY}"

@@ -54,12 +54,16 @@ class OllamaProvider(StreamingProvider):
 
     def _new_client(self, key: str | None) -> ollama.AsyncClient:
         # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
+        # The SDK adds $OLLAMA_API_KEY on its own to every client, whatever the
+        # host; a lane that names no key must not send the user's key to a
+        # server it never chose to trust, so a request hook strips it.
         headers = {"authorization": f"Bearer {key}"} if key else None
+        request_hooks = [] if key else [_strip_authorization]
         return ollama.AsyncClient(
             host=self.endpoint(),
             timeout=self.lane.timeout_s,
             headers=headers,
-            event_hooks={"response": [self._on_response]},
+            event_hooks={"request": request_hooks, "response": [self._on_response]},
         )
 
     async def _close_client(self, client: ollama.AsyncClient) -> None:
@@ -109,6 +113,10 @@ class OllamaProvider(StreamingProvider):
         if isinstance(exc, json.JSONDecodeError | ValueError):
             return self.protocol_error(type(exc).__name__)
         return self.protocol_error(f"unexpected {type(exc).__name__}")
+
+
+async def _strip_authorization(request: Any) -> None:
+    request.headers.pop("authorization", None)
 
 
 def _read_final(part: ollama.ChatResponse, meter: StreamMeter) -> None:
