@@ -11,6 +11,7 @@ from loopterm.cli import UsageError
 from loopterm.commands.common import use_plain
 
 if TYPE_CHECKING:
+    from loopterm.events import RaceStarted
     from loopterm.traces.reader import RaceTrace
     from loopterm.traces.replay import ReplaySource
 
@@ -80,18 +81,20 @@ def run(args: argparse.Namespace) -> int:
         source = ReplaySource(trace, speed, hold_at_end=True)
         return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
                               bench=trace.started.kind == "bench")
-    return asyncio.run(_plain(ReplaySource(trace, speed), speed))
+    return asyncio.run(_plain(ReplaySource(trace, speed), speed, trace.started))
 
 
-async def _plain(source: ReplaySource, speed: float) -> int:
+async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> int:
     """The plain replay; a closed output (``| head``) ends it at once, quietly (exit 141)."""
     import asyncio
 
     from loopterm.commands.race import EXIT_OUTPUT_CLOSED
-    from loopterm.printer import PlainPrinter
+    from loopterm.traces.plain import plain_printer
 
     current = asyncio.current_task()
-    printer = PlainPrinter(replay_speed=speed, on_closed=current.cancel if current is not None else None)
+    # A bench prints as `bench --plain` did (a line per run, the bench table), a race as `race --plain`.
+    printer = plain_printer(started, replay_speed=speed,
+                            on_closed=current.cancel if current is not None else None)
     try:
         await source.run(printer)
     except asyncio.CancelledError:

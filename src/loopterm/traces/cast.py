@@ -1,7 +1,8 @@
 """Export a race as an asciinema v2 cast of its plain replay.
 
 The cast is what ``loopterm replay --plain`` prints, with the recorded
-timing: each event goes through the same ``PlainPrinter``, rendered by a rich
+timing: each event goes through the same printer (``traces.plain``: the race
+printer, or the bench progress printer and table for a bench), rendered by a rich
 Console into a string buffer at a fixed width (a cast has one terminal size),
 and whatever it printed becomes one ``[time, "o", text]`` line at the event's
 ``t``. A cast file is a JSON header line followed by those lines.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from loopterm.printer import PlainPrinter
+from loopterm.traces.plain import plain_printer
 from loopterm.traces.reader import RaceTrace
 
 DEFAULT_WIDTH = 100
@@ -61,7 +62,8 @@ def render_cast(trace: RaceTrace, *, width: int = DEFAULT_WIDTH, speed: float = 
         emoji=False,
         legacy_windows=False,
     )
-    printer = PlainPrinter(console, soft_wrap=False)  # every line must fit the cast's width
+    # every line must fit the cast's width; a bench prints as `bench --plain` did (see traces.plain)
+    printer = plain_printer(trace.started, console, soft_wrap=False)
     start = trace.events[0].t
     frames: list[tuple[float, str]] = []
     last = 0.0
