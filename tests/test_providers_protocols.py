@@ -274,3 +274,12 @@ async def test_the_key_is_never_in_results_messages_or_logs(
     for text in texts:
         assert SECRET not in text
         assert SECRET[:12] not in text  # nor a recognisable piece of it
+
+
+def test_the_gemini_sdk_would_pick_aiohttp_here() -> None:
+    # google-genai switches to aiohttp whenever it is importable (the dev extra
+    # installs it), so the Gemini cases above prove the provider pins httpx:
+    # on aiohttp a closed port read as "protocol" and a dropped stream was not retried.
+    from google.genai import _api_client
+
+    assert _api_client.has_aiohttp

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pydantic
 from google import genai
 from google.genai import errors, types
@@ -81,22 +82,36 @@ class GeminiProvider(StreamingProvider):
     def __init__(self, lane: Lane, *, backoff: Backoff | None = None) -> None:
         super().__init__(lane, backoff=backoff)
         self._secret: str | None = None
+        self._http: dict[int, httpx.AsyncClient] = {}  # by id() of the genai client built on it
 
     def endpoint(self) -> str:
         return self.lane.base_url or DEFAULT_URL
 
     def _new_client(self, key: str | None) -> genai.Client:
-        return genai.Client(
+        # Our own httpx client: google-genai switches to aiohttp whenever
+        # aiohttp is importable, and on aiohttp it hides its own retries
+        # (sleeping 1-10 s) and raises errors we would misread (a closed port
+        # as "protocol", a dropped stream not retried). With httpx the errors
+        # and retries are the same on every machine.
+        http = httpx.AsyncClient(timeout=self.lane.timeout_s)
+        client = genai.Client(
             api_key=key,
             vertexai=False,
             http_options=types.HttpOptions(
                 base_url=self.lane.base_url,
                 timeout=int(self.lane.timeout_s * 1000),  # the SDK counts milliseconds
+                httpx_async_client=http,
             ),
         )
+        self._http[id(client)] = http
+        return client
 
     async def _close_client(self, client: genai.Client) -> None:
         await client.aio.aclose()
+        # The SDK leaves a client it was given open: it is ours to close.
+        http = self._http.pop(id(client), None)
+        if http is not None:
+            await http.aclose()
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         key = self.api_key(required=True)
