@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--repeat",
         type=int,
         metavar="N",
-        help="validate N times on the warm worker and report latency (min, p50, p90)",
+        help="validate N times on the warm worker and report latency (min, p50, p90); status, "
+        "score and exit code are the first run's, and runs that disagree are reported",
     )
     p.set_defaults(run=run)
 
@@ -61,7 +62,35 @@ def latency(durations_ms: list[float]) -> dict[str, float]:
     return {"min": round(ordered[0], 1), "p50": round(statistics.median(ordered), 1), "p90": round(p90, 1)}
 
 
-def as_json(result: ValidationResult, latency_ms: dict[str, float] | None) -> dict[str, Any]:
+def agreement(results: list[ValidationResult]) -> dict[str, Any]:
+    """How far repeated validations of one file agree: a deterministic file agrees fully.
+
+    ``passed_range`` is the lowest and highest passed count; ``flaky_checks`` the
+    ids that passed in some runs and failed in others (in suite order).
+    """
+    passed = [r.passed for r in results]
+    outcomes: dict[str, set[bool]] = {}
+    for result in results:
+        for check in result.checks:
+            outcomes.setdefault(check.id, set()).add(check.passed)
+    flaky = [check_id for check_id, seen in outcomes.items() if len(seen) > 1]
+    return {"runs": len(results), "passed_range": [min(passed), max(passed)], "flaky_checks": flaky}
+
+
+def disagreement_line(repeat: dict[str, Any], total: int) -> str | None:
+    """One warning line when the runs disagree, else None."""
+    low, high = repeat["passed_range"]
+    if low == high and not repeat["flaky_checks"]:
+        return None
+    line = f"warning: the {repeat['runs']} runs disagree: passed {low} to {high} of {total}"
+    if repeat["flaky_checks"]:
+        line += f"; flaky checks: {', '.join(repeat['flaky_checks'])}"
+    return line + " (status, score and exit code are the first run's)"
+
+
+def as_json(
+    result: ValidationResult, latency_ms: dict[str, float] | None, repeat: dict[str, Any] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "task": result.task,
         "score": result.score,
@@ -84,6 +113,8 @@ def as_json(result: ValidationResult, latency_ms: dict[str, float] | None) -> di
     }
     if latency_ms is not None:
         data["latency_ms"] = latency_ms
+    if repeat is not None:
+        data.update(repeat)
     return data
 
 
@@ -113,25 +144,51 @@ def run(args: argparse.Namespace) -> int:
         return 1
     result = results[0]
     stats = latency([r.duration_ms for r in results]) if args.repeat is not None else None
+    repeat = agreement(results) if args.repeat is not None else None
     if args.json:
-        print(json.dumps(as_json(result, stats)))
+        print(json.dumps(as_json(result, stats, repeat)))
     else:
-        print_report(result, args.file, stats, len(results), layers)
+        print_report(result, args.file, stats, len(results), layers, repeat)
+    # The first run decides, as in a race (which validates each answer once); a
+    # disagreement is reported above, not turned into a different exit code.
     return 0 if result.status == "PASS" else 1
 
 
-def _feedback_text(result: ValidationResult) -> str:
-    try:
-        from loopterm.feedback import format_feedback
-    except ImportError:  # feedback is another module's job; fall back to a compact list
-        lines = [f"Error: {result.error}"] if result.error else []
-        lines += [f"- {c.id}: {c.message}" for c in result.failing if not result.error]
+OUTPUT_LINES = 20  # of the candidate's own output, shown when it did not load
+
+
+def failure_text(result: ValidationResult) -> str:
+    """Every failing check for a person, grouped; not the model's capped feedback."""
+    from loopterm.suite import GROUPS
+
+    if result.error is not None:
+        lines = [f"did not load: {result.error}"]
+        output = result.output.strip().splitlines()
+        if output:
+            lines.append(f"its output (last {min(len(output), OUTPUT_LINES)} lines):")
+            lines += [f"  {line}" for line in output[-OUTPUT_LINES:]]
         return "\n".join(lines)
-    return format_feedback(result)
+    failing = result.failing
+    order = list(GROUPS) + sorted({c.group for c in failing} - set(GROUPS))
+    lines: list[str] = []
+    for group in order:
+        members = [c for c in failing if c.group == group]
+        if not members:
+            continue
+        lines.append(f"{group}: {len(members)} failing" if not lines else f"\n{group}: {len(members)} failing")
+        for check in members:
+            lines.append(f"- {check.id}: {check.description}")
+            lines += [f"  {line}" for line in (check.message or "failed").strip().splitlines()]
+    return "\n".join(lines)
 
 
 def print_report(
-    result: ValidationResult, path: Path, stats: dict[str, float] | None, runs: int, layers: list[str]
+    result: ValidationResult,
+    path: Path,
+    stats: dict[str, float] | None,
+    runs: int,
+    layers: list[str],
+    repeat: dict[str, Any] | None = None,
 ) -> None:
     from rich.markup import escape
 
@@ -146,11 +203,14 @@ def print_report(
     )
     if result.status != "PASS":
         console.print()
-        console.print(escape(_feedback_text(result)), soft_wrap=True)
+        console.print(escape(failure_text(result)), soft_wrap=True)
     if stats is not None:
         console.print(
             f"\nlatency over {runs} validation{'s' if runs != 1 else ''}: min {stats['min']:.0f} ms, "
             f"p50 {stats['p50']:.0f} ms, p90 {stats['p90']:.0f} ms"
         )
+    warning = disagreement_line(repeat, result.total) if repeat is not None else None
+    if warning is not None:
+        console.print(f"[bold yellow]{escape(warning)}[/]", soft_wrap=True)
     if layers:
         console.print(f"[dim]sandbox: {', '.join(layers)}[/]")

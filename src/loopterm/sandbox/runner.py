@@ -44,9 +44,9 @@ def load_app(source: str, filename: str = "candidate.py") -> Any:
     try:
         code = compile(source, filename, "exec")
     except SyntaxError as exc:
-        raise CandidateLoadError(
-            f"syntax error at line {exc.lineno}: {exc.msg}"
-        ) from None
+        # A NUL byte gives a SyntaxError with no line number.
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        raise CandidateLoadError(f"syntax error{where}: {exc.msg}") from None
     except ValueError as exc:  # e.g. source with NUL bytes
         raise CandidateLoadError(f"cannot compile the file: {_short(exc)}") from None
     try:
