@@ -123,3 +123,14 @@ def test_a_killed_race_leaves_a_readable_trace(tmp_path: Path) -> None:
     assert trace.status == "aborted"
     assert any("no end record" in w for w in trace.warnings)
     assert len([e for e in trace.events if isinstance(e, LaneDone)]) == 4
+
+
+def test_json_turns_of_a_budget_run_match_its_statuses(tmp_path: Path) -> None:
+    # Frontier at its own pace: the 0.3 s budget ends turn 1 before its first token.
+    out = run(["race", "sim:frontier", "--json", "--time-scale", "1", "--budget", "0.3", "--seed", "1",
+               "--trace-dir", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    (lane,) = json.loads(out.stdout)["lanes"]
+    assert lane["outcome"] == "BUDGET"
+    assert lane["turns"] == len(lane["statuses"]) == 0
+    assert lane["reason"].endswith("during turn 1, which did not finish")

@@ -88,9 +88,13 @@ class LaneLoop:
         self.settings = settings
         self.clock = clock
         self.emit = emit
-        self.turn = 0
+        self.turn = 0  # the turn under way (or the last one)
+        # Turns that ended (a TurnDone each, ERROR turns included): what LaneDone.turns reports.
+        # A turn cut short by the budget or a stop has no TurnDone and is only named in the reason.
+        self.completed = 0
         self.best = 0.0
         self.score = 0.0
+        self.passed = 0  # checks passed by the implementation scored last
         self.start_t = 0.0
         self.origin_t = origin_t
 
@@ -100,7 +104,7 @@ class LaneLoop:
             lane=self.run_id,
             outcome=outcome,
             reason=reason,
-            turns=self.turn,
+            turns=self.completed,
             time_to_pass_s=ttp,
             best_score=self.best,
             final_score=self.score,
@@ -119,12 +123,16 @@ class LaneLoop:
                 async with asyncio.timeout(budget):
                     return await self._turns()
             except TimeoutError:
-                return self._done(
-                    Outcome.BUDGET, f"wall-clock budget of {budget:g} s used up during turn {self.turn}"
-                )
+                return self._done(Outcome.BUDGET, f"wall-clock budget of {budget:g} s used up{self._cut_short()}")
         except asyncio.CancelledError:
-            self._done(Outcome.ABORTED, f"race stopped during turn {self.turn}")
+            self._done(Outcome.ABORTED, f"race stopped{self._cut_short()}")
             raise
+
+    def _cut_short(self) -> str:
+        """" during turn 3, which did not finish" for the reason of a run stopped mid-turn."""
+        if self.turn > self.completed:
+            return f" during turn {self.turn}, which did not finish"
+        return f" after turn {self.completed}"
 
     async def _turns(self) -> LaneDone:
         s = self.settings
@@ -195,6 +203,7 @@ class LaneLoop:
             previous_failing = failing
 
             self.score = result.score
+            self.passed = result.passed
             status = classify(result, thrash.update(result.score))
             self.best = max(self.best, result.score)
             if status in (TurnStatus.PARTIAL, TurnStatus.FAIL) and turn < s.max_turns:
@@ -217,6 +226,7 @@ class LaneLoop:
                     harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
                 )
             )
+            self.completed = turn
             if status is TurnStatus.PASS:
                 return self._done(
                     Outcome.PASS,
@@ -231,7 +241,11 @@ class LaneLoop:
         return self._done(Outcome.TURN_LIMIT, f"turn limit of {s.max_turns} reached")
 
     def _error_turn(self, turn: int, turn_start: float, model_s: float, validation_s: float, reason: str) -> LaneDone:
-        """Provider or sandbox trouble: an ERROR turn that never counts as the model's failure."""
+        """Provider or sandbox trouble: an ERROR turn that never counts as the model's failure.
+
+        Nothing about the implementation changed, so the turn carries the last
+        scored turn's score and checks passed (both 0 before any).
+        """
         self.emit(
             TurnDone(
                 t=self.clock(),
@@ -239,7 +253,7 @@ class LaneLoop:
                 turn=turn,
                 status=TurnStatus.ERROR,
                 score=self.score,
-                passed=0,
+                passed=self.passed,
                 total=len(self.task.suite.checks),
                 best_score=self.best,
                 model_s=model_s,
@@ -247,6 +261,7 @@ class LaneLoop:
                 harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
             )
         )
+        self.completed = turn
         return self._done(Outcome.ERROR, reason)
 
     def _progress(self, turn: int) -> Callable[[int, int], None]:

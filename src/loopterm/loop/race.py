@@ -170,7 +170,7 @@ async def run_race(
                     lane=run.run_id,
                     outcome=Outcome.ERROR,
                     reason=f"internal error: {type(exc).__name__}: {exc}",
-                    turns=loop.turn if loop else 0,
+                    turns=loop.completed if loop else 0,
                     time_to_pass_s=None,
                     best_score=loop.best if loop else 0.0,
                     final_score=loop.score if loop else 0.0,

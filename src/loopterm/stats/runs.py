@@ -129,7 +129,9 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
         elif isinstance(event, LaneDone):
             run.outcome = event.outcome.value
             run.reason = event.reason
-            run.turns = max(run.turns, event.turns)
+            # Turns are the turns that ended (TurnDone events); older traces counted a turn
+            # cut short by a budget or a stop here too, which disagreed with their statuses.
+            run.turns = len(run.statuses)
             run.time_to_pass_s = event.time_to_pass_s
             run.wall_s = event.t - run.start_t
             run.best_score = max(run.best_score, event.best_score)
