@@ -48,8 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def load_trace(ref: str | None, trace_dir: Path | None) -> RaceTrace:
-    """Find and read a race; every problem is a UsageError, every skipped part a warning on stderr."""
+def load_trace(ref: str | None, trace_dir: Path | None, *, warn: bool = True) -> RaceTrace:
+    """Find and read a race; every problem is a UsageError, every skipped part a warning on stderr.
+
+    ``warn=False``: the caller shows ``trace.warnings`` itself (the viewer, on screen and after it closes).
+    """
     from loopterm.paths import traces_dir
     from loopterm.traces import store
     from loopterm.traces.reader import TraceError, read_race
@@ -59,9 +62,14 @@ def load_trace(ref: str | None, trace_dir: Path | None) -> RaceTrace:
         trace = read_race(path)
     except (store.StoreError, TraceError) as exc:
         raise UsageError(str(exc)) from None
+    if warn:
+        print_warnings(trace)
+    return trace
+
+
+def print_warnings(trace: RaceTrace) -> None:
     for warning in trace.warnings:
         print(f"loopterm: warning: {warning}", file=sys.stderr)
-    return trace
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,17 +78,24 @@ def run(args: argparse.Namespace) -> int:
     from loopterm.traces.replay import ReplaySource
 
     speed = args.speed  # already within 0.5x to 50x (replay_speed)
-    trace = load_trace(args.ref, args.trace_dir)
+    viewer = not use_plain(args)
+    trace = load_trace(args.ref, args.trace_dir, warn=not viewer)
     if trace.status == "aborted" and not trace.warnings:
         print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
               file=sys.stderr)
-    if not use_plain(args):
+    if viewer:
+        from loopterm.traces.plain import is_bench
         from loopterm.tui.launch import run_replay_app
 
-        # The viewer stays open at the end so "restart" still works there.
+        # The viewer stays open at the end so "restart" still works there. Its full
+        # screen would hide warnings printed now: they are toasts in it, and printed
+        # once it closes, so they stay in the scrollback next to the results.
         source = ReplaySource(trace, speed, hold_at_end=True)
-        return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
-                              bench=trace.started.kind == "bench")
+        try:
+            return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
+                                  bench=is_bench(trace.started), notices=trace.warnings)
+        finally:
+            print_warnings(trace)
     return asyncio.run(_plain(ReplaySource(trace, speed), speed, trace.started))
 
 

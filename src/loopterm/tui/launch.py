@@ -7,6 +7,7 @@ the normal screen, so they stay in the terminal's scrollback.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,29 @@ def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, t
     return _exit_code(app, code)
 
 
+def replay_app(
+    source: EventSource,
+    controls: ReplayControls | None,
+    theme: str | None = None,
+    *,
+    trace_folder: Path | None = None,
+    bench: bool = False,
+    notices: Sequence[str] = (),
+    stop_on_signals: bool = True,
+) -> LooptermApp:
+    """The replay viewer (not yet running): the race viewer, or the bench summary for a bench."""
+    from loopterm.tui.app import LooptermApp, make_app
+    from loopterm.tui.screens.bench_summary import make_bench_app
+
+    make = make_bench_app if bench else make_app
+    app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
+               stop_on_signals=stop_on_signals)
+    assert isinstance(app, LooptermApp)
+    # Shown as toasts once the app runs, the way theme notices are: the full screen hides stderr.
+    app._notices.extend((message, "warning") for message in notices)
+    return app
+
+
 def run_replay_app(
     source: EventSource,
     controls: ReplayControls | None,
@@ -86,18 +110,16 @@ def run_replay_app(
     *,
     trace_folder: Path | None = None,
     bench: bool = False,
+    notices: Sequence[str] = (),
 ) -> int:
     """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed).
+
+    ``notices``: warnings shown on screen as toasts (what the trace reader skipped).
 
     ``bench``: the trace is a benchmark, so the bench summary (table and charts)
     is the main screen, as it was live, and its table is printed at the end.
     """
-    from loopterm.tui.app import make_app
-    from loopterm.tui.screens.bench_summary import make_bench_app
-
-    make = make_bench_app if bench else make_app
-    app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
-               stop_on_signals=True)
+    app = replay_app(source, controls, theme, trace_folder=trace_folder, bench=bench, notices=notices)
     code = app.run()
     if bench:
         print_bench_results(app)
