@@ -241,3 +241,17 @@ async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_p
         return out
 
     assert failing(new) == failing(trace.events)  # the same checks fail (messages carry random ids)
+
+
+def test_cli_rescore_reads_past_lines_that_are_json_but_no_event(task_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "traces"
+    old = write_trace(root, recorded_race(task_dir))
+    lane = old / "b.jsonl"
+    lines = lane.read_text().splitlines()
+    lane.write_text("\n".join([lines[0], '{"hello": 1}', "42", *lines[1:]]) + "\n")
+    out = cli(["rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    assert out.returncode == 0, out.stderr
+    assert "loopterm: warning: b.jsonl:2: not an event (no schema); line skipped as damaged" in out.stderr
+    assert "loopterm: warning: b.jsonl:3: not an event (a JSON int, not an object)" in out.stderr
+    lanes = {lane["run_id"]: lane for lane in json.loads(out.stdout)["lanes"]}
+    assert lanes["b"]["new"]["outcome"] == "PASS" and lanes["b"]["new"]["turns"] == 2  # as without the junk

@@ -59,7 +59,7 @@ def test_only_a_newer_schema_line_refuses_the_trace(tmp_path: Path) -> None:
     assert store.read_info(other).status == "newer schema"
 
 
-def test_replay_and_rescore_read_past_junk_lines(tmp_path: Path) -> None:
+def test_replay_reads_past_junk_lines(tmp_path: Path) -> None:
     root = tmp_path / "traces"
     folder = write_trace(root, hand_race())
     insert_lines(folder / "fast.jsonl", 0, ["null"])
@@ -67,9 +67,7 @@ def test_replay_and_rescore_read_past_junk_lines(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert out.stderr == "loopterm: warning: fast.jsonl:1: not an event (a JSON NoneType, not an object); " \
                          "line skipped as damaged\n"
-    # rescore reads through the same reader: it gets past the junk to the task lookup
-    out = loopterm("rescore", folder.name, "--task-dir", str(tmp_path / "no-such-tasks"), "--trace-dir", str(root))
-    assert "fast.jsonl:1: not an event" in out.stderr and "schema" not in out.stderr.split("\n")[-2]
+    # (rescore over junk lines: tests/test_rescore.py)
 
 
 def test_a_lost_lane_done_after_a_pass_turn_reads_as_pass(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     lines = lane.read_text().splitlines()
     lines[0] = lines[0].replace('"schema":1', '"schema":99')
     lane.write_text("\n".join(lines) + "\n")
-    with pytest.raises(TraceError, match=r"a.jsonl:1: written by a newer loopterm \(event schema 99;.*upgrade loopterm"):
+    with pytest.raises(TraceError, match=r"a.jsonl:1: written by a newer loopterm \(event schema 99;.*upgrade"):
         read_race(folder)
 
 
