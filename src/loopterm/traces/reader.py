@@ -165,7 +165,7 @@ def read_race(path: str | Path) -> RaceTrace:
     )
     for run_id in lane_ids:
         if run_id not in done_lanes:
-            closing = _closing(run_id, started, events, end_t)
+            closing = _closing(run_id, started, events, end_t, live=live)
             events.append(closing)
             if closing.outcome is Outcome.ABORTED:
                 status = "aborted"
@@ -192,7 +192,7 @@ def read_race(path: str | Path) -> RaceTrace:
     return RaceTrace(path, started, events, status, warnings, live=live)
 
 
-def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float) -> LaneDone:
+def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float, *, live: bool = False) -> LaneDone:
     """The lane_done a lane's trace lacks: what its recorded turns say, ABORTED unless its last turn passed."""
     mine = [e for e in events if getattr(e, "lane", None) == run_id]
     turns = max((getattr(e, "turn", 0) for e in mine), default=0)
@@ -216,7 +216,8 @@ def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float) -
         t=t,
         lane=run_id,
         outcome=Outcome.ABORTED,
-        reason="the trace ends here: the race was interrupted",
+        reason=("still running: the trace was read while being written" if live
+                else "the trace ends here: the race was interrupted"),
         turns=turns,
         time_to_pass_s=None,
         best_score=best,
