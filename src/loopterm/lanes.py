@@ -13,14 +13,72 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loopterm.events import LaneInfo
 
 ProviderName = Literal["openai", "gemini", "ollama", "llamacpp", "sim"]
 
 SIM_PROVIDER = "sim"
+LANE_CLASSES = ("H/AR", "H/D", "L/AR", "L/D")
+
+# Param names that carry a secret. A lanes file is a plain file that ends up
+# in traces (params are recorded): keys belong in the environment, named by
+# api_key_env. Matched case-insensitively, "-" as "_", at any depth (so
+# ``extra_headers = {Authorization = ...}`` is caught too).
+_SECRET_NAMES = frozenset({
+    "api_key", "apikey", "key", "token", "access_token", "auth_token", "bearer", "secret",
+    "client_secret", "password", "passwd", "authorization", "auth", "x_api_key", "x_goog_api_key",
+    "credentials", "cookie",
+})
+_SECRET_SUFFIXES = ("_api_key", "_apikey", "_token", "_secret", "_password")
+
+
+def secret_like(name: str) -> bool:
+    """True for a param or query name that would hold a secret (``api_key``, ``Authorization``...)."""
+    norm = name.strip().lower().replace("-", "_")
+    return norm in _SECRET_NAMES or norm.endswith(_SECRET_SUFFIXES)
+
+
+def secret_param(params: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path of the first key-like name in ``params`` (nested tables included), else None."""
+    if isinstance(params, dict):
+        for name, value in params.items():
+            if secret_like(str(name)):
+                return (*path, str(name))
+            found = secret_param(value, (*path, str(name)))
+            if found:
+                return found
+    elif isinstance(params, list):
+        for item in params:
+            found = secret_param(item, path)
+            if found:
+                return found
+    return None
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` with any credential masked: ``user:token@`` and key-like query values become ``***``.
+
+    Used wherever a URL is shown or stored (traces, messages, listings); the
+    request itself still goes to the URL as written.
+    """
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{pair.partition('=')[0]}=***" if secret_like(pair.partition("=")[0]) else pair
+        for pair in parts.query.split("&")
+    ) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class Price(BaseModel):
@@ -59,21 +117,61 @@ class Lane(BaseModel):
         default=3, ge=0, le=10, description="Retries for rate limits, 5xx, timeouts and cut streams."
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{safe_url(value)!r} is not a URL: write it as http://HOST:PORT/... or https://..."
+            )
+        return value
+
+    @field_validator("lane_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value and value not in LANE_CLASSES:
+            raise ValueError(f"{value!r} is not a class: use one of {', '.join(LANE_CLASSES)}")
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _no_secret(cls, value: dict[str, Any]) -> dict[str, Any]:
+        found = secret_param(value)
+        if found:
+            raise ValueError(secret_message(found))
+        return value
+
     @property
     def simulated(self) -> bool:
         return self.provider == SIM_PROVIDER
 
+    @property
+    def shown_url(self) -> str | None:
+        """``base_url`` safe to show or store (credentials masked)."""
+        return safe_url(self.base_url)
+
     def info(self, run_id: str, run_index: int = 0) -> LaneInfo:
-        """The lane as stored in a trace (no secret can be in here)."""
+        """The lane as stored in a trace: no secret in here.
+
+        Credentials in ``base_url`` are masked and key-like params dropped
+        (validation rejects them; a lane built with ``model_copy`` skips it).
+        """
         return LaneInfo(
             run_id=run_id,
             name=self.name,
             provider=self.provider,
             model=self.model,
             lane_class=self.lane_class,
-            base_url=self.base_url,
+            base_url=self.shown_url,
             api_key_env=self.api_key_env,
-            params=self.params,
+            params=_without_secrets(self.params),
             price_in=self.price.input if self.price else None,
             price_out=self.price.output if self.price else None,
             simulated=self.simulated,
@@ -84,6 +182,21 @@ class Lane(BaseModel):
         if self.price is None:
             return None
         return (prompt_tokens * self.price.input + completion_tokens * self.price.output) / 1e6
+
+
+def secret_message(path: tuple[str, ...]) -> str:
+    return (
+        f"param '{'.'.join(path)}' would put a secret in the lanes file (and every trace): "
+        "put the key in an environment variable and name it with api_key_env"
+    )
+
+
+def _without_secrets(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {k: _without_secrets(v) for k, v in params.items() if not secret_like(str(k))}
+    if isinstance(params, list):
+        return [_without_secrets(v) for v in params]
+    return params
 
 
 class LaneError(ValueError):
@@ -202,20 +315,63 @@ def resolve(spec: str, file_lanes: dict[str, Lane] | None = None) -> Lane:
     )
 
 
+_HEADER = re.compile(r"\s*\[\[\s*lanes\s*\]\]")
+_TABLE = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_PART = r"(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)"  # one bare or quoted key
+_ASSIGN = re.compile(rf"\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
+_KEY_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)")
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    return tuple(a or b or c for a, b, c in _KEY_PART.findall(key))
+
+
 def _lane_header_lines(text: str) -> list[int]:
-    return [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"\s*\[\[\s*lanes\s*\]\]", line)]
+    return [i + 1 for i, line in enumerate(text.splitlines()) if _HEADER.match(line)]
 
 
-def _key_line(text: str, header_line: int, key: str) -> int | None:
-    """The line of ``key = ...`` inside the lane table that starts at ``header_line``."""
+def _field_line(text: str, header_line: int, loc: tuple[str, ...]) -> int | None:
+    """The line that sets the field at ``loc`` in the lane table starting at ``header_line``.
+
+    Knows the three ways TOML can set ``price.input``: ``price = { input = ... }``
+    (that line), ``price.input = ...`` and a ``[lanes.price]`` table with
+    ``input = ...`` under it. The longest match wins.
+    """
     lines = text.splitlines()
+    prefix: tuple[str, ...] = ()
+    best: tuple[int, int] | None = None  # (matched length, line)
     for number in range(header_line, len(lines)):
         line = lines[number]
-        if re.match(r"\s*\[", line):
+        if _HEADER.match(line):
             break
-        if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
-            return number + 1
+        table = _TABLE.match(line)
+        if table:
+            path = _dotted(table.group(1))
+            if path[:1] != ("lanes",):
+                break  # another top-level table: the lane ended
+            prefix = path[1:]
+            path = prefix
+        else:
+            assign = _ASSIGN.match(line)
+            if not assign:
+                continue
+            path = prefix + _dotted(assign.group(1))
+        size = len(path)
+        if size and path == loc[:size] and (best is None or size > best[0]):
+            best = (size, number + 1)
+    return best[1] if best else None
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(pattern, line):
+            return number
     return None
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
 
 
 def load_lanes_file(path: Path) -> dict[str, Lane]:
@@ -230,6 +386,13 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LaneError(f"{path}: not valid TOML: {exc}") from None
+    for key in data:
+        if key != "lanes":
+            # A typo such as [[lane]] would otherwise leave the file silently empty.
+            name = re.escape(key)
+            line = _line_of(text, rf"\s*(\[\[?\s*{name}\s*[\].]|\"?{name}\"?\s*[=.])")
+            where = f"{path}:{line}" if line else str(path)
+            raise LaneError(f"{where}: unknown table or key '{key}': a lanes file holds only [[lanes]] tables")
     raw = data.get("lanes", [])
     if not isinstance(raw, list):
         raise LaneError(f"{path}: 'lanes' must be an array of tables, written [[lanes]]")
@@ -240,16 +403,22 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
         where = f"{path}:{line}" if line else str(path)
         if not isinstance(item, dict):
             raise LaneError(f"{where}: lane {index + 1} must be a table")
+        label = item.get("name", f"#{index + 1}")
+        secret = secret_param(item.get("params"))
+        if secret:
+            key_line = _field_line(text, line, ("params", *secret)) if line else None
+            where = f"{path}:{key_line}" if key_line else where
+            raise LaneError(f"{where}: lane {label!r}: {secret_message(secret)}")
         try:
             lane = Lane.model_validate(item)
         except ValidationError as exc:
             err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "lane"
-            label = item.get("name", f"#{index + 1}")
-            key_line = _key_line(text, line, str(err["loc"][0])) if err["loc"] else None
+            loc = tuple(str(p) for p in err["loc"])
+            field = ".".join(loc) or "lane"
+            key_line = _field_line(text, line, loc) if loc and line else None
             if key_line:
                 where = f"{path}:{key_line}"
-            raise LaneError(f"{where}: lane {label!r}: field '{field}': {err['msg']}") from None
+            raise LaneError(f"{where}: lane {label!r}: field '{field}': {_message(err)}") from None
         if lane.name in lanes:
             raise LaneError(f"{where}: lane name {lane.name!r} is used twice; names must be unique")
         lanes[lane.name] = lane

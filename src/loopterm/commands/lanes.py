@@ -110,7 +110,7 @@ def _as_json(row: dict[str, Any]) -> dict[str, Any]:
             "provider": lane.provider,
             "model": lane.model,
             "class": lane.lane_class,
-            "base_url": lane.base_url,
+            "base_url": lane.shown_url,
             "api_key_env": lane.api_key_env,
         }
     out |= {"ready": row["ready"], "detail": row["detail"]}

@@ -85,7 +85,7 @@ class GeminiProvider(StreamingProvider):
         self._http: dict[int, httpx.AsyncClient] = {}  # by id() of the genai client built on it
 
     def endpoint(self) -> str:
-        return self.lane.base_url or DEFAULT_URL
+        return self.lane.shown_url or DEFAULT_URL
 
     def _new_client(self, key: str | None) -> genai.Client:
         # Our own httpx client: google-genai switches to aiohttp whenever

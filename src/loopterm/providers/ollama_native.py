@@ -50,7 +50,7 @@ class OllamaProvider(StreamingProvider):
         self._retry_after: float | None = None
 
     def endpoint(self) -> str:
-        return self.lane.base_url or DEFAULT_URL
+        return self.lane.shown_url or DEFAULT_URL
 
     def _new_client(self, key: str | None) -> ollama.AsyncClient:
         # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
@@ -60,7 +60,7 @@ class OllamaProvider(StreamingProvider):
         headers = {"authorization": f"Bearer {key}"} if key else None
         request_hooks = [] if key else [_strip_authorization]
         return ollama.AsyncClient(
-            host=self.endpoint(),
+            host=self.lane.base_url or DEFAULT_URL,  # the real URL; endpoint() is the shown one
             timeout=self.lane.timeout_s,
             headers=headers,
             event_hooks={"request": request_hooks, "response": [self._on_response]},

@@ -65,7 +65,7 @@ class OpenAIProvider(StreamingProvider):
         self._secret: str | None = None
 
     def endpoint(self) -> str:
-        return self.lane.base_url or DEFAULT_URL
+        return self.lane.shown_url or DEFAULT_URL
 
     def _new_client(self, key: str | None) -> AsyncOpenAI:
         return AsyncOpenAI(

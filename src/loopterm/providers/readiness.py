@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from loopterm.lanes import OLLAMA_URL, Lane
+from loopterm.lanes import OLLAMA_URL, Lane, safe_url
 from loopterm.providers.base import ErrorKind, Generation
 
 PROBE_TIMEOUT_S = 0.5
@@ -71,9 +71,10 @@ async def readiness(lane: Lane) -> Readiness:
         return Readiness(False, f"no key: set {var}")
     url = server_url(lane)
     if url is not None and is_local(url):
+        shown = safe_url(url)
         if await tcp_probe(url):
-            return Readiness(True, f"server up at {url}")
-        return Readiness(False, f"cannot reach {url}: is the server running?")
+            return Readiness(True, f"server up at {shown}")
+        return Readiness(False, f"cannot reach {shown}: is the server running?")
     if var:
         return Readiness(True, f"key in {var}")
     return Readiness(True, "no key needed")

@@ -220,7 +220,7 @@ class StreamingProvider:
 
     def endpoint(self) -> str:
         """The URL shown in messages (never with a key in it)."""
-        return self.lane.base_url or "the default endpoint"
+        return self.lane.shown_url or "the default endpoint"
 
     # -- shared -------------------------------------------------------------
     def client_for(self, key: str | None) -> Any:

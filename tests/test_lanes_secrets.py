@@ -1,0 +1,94 @@
+"""Secrets a user puts in a lanes file never reach a trace, a message or a listing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.fixtures import FakeServer, running_fake_server
+from fakes.server import closed_port_url
+
+from loopterm.events import LaneDone
+from loopterm.lanes import load_lanes_file
+from loopterm.loop.race import RaceConfig, run_race
+from loopterm.providers import streaming
+from loopterm.tasks import find_task
+from loopterm.traces.writer import TraceWriter
+
+pytestmark = pytest.mark.anyio
+
+URL_SECRET = "tok-URL-SECRET-77c1"
+QUERY_SECRET = "q-QUERY-SECRET-91ab"
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    yield from running_fake_server()
+
+
+def lanes_text(server_url: str) -> str:
+    host = server_url.removeprefix("http://")
+    closed = closed_port_url().removeprefix("http://")
+    return f"""
+[[lanes]]
+name = "Passes"
+provider = "openai"
+model = "reference~secrets"
+base_url = "http://user:{URL_SECRET}@{host}/v1"
+
+[[lanes]]
+name = "Broken"
+provider = "openai"
+model = "always-500~secrets"
+base_url = "http://user:{URL_SECRET}@{host}/v1"
+max_retries = 1
+
+[[lanes]]
+name = "Gone"
+provider = "ollama"
+model = "m"
+base_url = "http://admin:{URL_SECRET}@{closed}/?key={QUERY_SECRET}"
+max_retries = 0
+"""
+
+
+async def test_url_credentials_never_reach_the_trace(
+    tmp_path: Path, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
+    path = tmp_path / "lanes.toml"
+    path.write_text(lanes_text(fake_server.url))
+    lanes = list(load_lanes_file(path).values())
+    events: list = []
+    writer = TraceWriter(tmp_path / "traces")
+    await run_race(lanes, RaceConfig(max_turns=1, seed=1), [writer, events.append], task=find_task("quote-approval"))
+    assert writer.folder is not None
+    done = {e.lane: e for e in events if isinstance(e, LaneDone)}
+    # The lanes really ran against the credentialed URLs (the request still uses them) ...
+    assert done["passes"].outcome.value == "PASS", done["passes"].reason
+    assert "server error 500 at http://***@127.0.0.1" in (done["broken"].reason or "")
+    assert "cannot reach http://***@127.0.0.1" in (done["gone"].reason or "")
+    # ... and no file of the trace holds either secret.
+    files = [p for p in writer.folder.rglob("*") if p.is_file()]
+    assert files
+    for file in files:
+        text = file.read_text(errors="replace")
+        assert URL_SECRET not in text and QUERY_SECRET not in text, file
+
+
+def test_lanes_listing_masks_url_credentials(tmp_path: Path, fake_server: FakeServer) -> None:
+    path = tmp_path / "lanes.toml"
+    path.write_text(lanes_text(fake_server.url))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    for args in (["--json"], ["--check", "Broken", "Gone"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "loopterm", "lanes", "--lanes", str(path), *args],
+            capture_output=True, text=True, env=env, timeout=60,
+        )
+        assert URL_SECRET not in result.stdout + result.stderr
+        assert QUERY_SECRET not in result.stdout + result.stderr
+        assert "***@127.0.0.1" in result.stdout
