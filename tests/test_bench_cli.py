@@ -70,7 +70,7 @@ def test_bench_plain_prints_progress_and_the_table(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     (folder,) = traces.iterdir()
-    assert out.startswith(f"bench {folder.name} · task quote-approval · 1 lanes × 2 runs · max 3 turns")
+    assert out.startswith(f"bench {folder.name} · task quote-approval · 1 lane × 2 runs · max 3 turns")
     assert "Fast diffusion (sim) run  1/2 " in out and "Fast diffusion (sim) run  2/2 " in out
     assert "1/2 done" in out and "2/2 done" in out and "all done" in out
     for heading in ("Results", "Runs Passed", "Convergence and cost", "Mean score after each turn"):
@@ -107,6 +107,8 @@ def test_sigterm_stops_the_bench_and_keeps_what_finished(tmp_path: Path) -> None
     assert proc.returncode == 130, err
     assert "bench interrupted" in err
     assert "Frontier (sim): 1 run aborted, not counted" in out
+    aborted_line = next(line for line in out.splitlines() if "Frontier (sim)" in line and "run  1/1 aborted" in line)
+    assert aborted_line.endswith("stopped · 1 of 2 runs finished") and "all done" not in out
     (folder,) = traces.iterdir()
     trace = read_race(folder)
     assert trace.status == "aborted" and trace.warnings == []

@@ -61,7 +61,7 @@ def test_a_unique_prefix_and_a_lane_file_both_replay(root: Path, capsys: pytest.
     assert "race 20261122-101500-abcd" in capsys.readouterr().out
     assert main(["replay", str(folder / "slow.jsonl"), "--plain", "--speed", "50"]) == 0
     out = capsys.readouterr().out
-    assert "1 lanes" in out and "Slow" in out and "Fast " not in out
+    assert "1 lane ·" in out and "Slow" in out and "Fast " not in out
 
 
 def test_an_interrupted_race_replays_to_where_it_stopped_marked_aborted(

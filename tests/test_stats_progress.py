@@ -75,3 +75,35 @@ def test_before_a_lane_finishes_a_run_the_eta_is_a_lower_bound() -> None:
     assert eta_text(p, 3.0, secs) == "ETA ≥ 0.75 s"
     done = fed(runs, 4.0)
     assert eta_text(done, 4.0, secs) == "ETA 0.00 s"
+
+
+def printed(runs: list[Run], **kw: object) -> list[str]:
+    """The plain bench progress lines for a whole race of these runs."""
+    import io
+
+    from rich.console import Console
+
+    from loopterm.commands.bench import ProgressPrinter
+
+    buffer = io.StringIO()
+    progress = BenchProgress()
+    printer = ProgressPrinter(progress, Console(file=buffer, width=300, highlight=False))
+    for event in race(runs, **kw):  # type: ignore[arg-type]
+        progress(event)
+        printer(event)
+    return buffer.getvalue().splitlines()
+
+
+def test_header_counts_agree_with_their_nouns() -> None:
+    assert " · 1 lane × 1 run · max 1 turn" in printed([Run("a1", [1.0])], max_turns=1)[0]
+    two = printed([Run("a1", [1.0]), Run("a2", [1.0]), Run("b1", [1.0], name="B", model="b"),
+                   Run("b2", [1.0], name="B", model="b")])
+    assert " · 2 lanes × 2 runs · max 15 turns" in two[0]
+
+
+def test_a_stopped_bench_says_stopped_not_all_done() -> None:
+    lines = printed([Run("a1", [0.5, 1.0]), Run("a2", [0.5], outcome="ABORTED")])
+    assert lines[-1].endswith("│ stopped · 1 of 2 runs finished")
+    assert not any("all done" in line for line in lines)
+    finished = printed([Run("a1", [0.5, 1.0]), Run("a2", [1.0])])
+    assert finished[-1].endswith("│ all done")

@@ -1,4 +1,4 @@
-"""How a lane is named to people: simulated lanes always say so.
+"""How lanes (and counts) are named to people: simulated lanes always say so.
 
 The product rule is that a sim lane is labelled simulated wherever it
 appears. The built-in profiles are named "Fast diffusion (sim)" already, but
@@ -16,3 +16,8 @@ def display_name(name: str, simulated: bool) -> str:
     if simulated and SIM_MARK not in name.casefold():
         return f"{name} {SIM_MARK}"
     return name
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 lane", "2 lanes": a count with its noun agreeing."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -12,7 +12,7 @@ from typing import IO, Any
 from rich.console import Console
 
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
-from loopterm.naming import display_name
+from loopterm.naming import display_name, plural
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text, race_table
 
@@ -128,8 +128,8 @@ class PlainPrinter(ClosableOutput):
             if self.replay_speed is not None:
                 extra += f" · REPLAY ×{self.replay_speed:g}"
             header = (
-                f"race {event.race_id} · task {event.task_id} · {len(event.lanes)} lanes · "
-                f"max {event.max_turns} turns{extra}"
+                f"race {event.race_id} · task {event.task_id} · {plural(len(event.lanes), 'lane')} · "
+                f"max {plural(event.max_turns, 'turn')}{extra}"
             )
             out.print(header, markup=False, soft_wrap=self.soft_wrap)
         elif isinstance(event, TurnDone):

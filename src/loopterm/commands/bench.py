@@ -200,22 +200,22 @@ class ProgressPrinter(ClosableOutput):
 
     def __call__(self, event) -> None:
         from loopterm.events import LaneDone, RaceStarted
-        from loopterm.naming import display_name
+        from loopterm.naming import plural
 
         if isinstance(event, RaceStarted):
             import time
 
             self.t0 = time.monotonic() - event.t
             self.race_id = event.race_id
-            names = {display_name(lane.name, lane.simulated) for lane in event.lanes}
-            self.width = max((len(n) for n in names), default=12)
-            per_lane = len(event.lanes) // max(1, len(names))
+            self.width = max((len(lane.label) for lane in self.progress.lanes.values()), default=12)
+            lanes = len(self.progress.lanes)  # distinct lanes (name, provider, model)
+            per_lane = len(event.lanes) // max(1, lanes)
             scale = ""
             if any(lane.simulated for lane in event.lanes) and event.time_scale != 1:
                 scale = f" · simulated latencies ×{event.time_scale:g}"
             self._say(
-                f"bench {event.race_id} · task {event.task_id} · {len(names)} lanes × {per_lane} runs · "
-                f"max {event.max_turns} turns{scale}"
+                f"bench {event.race_id} · task {event.task_id} · {plural(lanes, 'lane')} × "
+                f"{plural(per_lane, 'run')} · max {plural(event.max_turns, 'turn')}{scale}"
             )
         elif isinstance(event, LaneDone) and event.lane in self.progress.lane_of:
             self._say(self.run_line(event))
@@ -247,10 +247,12 @@ class ProgressPrinter(ClosableOutput):
         )
 
     def eta_text(self, now: float | None = None) -> str:
+        from loopterm.stats.progress import eta_text, state_text
+
         p = self.progress
-        if p.done == p.total:
-            return "all done"
-        from loopterm.stats.progress import eta_text
+        state = state_text(p)
+        if state is not None:
+            return state
 
         return f"{p.done}/{p.total} runs · {eta_text(p, now, _secs)}"
 

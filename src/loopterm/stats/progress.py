@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
-from loopterm.naming import display_name
+from loopterm.naming import display_name, plural
 from loopterm.stats.aggregate import NOT_COUNTED
 
 
@@ -63,6 +63,7 @@ class BenchProgress:
         self.started: dict[str, float] = {}
         self.turn_at: dict[str, tuple[int, float]] = {}  # run_id -> (current turn, when it started)
         self.finished: set[str] = set()
+        self.aborted = 0  # runs ended ABORTED: the bench is being (or was) stopped
         self.order: list[str] = []  # every run id in plan order (the order runs are admitted)
         self.now = 0.0
 
@@ -95,6 +96,8 @@ class BenchProgress:
                     lane.pass_times.append(event.time_to_pass_s)
             elif outcome == "ERROR":
                 lane.errors += 1
+            elif outcome == "ABORTED":
+                self.aborted += 1
             if outcome not in NOT_COUNTED:
                 lane.run_turns.append(event.turns)
 
@@ -157,6 +160,17 @@ class BenchProgress:
             end = max(end, finish)
             heapq.heappush(free_at, finish)
         return end
+
+
+def state_text(progress: BenchProgress) -> str | None:
+    """"all done", or "stopped · 3 of 10 runs finished" once a run was aborted; None while running."""
+    p = progress
+    if p.aborted:
+        finished = p.done - p.aborted
+        return f"stopped · {finished} of {plural(p.total, 'run')} finished"
+    if p.done == p.total:
+        return "all done"
+    return None
 
 
 def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str]) -> str:
