@@ -23,6 +23,7 @@ BROKEN = {
                          r"checks.py:\d+: RuntimeError: suite broken$"),
     "imports a missing sibling": ("from .nope import x\n",
                                   r"checks.py:\d+: ModuleNotFoundError: No module named 'nope'$"),
+    "exits at import": ("import sys\nsys.exit(3)\n", r"checks.py:\d+: SystemExit: 3$"),
 }
 
 

@@ -58,13 +58,13 @@ def import_task_module(task_id: str, validation_dir: Path, name: str):
         sys.modules[package] = module
     try:
         return importlib.import_module(f"{package}.{name}")
-    except Exception as exc:  # the suite's own code: one line naming file, line and error
+    except (Exception, SystemExit) as exc:  # the suite's own code: one line naming file, line, error
         # The per-folder package name is ours, not the author's: show their folder's names.
         failure = _import_failure(exc, validation_dir).replace(f"{package}.", "")
         raise TaskError(f"task {task_id}: cannot load {name}.py: {failure}") from None
 
 
-def _import_failure(exc: Exception, validation_dir: Path) -> str:
+def _import_failure(exc: BaseException, validation_dir: Path) -> str:
     """``<file>:<line>: <error>`` for an exception raised while importing a task module."""
     if isinstance(exc, SyntaxError) and exc.filename:
         where = f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
