@@ -549,7 +549,8 @@ async def problem_422_errors(ctx: CheckContext) -> None:
                 'the path inside the body, no leading "body")')
         if reply.status != 422:
             raise reply.fail(want)
-        errors = reply.obj().get("errors") if isinstance(reply.json(), dict) else None
+        data = reply.json()
+        errors = data.get("errors") if isinstance(data, dict) else None  # expect_problem says why
         issues = []
         if not isinstance(errors, list) or not all(
             isinstance(e, dict) and isinstance(e.get("field"), str)
