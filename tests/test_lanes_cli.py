@@ -131,3 +131,51 @@ def test_user_lanes_come_from_the_config_dir_or_the_given_file(tmp_path: Path) -
     assert list(load_user_lanes(other)) == ["Other"]
     with pytest.raises(LaneError, match="no such lanes file"):
         load_user_lanes(tmp_path / "missing.toml")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("lane", "detail"),
+    [
+        ({"provider": "gemini", "model": "gemini-2.5-flash"}, "Gemini always needs a key: set api_key_env"),
+        ({"provider": "openai", "model": "gpt-4o"}, "api.openai.com needs a key: set api_key_env"),
+    ],
+)
+async def test_a_lane_that_needs_a_key_but_names_no_variable_is_not_ready(
+    lane: dict[str, str], detail: str
+) -> None:
+    from loopterm.lanes import Lane
+    from loopterm.providers import make_provider
+    from loopterm.providers.base import ErrorKind
+    from loopterm.providers.readiness import readiness
+
+    built = Lane(name="K", **lane)  # type: ignore[arg-type]
+    state = await readiness(built)
+    assert not state.ready and state.detail.startswith(detail)
+    # The lane fails the same way when run, before sending anything.
+    gen = await make_provider(built).generate([{"role": "user", "content": "hi"}])
+    assert gen.error_kind is ErrorKind.MISSING_KEY and "set api_key_env" in (gen.error or "")
+
+
+def test_check_imports_the_sdks_before_the_first_request(fake_server: FakeServer, tmp_path: Path) -> None:
+    # A fresh interpreter: an SDK imported inside the gather would stall the other checks' clocks.
+    lanes = tmp_path / "lanes.toml"
+    lanes.write_text(lane_toml("A", f"ok~{uuid.uuid4().hex[:8]}", f"{fake_server.url}/v1"))
+    script = f"""
+import argparse, asyncio, sys
+from pathlib import Path
+from loopterm.commands import lanes as cmd
+from loopterm.providers import readiness
+seen = []
+real_check = readiness.check
+async def check(lane, timeout_s):
+    seen.append("openai" in sys.modules and "loopterm.providers.openai_compat" in sys.modules)
+    return await real_check(lane, timeout_s)
+readiness.check = check
+args = argparse.Namespace(names=["A"], lanes_file=Path({str(lanes)!r}), check=True, timeout=10.0, json=True)
+rows = cmd._rows(args)
+asyncio.run(cmd._fill(rows, True, 10.0))
+print(seen, rows[0]["check"]["ok"])
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[True] True", result.stdout + result.stderr

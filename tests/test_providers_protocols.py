@@ -202,7 +202,15 @@ async def test_a_cut_stream_is_retried_and_reported(
     model = tagged(behaviour)
     gen = await make(fake_server.url, model, max_retries=1).generate(MESSAGES)
     assert gen.error_kind is ErrorKind.STREAM_CUT
-    assert "stopped before it finished" in (gen.error or "")
+    # The final message says how it stopped, what to do, and that retrying did not help.
+    how = (
+        "the server ended it without a finish marker: check the server's logs and base_url"
+        if behaviour == "cut-stream"
+        else "the connection dropped: check the network or the server's logs"
+    )
+    ending = f"stopped before it finished (after 12 characters): {how} (gave up after 1 retry)"
+    assert (gen.error or "").endswith(ending)
+    assert "it is retried" not in (gen.error or "")
     assert gen.text == ANSWER[:12]  # what arrived before the cut is kept, not passed off as whole
     assert [r.kind for r in gen.retries] == ["stream_cut"]
     assert fake_server.recorder.hits[model] == 2
@@ -226,6 +234,9 @@ async def test_retries_are_bounded_and_back_off(protocol: str, make: Make, fake_
     gen = await make(fake_server.url, model, max_retries=2).generate(MESSAGES)
     assert gen.error_kind is ErrorKind.SERVER_ERROR
     assert "server error 500" in (gen.error or "")
+    assert (gen.error or "").endswith(
+        "try again later or check the server's status or logs (gave up after 2 retries)"
+    )
     assert [r.kind for r in gen.retries] == ["server_error", "server_error"]
     assert [r.wait_s for r in gen.retries] == [0.01, 0.02]  # base, doubled, capped
     assert fake_server.recorder.hits[model] == 3
@@ -283,3 +294,10 @@ def test_the_gemini_sdk_would_pick_aiohttp_here() -> None:
     from google.genai import _api_client
 
     assert _api_client.has_aiohttp
+
+
+async def test_an_unreachable_hosted_endpoint_asks_about_the_network(protocol: str, make: Make) -> None:
+    # Not "is the server running?": nobody runs api.openai.com themselves.
+    gen = await make("http://unreachable.invalid", "ok", max_retries=0).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.UNREACHABLE
+    assert (gen.error or "").endswith(": check your network connection and proxy settings")

@@ -96,6 +96,12 @@ async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> No
                 "text": gen.text[:80],
             }
 
+    if check:
+        # Import the SDKs first: an import inside the gather stalls the loop
+        # and inflates the time to first token of whichever checks are running.
+        from loopterm import providers
+
+        providers.preload(row["lane"].provider for row in rows if row["lane"] is not None)
     await asyncio.gather(*(one(row) for row in rows))
 
 

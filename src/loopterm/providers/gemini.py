@@ -147,7 +147,7 @@ class GeminiProvider(StreamingProvider):
                 if candidate.finish_reason is not None:
                     finished = True
         if not finished:
-            raise self.stream_cut(meter)
+            raise self.stream_cut(meter, dropped=False)
 
     def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
         if isinstance(exc, errors.APIError):
@@ -167,7 +167,7 @@ class GeminiProvider(StreamingProvider):
         if failure == "transport":
             # The SDK sends the request on first iteration, so "responded" is
             # unknowable here: connected-then-lost is a cut stream.
-            return self.stream_cut(meter)
+            return self.stream_cut(meter, dropped=True)
         return self.protocol_error(type(exc).__name__)
 
 

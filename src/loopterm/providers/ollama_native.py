@@ -95,7 +95,7 @@ class OllamaProvider(StreamingProvider):
                 finished = True
                 _read_final(part, meter)
         if not finished:
-            raise self.stream_cut(meter)
+            raise self.stream_cut(meter, dropped=False)
 
     def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
         if isinstance(exc, ollama.ResponseError):

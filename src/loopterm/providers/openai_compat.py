@@ -79,7 +79,13 @@ class OpenAIProvider(StreamingProvider):
         await client.close()
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
-        key = self.api_key(required=True) or DUMMY_KEY
+        key = self.api_key(required=True)
+        if key is None and self.lane.base_url is None:
+            # api.openai.com with a dummy key would only answer 401 after a round trip.
+            raise self.error(
+                ErrorKind.MISSING_KEY, "no API key: set api_key_env (e.g. OPENAI_API_KEY) for this lane"
+            )
+        key = key or DUMMY_KEY
         self._secret = key
         client: AsyncOpenAI = self.client_for(key)
         meter.restart()  # building the SDK client is harness work, not the model's
@@ -108,7 +114,7 @@ class OpenAIProvider(StreamingProvider):
         # The SDK ends quietly when the body ends, [DONE] or not; a stream that
         # never said why it stopped was cut.
         if not finished:
-            raise self.stream_cut(meter)
+            raise self.stream_cut(meter, dropped=False)
 
     def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
         if isinstance(exc, openai.APIStatusError):

@@ -69,6 +69,9 @@ async def readiness(lane: Lane) -> Readiness:
     var = lane.api_key_env
     if var and not os.environ.get(var, "").strip():
         return Readiness(False, f"no key: set {var}")
+    needs = needs_key_variable(lane)
+    if needs:
+        return Readiness(False, needs)
     url = server_url(lane)
     if url is not None and is_local(url):
         shown = safe_url(url)
@@ -77,7 +80,18 @@ async def readiness(lane: Lane) -> Readiness:
         return Readiness(False, f"cannot reach {shown}: is the server running?")
     if var:
         return Readiness(True, f"key in {var}")
-    return Readiness(True, "no key needed")
+    return Readiness(True, "no key named (the server must not need one)" if url else "no key needed")
+
+
+def needs_key_variable(lane: Lane) -> str | None:
+    """What to do when a lane names no key variable but its endpoint always wants a key."""
+    if lane.api_key_env:
+        return None
+    if lane.provider == "gemini":
+        return "Gemini always needs a key: set api_key_env (e.g. GEMINI_API_KEY) for this lane"
+    if lane.provider == "openai" and lane.base_url is None:
+        return "api.openai.com needs a key: set api_key_env (e.g. OPENAI_API_KEY) for this lane"
+    return None
 
 
 def tiny(lane: Lane, timeout_s: float) -> Lane:

@@ -177,6 +177,10 @@ class StreamMeter:
         return (self.end if self.end is not None else time.perf_counter()) - self.start
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def estimate_tokens_from_chars(chars: int) -> int:
     return max(1, round(chars / 4)) if chars else 0
 
@@ -278,7 +282,10 @@ class StreamingProvider:
             return self.error(ErrorKind.TIMEOUT, f"{where} timed out the request (408){tail}")
         if status >= 500:
             return self.error(
-                ErrorKind.SERVER_ERROR, f"server error {status} at {where}{tail}", retry_after
+                ErrorKind.SERVER_ERROR,
+                f"server error {status} at {where}{tail}: the server failed, not the model; "
+                "try again later or check the server's status or logs",
+                retry_after,
             )
         return self.error(
             ErrorKind.BAD_REQUEST,
@@ -286,7 +293,11 @@ class StreamingProvider:
         )
 
     def unreachable(self) -> ProviderError:
-        return self.error(ErrorKind.UNREACHABLE, f"cannot reach {self.endpoint()}: is the server running?")
+        from loopterm.providers.readiness import is_local
+
+        where = self.endpoint()
+        fix = "is the server running?" if is_local(where) else "check your network connection and proxy settings"
+        return self.error(ErrorKind.UNREACHABLE, f"cannot reach {where}: {fix}")
 
     def timed_out(self) -> ProviderError:
         return self.error(
@@ -295,16 +306,23 @@ class StreamingProvider:
             "raise timeout_s for this lane or check the server",
         )
 
-    def stream_cut(self, meter: StreamMeter) -> ProviderError:
+    def stream_cut(self, meter: StreamMeter, *, dropped: bool) -> ProviderError:
+        """The answer stopped part-way: ``dropped`` when the connection broke,
+        else the stream ended cleanly without saying it had finished."""
+        how = (
+            "the connection dropped: check the network or the server's logs"
+            if dropped
+            else "the server ended it without a finish marker: check the server's logs and base_url"
+        )
         return self.error(
             ErrorKind.STREAM_CUT,
             f"the stream from {self.endpoint()} stopped before it finished "
-            f"(after {meter.chars} characters): the connection dropped; it is retried",
+            f"(after {meter.chars} characters): {how}",
         )
 
     def connection_lost(self, meter: StreamMeter) -> ProviderError:
         """A transport error: unreachable before the server answered, a cut stream after."""
-        return self.stream_cut(meter) if meter.responded else self.unreachable()
+        return self.stream_cut(meter, dropped=True) if meter.responded else self.unreachable()
 
     def protocol_error(self, detail: str) -> ProviderError:
         return self.error(
@@ -340,6 +358,11 @@ class StreamingProvider:
                 and failure.retry_after > self.backoff.max_retry_after_s
             )
             if not kind.retryable or too_long or len(retries) >= self.lane.max_retries:
+                if retries:
+                    # The message says what to do; say too that retrying did not help.
+                    failure = ProviderError(
+                        kind, f"{failure} (gave up after {_plural(len(retries), 'retry', 'retries')})"
+                    )
                 return self._generation(messages, meter, retries, failure)
             wait = self.backoff.delay(len(retries), failure.retry_after)
             retries.append(RetryRecord(kind=kind.value, message=str(failure), wait_s=round(wait, 4)))
