@@ -42,7 +42,8 @@ async def test_panes_show_outcomes_places_and_failing_checks() -> None:
         assert mini.lines[3] == "turn limit after 4 turns"
         assert mini.lines[5].startswith("- logic.total_limit_below")
         assert weak.lines[5].startswith("! shape.problem_422_errors")  # broke on the last turn: first
-        assert "SIMULATED" in fast.lines[0] and "H/D" in fast.lines[0]
+        # At 80 columns the long badge would cut the model's name, so the short one is used.
+        assert " SIM  fast-diffusion " in fast.lines[0] and "H/D" in fast.lines[0]
         assert fast.lines[0].endswith("1.1 s")  # frozen at its finish, not the clock's 2.5 s
         header = app.screen.query_one(RaceHeader)
         await until(pilot, lambda: "finished" in header.text)
@@ -331,7 +332,7 @@ async def test_no_color_keeps_every_signal_in_words(monkeypatch) -> None:
         await finished(pilot, app, source)
         assert app.no_color
         fast = panes(app)["fast"]
-        assert "SIMULATED" in fast.lines[0] and "PASS in" in fast.lines[3] and "1st" in fast.lines[3]
+        assert " SIM " in fast.lines[0] and "PASS in" in fast.lines[3] and "1st" in fast.lines[3]
 
 
 async def test_replay_controls_badge_and_keys() -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from copy import copy
+
 from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 
 from loopterm.stats.runs import RunSummary
@@ -85,21 +89,76 @@ def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     return rows
 
 
-def race_table(runs: list[RunSummary], title: str | None = None) -> Table:
+# Dropped in this order when the terminal is too narrow for every column: the
+# lane's name, its outcome and its place are what the table is for.
+DROP_ORDER = ("Class", "Cost", "Tokens", "Turns", "Best", "To pass", "#")
+
+
+def error_reason(run: RunSummary) -> str:
+    """An ERROR lane's reason without a leading copy of the lane's own name."""
+    reason = run.reason
+    prefix = f"{run.info.name}: "
+    return reason[len(prefix):] if reason.startswith(prefix) else reason
+
+
+def error_lines(runs: list[RunSummary]) -> list[str]:
+    """'name: reason' for every lane that ended in ERROR (the table's caption)."""
+    return [f"{r.info.name}: {error_reason(r)}" for r in runs if r.outcome == "ERROR"]
+
+
+def _natural_width(console: Console, table: Table) -> int:
+    """The widest line of ``table`` given all the room it wants (its measure ignores collapsed padding)."""
+    table = copy(table)
+    table.title = table.caption = None
+    lines = console.render_lines(table, console.options.update(width=1000, height=None), pad=False)
+    return max((Segment.get_line_length(line) for line in lines), default=0)
+
+
+class RaceTable:
+    """The results table, fitted to the width it is printed in.
+
+    No cell ever wraps (a wrapped lane name turned into a column of ``…``):
+    when the terminal is too narrow for every column, whole columns are left
+    out, least important first (``DROP_ORDER``), and only when just the lane,
+    its outcome and nothing else still do not fit is the name cut.
+    """
+
+    def __init__(self, runs: list[RunSummary], title: str | None = None) -> None:
+        self.runs = runs
+        self.title = title
+
+    def table(self, columns: tuple[str, ...] = RESULT_COLUMNS) -> Table:
+        table = Table(
+            title=self.title,
+            title_justify="left",
+            header_style="bold",
+            box=box.SIMPLE_HEAD,
+            caption="\n".join(error_lines(self.runs)) or None,
+            caption_justify="left",
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        keep = [RESULT_COLUMNS.index(c) for c in columns]
+        for column in columns:
+            table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True,
+                             overflow="ellipsis")
+        for row in result_rows(self.runs):
+            table.add_row(*(row[i] for i in keep))
+        return table
+
+    def fitted(self, console: Console, width: int) -> Table:
+        columns = RESULT_COLUMNS
+        for drop in DROP_ORDER:
+            table = self.table(columns)
+            if _natural_width(console, table) <= width:
+                return table
+            columns = tuple(c for c in columns if c != drop)
+        return self.table(columns)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.fitted(console, options.max_width)
+
+
+def race_table(runs: list[RunSummary], title: str | None = None) -> RaceTable:
     """The results table; lanes that ended in ERROR get their reason as a caption."""
-    errors = [f"{r.info.name}: {r.reason}" for r in runs if r.outcome == "ERROR"]
-    table = Table(
-        title=title,
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        caption="\n".join(errors) or None,
-        caption_justify="left",
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    for column in RESULT_COLUMNS:
-        table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=column != "Lane")
-    for row in result_rows(runs):
-        table.add_row(*row)
-    return table
+    return RaceTable(runs, title)

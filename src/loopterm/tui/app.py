@@ -15,12 +15,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette, SearchIcon
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
@@ -28,7 +30,7 @@ from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.racestate import RaceState
 from loopterm.sources import EventSource, ReplayControls
 from loopterm.tui.clock import ViewClock
-from loopterm.tui.glyphs import Glyphs, choose_glyphs
+from loopterm.tui.glyphs import AsciiFilter, Glyphs, choose_glyphs
 from loopterm.tui.screens.chart import ChartScreen
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
@@ -57,8 +59,9 @@ class LooptermApp(App[int]):
         Binding("c", "chart", "Chart", id="chart"),
         Binding("p", "screenshot_to_trace", "Screenshot", id="screenshot"),
         Binding("space", "replay('toggle_pause')", "Pause", id="replay.pause"),
-        Binding("plus,equals_sign", "replay('faster')", "Faster", key_display="+", id="replay.faster"),
-        Binding("minus", "replay('slower')", "Slower", key_display="-", id="replay.slower"),
+        # One footer entry for both speed keys: at 80 columns every replay key must show.
+        Binding("plus,equals_sign", "replay('faster')", "Speed", key_display="+/-", id="replay.faster"),
+        Binding("minus", "replay('slower')", "Slower", key_display="-", show=False, id="replay.slower"),
         Binding("e", "replay('jump_to_end')", "End", id="replay.end"),
         Binding("r", "replay('restart')", "Restart", id="replay.restart"),
     ]
@@ -92,6 +95,10 @@ class LooptermApp(App[int]):
         self.view_clock = ViewClock(controls)
         self.now: Callable[[], float] = now or self.view_clock
         self.glyphs = glyphs or choose_glyphs()
+        if controls is not None:
+            self._hide_in_footer("p")  # room for the replay keys; the palette still offers it
+        if self.glyphs.ascii:
+            self._filters.append(AsciiFilter())  # what Rich and Textual draw themselves (…, ⏎, ▏)
         self._trace_folder = trace_folder
         self.race_worker: Worker[None] | None = None
         self.source_error: str | None = None
@@ -101,6 +108,11 @@ class LooptermApp(App[int]):
         self._stop_on_signals = stop_on_signals
         self._no_drawing = ExitStack()  # holds a batch update open once the terminal is gone
         self.terminal_lost = False
+
+    def _hide_in_footer(self, key: str) -> None:
+        """Keep ``key`` bound but leave it out of the footer."""
+        bindings = self._bindings.key_to_bindings
+        bindings[key] = [replace(binding, show=False) for binding in bindings.get(key, [])]
 
     # Themes --------------------------------------------------------------
 
@@ -124,7 +136,10 @@ class LooptermApp(App[int]):
 
     def get_css_variables(self) -> dict[str, str]:
         # Any theme, even one of Textual's own picked from the palette, gets our colours.
-        return fill_app_variables(super().get_css_variables())
+        variables = fill_app_variables(super().get_css_variables())
+        ascii_only = getattr(self, "glyphs", None) is not None and self.glyphs.ascii
+        variables.update(border_variables(ascii_only))
+        return variables
 
     # Running the source ----------------------------------------------------
 
@@ -307,9 +322,19 @@ class LooptermApp(App[int]):
 
     # Command palette ---------------------------------------------------------------
 
+    def get_key_display(self, binding: Binding) -> str:
+        display = super().get_key_display(binding)
+        return "enter" if display == "⏎" and self.glyphs.ascii else display
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
-            if command.title not in ("Quit", "Screenshot"):
+            # Maximize would blow a 2-line compact pane up into an empty screen: the
+            # lane's detail screen is the big view of a lane.
+            if command.title not in ("Quit", "Screenshot", "Maximize", "Minimize"):
                 yield command
         yield SystemCommand("Summary", "The results table (same as --plain)", self.action_summary)
         yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
@@ -327,6 +352,23 @@ class LooptermApp(App[int]):
                                      ("restart", "r", "restart")):
                 yield SystemCommand(f"Replay: {title}", key, lambda step=step: self.action_replay(step))
         yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
+
+
+class Palette(CommandPalette):
+    """Textual's command palette with a plain ">" prompt: its magnifier emoji is a wide glyph
+    many terminal fonts (and tmux) draw badly."""
+
+    def on_mount(self) -> None:
+        self.query_one(SearchIcon).icon = ">"
+
+
+def border_variables(ascii_only: bool) -> dict[str, str]:
+    """The panes' border shapes: Unicode lines, or ASCII ones (focus then reverses the title)."""
+    if ascii_only:
+        return {"lt-border": "ascii", "lt-border-focus": "ascii", "lt-edge": "ascii", "lt-edge-focus": "ascii",
+                "lt-focus-title": "bold reverse"}
+    return {"lt-border": "round", "lt-border-focus": "heavy", "lt-edge": "outer", "lt-edge-focus": "heavy",
+            "lt-focus-title": "bold"}
 
 
 def terminal_gone() -> bool:

@@ -3,13 +3,22 @@
 Only block elements and light box lines are used (every monospace font and
 tmux have them; Textual draws its borders with the same).
 ``LOOPTERM_ASCII=1``, or a terminal known to lack them (the Linux console),
-switches to plain ASCII.
+switches to plain ASCII: our own bars and sparklines use ``ASCII``, and
+``AsciiFilter`` rewrites whatever else would still reach the screen (Rich's
+``…`` when a line is cut, ``·`` separators, Textual's footer and tabs, the
+palette's icon) cell for cell, so the layout does not move.
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.color import Color
+from rich.segment import Segment
+from textual.filter import LineFilter
 
 
 @dataclass(frozen=True)
@@ -59,3 +68,50 @@ def choose_glyphs(environ: dict[str, str] | os._Environ[str] | None = None) -> G
     if env.get("TERM", "") in _ASCII_TERMS:
         return ASCII
     return UNICODE
+
+
+# Characters the viewer (or Textual) draws, in ASCII. A cut line ends in ">" (as
+# vim marks a line that goes on), not "~", which marks estimated token counts.
+_ASCII_FOR = {"…": ">", "·": "-", "—": "-", "–": "-", "•": "*", "⏎": ">", "▏": "|", "▕": "|", "█": "#",
+              "░": ".", "▒": ":",
+              "▓": "#", "▀": "-", "▄": "_", "▌": "|", "▐": "|", "×": "x", "−": "-", "→": ">", "←": "<",
+              "↑": "^", "↓": "v", "✓": "v", "✗": "x", "≥": ">", "≤": "<"}
+
+
+def _ascii_for(char: str) -> str:
+    if char.isascii():
+        return char
+    if char in _ASCII_FOR:
+        return _ASCII_FOR[char]
+    name = unicodedata.name(char, "")
+    if "BOX DRAWINGS" in name or name.startswith(("LEFT ", "RIGHT ", "UPPER ", "LOWER ")):
+        vertical, horizontal = "VERTICAL" in name, "HORIZONTAL" in name
+        if vertical != horizontal:
+            return "|" if vertical else "-"
+        if "BOX DRAWINGS" in name and name.endswith((" LEFT", " RIGHT")):  # half lines (tab underlines)
+            return "-"
+        if "BOX DRAWINGS" in name and name.endswith((" UP", " DOWN")):
+            return "|"
+        if "EIGHTH" in name or "BLOCK" in name:  # scrollbars and sparkline levels
+            return "|" if ("LEFT" in name or "RIGHT" in name) else "_"
+        return "+"
+    return "?" * max(1, cell_len(char))  # a wide glyph keeps its width
+
+
+class _AsciiTable(dict[int, str]):
+    def __missing__(self, code: int) -> str:
+        value = self[code] = _ascii_for(chr(code))
+        return value
+
+
+class AsciiFilter(LineFilter):
+    """Rewrites every non-ASCII character on screen, one cell for one cell."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        super().__init__(enabled)
+        self._table = _AsciiTable()
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [segment if segment.text.isascii() else
+                Segment(segment.text.translate(self._table), segment.style, segment.control)
+                for segment in segments]

@@ -7,6 +7,7 @@ signal: every badge and outcome is also a word.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,13 +18,12 @@ from rich.text import Text
 from loopterm.events import Phase
 from loopterm.racestate import LaneState, RaceState
 from loopterm.stats.runs import RunSummary
-from loopterm.stats.table import fmt_tokens, ordinal, outcome_text
+from loopterm.stats.table import error_reason, fmt_tokens, ordinal, outcome_text
 from loopterm.tui.glyphs import Glyphs
 
 StyleFor = Callable[[str], Style]
 
 COMPACT_NAME_MAX = 24
-ERROR_LINES = 3  # an ERROR lane's reason may take this many lines of a full pane
 OUTCOME_ROLE = {"PASS": "pass", "THRASH": "thrash", "TURN_LIMIT": "thrash", "BUDGET": "thrash"}
 
 
@@ -40,6 +40,8 @@ def lane_outcome(lane: LaneState) -> str:
         turns=lane.turn,
         time_to_pass_s=lane.time_to_pass_s,
     )
+    # The pane's border and the detail title already name the lane: "ERROR: <why>" only.
+    run.reason = error_reason(run)
     return outcome_text(run)
 
 
@@ -63,24 +65,23 @@ def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
         return ["stopped"]
     if lane.phase is Phase.WAITING:
         return [f"waiting for first token {since:.1f} s", f"waiting for 1st token {since:.1f} s",
-                "waiting for 1st token", "waiting"]
+                "waiting for 1st token", f"waiting {since:.1f} s", "waiting", "wait"]
     if lane.phase is Phase.GENERATING:
         tokens = fmt_tokens(lane.tokens)
         if not lane.tokens_per_s:
-            return [f"generating {tokens} tok", f"gen {tokens} tok"]
+            return [f"generating {tokens} tok", f"gen {tokens} tok", f"gen {tokens}", "gen"]
         rate = f"{lane.tokens_per_s:.0f}"
         return [f"generating {tokens} tok {rate} tok/s", f"generating {tokens} tok {rate}/s",
-                f"gen {tokens} tok {rate}/s", f"gen {tokens} tok"]
-    return [f"validating {since:.1f} s", "validating"]
+                f"gen {tokens} tok {rate}/s", f"gen {tokens} tok", f"gen {tokens}", "gen"]
+    return [f"validating {since:.1f} s", "validating", "valid."]
 
 
 def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None) -> str:
+    """The longest wording that fits ``width``; the shortest one (to be cut) when none does."""
     variants = phase_variants(lane, race, now)
-    if width is not None:
-        for text in variants:
-            if len(text) <= width:
-                return text
-    return variants[0]
+    if width is None:
+        return variants[0]
+    return next((text for text in variants if len(text) <= width), variants[-1])
 
 
 def turn_text(lane: LaneState, race: RaceState) -> str:
@@ -138,35 +139,75 @@ def _right(left: Text, right: Text, width: int) -> Text:
     return Text.assemble(left, " " * gap, right, no_wrap=True)
 
 
-def _check_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int, width: int = 0) -> list[_Line]:
-    """Failing checks, newest first; '+N more' when they do not all fit.
+CHECK_MAX_LINES = 4  # a failing check's message wraps over at most this many lines
+CHECK_INDENT = "    "
 
-    A big pane that can hold every failure on two lines gives each its own
-    line for the message, so less of it is cut off.
+
+def _check_text(mark: str, check_id: str, message: str, width: int, lines: int, style: StyleFor) -> list[Text]:
+    """One failing check in at most ``lines`` lines: the id, then its message wrapped below.
+
+    The message starts on the id's line when there is room for a useful part
+    of it; its last line ends with an ellipsis (cut by ``_fit``) when the
+    rest does not fit.
+    """
+    head = mark + check_id + "  "
+    own_line = lines > 1 and len(head) + 12 > width  # a long id: the message goes below it
+    indent = " " * len(CHECK_INDENT if own_line else head)
+    wrapper = textwrap.TextWrapper(width=max(len(indent) + 8, width), initial_indent=indent,
+                                   subsequent_indent=CHECK_INDENT, break_on_hyphens=False)
+    wrapped = wrapper.wrap(message) if lines > 1 else [indent + message]
+    if own_line:
+        wrapped.insert(0, "")
+    if len(wrapped) > lines:  # the rest goes on the last line, which is cut with an ellipsis
+        wrapped = [*wrapped[: lines - 1], " ".join(part.strip() for part in wrapped[lines - 1:])]
+        if lines > 1:
+            wrapped[-1] = CHECK_INDENT + wrapped[-1]
+    role = "broke" if mark == "! " else "check-id"
+    first = _join((mark + check_id, style(role)))
+    rest = wrapped[0][len(indent):] if not own_line else ""
+    if rest:
+        first.append("  ")
+        first.append(rest, style("check-msg"))
+    return [first] + [_join((part, style("check-msg"))) for part in wrapped[1:]]
+
+
+def _check_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int, width: int) -> list[_Line]:
+    """Failing checks, newest first, as many as fit; '+N more' when they do not all fit.
+
+    Every shown check gets one line first; rows still free then let the
+    messages wrap (newest check first, up to ``CHECK_MAX_LINES`` each). With a
+    single row the newest check is shown, with the count at its right end.
     """
     failing = lane.failing
     if room <= 0 or not failing:
         return []
     broke = set(lane.broke)
-    too_long = any(len(c.id) + len(c.short) + 4 > width for c in failing)
-    two_lines = too_long and 2 * len(failing) <= room
-    shown = failing if len(failing) <= room else failing[: room - 1]
-    lines = []
-    priority = start_priority
-    for check in shown:
-        mark, role = ("! ", "broke") if check.id in broke else ("- ", "check-id")
-        if two_lines:
-            lines.append(_Line(priority, _join((mark + check.id, style(role)))))
-            lines.append(_Line(priority + 1, _join("    ", (check.short, style("check-msg")))))
-            priority += 2
-        else:
-            text = _join((mark + check.id, style(role)), "  ", (check.short, style("check-msg")))
-            lines.append(_Line(priority, text))
-            priority += 1
+    shown = failing if len(failing) <= room else failing[: max(1, room - 1)]
     hidden = len(failing) - len(shown)
-    if hidden:
+    count_line = hidden > 0 and room > 1
+    spare = room - len(shown) - (1 if count_line else 0)
+    texts = []
+    for check in shown:
+        mark = "! " if check.id in broke else "- "
+        needed = len(_check_text(mark, check.id, check.short, width, CHECK_MAX_LINES, style))
+        extra = min(spare, needed - 1)
+        spare -= extra
+        texts.append(_check_text(mark, check.id, check.short, width, 1 + extra, style))
+    if hidden and not count_line:
+        texts[0][0] = _right(texts[0][0], _join((f"+{hidden} more", style("muted"))), width)
+    lines = [_Line(start_priority + i, text[0]) for i, text in enumerate(texts)]
+    priority = start_priority + len(texts)
+    if count_line:
         lines.append(_Line(priority, _join((f"+{hidden} more failing", style("muted")))))
-    return lines
+        priority += 1
+    # Continuation lines go right after their check's line, but are the first to go.
+    out: list[_Line] = []
+    for i, text in enumerate(texts):
+        out.append(lines[i])
+        for more in text[1:]:
+            out.append(_Line(priority, more))
+            priority += 1
+    return out + lines[len(texts):]
 
 
 def _seconds(value: float | None) -> str:
@@ -209,13 +250,17 @@ def _change_text(lane: LaneState, style: StyleFor) -> Text:
     return text
 
 
-def _outcome_line(lane: LaneState, style: StyleFor) -> Text | None:
+def _outcome_line(lane: LaneState, style: StyleFor, short: bool = False) -> Text | None:
+    """The outcome and place; ``short``: the label alone ("PASS in 6.2 s"), for a narrow row."""
     if lane.outcome is None:
         if lane.validation_error:
             return _join(("! " + lane.validation_error, style("fail")))
         return None
     role = OUTCOME_ROLE.get(lane.outcome, "fail")
-    text = _join((lane_outcome(lane), style(role)))
+    words = lane_outcome(lane)
+    if short and lane.outcome != "ERROR":
+        words = words.split(" after ")[0]
+    text = _join((words, style(role)))
     if lane.place:
         text.append("  ")
         text.append(ordinal(lane.place), style("place"))
@@ -229,8 +274,12 @@ def full_lines(
     timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
     badges = _join((f" {class_badge(lane)} ", style("class")))
     if lane.info.simulated:
+        # The long badge only while the model's name still fits beside it.
+        sim = " SIMULATED "
+        if badges.cell_len + 1 + len(sim) + 1 + len(lane.info.model) + 1 + max(timer.cell_len, TIMER_CELLS) > width:
+            sim = " SIM "
         badges.append(" ")
-        badges.append(" SIMULATED " if width >= 34 else " SIM ", style("sim"))
+        badges.append(sim, style("sim"))
     ident = _right(Text.assemble(badges, " ", (lane.info.model, style("model"))), timer, width)
 
     turn = turn_text(lane, race)
@@ -251,11 +300,14 @@ def full_lines(
     outcome = _outcome_line(lane, style)
     if outcome is not None:
         lines.append(_Line(3, outcome))
-        # An error's reason is what the user must act on: let it wrap rather than be cut.
+        # An error's reason is what the user must act on: it wraps over every row the
+        # timer, phase and bar leave (before the history line), and only then is cut.
         if lane.outcome == "ERROR" and outcome.cell_len > width:
             wrapped = textwrap.wrap(outcome.plain, max(8, width))
-            lines[-1] = _Line(3, _join((wrapped[0], style("fail"))))
-            lines += [_Line(3, _join((more, style("fail")))) for more in wrapped[1:ERROR_LINES]]
+            rows = max(1, height - len(lines) + 1)
+            if len(wrapped) > rows:
+                wrapped = [*wrapped[: rows - 1], " ".join(wrapped[rows - 1:])]
+            lines[-1:] = [_Line(3, _join((part, style("fail")))) for part in wrapped]
     if lane.scores:
         lines.append(_Line(4, history))
     room = height - len(lines)
@@ -268,26 +320,88 @@ def full_lines(
     return _fit(lines, width, height)
 
 
+COMPACT_PHASE_MIN = 16  # the phase keeps this many cells ("validating 1.2 s") before badges shrink
+COMPACT_NAME_MIN = 10
+TIMER_CELLS = 7  # "123.4 s"
+
+
+@dataclass(frozen=True)
+class CompactColumns:
+    """How a compact row's leading columns are drawn; the same for every row, so they line up."""
+
+    name: int  # cells for the lane's name
+    class_pad: bool  # " H/AR " rather than "H/AR"
+    sim: str  # the simulated badge: " SIM ", "SIM", or "" when every sim lane's name says so
+    turn: int  # cells for "turn N/M"
+
+
+def compact_columns(race: RaceState, width: int) -> CompactColumns:
+    """The widest columns that still leave the phase ``COMPACT_PHASE_MIN`` cells.
+
+    What gives way, in order: the SIM badge's padding, the class badge's
+    padding, the SIM badge itself (only when every simulated lane's name
+    already says "sim"), then the name column, down to ``COMPACT_NAME_MIN``.
+    """
+    lanes = list(race.lanes.values())
+    name = min(COMPACT_NAME_MAX, max(len(race.display_name(run_id)) for run_id in race.lanes))
+    turn = len(f"turn {race.max_turns}/{race.max_turns}")
+    sims = [lane for lane in lanes if lane.info.simulated]
+    named_sim = all("sim" in race.display_name(lane.run_id).lower() for lane in sims)
+    options = [CompactColumns(name, True, " SIM ", turn), CompactColumns(name, True, "SIM", turn),
+               CompactColumns(name, False, "SIM", turn)]
+    shortest = COMPACT_NAME_MIN
+    if named_sim:
+        options.append(CompactColumns(name, False, "", turn))
+        # Names stay long enough to keep their "(sim)", now that the badge is gone.
+        shortest = max([shortest, *(len(name_suffix(race.display_name(lane.run_id))) + 4 for lane in sims)])
+    last = options[-1]
+    options += [CompactColumns(n, False, last.sim, turn) for n in range(name - 1, shortest - 1, -1)]
+    badge = max(len(class_badge(lane)) for lane in lanes)
+
+    def phase_room(cols: CompactColumns) -> int:
+        sim = len(cols.sim) + 1 if sims and cols.sim else 0
+        return width - (cols.name + 1 + badge + (2 if cols.class_pad else 0) + sim + 2 + cols.turn + 2
+                        + 1 + TIMER_CELLS)
+
+    return next((cols for cols in options if phase_room(cols) >= COMPACT_PHASE_MIN), options[-1])
+
+
+_NAME_SUFFIX = re.compile(r"^(?P<stem>.*?)(?P<suffix>(?: \([^()]*\))?(?: #\d+)?)$")
+
+
+def name_suffix(name: str) -> str:
+    """The part of a lane's name that tells it apart: " (sim)", " #2", " (sim) #2" or ""."""
+    match = _NAME_SUFFIX.match(name)
+    return match["suffix"] if match else ""
+
+
+def short_name(name: str, width: int) -> str:
+    """``name`` in ``width`` cells, cut in its stem so a " (sim)" or "#2" suffix stays readable."""
+    if len(name) <= width:
+        return name
+    suffix = name_suffix(name)
+    if suffix and width >= len(suffix) + 4:
+        return name[: width - len(suffix) - 1].rstrip() + "…" + suffix
+    return name[: max(0, width - 1)] + "…"
+
+
 def compact_lines(
     lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor
 ) -> list[Text]:
     """The lines of a one-row pane (many lanes, or a small terminal)."""
     timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
-    # Names and badges padded alike in every row, so the columns line up down the screen.
-    name_width = min(COMPACT_NAME_MAX, max(len(race.display_name(run_id)) for run_id in race.lanes))
+    cols = compact_columns(race, width)
     badge_width = max(len(class_badge(other)) for other in race.lanes.values())
-    name = race.display_name(lane.run_id)
-    if len(name) > name_width:
-        name = name[: name_width - 1] + "…"
-    head = _join((name.ljust(name_width), style("name")), " ",
-                 (f" {class_badge(lane).ljust(badge_width)} ", style("class")))
-    if lane.info.simulated:
+    badge = class_badge(lane).ljust(badge_width)
+    head = _join((short_name(race.display_name(lane.run_id), cols.name).ljust(cols.name), style("name")), " ",
+                 (f" {badge} " if cols.class_pad else badge, style("class")))
+    if cols.sim and lane.info.simulated:
         head.append(" ")
-        head.append(" SIM ", style("sim"))
-    elif any(other.info.simulated for other in race.lanes.values()):
-        head.append("      ")
+        head.append(cols.sim, style("sim"))
+    elif cols.sim and any(other.info.simulated for other in race.lanes.values()):
+        head.append(" " * (len(cols.sim) + 1))
     head.append("  ")
-    head.append(turn_text(lane, race), style("turn"))
+    head.append(turn_text(lane, race).ljust(cols.turn), style("turn"))
     head.append("  ")
     room = width - head.cell_len - timer.cell_len - 1
     head.append(phase_text(lane, race, now, room), style("phase"))
@@ -298,9 +412,11 @@ def compact_lines(
     second = _join((filled, style("bar")), (empty, style("bar-empty")), " ", (score, style("score")), " ")
     second.append(glyphs.sparkline(lane.scores, min(race.max_turns or 1, 15)), style("spark"))
     outcome = _outcome_line(lane, style)
+    if outcome is not None and second.cell_len + 2 + outcome.cell_len > width:
+        outcome = _outcome_line(lane, style, short=True)  # keep the place in view
     second.append("  ")
     second.append_text(outcome if outcome is not None else _change_text(lane, style))
 
     lines = [_Line(0, first), _Line(1, second)]
-    lines += _check_lines(lane, style, height - 2, start_priority=2)
+    lines += _check_lines(lane, style, height - 2, start_priority=2, width=width)
     return _fit(lines, width, height)

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.sources import EventSource, ReplayControls
@@ -24,6 +24,7 @@ from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
 from loopterm.stats.progress import BenchProgress, eta_text
 from loopterm.tui.chartgrid import marker
+from loopterm.tui.footer import make_footer
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.bench_scores import BenchScoreChart
 from loopterm.tui.widgets.bench_table import BenchTable
@@ -92,7 +93,7 @@ class BenchSummaryScreen(Screen[None]):
             classes="bench-heading",
         )
         yield TimeToPassStrip(self.glyphs)
-        yield Footer()
+        yield make_footer(self.app)
 
     def on_mount(self) -> None:
         self.refresh_content()

@@ -9,11 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from loopterm.racestate import RaceState
 from loopterm.stats.table import ordinal
 from loopterm.tui.chartgrid import marker
+from loopterm.tui.footer import make_footer
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.panetext import lane_outcome
 from loopterm.tui.widgets.score_chart import ScoreChart
@@ -46,7 +47,7 @@ class ChartScreen(Screen[None]):
                           overflow="ellipsis"), id="chart-title")
         yield ScoreChart(self.race, self.now, self.glyphs)
         yield Static(id="chart-legend")
-        yield Footer()
+        yield make_footer(self.app)
 
     def on_mount(self) -> None:
         self.refresh_legend()

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from loopterm.racestate import LaneState, RaceState, TurnRow
 from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
+from loopterm.tui.footer import make_footer
 from loopterm.tui.panetext import lane_outcome
 
 REFRESH_S = 0.5
@@ -30,22 +31,33 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{seconds:.2f} s"
 
 
+NOT_RUN = "—"  # a turn whose candidate was never validated (its generation failed)
+
+
 def history_row(row: TurnRow) -> tuple[str, ...]:
+    """One turn; the score, validation time and changes read "—" when no validation ran."""
     tokens = "-"
     if row.prompt_tokens or row.completion_tokens:
         tokens = f"{fmt_tokens(row.prompt_tokens)}/{fmt_tokens(row.completion_tokens, row.tokens_estimated)}"
+    validated = row.feedback is not None
+    done = row.status is not None
+    if validated and row.passed is not None and row.score is not None:
+        score = f"{row.passed}/{row.total} {row.score:.0%}"
+    else:
+        score = NOT_RUN if done else "-"
+    unvalidated = NOT_RUN if done else "-"
     return (
         str(row.turn),
         row.status or ("ERROR" if row.error else "running"),
-        "-" if row.passed is None or row.score is None else f"{row.passed}/{row.total} {row.score:.0%}",
+        score,
         fmt_duration(row.ttft_s),
         fmt_duration(row.model_s),
-        fmt_duration(row.validation_s if row.status else None),
+        fmt_duration(row.validation_s) if validated and done else unvalidated,
         fmt_duration(row.harness_s),
         tokens,
         fmt_cost(row.cost),
-        str(len(row.fixed)) if row.status else "-",
-        str(len(row.broke)) if row.status else "-",
+        str(len(row.fixed)) if validated and done else unvalidated,
+        str(len(row.broke)) if validated and done else unvalidated,
     )
 
 
@@ -53,7 +65,13 @@ def feedback_text(lane: LaneState) -> Text:
     """The feedback that went back to the model; after the last turn nothing went back."""
     rows = [row for row in lane.history if row.feedback is not None]
     if not rows:
-        return Text("No feedback yet: the first validation has not finished.")
+        if not lane.done:
+            return Text("No feedback yet: the first validation has not finished.")
+        text = Text("No feedback: the lane ended before any candidate was validated.")
+        if lane.outcome == "ERROR":
+            text.append("\n\n")
+            text.append(lane_outcome(lane), "bold")
+        return text
     text = Text()
     latest = rows[-1]
     if lane.done:
@@ -70,7 +88,11 @@ def feedback_text(lane: LaneState) -> Text:
 
 
 def detail_title(lane: LaneState, race: RaceState) -> str:
-    status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
+    """One line: name, outcome, model, class. An ERROR's reason goes on its own lines below."""
+    if lane.outcome == "ERROR":
+        status = "ERROR"
+    else:
+        status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
     if lane.place:
         status += f" ({ordinal(lane.place)})"
     parts = [race.display_name(lane.run_id), status, lane.info.model, lane.info.lane_class or "?"]
@@ -79,12 +101,18 @@ def detail_title(lane: LaneState, race: RaceState) -> str:
     return "  ·  ".join(parts)
 
 
+def detail_reason(lane: LaneState) -> str:
+    """The error an ERROR lane ended with ("ERROR: ..."), else ""."""
+    return lane_outcome(lane) if lane.outcome == "ERROR" else ""
+
+
 class LaneDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
-        Binding("1", "show_tab('tab-code')", "Candidate", id="detail.code"),
-        Binding("2", "show_tab('tab-feedback')", "Feedback", id="detail.feedback"),
-        Binding("3", "show_tab('tab-history')", "History", id="detail.history"),
+        # The tabs name themselves: one footer entry for the three keys, so 80 columns hold them all.
+        Binding("1", "show_tab('tab-code')", "Tabs", key_display="1-3", id="detail.code"),
+        Binding("2", "show_tab('tab-feedback')", "Feedback", show=False, id="detail.feedback"),
+        Binding("3", "show_tab('tab-history')", "History", show=False, id="detail.history"),
     ]
 
     def __init__(self, race: RaceState, run_id: str) -> None:
@@ -99,6 +127,7 @@ class LaneDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
+        yield Static(id="detail-reason")
         with TabbedContent(id="detail-tabs"):
             with TabPane("Candidate", id="tab-code"), VerticalScroll(id="code-scroll"):
                 yield Static(id="code")
@@ -106,7 +135,7 @@ class LaneDetailScreen(Screen[None]):
                 yield Static(id="feedback")
             with TabPane("History", id="tab-history"):
                 yield DataTable(id="history", zebra_stripes=True, cursor_type="row")
-        yield Footer()
+        yield make_footer(self.app)
 
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)
@@ -130,9 +159,15 @@ class LaneDetailScreen(Screen[None]):
         self._shown = key
         self.query_one("#detail-title", Static).update(Text(detail_title(lane, self.race), no_wrap=True,
                                                             overflow="ellipsis"))
+        reason = self.query_one("#detail-reason", Static)
+        reason.update(Text(detail_reason(lane)))
+        reason.display = bool(detail_reason(lane))
         code = self.query_one("#code", Static)
         if lane.latest_code is None:
-            code.update("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
+            if lane.done:
+                code.update("No candidate: the lane ended before any turn produced code.")
+            else:
+                code.update("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
         else:
             theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
             code.update(Syntax(lane.latest_code, "python", theme=theme, line_numbers=True, word_wrap=True))

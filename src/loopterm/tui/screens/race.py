@@ -8,10 +8,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from loopterm.racestate import RaceState
 from loopterm.sources import ReplayControls
+from loopterm.tui.footer import make_footer
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.lane_grid import LaneGrid
 from loopterm.tui.widgets.race_header import RaceHeader
@@ -37,7 +37,7 @@ class RaceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield RaceHeader(self.race, self.now, self.controls)
         yield LaneGrid(self.race, self.now, self.glyphs)
-        yield Footer()
+        yield make_footer(self.app)
 
     @property
     def grid(self) -> LaneGrid:

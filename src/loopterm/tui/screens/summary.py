@@ -9,12 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from loopterm.events import Event
 from loopterm.racestate import RaceState
 from loopterm.stats.runs import summarize
-from loopterm.stats.table import RESULT_COLUMNS, result_rows
+from loopterm.stats.table import RESULT_COLUMNS, error_lines, result_rows
+from loopterm.tui.footer import make_footer
 
 REFRESH_S = 0.5
 _RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
@@ -47,7 +48,7 @@ class SummaryScreen(Screen[None]):
         yield Static(id="summary-title")
         yield DataTable(id="results", zebra_stripes=True, cursor_type="row", cell_padding=0)
         yield Static(id="summary-caption")
-        yield Footer()
+        yield make_footer(self.app)
 
     def on_mount(self) -> None:
         self.refresh_content()
@@ -71,5 +72,4 @@ class SummaryScreen(Screen[None]):
             table.add_column(label, key=key)
         for row in rows:
             table.add_row(*row)
-        errors = [f"{r.info.name}: {r.reason}" for r in runs if r.outcome == "ERROR"]
-        self.query_one("#summary-caption", Static).update(Text("\n".join(errors)))
+        self.query_one("#summary-caption", Static).update(Text("\n".join(error_lines(runs))))

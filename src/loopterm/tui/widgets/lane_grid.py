@@ -45,6 +45,19 @@ def choose_layout(lanes: int, width: int, height: int) -> Layout:
     return Layout(1, lanes, True)
 
 
+def compact_heights(lanes: int, height: int) -> list[int]:
+    """Each compact row's height: whole rows per lane (its lines stay together), no row left blank.
+
+    The rows an even split leaves over go one each to the first lanes, so
+    with 8 lanes in 22 rows six get 3 rows (a failing check) and two get 2.
+    """
+    if lanes <= 0:
+        return []
+    base = max(COMPACT_MIN_HEIGHT, min(COMPACT_MAX_HEIGHT, height // lanes))
+    spare = max(0, height - base * lanes) if base < COMPACT_MAX_HEIGHT else 0
+    return [base + (1 if i < spare else 0) for i in range(lanes)]
+
+
 class LaneGrid(Container, can_focus=False):
     def __init__(self, race: RaceState, now: Callable[[], float], glyphs: Glyphs) -> None:
         super().__init__(id="lanes")
@@ -85,11 +98,10 @@ class LaneGrid(Container, can_focus=False):
         if not layout.compact:
             self.styles.grid_size_columns = layout.columns
             self.styles.grid_size_rows = layout.rows
-        # Compact rows all get the same height, so each lane's lines stay together.
-        row_height = max(COMPACT_MIN_HEIGHT, min(COMPACT_MAX_HEIGHT, self.size.height // max(1, len(panes))))
-        for pane in panes:
+        heights = compact_heights(len(panes), self.size.height)
+        for pane, height in zip(panes, heights, strict=True):
             pane.compact = layout.compact
-            pane.styles.height = row_height if layout.compact else "1fr"
+            pane.styles.height = height if layout.compact else "1fr"
 
     def move_focus(self, dx: int, dy: int) -> None:
         """Arrow keys: move between panes as they are laid out on screen."""

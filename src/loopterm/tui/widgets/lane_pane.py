@@ -30,7 +30,8 @@ class LanePane(Widget, can_focus=True):
     """Name, badges, timer, turn and phase, score bar and sparkline, failing checks, outcome."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"lane-pane--{role}" for role in _ROLES}
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open lane", id="lane.open")]
+    ALLOW_MAXIMIZE = False  # a maximized 2-line compact pane is useless: enter opens the lane's detail
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open", id="lane.open")]
 
     compact: reactive[bool] = reactive(False)
     outcome: reactive[str | None] = reactive(None)

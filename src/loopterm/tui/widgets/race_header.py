@@ -74,11 +74,14 @@ class RaceHeader(Widget):
         status = Text.assemble(badge, (right, style("race-header--status", partial=True)))
         head = Text(left, style("race-header--title", partial=True))
         width = self.content_size.width
-        # Shorten the middle part first, then cut the title: the status must stay visible.
+        # Shorten the middle part first, then drop the "loopterm" prefix, and only then
+        # cut the title: the status and the race id must stay visible.
         room = width - head.cell_len - status.cell_len - 4
         middle = next((m for m in middles if len(m) <= room), "")
         meta = Text(middle, style("race-header--meta", partial=True))
         room = width - status.cell_len - (2 if meta.cell_len else 1) - meta.cell_len
+        if head.cell_len > room and left.startswith("loopterm  "):
+            head = Text(left.removeprefix("loopterm  "), style("race-header--title", partial=True))
         if head.cell_len > room:
             head.truncate(max(room, 0), overflow="ellipsis")
         gap = max(1, width - head.cell_len - meta.cell_len - status.cell_len)
