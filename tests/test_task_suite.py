@@ -133,3 +133,16 @@ async def test_hostile_candidates_fail_with_a_message_never_a_crash(task: Task, 
     for message in failing(results).values():
         assert "could not complete" not in message, message
         assert "expected" in message and "got" in message, message
+
+
+async def test_an_absolute_location_on_the_request_host_is_accepted(task: Task) -> None:
+    # rules.md: the same URL made absolute on the host the request went to is equivalent to
+    # /quotes/{id} (request.url_for gives it); a hard-coded other host is the fault
+    # location_foreign_host.
+    source = task.reference_source.replace(
+        "location = f\"/quotes/{quote['id']}\"",
+        'location = str(request.url_for("get_quote", quote_id=quote["id"]))',
+    )
+    assert source != task.reference_source
+    results = await run_suite(task.suite, source)
+    assert failing(results) == {}
