@@ -84,6 +84,8 @@ def test_a_lost_lane_done_after_a_pass_turn_reads_as_pass(tmp_path: Path) -> Non
     # the race has its end record: the torn line was cut after the race, not "mid-write"
     assert "fast.jsonl: skipped a torn last line (the file was cut short after the race)" in trace.warnings
     assert trace.status == "complete" and not trace.events[-1].aborted  # type: ignore[union-attr]
+    times = [e.t for e in trace.events]
+    assert times == sorted(times)  # the rebuilt lane_done sits at its passing turn, not after later events
 
 
 def test_a_completed_race_with_a_lane_cut_short_is_aborted_throughout(tmp_path: Path,

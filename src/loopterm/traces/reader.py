@@ -91,8 +91,11 @@ def _parse_header_event(raw: object, where: str) -> Event:
         raise TraceError(f"{where}: damaged header ({first}); the race cannot be replayed") from None
 
 
-def _read_lane_file(path: Path, warnings: list[str], *, ended: bool) -> list[Event]:
-    """``ended``: the race has an end record, so a torn last line was cut after the race (a copy, a full disk)."""
+def _read_lane_file(path: Path, warnings: list[str], *, ended: bool, live: bool = False) -> list[Event]:
+    """``ended``: the race has an end record, so a torn last line was cut after the race (a copy, a full disk).
+
+    ``live``: the race is still being written, so a torn last line is most likely the one being written now.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -114,7 +117,8 @@ def _read_lane_file(path: Path, warnings: list[str], *, ended: bool) -> list[Eve
             warnings.append(f"{where}: {exc}; line skipped as damaged")
         except (ValueError, ValidationError):
             if last and torn_tail:
-                why = "the file was cut short after the race" if ended else "the race stopped mid-write"
+                why = ("the file was cut short after the race" if ended
+                       else "it is being written" if live else "the race stopped mid-write")
                 warnings.append(f"{path.name}: skipped a torn last line ({why})")
             else:
                 warnings.append(f"{where}: damaged line skipped")
@@ -154,7 +158,7 @@ def read_race(path: str | Path) -> RaceTrace:
         if not file.exists():
             warnings.append(f"{file.name}: missing; that lane has no events")
             continue
-        events.extend(_read_lane_file(file, warnings, ended=race_done is not None))
+        events.extend(_read_lane_file(file, warnings, ended=race_done is not None, live=live))
     # Stable sort: within a lane, file order; across lanes, time order.
     events[1:] = sorted(events[1:], key=lambda e: e.t)
 
@@ -173,6 +177,8 @@ def read_race(path: str | Path) -> RaceTrace:
                 warnings.append(f"{run_id}: {state} {end_t:.1f} s")
             else:
                 warnings.append(f"{run_id}: its lane_done line is lost; its last turn passed, so it shows as PASS")
+    # A lane closed as PASS closes at its passing turn, before later events of other lanes.
+    events[1:] = sorted(events[1:], key=lambda e: e.t)
     done: Event | None = None
     if race_done is not None:
         try:
