@@ -30,7 +30,7 @@ from loopterm.providers.base import ChatMessage, ErrorKind, Generation, estimate
 from loopterm.providers.gemini import GeminiProvider
 from loopterm.providers.ollama_native import OllamaProvider
 from loopterm.providers.openai_compat import OpenAIProvider
-from loopterm.providers.streaming import Backoff, StreamingProvider
+from loopterm.providers.streaming import Backoff, StreamingProvider, estimate_prompt_tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -301,3 +301,23 @@ async def test_an_unreachable_hosted_endpoint_asks_about_the_network(protocol: s
     gen = await make("http://unreachable.invalid", "ok", max_retries=0).generate(MESSAGES)
     assert gen.error_kind is ErrorKind.UNREACHABLE
     assert (gen.error or "").endswith(": check your network connection and proxy settings")
+
+
+async def test_tokens_and_cost_of_a_cut_attempt_are_counted(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    # The first attempt streamed 12 characters and was cut (the server billed
+    # it); the retry got the whole answer with the server's counts.
+    gen = await make(fake_server.url, tagged("drop-once")).generate(MESSAGES)
+    assert gen.error is None and gen.text == ANSWER
+    assert [r.kind for r in gen.retries] == ["stream_cut"]
+    lost_prompt, lost_completion = estimate_prompt_tokens(MESSAGES), estimate_tokens(ANSWER[:12])
+    assert gen.usage.prompt == PROMPT_TOKENS + lost_prompt
+    assert gen.usage.completion == COMPLETION_TOKENS + lost_completion
+    assert gen.usage.estimated  # part of it is our estimate
+    prompt, completion = PROMPT_TOKENS + lost_prompt, COMPLETION_TOKENS + lost_completion
+    assert gen.cost == pytest.approx((prompt * 1.0 + completion * 2.0) / 1e6)
+
+
+async def test_a_refused_attempt_adds_no_tokens(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    gen = await make(fake_server.url, tagged("rate-limit-once")).generate(MESSAGES)
+    assert gen.error is None and len(gen.retries) == 1
+    assert (gen.usage.prompt, gen.usage.completion, gen.usage.estimated) == (PROMPT_TOKENS, COMPLETION_TOKENS, False)

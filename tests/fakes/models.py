@@ -13,6 +13,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``cut-stream``         two pieces, then a clean end with no finish marker
 ``drop-stream``        two pieces, then the connection is aborted
 ``garbage``            a stream line that is not JSON
+``drop-once``          ``drop-stream`` on the first hit, then ``ok``
 ``rate-limit-once``    429 with a 0.3 s retry-after on the first hit, then ``ok``
 ``rate-limit-long``    429 asking for an hour
 ``always-500``         500 every time
@@ -88,6 +89,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(pieces=PIECES[:2], ending="drop")
     if behaviour == "garbage":
         return Script(pieces=PIECES[:1], ending="garbage")
+    if behaviour == "drop-once":
+        return Script(pieces=PIECES[:2], ending="drop") if hit == 1 else Script()
     if behaviour == "rate-limit-once":
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":

@@ -63,8 +63,11 @@ class Generation(BaseModel):
     text: str = ""
     ttft_s: float | None = Field(default=None, description="Request start to first text, last attempt.")
     generation_s: float = Field(default=0.0, description="Request start to end of stream, last attempt.")
-    usage: TokenUsage = Field(default_factory=TokenUsage)
-    cost: float | None = None
+    usage: TokenUsage = Field(
+        default_factory=TokenUsage,
+        description="Tokens of every attempt the server billed (any that streamed text), retries included.",
+    )
+    cost: float | None = Field(default=None, description="Price of ``usage``; None when unknown or unbilled.")
     error: str | None = None
     error_kind: ErrorKind | None = None
     retries: list[RetryRecord] = Field(default_factory=list)

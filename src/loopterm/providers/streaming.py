@@ -335,6 +335,7 @@ class StreamingProvider:
         self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None
     ) -> Generation:
         retries: list[RetryRecord] = []
+        spent: list[TokenUsage] = []  # what the retried attempts were billed
         while True:
             meter = StreamMeter(on_progress)
             failure: ProviderError | None = None
@@ -351,7 +352,7 @@ class StreamingProvider:
                 failure = self._classify(exc, meter)
             meter.done()
             if failure is None:
-                return self._generation(messages, meter, retries)
+                return self._generation(messages, meter, retries, spent)
             kind = failure.kind
             too_long = (
                 failure.retry_after is not None
@@ -363,18 +364,39 @@ class StreamingProvider:
                     failure = ProviderError(
                         kind, f"{failure} (gave up after {_plural(len(retries), 'retry', 'retries')})"
                     )
-                return self._generation(messages, meter, retries, failure)
+                return self._generation(messages, meter, retries, spent, failure)
+            billed = self._billed(messages, meter)
+            if billed is not None:
+                spent.append(billed)
             wait = self.backoff.delay(len(retries), failure.retry_after)
             retries.append(RetryRecord(kind=kind.value, message=str(failure), wait_s=round(wait, 4)))
             await asyncio.sleep(wait)
+
+    def _billed(self, messages: list[ChatMessage], meter: StreamMeter) -> TokenUsage | None:
+        """The tokens one attempt was billed: the server's count, else an estimate
+        when text streamed (the prompt was read and tokens generated), else None
+        (refused before any work: a 429, 401 or 5xx costs nothing we can know of)."""
+        if meter.usage is not None:
+            return meter.usage
+        if not meter.text:
+            return None
+        return TokenUsage(
+            prompt=estimate_prompt_tokens(messages),
+            completion=meter.counted_tokens or estimate_tokens(meter.text),
+            estimated=True,
+        )
 
     def _generation(
         self,
         messages: list[ChatMessage],
         meter: StreamMeter,
         retries: list[RetryRecord],
+        spent: list[TokenUsage],
         failure: ProviderError | None = None,
     ) -> Generation:
+        """The Generation: text and timings of the last attempt; tokens and cost of
+        every billed attempt, so a stream cut after thousands of tokens and then
+        retried still shows what it cost."""
         text = meter.text
         usage = meter.usage
         if usage is None:
@@ -384,13 +406,21 @@ class StreamingProvider:
                 estimated=True,
             )
         # A failed attempt with no text cost nothing we can know about.
-        billable = failure is None or bool(text)
+        billed = [usage] if failure is None or text else []
+        billed += spent
+        if spent:
+            usage = TokenUsage(
+                prompt=sum(u.prompt for u in billed),
+                completion=sum(u.completion for u in billed),
+                reasoning=sum(u.reasoning for u in billed),
+                estimated=any(u.estimated for u in billed),
+            )
         return Generation(
             text=text,
             ttft_s=meter.ttft_s,
             generation_s=meter.elapsed_s,
             usage=usage,
-            cost=self.lane.cost(usage.prompt, usage.completion) if billable else None,
+            cost=self.lane.cost(usage.prompt, usage.completion) if billed else None,
             error=str(failure) if failure else None,
             error_kind=failure.kind if failure else None,
             retries=retries,
