@@ -666,10 +666,13 @@ async def out_of_range_422(ctx: CheckContext) -> None:
         quote_case("order_discount_percent -0.01", order_discount_percent=-0.01),
     ], 422, "quantity 1..10000, unit_price 0..1000000, percents 0..100, all inclusive")
     await expect_statuses(ctx.client, [
-        quote_case("every bound at its limit",
+        quote_case("every upper bound at its limit",
                    line("A", 10000, 0), line("B", 1, 1000000, discount_percent=100),
                    order_discount_percent=100),
-    ], None, "quantity 10000, unit_price 0 and 1000000 and percents 100 are all allowed")
+        quote_case("every lower bound at its limit", line("A", 1, 0, discount_percent=0),
+                   order_discount_percent=0),
+    ], None, "quantity 1 and 10000, unit_price 0 and 1000000 and percents 0 and 100 are all "
+             "allowed")
 
 
 @check("robustness.strings_and_currency_422", "robustness",
@@ -842,6 +845,9 @@ async def decision_body_422(ctx: CheckContext) -> None:
         ("comment of 501 chars", "approve", {"approver": "a", "comment": "c" * 501}),
         ("reject without reason", "reject", {"approver": "a"}),
         ('reason ""', "reject", {"approver": "a", "reason": ""}),
+        ("reason of 501 chars", "reject", {"approver": "a", "reason": "r" * 501}),
+        ('reject approver ""', "reject", {"approver": "", "reason": "r"}),
+        ("reject approver of 65 chars", "reject", {"approver": "a" * 65, "reason": "r"}),
     ]
     failing = []
     for label, verb, payload in cases:
@@ -857,7 +863,7 @@ async def decision_body_422(ctx: CheckContext) -> None:
     status = reply.require_2xx("the Quote").get("status")
     if status != "PENDING_APPROVAL":
         raise reply.fail('status "PENDING_APPROVAL": a refused decision changes nothing',
-                         f"status {show(status)}", after="after six invalid decision bodies")
+                         f"status {show(status)}", after=f"after {len(cases)} invalid decision bodies")
 
 
 @check("robustness.extra_fields_ignored", "robustness",
