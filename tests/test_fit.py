@@ -192,3 +192,19 @@ def test_without_the_code_start_the_zero_would_have_predicted_a_pass() -> None:
     runs = [Run(f"w-r{i:02d}", [0.0, *curve], outcome="THRASH") for i in range(3)]
     row = build_report([race(runs, max_turns=15)]).rows[0]
     assert row.fitted_r is not None and row.fitted_r > 0.3
+
+
+def test_the_table_cell_says_why_there_is_no_prediction() -> None:
+    from loopterm.stats.export import detail_cells
+
+    def cell(runs: list[Run], **kw: object) -> str:
+        report = build_report([race(runs, **kw)])  # type: ignore[arg-type]
+        return detail_cells(report.rows[0], report.rows)[2]
+
+    stalled = [Run(f"s{i}", model_curve(0.6, 0.2, 6), outcome="THRASH") for i in range(2)]
+    assert cell(stalled, max_turns=6) == "> limit"
+    flat = [Run(f"f{i}", [0.5, 0.5, 0.5], outcome="THRASH") for i in range(2)]
+    assert cell(flat) == "never"
+    # r = 0.5 exactly, limit 7, target 0.9875: from 0.5 the curve gets there on turn 7, from 0.0 on turn 8.
+    mixed = [Run("a", model_curve(0.5, 0.5, 7)), Run("b", model_curve(0.0, 0.5, 7))]
+    assert cell(mixed, max_turns=7) == "8.8 s (1/2)"  # 7 turns × 1.25 s, for the one run predicted to pass

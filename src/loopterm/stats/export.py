@@ -64,11 +64,16 @@ def fmt_tokens(row: LaneRow) -> str:
     return text + ("~" if row.tokens_estimated else "")
 
 
+# Short, so the cell does not wrap: "> limit" (the fitted curve passes only after the turn
+# limit) and "never" (r = 0); the JSON's prediction_note says the same.
+PREDICTION_CELLS = {"> limit": "> limit", "r = 0": "never"}
+
+
 def fmt_prediction(row: LaneRow) -> str:
-    """"5.9 s"; "5.9 s (3/5)" when the fit predicts only some runs pass; "n/a (> limit)" and why."""
+    """"5.9 s"; "5.9 s (3/5)" when the fit predicts only some runs pass; "> limit" or "never" when none."""
     p = row.prediction
     if p.seconds is None:
-        return NA if p.why in (None, "no runs") else f"{NA} ({p.why})"
+        return PREDICTION_CELLS.get(p.why or "", NA)
     share = "" if p.passes == p.runs else f" ({p.passes}/{p.runs})"
     return fmt_seconds(p.seconds) + share
 
