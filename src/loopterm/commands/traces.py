@@ -27,8 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="list stored races; rm or prune them",
         description=(
             "List the stored races, newest first: id, start time, task, kind, lanes, how each lane "
-            "ended, status and size. `traces rm ID` deletes one race, `traces prune --older-than DAYS` "
-            "deletes old ones; both ask first unless --yes. An ID may be a unique prefix."
+            "ended, status (complete, aborted, incomplete, running, damaged, newer schema) and size. "
+            "`traces rm ID` deletes one race, `traces prune --older-than DAYS` deletes old ones; both ask "
+            "first unless --yes and never touch a race still running. An ID may be a unique prefix."
         ),
     )
     p.add_argument("--json", action="store_true", help="print one JSON array instead of a table")
