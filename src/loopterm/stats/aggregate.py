@@ -35,7 +35,9 @@ The columns, for one lane:
 - ``cost_per_run``: mean cost per counted run; ``cost_per_passed_run``: the
   total cost of all counted runs divided by the passed runs (what one pass
   costs, failures included). None when a price is unknown or nothing passed.
-- ``fitted_r``, ``predicted_time_to_pass_s``: see :mod:`loopterm.stats.fit`.
+- ``fitted_r``, ``predicted_time_to_pass_s``, ``predicted_turns``,
+  ``predicted_passes``, ``prediction_note``: see :mod:`loopterm.stats.fit` (each
+  run's fit starts at its first turn with code, read from its ValidationDone events).
 """
 
 from __future__ import annotations
