@@ -20,6 +20,7 @@ from fakes.models import (
     ANSWER,
     COMPLETION_TOKENS,
     FIRST_TOKEN_DELAY_S,
+    MID_STREAM_ERROR,
     PROMPT_TOKENS,
     RETRY_AFTER_S,
 )
@@ -321,3 +322,47 @@ async def test_a_refused_attempt_adds_no_tokens(protocol: str, make: Make, fake_
     gen = await make(fake_server.url, tagged("rate-limit-once")).generate(MESSAGES)
     assert gen.error is None and len(gen.retries) == 1
     assert (gen.usage.prompt, gen.usage.completion, gen.usage.estimated) == (PROMPT_TOKENS, COMPLETION_TOKENS, False)
+
+
+async def test_an_error_event_inside_a_200_stream_is_a_server_error(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    if protocol == "gemini":
+        pytest.skip("Gemini has no in-stream error event: a failing stream is aborted (covered by drop-stream)")
+    # An OpenAI-style SSE `data: {"error": ...}` chunk, Ollama's `{"error": ...}` NDJSON line.
+    model = tagged("error-mid-stream")
+    gen = await make(fake_server.url, model, max_retries=1).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.SERVER_ERROR
+    assert MID_STREAM_ERROR in (gen.error or "") and "\n" not in (gen.error or "")
+    assert "try again later or check the server's status or logs" in (gen.error or "")
+    assert (gen.error or "").endswith("(gave up after 1 retry)")
+    assert [r.kind for r in gen.retries] == ["server_error"]  # retried: the server failed, not the model
+    assert fake_server.recorder.hits[model] == 2
+
+
+async def test_a_5xx_with_retry_after_waits_that_long_then_succeeds(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    model = tagged("unavailable-once")
+    started = time.perf_counter()
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error is None and gen.text == ANSWER
+    (record,) = gen.retries
+    assert record.kind == "server_error" and "server error 503" in record.message
+    assert record.wait_s == pytest.approx(RETRY_AFTER_S)  # the server's wait, not the 0.01 s backoff
+    assert time.perf_counter() - started >= RETRY_AFTER_S
+
+
+async def test_cancellation_before_the_first_token_is_prompt(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    # The server holds the answer for 30 s; the request is in flight when we cancel.
+    model = tagged("hang")
+    task = asyncio.create_task(make(fake_server.url, model).generate(MESSAGES))
+    assert await asyncio.to_thread(fake_server.recorder.wait_for_hit, model)  # the request reached the server
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.perf_counter() - started < 1.0
+    assert fake_server.recorder.hits[model] == 1  # cancelled, not retried

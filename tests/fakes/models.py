@@ -13,9 +13,11 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``cut-stream``         two pieces, then a clean end with no finish marker
 ``drop-stream``        two pieces, then the connection is aborted
 ``garbage``            a stream line that is not JSON
+``error-mid-stream``   two pieces, then the protocol's in-stream error event (status 200)
 ``drop-once``          ``drop-stream`` on the first hit, then ``ok``
 ``rate-limit-once``    429 with a 0.3 s retry-after on the first hit, then ``ok``
 ``rate-limit-long``    429 asking for an hour
+``unavailable-once``   503 with a 0.3 s retry-after on the first hit, then ``ok``
 ``always-500``         500 every time
 ``unauthorized``       401; ``forbidden`` 403; ``bad-request`` 400
 ``invalid-key``        400 "API key not valid" (Gemini's answer to a bad key)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -47,7 +50,8 @@ PROMPT_TOKENS = 42
 COMPLETION_TOKENS = 17
 REASONING_TOKENS = 5
 
-Ending = Literal["finish", "cut", "drop", "garbage"]
+Ending = Literal["finish", "cut", "drop", "garbage", "error"]
+MID_STREAM_ERROR = "the model is overloaded, try again"
 
 
 @dataclass
@@ -91,6 +95,10 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(pieces=PIECES[:1], ending="garbage")
     if behaviour == "drop-once":
         return Script(pieces=PIECES[:2], ending="drop") if hit == 1 else Script()
+    if behaviour == "error-mid-stream":
+        return Script(pieces=PIECES[:2], ending="error")
+    if behaviour == "unavailable-once":
+        return Script(status=503, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-once":
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":
@@ -117,13 +125,21 @@ class Dropped(Exception):
 
 class Recorder:
     def __init__(self) -> None:
+        self._arrived = threading.Condition()
         self.hits: Counter[str] = Counter()
         self.requests: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     def record(self, model: str, body: Any, request: Request) -> int:
-        self.hits[model] += 1
-        self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url)})
-        return self.hits[model]
+        with self._arrived:
+            self.hits[model] += 1
+            self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url)})
+            self._arrived.notify_all()
+            return self.hits[model]
+
+    def wait_for_hit(self, model: str, timeout_s: float = 5.0) -> bool:
+        """Block until a request for ``model`` arrived (run it in a thread from async tests)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.hits[model] > 0, timeout_s)
 
 
 async def _play(
@@ -131,6 +147,7 @@ async def _play(
     piece: Callable[[str], bytes],
     final: Callable[[], bytes],
     garbage: bytes,
+    error: bytes = b"",
 ) -> AsyncIterator[bytes]:
     if script.first_delay_s:
         await asyncio.sleep(script.first_delay_s)
@@ -144,6 +161,8 @@ async def _play(
         raise Dropped("connection aborted on purpose")
     elif script.ending == "garbage":
         yield garbage
+    elif script.ending == "error":
+        yield error
 
 
 def _retry_headers(script: Script) -> dict[str, str]:
@@ -197,15 +216,22 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
             return (out + "data: [DONE]\n\n").encode()
 
         return StreamingResponse(
-            _play(script, piece, final, b"data: {not json\n\n"), media_type="text/event-stream"
+            _play(script, piece, final, b"data: {not json\n\n", _openai_error_event()),
+            media_type="text/event-stream",
         )
+
+
+def _openai_error_event() -> bytes:
+    # What OpenAI-compatible servers send when they fail after the 200 (e.g. vLLM, OpenRouter).
+    error = {"error": {"message": MID_STREAM_ERROR, "type": "server_error", "code": None}}
+    return f"data: {json.dumps(error)}\n\n".encode()
 
 
 # -- Gemini streamGenerateContent (SSE) ---------------------------------------
 
 _GOOGLE_STATUS = {
     400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE",
 }
 
 
@@ -305,7 +331,8 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
             return line("", **extra)
 
         return StreamingResponse(
-            _play(script, piece, final, b"{not json\n"), media_type="application/x-ndjson"
+            _play(script, piece, final, b"{not json\n", (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode()),
+            media_type="application/x-ndjson",
         )
 
 

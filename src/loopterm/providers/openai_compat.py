@@ -130,7 +130,9 @@ class OpenAIProvider(StreamingProvider):
         if isinstance(exc, openai.APIError):
             # An error event inside the stream (e.g. the server overloaded mid-answer).
             return self.error(
-                ErrorKind.SERVER_ERROR, f"the server reported an error mid-stream: {scrub(exc.message, self._secret)}"
+                ErrorKind.SERVER_ERROR,
+                f"{self.endpoint()} reported an error mid-stream: {scrub(exc.message, self._secret)}: "
+                "the server failed, not the model; try again later or check the server's status or logs",
             )
         if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):
             return self.protocol_error(type(exc).__name__)
