@@ -7,4 +7,6 @@ Layout of one race folder (``<cache>/traces/<race_id>/``):
   ``race_done`` event.
 - ``<run_id>.jsonl``: every event of one lane run, one JSON object a line,
   appended and flushed as it happens.
+- ``race.lock``: only while the race is written: its writer's pid, under an
+  exclusive ``flock`` the OS drops when that process dies (see ``writer``).
 """
