@@ -128,7 +128,7 @@ def test_finish_time_freezes_and_places_are_kept() -> None:
     assert fast.finished_t == 1.1 and fast.place == 1
     assert frontier.place == 2 and mini.place is None and weak.place is None
     assert [lane.run_id for lane in state.finish_order()] == ["fast", "frontier"]
-    assert fast.time_to_pass_s == 1.0
+    assert fast.time_to_pass_s == 1.1  # from the race start, like the timer
     assert (mini.outcome, weak.outcome) == ("TURN_LIMIT", "THRASH")
     assert state.done and not state.aborted and state.race_t_end == max(e.t for e in script_race())
 
@@ -235,10 +235,13 @@ def test_a_passed_lane_timer_stops_at_its_pass_not_at_its_bookkeeping() -> None:
 
     events = script_race()
     # The lane's end record comes 0.3 s after its passing validation ended (1.1 s):
-    # the pane's clock must read the pass time, the same as its "PASS in 1.0 s".
+    # the pane's clock must read the pass time, the same as its "PASS in 1.1 s".
     late = [e.model_copy(update={"t": e.t + 0.3}) if isinstance(e, LaneDone) and e.lane == "fast" else e
             for e in events]
     fast = fold(late).lanes["fast"]
-    assert fast.time_to_pass_s == 1.0 and fast.started_t is not None
-    assert fast.finished_t == fast.started_t + 1.0 == 1.1
+    assert fast.time_to_pass_s == 1.1 and fast.started_t == 0.1
+    assert fast.finished_t == 1.1  # race start (0) + time to pass
+    # In a benchmark a run is timed from its own start (0.1 s here), so its pass is at 0.1 + 1.1 s.
+    bench = [e.model_copy(update={"bench_id": "b"}) if e.type == "race_started" else e for e in late]
+    assert fold(bench).lanes["fast"].finished_t == pytest.approx(1.2)
     assert fold(events).lanes["mini"].finished_t == max(e.t for e in events if getattr(e, "lane", "") == "mini")
