@@ -185,6 +185,9 @@ async def test_real_sdk_lanes_against_fake_servers(
     assert first.cost == pytest.approx((42 * 1.0 + 17 * 2.0) / 1e6)
     assert first.ttft_s is not None and 0 < first.ttft_s <= first.generation_s
     assert [r.kind for r in gens["flaky"][0].retries] == ["rate_limited"]
+    # Ollama's own durations from its final chunk reach the trace beside ours
+    assert gens["flaky"][0].provider_timing["eval_s"] == pytest.approx(0.5)
+    assert gens["flaky"][0].provider_timing["load_s"] == pytest.approx(0.1)
     assert len(gens["broken"][0].retries) == 1
     no_app = by_lane(events, ValidationDone)["no-app"][0]
     assert "no module-level `app`" in (no_app.result.error or "")

@@ -183,6 +183,9 @@ class GenerationDone(_Event):
     error: str | None = None
     error_kind: str | None = None
     retries: list[RetryRecord] = Field(default_factory=list)
+    # What the server or runtime said it spent, in seconds (Ollama's load_s/eval_s, the local
+    # model's load_s/queue_s): beside our own clock, so the two can be compared later.
+    provider_timing: dict[str, float] = Field(default_factory=dict)
 
 
 class ValidationDone(_Event):

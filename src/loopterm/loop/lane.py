@@ -162,6 +162,7 @@ class LaneLoop:
                     error=gen.error,
                     error_kind=gen.error_kind.value if gen.error_kind else None,
                     retries=gen.retries,
+                    provider_timing=gen.provider_timing,
                 )
             )
             if gen.error is not None:
