@@ -4,7 +4,10 @@
 replays (``launch.run_replay_app``) and for tests. The source runs as an async
 worker on the app's own loop (the engine is plain asyncio and never blocks);
 its events only update plain state, and every pane repaints from that state
-at about 10 Hz.
+at about 10 Hz (the timers). News repaints promptly too: the lanes an event
+touched are noted, and at most every ``NEWS_S`` the screens showing them
+repaint once for all the events since (``show_news``), so an event is on
+screen within about 40 ms of its arrival however fast events come.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
 from dataclasses import replace
@@ -45,6 +49,8 @@ EXIT_QUIT_LIVE = 130  # like Ctrl-C: the user stopped a live race
 EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal went away (SSH dropped, tmux killed)
 
 TraceFolder = Path | Callable[[], Path | None] | None
+
+NEWS_S = 0.04  # news repaints at most this often (25 Hz), each one covering every event since the last
 
 _REPLAY_STEPS = {"toggle_pause", "faster", "slower", "jump_to_end", "restart"}  # ReplayControls methods
 
@@ -107,6 +113,9 @@ class LooptermApp(App[int]):
         self._screenshots = 0
         self._stop_on_signals = stop_on_signals
         self._no_drawing = ExitStack()  # holds a batch update open once the terminal is gone
+        self._news: set[str | None] = set()  # lanes with events not yet on screen (None: every lane)
+        self._news_due = False
+        self._news_shown_at = 0.0
         self.terminal_lost = False
 
     def _hide_in_footer(self, key: str) -> None:
@@ -202,6 +211,29 @@ class LooptermApp(App[int]):
             self.view_clock.saw(event.t)
         if isinstance(event, RaceStarted):
             self.call_later(self._sync_lanes)
+        lane = getattr(event, "lane", None)
+        self._news.add(lane if isinstance(lane, str) else None)
+        self._schedule_news()
+
+    def _schedule_news(self) -> None:
+        """Repaint soon for the news; coalesced, so a burst of events costs one repaint."""
+        if self._news_due:
+            return
+        self._news_due = True
+        wait = NEWS_S - (time.monotonic() - self._news_shown_at)
+        if wait > 0:
+            self.set_timer(wait, self._show_news)
+        else:
+            self.call_later(self._show_news)
+
+    def _show_news(self) -> None:
+        self._news_due = False
+        self._news_shown_at = time.monotonic()
+        lanes, self._news = self._news, set()
+        for screen in self.screen_stack:  # a modal's screen below shows through it
+            show = getattr(screen, "show_news", None)
+            if show is not None and screen.is_mounted:  # its widgets are ready for content
+                show(lanes)
 
     async def _sync_lanes(self) -> None:
         for screen in self.screen_stack:

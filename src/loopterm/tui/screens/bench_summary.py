@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
-from loopterm.events import Event, RaceDone, RaceStarted
+from loopterm.events import Event, GenerationProgress, RaceDone, RaceStarted
 from loopterm.sources import EventSource, ReplayControls
 from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
@@ -74,6 +74,7 @@ class BenchSummaryScreen(Screen[None]):
         self.progress = BenchProgress(concurrency)
         self._fed = 0
         self._finished = False
+        self._stale = True  # the report must be (re)built whatever the next events are
         self._aborted = False
 
     def compose(self) -> ComposeResult:
@@ -110,21 +111,30 @@ class BenchSummaryScreen(Screen[None]):
         self.dismiss()
 
     def _feed(self, events: Sequence[Event]) -> bool:
-        """Give the progress the events it has not seen; True when there were any."""
+        """Give the progress the events it has not seen; True when the report may have changed.
+
+        Streaming progress (many a second) changes no figure in the report, so it
+        does not make the screen rebuild it.
+        """
         if len(events) < self._fed:  # a new race (a replay restarted): start over
             self.progress, self._fed, self._finished = BenchProgress(self.concurrency), 0, False
+            self._stale = True
         new = events[self._fed :]
         for event in new:
             self.progress(event)
             if isinstance(event, RaceDone):
                 self._finished, self._aborted = True, event.aborted
         self._fed = len(events)
-        return bool(new)
+        return any(not isinstance(event, GenerationProgress) for event in new) or self._stale
+
+    def show_news(self, lanes: set[str | None]) -> None:
+        self.refresh_content()
 
     def refresh_content(self) -> None:
         events = self.events()
         now = self.now() if self.now is not None else None
         if self._feed(events) and events and isinstance(events[0], RaceStarted):
+            self._stale = False
             self.show(build_report([events]))
         if self.report is None:
             self.query_one("#bench-title", Static).update(Text("waiting for the bench to start"))

@@ -53,6 +53,10 @@ class ChartScreen(Screen[None]):
         self.refresh_legend()
         self.set_interval(REFRESH_S, self.refresh_legend)
 
+    def show_news(self, lanes: set[str | None]) -> None:
+        self.query_one(ScoreChart).refresh()
+        self.refresh_legend()
+
     def refresh_legend(self) -> None:
         if self.race.version == self._shown:
             return

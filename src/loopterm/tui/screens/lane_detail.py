@@ -147,6 +147,10 @@ class LaneDetailScreen(Screen[None]):
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def show_news(self, lanes: set[str | None]) -> None:
+        if None in lanes or self.run_id in lanes:
+            self.refresh_content()
+
     def refresh_content(self) -> None:
         lane = self.lane
         if lane is None:

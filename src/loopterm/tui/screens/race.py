@@ -46,5 +46,10 @@ class RaceScreen(Screen[None]):
     async def sync_lanes(self) -> None:
         await self.grid.sync_lanes()
 
+    def show_news(self, lanes: set[str | None]) -> None:
+        """Events arrived for ``lanes`` (None: the whole race): repaint what shows them now."""
+        self.query_one(RaceHeader).show_news()
+        self.grid.show_news(lanes)
+
     def action_move(self, dx: int, dy: int) -> None:
         self.grid.move_focus(dx, dy)

@@ -54,6 +54,9 @@ class SummaryScreen(Screen[None]):
         self.refresh_content()
         self.set_interval(REFRESH_S, self.refresh_content)
 
+    def show_news(self, lanes: set[str | None]) -> None:
+        self.refresh_content()
+
     def refresh_content(self) -> None:
         if self.race.version == self._shown:
             return

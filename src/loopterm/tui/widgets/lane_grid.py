@@ -103,6 +103,12 @@ class LaneGrid(Container, can_focus=False):
             pane.compact = layout.compact
             pane.styles.height = height if layout.compact else "1fr"
 
+    def show_news(self, lanes: set[str | None]) -> None:
+        every = None in lanes
+        for pane in self.panes:
+            if every or pane.run_id in lanes:
+                pane.show_news()
+
     def move_focus(self, dx: int, dy: int) -> None:
         """Arrow keys: move between panes as they are laid out on screen."""
         panes = self.panes

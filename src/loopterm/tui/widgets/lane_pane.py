@@ -70,6 +70,11 @@ class LanePane(Widget, can_focus=True):
         self._sync()
         self.refresh()
 
+    def show_news(self) -> None:
+        """The lane has news: repaint now rather than at the next tick."""
+        self._sync()
+        self.refresh()
+
     def _sync(self) -> None:
         lane = self.lane
         if lane is None:

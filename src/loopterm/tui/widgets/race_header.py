@@ -54,6 +54,9 @@ class RaceHeader(Widget):
         replay = (controls.speed, controls.paused) if controls is not None else None
         return (*header_parts(self.race, controls, self.now()), replay)
 
+    def show_news(self) -> None:
+        self._tick()
+
     def _tick(self) -> None:
         # Repaint only when the words change: an idle, finished race costs no CPU.
         key = self._key()
