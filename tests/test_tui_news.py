@@ -14,7 +14,7 @@ from test_bench_tui import RUNS, ListSource
 from tui_pilot import app_for, panes, until
 from tui_script import script_race
 
-from loopterm.events import LaneDone, ValidationDone
+from loopterm.events import GenerationProgress, LaneDone, ValidationDone
 from loopterm.tui import app as app_module
 from loopterm.tui.glyphs import UNICODE
 from loopterm.tui.screens import bench_summary, lane_detail, summary
@@ -92,3 +92,21 @@ async def test_the_bench_summary_follows_news(no_ticks: None) -> None:
         await until(pilot, lambda: [c[0] for c in screen.query_one(BenchTable).cells] == ["Lane A (sim)", "B (sim)"],
                     timeout=2)
         await until(pilot, lambda: str(screen.query_one("#bench-progress").render()).endswith("finished"))
+
+
+async def test_streaming_news_leaves_the_summary_table_and_its_cursor_alone(no_ticks: None) -> None:
+    events = script_race(done=False)
+    app, source = app_for(events, hold_at=len(events) - 1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: source.sent == len(events) - 1 and "fast" in panes(app))
+        await pilot.press("s")
+        table = app.screen.query_one("#results")
+        await until(pilot, lambda: table.row_count == 4)
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        version = app.race.version
+        for n in range(5):  # tokens stream in: the race state changes, no cell of the table does
+            app._on_event(GenerationProgress(t=9.0 + n, lane="weak", turn=4, chars=100 * n, tokens=10 * n))
+        await until(pilot, lambda: app.screen._rows is not None and not app._news_due and app.race.version > version)
+        await pilot.pause()
+        assert table.cursor_row == 2

@@ -43,6 +43,7 @@ class SummaryScreen(Screen[None]):
         self.race = race
         self.events = events
         self._shown = -1
+        self._rows: tuple[list[str], list[list[str]]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="summary-title")
@@ -70,6 +71,9 @@ class SummaryScreen(Screen[None]):
         self.query_one("#summary-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#results", DataTable)
         header, rows = aligned(result_rows(runs))
+        if (header, rows) == self._rows:
+            return  # streaming tokens change no cell: keep the table (and its cursor) as it is
+        self._rows = (header, rows)
         table.clear(columns=True)
         for key, label in zip(RESULT_COLUMNS, header, strict=True):
             table.add_column(label, key=key)
