@@ -158,3 +158,17 @@ def test_a_check_message_wraps_over_spare_rows() -> None:
     assert CHECK_IDS[0] not in " ".join(lines)
     cramped = plain(full_lines(state.lanes["fast"], state, 9.0, 80, 6, UNICODE, plain_style))
     assert cramped[-1].startswith("- logic.total_limit_below") and cramped[-1].endswith("…")
+
+
+def test_a_compact_error_row_wraps_its_reason_below() -> None:
+    reason = "the server at http://127.0.0.1:11434 answered 404: check that the model is pulled and named right"
+    plans = [LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason=reason, error_on_turn=1),
+             LanePlan(LANES[1], [["x"], []], Outcome.PASS)]
+    state = fold(script_race(plans))
+    lines = plain(compact_lines(state.lanes["fast"], state, 9.0, 60, 3, UNICODE, plain_style))
+    assert lines[1].endswith("  ERROR")
+    assert lines[2].startswith("ERROR: the server at") and lines[2].endswith("…")
+    roomy = plain(compact_lines(state.lanes["fast"], state, 9.0, 60, 4, UNICODE, plain_style))
+    assert " ".join(roomy[2:]) == f"ERROR: {reason}"
+    wide = plain(compact_lines(state.lanes["fast"], state, 9.0, 200, 3, UNICODE, plain_style))
+    assert wide[1].endswith(f"ERROR: {reason}")  # it fits beside the score: nothing moves

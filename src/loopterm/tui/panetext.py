@@ -303,10 +303,7 @@ def full_lines(
         # An error's reason is what the user must act on: it wraps over every row the
         # timer, phase and bar leave (before the history line), and only then is cut.
         if lane.outcome == "ERROR" and outcome.cell_len > width:
-            wrapped = textwrap.wrap(outcome.plain, max(8, width))
-            rows = max(1, height - len(lines) + 1)
-            if len(wrapped) > rows:
-                wrapped = [*wrapped[: rows - 1], " ".join(wrapped[rows - 1:])]
+            wrapped = _wrap_rows(outcome.plain, width, max(1, height - len(lines) + 1))
             lines[-1:] = [_Line(3, _join((part, style("fail")))) for part in wrapped]
     if lane.scores:
         lines.append(_Line(4, history))
@@ -412,11 +409,28 @@ def compact_lines(
     second = _join((filled, style("bar")), (empty, style("bar-empty")), " ", (score, style("score")), " ")
     second.append(glyphs.sparkline(lane.scores, min(race.max_turns or 1, 15)), style("spark"))
     outcome = _outcome_line(lane, style)
+    reason: list[str] = []
     if outcome is not None and second.cell_len + 2 + outcome.cell_len > width:
-        outcome = _outcome_line(lane, style, short=True)  # keep the place in view
+        if lane.outcome == "ERROR" and height > 2:
+            # The reason goes on the rows below (where the checks would be), wrapped.
+            reason = _wrap_rows(outcome.plain, width, height - 2)
+            outcome = _join(("ERROR", style("fail")))
+        else:
+            outcome = _outcome_line(lane, style, short=True)  # keep the place in view
     second.append("  ")
     second.append_text(outcome if outcome is not None else _change_text(lane, style))
 
     lines = [_Line(0, first), _Line(1, second)]
-    lines += _check_lines(lane, style, height - 2, start_priority=2, width=width)
+    if reason:
+        lines += [_Line(2, _join((part, style("fail")))) for part in reason]
+    else:
+        lines += _check_lines(lane, style, height - 2, start_priority=2, width=width)
     return _fit(lines, width, height)
+
+
+def _wrap_rows(text: str, width: int, rows: int) -> list[str]:
+    """``text`` wrapped to ``width`` in at most ``rows`` lines; the last holds the rest (``_fit`` cuts it)."""
+    wrapped = textwrap.wrap(text, max(8, width))
+    if len(wrapped) > rows:
+        wrapped = [*wrapped[: rows - 1], " ".join(wrapped[rows - 1:])]
+    return wrapped
