@@ -83,11 +83,13 @@ class LooptermApp(App[int]):
         glyphs: Glyphs | None = None,
         theme_folders: Iterable[Path] | None = None,
         stop_on_signals: bool = False,
+        notices: Iterable[str] = (),
     ) -> None:
         loaded, errors = load_themes(all_theme_folders() if theme_folders is None else theme_folders)
         super().__init__()
         self._loaded_themes = loaded
-        self._notices: list[tuple[str, str]] = []  # shown once the app is running
+        # Shown as warning toasts once the app is running: the full screen hides stderr.
+        self._notices: list[tuple[str, str]] = [(message, "warning") for message in notices]
         self.notices: list[str] = []  # every toast shown, for tests and bug reports
         for theme_obj in self._loaded_themes:
             self.register_theme(theme_obj)
@@ -431,6 +433,7 @@ def make_app(
     glyphs: Glyphs | None = None,
     theme_folders: Iterable[Path] | None = None,
     stop_on_signals: bool = False,
+    notices: Iterable[str] = (),
 ) -> LooptermApp:
     """The race viewer for ``source``.
 
@@ -443,6 +446,7 @@ def make_app(
     ``glyphs``: ASCII or Unicode bars (default: chosen from the environment).
     ``theme_folders``: where themes are read from (default: built-in, then the user's).
     ``stop_on_signals``: SIGTERM/SIGHUP stop the race cleanly (the CLI sets it; tests do not).
+    ``notices``: warnings shown as toasts once the app runs (e.g. what a trace reader skipped).
     """
     return LooptermApp(
         source,
@@ -453,4 +457,5 @@ def make_app(
         glyphs=glyphs,
         theme_folders=theme_folders,
         stop_on_signals=stop_on_signals,
+        notices=notices,
     )

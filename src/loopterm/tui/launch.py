@@ -96,10 +96,8 @@ def replay_app(
 
     make = make_bench_app if bench else make_app
     app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
-               stop_on_signals=stop_on_signals)
+               stop_on_signals=stop_on_signals, notices=notices)
     assert isinstance(app, LooptermApp)
-    # Shown as toasts once the app runs, the way theme notices are: the full screen hides stderr.
-    app._notices.extend((message, "warning") for message in notices)
     return app
 
 

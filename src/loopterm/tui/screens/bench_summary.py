@@ -8,7 +8,7 @@ bench runs it also shows runs done per lane and an ETA.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -185,6 +185,7 @@ def make_bench_app(
     concurrency: int | None = None,
     trace_folder: Path | None = None,
     stop_on_signals: bool = False,
+    notices: Iterable[str] = (),
 ) -> App[int]:
     """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others).
 
@@ -210,5 +211,5 @@ def make_bench_app(
 
     return BenchApp(
         source, controls=controls, theme=theme, glyphs=glyphs, now=source_clock(source),
-        trace_folder=trace_folder, stop_on_signals=stop_on_signals,
+        trace_folder=trace_folder, stop_on_signals=stop_on_signals, notices=notices,
     )
