@@ -9,6 +9,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.table import Table
 
+from loopterm.naming import display_name
 from loopterm.stats.runs import RunSummary
 
 
@@ -65,18 +66,27 @@ def fmt_tokens(tokens: int, estimated: bool = False) -> str:
     return text + ("~" if estimated else "")
 
 
+def run_labels(runs: list[RunSummary]) -> dict[str, str]:
+    """Each run's name for people: "(sim)" when simulated, numbered "#2" in race order
+    when several runs share a name (the same numbers the viewer's panes show)."""
+    names = {run.info.run_id: display_name(run.info.name, run.info.simulated) for run in runs}
+    labels: dict[str, str] = {}
+    for run_id, name in names.items():
+        same = [other for other, n in names.items() if n == name]
+        labels[run_id] = name if len(same) == 1 else f"{name} #{same.index(run_id) + 1}"
+    return labels
+
+
 def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     """Rows of the results table as plain strings, finishers first by place."""
+    labels = run_labels(runs)
     ordered = sorted(runs, key=lambda r: (r.place is None, r.place or 0))
     rows = []
     for run in ordered:
-        name = run.info.name
-        if run.info.simulated and "(sim)" not in name:
-            name += " (sim)"
         rows.append(
             (
                 ordinal(run.place) if run.place else "-",
-                name,
+                labels[run.info.run_id],
                 run.info.lane_class or "-",
                 OUTCOME_LABELS.get(run.outcome or "", "running"),
                 str(run.turns),
@@ -103,7 +113,8 @@ def error_reason(run: RunSummary) -> str:
 
 def error_lines(runs: list[RunSummary]) -> list[str]:
     """'name: reason' for every lane that ended in ERROR (the table's caption)."""
-    return [f"{r.info.name}: {error_reason(r)}" for r in runs if r.outcome == "ERROR"]
+    labels = run_labels(runs)
+    return [f"{labels[r.info.run_id]}: {error_reason(r)}" for r in runs if r.outcome == "ERROR"]
 
 
 def _natural_width(console: Console, table: Table) -> int:

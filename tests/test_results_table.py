@@ -1,0 +1,24 @@
+"""The race results table names lanes the way the viewer does."""
+
+from __future__ import annotations
+
+from event_builders import lane_info
+
+from loopterm.stats.runs import RunSummary
+from loopterm.stats.table import error_lines, result_rows
+
+
+def test_sim_lanes_say_so_and_lanes_sharing_a_name_are_numbered_in_race_order() -> None:
+    runs = [
+        RunSummary(info=lane_info("mini", "Mini (sim)", "mini"), outcome="TURN_LIMIT", turns=15),
+        RunSummary(info=lane_info("mercury", "Mercury", "fast-diffusion"), outcome="PASS", turns=2,
+                   time_to_pass_s=6.0, place=2),
+        RunSummary(info=lane_info("mini-2", "Mini (sim)", "mini"), outcome="PASS", turns=3,
+                   time_to_pass_s=4.0, place=1),
+        RunSummary(info=lane_info("gpt", "GPT", "gpt-5.4", simulated=False), outcome="ERROR",
+                   reason="GPT: rate limited (HTTP 429)"),
+    ]
+    names = [row[1] for row in result_rows(runs)]
+    # finishers first by place; the second "Mini (sim)" of the race passed first and stays "#2"
+    assert names == ["Mini (sim) #2", "Mercury (sim)", "Mini (sim) #1", "GPT"]
+    assert error_lines(runs) == ["GPT: rate limited (HTTP 429)"]
