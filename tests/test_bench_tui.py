@@ -142,12 +142,12 @@ async def test_screen_follows_a_running_bench_with_an_eta() -> None:
         await pilot.pause()
         progress = str(screen.query_one("#bench-progress").render())
         # a-r01 passed at 2.5 s in 2 turns of 1.25 s; a-r02 has just begun its turn 3: 1.25 s left.
-        assert progress == "Lane A 1/2 · 1/2 runs · ETA 1 s"
+        assert progress == "Lane A (sim) 1/2 · 1/2 runs · ETA 1 s"  # simulated lanes say so
         assert screen.query_one(BenchTable).cells[0][2] == "1/1"
         events[:] = everything
         screen.refresh_content()
         await pilot.pause()
-        assert str(screen.query_one("#bench-progress").render()) == "Lane A 2/2 · finished"
+        assert str(screen.query_one("#bench-progress").render()) == "Lane A (sim) 2/2 · finished"
         assert screen.query_one(BenchTable).cells[0][2] == "2/2"
 
 
@@ -201,7 +201,7 @@ async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_pa
         assert source.paused and " PAUSED " in str(progress.render())
         await pilot.press("e")  # jump to the end: the table is the stored bench's
         await pilot.pause(0.6)
-        assert str(progress.render()).endswith("Lane A 2/2 · B 2/2 · finished")
+        assert str(progress.render()).endswith("Lane A (sim) 2/2 · B (sim) 2/2 · finished")
         assert [c[2] for c in screen.query_one(BenchTable).cells] == [
             cells[2] for cells in table_cells(build_report([trace.events]))
         ]

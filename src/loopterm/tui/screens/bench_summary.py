@@ -36,7 +36,7 @@ BADGE_S = 0.1  # the progress line, so a replay's pause and speed keys show at o
 
 def progress_text(progress: BenchProgress, finished: bool, aborted: bool, now: float | None) -> str:
     """"Fast diffusion (sim) 10/10 · Frontier (sim) 6/10 · 16/20 runs · ETA 40 s"."""
-    lanes = " · ".join(f"{lane.name} {lane.done}/{lane.total}" for lane in progress.lanes.values())
+    lanes = " · ".join(f"{lane.label} {lane.done}/{lane.total}" for lane in progress.lanes.values())
     if finished:
         state = "aborted" if aborted else "finished"
     else:
