@@ -259,7 +259,10 @@ def _progress(lane: LaneState, event: GenerationProgress) -> None:
     if lane.phase is not Phase.GENERATING:
         lane.phase = Phase.GENERATING
         lane.phase_t = event.t
-    if event.first_token or lane.first_token_t is None:
+    # Fewer tokens than the last reading: the provider retried and the stream
+    # starts again, so the rate is timed from this attempt's first reading.
+    restarted = event.tokens < lane.tokens
+    if event.first_token or lane.first_token_t is None or restarted:
         lane.first_token_t = event.t
         lane.first_token_count = event.tokens
     lane.tokens = event.tokens
@@ -282,7 +285,9 @@ def _generation_done(lane: LaneState, event: GenerationDone) -> None:
     if event.usage.completion:
         lane.tokens = event.usage.completion
     streaming_s = event.generation_s - (event.ttft_s or 0.0)
-    if lane.tokens and streaming_s > 0:
+    # After retries the usage also counts the lost attempts' tokens while the
+    # timings are the last attempt's: keep the rate its own stream gave.
+    if lane.tokens and streaming_s > 0 and not event.retries:
         lane.tokens_per_s = lane.tokens / streaming_s
     if event.error is not None:
         lane.generation_error = event.error
