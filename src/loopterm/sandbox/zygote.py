@@ -440,7 +440,7 @@ def main(argv: list[str]) -> int:
         abi = landlock.abi_version()
         has_seccomp = seccomp.supported()
     except Exception as exc:  # a broken task folder: one line to the parent, then exit
-        _write({"type": "fatal", "error": f"{type(exc).__name__}: {exc}"})
+        _write({"type": "fatal", "error": _fatal_error(exc, config["task_id"])})
         return 1
     if threading.active_count() > 1:  # forking now could copy a lock some thread holds
         print(f"loopterm sandbox: warning: {threading.active_count() - 1} thread(s) started while warming "
@@ -462,6 +462,15 @@ def main(argv: list[str]) -> int:
         if exc.errno != errno.EPIPE:
             raise
     return 0
+
+
+def _fatal_error(exc: Exception, task_id: str) -> str:
+    """Why the task did not load, without the task id the parent puts in front of it."""
+    from loopterm.tasks import TaskError
+
+    if isinstance(exc, TaskError):  # its message already says what to fix, after "task <id>: "
+        return str(exc).removeprefix(f"task {task_id}: ")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _path(text: str) -> Any:
