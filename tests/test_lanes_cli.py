@@ -19,7 +19,7 @@ from loopterm.lanes import LaneError, load_user_lanes
 from loopterm.paths import lanes_file
 
 SECRET = "sk-lanes-cli-SECRET-5e8d1f"
-HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY")
+HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "COLUMNS")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_lists_presets_sim_profiles_and_file_lanes_with_readiness(fake_server: F
     assert rows["Dead local"]["ready"] is False
     assert "is the server running?" in rows["Dead local"]["detail"]
 
-    table = loopterm(INCEPTION_API_KEY=SECRET)
+    table = loopterm(INCEPTION_API_KEY=SECRET, COLUMNS="200")  # one line a lane
     assert table.returncode == 0
     assert table.stdout.splitlines()[0].split() == ["LANE", "PROVIDER", "MODEL", "CLASS", "SOURCE", "READY", "DETAIL"]
     assert any(line.startswith("Fake local") and " yes " in line for line in table.stdout.splitlines())

@@ -135,12 +135,26 @@ def _check_cell(row: dict[str, Any]) -> tuple[str, str]:
     return (check["error_kind"] or "error", "")
 
 
-def _table(rows: list[dict[str, Any]], check: bool) -> str:
+# Columns a narrow terminal drops first, in order; LANE, MODEL, CLASS, READY
+# (and the check's result) always stay.
+_DROPPABLE = ("SOURCE", "PROVIDER")
+_DETAIL_INDENT = "    "
+
+
+def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
+    """The listing fitted to ``width`` columns.
+
+    One line a lane when the details fit beside the columns (SOURCE may go
+    for it); otherwise each detail goes on the lines under its lane, wrapped
+    (a failed check's error is long), and SOURCE then PROVIDER go only when
+    the columns alone do not fit.
+    """
+    import textwrap
+
     header = ["LANE", "PROVIDER", "MODEL", "CLASS", "SOURCE", "READY"]
     if check:
         header += ["CHECK", "TTFT"]
-    header.append("DETAIL")
-    lines = [header]
+    table: list[tuple[dict[str, str], str]] = []
     for row in rows:
         item = _as_json(row)
         cells = [
@@ -152,13 +166,39 @@ def _table(rows: list[dict[str, Any]], check: bool) -> str:
             cells += list(_check_cell(row))
             if row.get("check") and not row["check"]["ok"]:
                 detail = row["check"]["error"] or detail
-        cells.append(detail)
-        lines.append(cells)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])) + "  " + line[-1]
-        for line in lines
-    )
+        table.append((dict(zip(header, cells, strict=True)), detail))
+
+    def fixed(columns: list[str]) -> tuple[list[int], int]:
+        widths = [max([len(name)] + [len(cells[name]) for cells, _ in table]) for name in columns]
+        return widths, sum(widths) + 2 * len(widths)
+
+    def line(values: list[str], widths: list[int], detail: str = "") -> str:
+        return "  ".join(value.ljust(size) for value, size in zip(values, widths, strict=True)) + "  " + detail
+
+    layouts = [header, *[[c for c in header if c not in _DROPPABLE[: n + 1]] for n in range(len(_DROPPABLE))]]
+    longest = max([len("DETAIL")] + [len(detail) for _, detail in table])
+    for columns in layouts[:2]:  # one line a lane is worth SOURCE, not PROVIDER too
+        widths, used = fixed(columns)
+        if used + longest <= width:
+            lines = [line(columns, widths, "DETAIL")]
+            lines += [line([cells[c] for c in columns], widths, detail) for cells, detail in table]
+            return "\n".join(lines)
+    # The details go under their lanes: keep the most columns that fit on one line.
+    columns = next((c for c in layouts if fixed(c)[1] - 2 <= width), layouts[-1])
+    widths, _used = fixed(columns)
+    wrap = max(20, width - len(_DETAIL_INDENT))
+    lines = [line(columns, widths).rstrip()]
+    for cells, detail in table:
+        lines.append(line([cells[c] for c in columns], widths).rstrip())
+        lines += [_DETAIL_INDENT + part for part in textwrap.wrap(detail, wrap, break_on_hyphens=False)]
+    return "\n".join(lines)
+
+
+def _width() -> int:
+    """The terminal's columns; 120 off a terminal, as the other plain listings."""
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
 
 
 def run(args: argparse.Namespace) -> int:
@@ -169,6 +209,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_as_json(row) for row in rows], indent=2))
     else:
-        print(_table(rows, args.check))
+        print(_table(rows, args.check, _width()))
     failed = any(row.get("check") and not row["check"]["ok"] for row in rows)
     return 1 if failed else 0

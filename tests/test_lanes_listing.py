@@ -1,0 +1,78 @@
+"""``loopterm lanes`` fits the terminal: a real child process, real fake server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.fixtures import FakeServer, running_fake_server
+
+from loopterm.lanes import PRESETS
+
+HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "COLUMNS")
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    yield from running_fake_server()
+
+
+def lanes(*args: str, columns: int | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in HOSTED_VARS}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    return subprocess.run(
+        [sys.executable, "-m", "loopterm", "lanes", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_the_listing_fits_80_columns_and_keeps_every_detail() -> None:
+    out = lanes(columns=80)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].split() == ["LANE", "PROVIDER", "MODEL", "CLASS", "SOURCE", "READY"]
+    # Each detail sits, whole, on the lines under its lane.
+    mercury = next(i for i, line in enumerate(lines) if line.startswith("mercury-2 "))
+    assert lines[mercury + 1].strip() == "no key: set INCEPTION_API_KEY"
+    ollama = next(i for i, line in enumerate(lines) if line.startswith("ollama:<model> "))
+    assert lines[ollama + 1].strip().startswith("cannot reach http://127.0.0.1:11434")
+    for ref in PRESETS:
+        assert any(line.startswith(f"{ref} ") for line in lines)
+
+
+def test_a_wide_terminal_keeps_one_line_a_lane() -> None:
+    out = lanes(columns=200)
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[-1] == "DETAIL"
+    mercury = next(line for line in lines if line.startswith("mercury-2 "))
+    assert mercury.endswith("no key: set INCEPTION_API_KEY")
+    assert len(lines) == 1 + len(PRESETS) + 1 + 4  # header, presets, ollama:<model>, four sim profiles
+
+
+def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: FakeServer, tmp_path: Path) -> None:
+    bad = f"unauthorized~{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "lanes.toml"
+    path.write_text(
+        f'[[lanes]]\nname = "Refused"\nprovider = "openai"\nmodel = "{bad}"\n'
+        f'base_url = "{fake_server.url}/v1"\nclass = "L/AR"\napi_key_env = "LISTING_KEY"\n'
+    )
+    env_key = {"LISTING_KEY": "sk-listing-test-0000"}
+    os.environ.update(env_key)
+    try:
+        out = lanes("--lanes", str(path), "--check", "Refused", columns=80)
+    finally:
+        os.environ.pop("LISTING_KEY")
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].split()[-2:] == ["CHECK", "TTFT"] and "DETAIL" not in lines[0]
+    assert lines[1].split()[-1] == "auth"
+    message = " ".join(line.strip() for line in lines[2:])
+    assert message.startswith("Refused: ") and message.endswith("check the key in LISTING_KEY")
+    assert "sk-listing-test-0000" not in out.stdout
