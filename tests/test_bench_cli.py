@@ -84,6 +84,15 @@ def test_bench_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1 and "nope" in done.stderr
     done = loopterm("bench", "sim:frontier", "--runs", "0", cwd=tmp_path)
     assert done.returncode == 2 and "at least 1" in done.stderr
+    # A typo of a billion runs used to plan them all (a MemoryError), not refuse them.
+    done = loopterm("bench", "sim:frontier", "--runs", "1000000000", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "loopterm bench: error: argument --runs: expected a whole number of at most 1000, got 1000000000 "
+        "(see `loopterm bench --help`)"
+    ]
+    done = loopterm("bench", "sim:frontier", "--trace-dir", "/dev/null/traces", cwd=tmp_path)
+    assert done.returncode == 2 and "cannot store traces in /dev/null/traces" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())  # nothing was run, nothing stored
 
 

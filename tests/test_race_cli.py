@@ -62,6 +62,7 @@ def test_json_summary_has_every_field(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--max-turns", "0"], "--max-turns: expected a whole number of at least 1"),
+        (["--max-turns", "1001"], "--max-turns: expected a whole number of at most 1000"),
         (["--time-scale", "-1"], "--time-scale: expected a number of 0 or more"),
         (["--budget", "abc"], "--budget: expected a number"),
         (["sim:genius"], "unknown simulated profile 'sim:genius'"),
@@ -79,6 +80,22 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, args: list[str],
     assert message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_trace_dir_that_is_a_file_is_one_line_before_anything_runs(tmp_path: Path) -> None:
+    # Found only at the first event, this was a NotADirectoryError traceback from inside the race.
+    not_a_dir = tmp_path / "traces"
+    not_a_dir.write_text("a file\n")
+    for where in (not_a_dir, not_a_dir / "below"):
+        out = run(["race", "--plain", "--time-scale", "0", "--trace-dir", str(where)])
+        assert out.returncode == 2
+        assert out.stderr.strip().splitlines() == [
+            f"loopterm: error: cannot store traces in {where}: "
+            + ("it is a file, not a folder" if where == not_a_dir else "Not a directory")
+            + "; pass --trace-dir DIR"
+        ]
+        assert out.stdout == ""
+    assert not_a_dir.read_text() == "a file\n"
 
 
 def _default_sigint() -> None:

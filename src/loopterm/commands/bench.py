@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
+    MAX_RUNS,
     load_task,
     positive_int,
+    runs_count,
     use_plain,
+    writable_trace_root,
 )
 from loopterm.commands.race import (
     DEFAULT_SIM_LANES,
@@ -54,7 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_loop_options(p, unit="run")
-    p.add_argument("--runs", type=positive_int, default=10, help="fresh runs per lane (default 10)")
+    p.add_argument(
+        "--runs", type=runs_count, default=10, help=f"fresh runs per lane (default 10, at most {MAX_RUNS})"
+    )
     p.add_argument(
         "--concurrency", type=positive_int,
         help="lane runs at once (default: all; 1 gives undisturbed validation timings)",
@@ -71,14 +76,13 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from loopterm.loop.race import new_race_id
-    from loopterm.paths import traces_dir
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
     check_keys(lanes)
     task = load_task(args)
     race_id = new_race_id()
     config = loop_config(args, task, runs=args.runs, concurrency=args.concurrency, kind="bench", bench_id=race_id)
-    root = traces_dir(args.trace_dir)
+    root = writable_trace_root(args.trace_dir)
     if use_plain(args):
         return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json))
     return _live(lanes, config, task, root, race_id, theme=args.theme)

@@ -11,8 +11,11 @@ from typing import Any
 from loopterm.cli import UsageError
 
 
-def _number(kind: type[int] | type[float], minimum: float, inclusive: bool) -> Callable[[str], Any]:
-    """An argparse type: a finite number of ``kind`` at or above (or above) ``minimum``."""
+def _number(
+    kind: type[int] | type[float], minimum: float, inclusive: bool, maximum: float | None = None
+) -> Callable[[str], Any]:
+    """An argparse type: a finite number of ``kind`` at or above (or above) ``minimum``,
+    and at most ``maximum`` when given."""
     noun = "a whole number" if kind is int else "a number"
     bound = f"{'of at least' if inclusive else 'above'} {minimum:g}"
     if kind is float and minimum == 0 and inclusive:
@@ -26,12 +29,19 @@ def _number(kind: type[int] | type[float], minimum: float, inclusive: bool) -> C
         ok = value >= minimum if inclusive else value > minimum
         if not ok or value != value or value == float("inf"):  # NaN and inf are never meant
             raise argparse.ArgumentTypeError(f"expected {noun} {bound}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected {noun} of at most {maximum:g}, got {text}")
         return value
 
     return parse
 
 
 positive_int = _number(int, 1, inclusive=True)
+# Upper bounds where a typo would otherwise plan a billion runs (a MemoryError) or turns.
+MAX_RUNS = 1000
+MAX_TURNS = 1000
+runs_count = _number(int, 1, inclusive=True, maximum=MAX_RUNS)
+turns_count = _number(int, 1, inclusive=True, maximum=MAX_TURNS)
 non_negative_int = _number(int, 0, inclusive=True)
 positive_float = _number(float, 0, inclusive=False)
 non_negative_float = _number(float, 0, inclusive=True)
@@ -53,6 +63,26 @@ def load_task(args: argparse.Namespace):
     except TaskError as exc:
         raise UsageError(str(exc)) from None
     return task
+
+
+def writable_trace_root(override: Path | None) -> Path:
+    """The traces folder (made if missing), checked before a race starts.
+
+    Found out only when the first event is written, an unusable folder was a
+    traceback from inside the race; here it is one line and nothing has run.
+    """
+    from loopterm.paths import traces_dir
+
+    root = traces_dir(override)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"cannot store traces in {root}: it is a file, not a folder; pass --trace-dir DIR")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot store traces in {root}: {exc.strerror or exc}; pass --trace-dir DIR") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot store traces in {root}: not writable; pass --trace-dir DIR")
+    return root
 
 
 def use_plain(args: argparse.Namespace) -> bool:

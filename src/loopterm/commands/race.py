@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
+    MAX_TURNS,
     add_task_args,
     load_task,
     non_negative_float,
     non_negative_int,
     positive_float,
-    positive_int,
+    turns_count,
     use_plain,
+    writable_trace_root,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +53,9 @@ def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
     """The options `race` and `bench` share: lanes, loop rules, sim pace, where traces go."""
     p.add_argument("lanes", nargs="*", metavar="LANE", help="preset, provider:model, or a lanes-file name")
     p.add_argument("--lanes", dest="lanes_file", type=Path, help="a lanes TOML file")
-    p.add_argument("--max-turns", type=positive_int, default=15, help=f"turn limit per {unit} (default 15)")
+    p.add_argument(
+        "--max-turns", type=turns_count, default=15, help=f"turn limit per {unit} (default 15, at most {MAX_TURNS})"
+    )
     p.add_argument(
         "--thrash-k", type=non_negative_int, default=3,
         help=f"stop a {unit} after K turns with no new best score (default 3, 0 = never)",
@@ -114,13 +118,12 @@ def check_keys(lanes) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from loopterm.paths import traces_dir
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
     check_keys(lanes)
     task = load_task(args)
     config = loop_config(args, task)
-    root = traces_dir(args.trace_dir)
+    root = writable_trace_root(args.trace_dir)
     if use_plain(args):
         return asyncio.run(_plain(lanes, config, task, root, as_json=args.json))
     from loopterm.tui.launch import run_live
