@@ -210,3 +210,29 @@ async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_pa
         assert "0/2" in str(progress.render()) and "finished" not in str(progress.render())
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_table_drops_right_hand_columns_to_fit_instead_of_scrolling(width: int) -> None:
+    events = race(RUNS)
+    screen = BenchSummaryScreen(lambda: events, UNICODE)
+    app = Host(screen)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await pilot.pause()
+        table = screen.query_one(BenchTable)
+        assert table.shown[:3] == ["Lane", "Class", "Runs Passed"] and table.hidden
+        assert table.shown + table.hidden == list(COLUMNS)
+        assert table.virtual_size.width <= table.size.width  # nothing off the right edge
+        assert len(table.columns) == len(table.shown)
+        row = [str(table.get_row_at(0)[i]) for i in range(len(table.shown))]
+        assert row == list(table.cells[0][: len(table.shown)])
+        notes = str(screen.query_one("#bench-notes").render())
+        assert f"{len(table.hidden)} more columns on a wider terminal, or all with `loopterm report`" in notes
+        heading = str(screen.query(".bench-heading").nodes[1].render_line(0).text).rstrip()
+        # cut with an ellipsis at 80 columns, not word-wrapped onto a hidden second line
+        assert heading.endswith("…" if width == 80 else "fitted curves on top)")
+        await pilot.resize_terminal(220, 40)
+        await pilot.pause()
+        assert table.shown == list(COLUMNS) and table.hidden == []
+        assert "more column" not in str(screen.query_one("#bench-notes").render())

@@ -48,6 +48,10 @@ class BenchSummaryScreen(Screen[None]):
     DEFAULT_CSS = """
     BenchSummaryScreen { layout: vertical; }
     BenchSummaryScreen > .bench-heading { height: 1; text-style: bold; }
+    /* One line each, cut with an ellipsis: a wrapped heading would lose its second line. */
+    BenchSummaryScreen > .bench-heading, BenchSummaryScreen > #bench-progress, BenchSummaryScreen > #bench-legend {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     BenchSummaryScreen > #bench-progress, BenchSummaryScreen > #bench-legend { height: auto; }
     BenchSummaryScreen > #bench-notes { height: auto; color: $lt-muted; }
     """
@@ -156,6 +160,17 @@ class BenchSummaryScreen(Screen[None]):
         line.append(progress_text(self.progress, self._finished, self._aborted, now))
         self.query_one("#bench-progress", Static).update(line)
 
+    def on_bench_table_fitted(self, message: BenchTable.Fitted) -> None:
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        lines = notes(self.report) if self.report is not None else []
+        hidden = self.query_one(BenchTable).hidden
+        if hidden:
+            more = f"{len(hidden)} more column{'s' if len(hidden) > 1 else ''}"
+            lines.append(f"{more} on a wider terminal, or all with `loopterm report`")
+        self.query_one("#bench-notes", Static).update(Text("\n".join(lines)))
+
     def show(self, report: Report) -> None:
         """Put a report on every part of the screen."""
         self.report = report
@@ -163,7 +178,7 @@ class BenchSummaryScreen(Screen[None]):
             Text(describe_sources(report), no_wrap=True, overflow="ellipsis")
         )
         self.query_one(BenchTable).show(report)
-        self.query_one("#bench-notes", Static).update(Text("\n".join(notes(report))))
+        self._show_notes()
         chart = self.query_one(BenchScoreChart)
         chart.show(report)
         legend = Text(no_wrap=True, overflow="ellipsis")
