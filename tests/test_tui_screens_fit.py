@@ -164,3 +164,23 @@ async def test_ascii_mode_puts_only_ascii_on_screen() -> None:
             assert not bad, (step, bad)
             if step is None:
                 assert "enter Open" in text[-1]
+
+
+async def test_the_theme_picker_has_the_plain_prompt_too_and_switches_the_theme() -> None:
+    app, source = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot, app, source)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: bool(app.screen.query(SearchIcon)))
+        for key in "theme":
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query(SearchIcon)) and "themes" in str(
+            app.screen.query_one("CommandInput").placeholder))
+        assert app.screen.query_one(SearchIcon).icon == ">"
+        for key in "loopterm-contrast":
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "loopterm-contrast")
