@@ -17,7 +17,7 @@ from loopterm.providers.gemini import GeminiProvider, build_config
 from loopterm.providers.llamacpp import LlamaCppProvider
 from loopterm.providers.ollama_native import OllamaProvider
 from loopterm.providers.openai_compat import OpenAIProvider
-from loopterm.providers.streaming import StreamingProvider
+from loopterm.providers.streaming import StreamingProvider, estimate_prompt_tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -184,6 +184,19 @@ async def test_ollama_options_and_server_timings(fake_server: FakeServer, closin
     assert request["body"]["options"] == {"temperature": 0.1, "num_ctx": 8192}
     assert request["body"]["think"] is False
     assert "authorization" not in request["headers"]
+
+
+async def test_ollama_without_a_prompt_count_estimates_it_and_says_so(
+    fake_server: FakeServer, closing: list[StreamingProvider]
+) -> None:
+    model = tag("cached-prompt")
+    provider = OllamaProvider(Lane(name="o", provider="ollama", model=model, base_url=fake_server.url))
+    closing.append(provider)
+    gen = await provider.generate(CONVERSATION)
+    assert gen.error is None
+    assert gen.usage.completion == COMPLETION_TOKENS  # the server's own count is kept
+    assert gen.usage.prompt == estimate_prompt_tokens(CONVERSATION) > 0  # not a silent 0
+    assert gen.usage.estimated is True
 
 
 async def test_ollama_sends_a_key_only_when_the_lane_names_one(

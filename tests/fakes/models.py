@@ -6,6 +6,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 
 ``ok``                 the answer in small pieces, with usage
 ``no-usage``           the answer, no token counts
+``cached-prompt``      the answer; Ollama leaves out prompt_eval_count (as it did for a cached prompt)
 ``reasoning``          the answer, usage with reasoning/thought tokens
 ``slow-first-token``   waits ``FIRST_TOKEN_DELAY_S`` before the first piece
 ``slow-stream``        one piece every 50 ms for 20 s (for cancellation)
@@ -65,6 +66,7 @@ class Script:
     piece_delay_s: float = 0.0
     ending: Ending = "finish"
     usage: bool = True
+    prompt_count: bool = True  # Ollama: send prompt_eval_count with the other counts
     reasoning: bool = False
     message: str = ""  # the error message, for error statuses
 
@@ -79,6 +81,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script()
     if behaviour == "no-usage":
         return Script(usage=False)
+    if behaviour == "cached-prompt":
+        return Script(prompt_count=False)
     if behaviour == "reasoning":
         return Script(reasoning=True)
     if behaviour == "slow-first-token":
@@ -328,6 +332,8 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
             }
             if script.usage:
                 extra |= {"prompt_eval_count": PROMPT_TOKENS, "eval_count": COMPLETION_TOKENS}
+                if not script.prompt_count:
+                    del extra["prompt_eval_count"]
             return line("", **extra)
 
         return StreamingResponse(

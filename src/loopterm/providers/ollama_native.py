@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 import ollama
 
 from loopterm.events import TokenUsage
-from loopterm.providers.base import ChatMessage, ProviderError
+from loopterm.providers.base import ChatMessage, ProviderError, estimate_tokens
 from loopterm.providers.streaming import (
     Backoff,
     StreamingProvider,
     StreamMeter,
+    estimate_prompt_tokens,
     parse_retry_after,
     transport_failure,
 )
@@ -93,7 +94,7 @@ class OllamaProvider(StreamingProvider):
                 meter.add(part.message.content)
             if part.done:
                 finished = True
-                _read_final(part, meter)
+                _read_final(part, meter, messages)
         if not finished:
             raise self.stream_cut(meter, dropped=False)
 
@@ -119,9 +120,16 @@ async def _strip_authorization(request: Any) -> None:
     request.headers.pop("authorization", None)
 
 
-def _read_final(part: ollama.ChatResponse, meter: StreamMeter) -> None:
-    if part.prompt_eval_count is not None or part.eval_count is not None:
-        meter.usage = TokenUsage(prompt=part.prompt_eval_count or 0, completion=part.eval_count or 0)
+def _read_final(part: ollama.ChatResponse, meter: StreamMeter, messages: list[ChatMessage]) -> None:
+    prompt, completion = part.prompt_eval_count, part.eval_count
+    if prompt is not None or completion is not None:
+        # Older Ollama releases left prompt_eval_count out when they reused a cached
+        # prompt: a missing count is estimated and marked, never a silent 0.
+        meter.usage = TokenUsage(
+            prompt=estimate_prompt_tokens(messages) if prompt is None else prompt,
+            completion=estimate_tokens(meter.text) if completion is None else completion,
+            estimated=prompt is None or completion is None,
+        )
     for name in ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration"):
         value = getattr(part, name, None)
         if value is not None:
