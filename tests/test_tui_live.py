@@ -21,6 +21,7 @@ from loopterm.stats.table import ordinal, outcome_text
 from loopterm.tasks import find_task
 from loopterm.traces.reader import read_race
 from loopterm.tui.app import EXIT_QUIT_LIVE, make_app
+from loopterm.tui.panetext import lane_outcome
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +102,11 @@ async def test_quitting_a_live_race_leaves_a_complete_aborted_trace(tmp_path: Pa
     assert any(e.outcome == "ABORTED" for e in ends.values())
     assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
     assert app.race.aborted and app.race.done  # the viewer saw the end too
+    # An aborted lane's pane counts the turns that ended, as the results table does (the
+    # turn the stop cut short is not one of them).
+    runs = {run.info.run_id: run for run in summarize(trace.events)}
+    for run_id, lane in app.race.lanes.items():
+        assert lane_outcome(lane) == outcome_text(runs[run_id]), run_id
 
 
 async def test_eight_lanes_at_full_speed_keep_the_ui_responsive(tmp_path: Path) -> None:

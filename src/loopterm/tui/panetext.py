@@ -37,7 +37,9 @@ def lane_outcome(lane: LaneState) -> str:
         info=lane.info,
         outcome=lane.outcome,
         reason=lane.reason,
-        turns=lane.turn,
+        # The turns that ended (a TurnDone each), like LaneDone.turns and the results table:
+        # ``lane.turn`` also counts a turn an abort or the budget cut short.
+        turns=len(lane.scores),
         time_to_pass_s=lane.time_to_pass_s,
     )
     # The pane's border and the detail title already name the lane: "ERROR: <why>" only.
