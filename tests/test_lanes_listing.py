@@ -76,3 +76,14 @@ def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: Fak
     message = " ".join(line.strip() for line in lines[2:])
     assert message.startswith("Refused: ") and message.endswith("check the key in LISTING_KEY")
     assert "sk-listing-test-0000" not in out.stdout
+
+
+def test_a_named_lane_that_cannot_be_checked_fails_the_check() -> None:
+    # No INCEPTION_API_KEY here: nothing can be sent, so the check did not pass.
+    out = lanes("--check", "mercury-2", "sim:mini", columns=200)
+    assert out.returncode == 1
+    assert out.stderr.strip() == "loopterm: not checked (not ready, see DETAIL): mercury-2"
+    row = next(line for line in out.stdout.splitlines() if line.startswith("mercury-2 "))
+    assert row.endswith("no key: set INCEPTION_API_KEY")
+    # Listing every lane with --check still passes when the ready ones do.
+    assert lanes("--check", "sim:mini").returncode == 0

@@ -211,4 +211,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_table(rows, args.check, _width()))
     failed = any(row.get("check") and not row["check"]["ok"] for row in rows)
-    return 1 if failed else 0
+    # A lane named for --check that could not even be tried did not pass it:
+    # `lanes --check mercury-2 && race ...` must not go ahead without a key.
+    unchecked = [row["ref"] for row in rows if args.check and args.names and not row["ready"]]
+    if unchecked:
+        import sys
+
+        print(f"loopterm: not checked (not ready, see DETAIL): {', '.join(unchecked)}", file=sys.stderr)
+    return 1 if failed or unchecked else 0
