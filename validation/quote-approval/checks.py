@@ -235,9 +235,12 @@ async def reject_sets_rejected(ctx: CheckContext) -> None:
 
 
 @check("logic.get_returns_stored_quote", "logic",
-       "GET /quotes/{id} returns the quote created under that id, each with its own id")
+       "GET /quotes/{id} returns the quote exactly as created, each under its own id")
 async def get_returns_stored_quote(ctx: CheckContext) -> None:
-    created = [await create(ctx.client, quote_body(*AUTO_BODY, tag="get")),
+    # Every optional field set, so a GET that loses or resets one shows it.
+    auto = quote_body(line("A", 2, 4.5, description="spare part", discount_percent=5),
+                      order_discount_percent=2.5, tag="get")
+    created = [await create(ctx.client, auto),
                await create(ctx.client, quote_body(*PENDING_BODY, tag="get"))]
     (first_reply, first), (_, second) = created
     if first["id"] == second["id"]:
@@ -246,10 +249,13 @@ async def get_returns_stored_quote(ctx: CheckContext) -> None:
     for _, quote in created:
         reply = await call(ctx.client, "GET", f"/quotes/{quote['id']}")
         data = reply.require_2xx("the stored Quote")
-        for name in ("id", "customer_id", "total", "status"):
-            if data.get(name) != quote.get(name):
-                raise reply.fail(f"`{name}` {show(quote.get(name))} as in the creation answer",
-                                 f"{show(data.get(name))}")
+        # Nothing happened to the quote since it was created, so every field is as created.
+        wrong = [f"`{name}` {show(data[name]) if name in data else 'missing'} "
+                 f"(created as {show(value)})"
+                 for name, value in quote.items() if name not in data or data[name] != value]
+        if wrong:
+            raise reply.fail("the Quote exactly as the creation answer gave it (it has not "
+                             "changed since)", "; ".join(wrong))
 
 
 def own_ids(reply: Reply, customer_id: str) -> list[Any]:
@@ -277,8 +283,12 @@ async def list_in_creation_order(ctx: CheckContext) -> None:
 async def list_filtered_by_status(ctx: CheckContext) -> None:
     pending = await create_pending(ctx.client, "filter")
     auto = await create_auto(ctx.client, "filter")
+    decided = await create_pending(ctx.client, "filter")
     mine = {q["id"]: q.get("status") for q in (pending, auto)}  # as the creation answers said
-    for status in ("PENDING_APPROVAL", "AUTO_APPROVED"):
+    # A decided quote is listed under its new status, not the one it was created with.
+    approve = await call(ctx.client, "POST", f"/quotes/{decided['id']}/approve", {"approver": "a"})
+    mine[decided["id"]] = approve.require_2xx("the approved Quote").get("status")
+    for status in ("PENDING_APPROVAL", "AUTO_APPROVED", "APPROVED"):
         reply = await call(ctx.client, "GET", "/quotes", params={"status": status})
         reply.ensure_2xx("the filtered list")
         items = items_of(reply)
@@ -525,10 +535,13 @@ async def enum_spellings(ctx: CheckContext) -> None:
 
 
 @check("shape.problem_not_found", "shape",
-       "an unknown id or path answers application/problem+json with type, title, status, detail")
+       "an unknown id (GET, approve, reject) or path answers problem+json: type, title, status, detail")
 async def problem_not_found(ctx: CheckContext) -> None:
-    for path in (f"/quotes/{unknown_id()}", "/no-such-path"):
-        expect_problem(await call(ctx.client, "GET", path))
+    qid = unknown_id()
+    for method, path, body in (("GET", f"/quotes/{qid}", NO_BODY), ("GET", "/no-such-path", NO_BODY),
+                               ("POST", f"/quotes/{qid}/approve", {"approver": "a"}),
+                               ("POST", f"/quotes/{qid}/reject", {"approver": "a", "reason": "r"})):
+        expect_problem(await call(ctx.client, method, path, body))
 
 
 @check("shape.problem_422_errors", "shape",
@@ -541,6 +554,7 @@ async def problem_422_errors(ctx: CheckContext) -> None:
         ("POST", "/quotes", two_wrong, None, ["customer_id", "lines.0.quantity"]),
         ("GET", "/quotes", NO_BODY, {"status": "BOGUS"}, ["status"]),
         ("POST", f"/quotes/{pending['id']}/approve", {}, None, ["approver"]),
+        ("POST", f"/quotes/{pending['id']}/reject", {"approver": "a"}, None, ["reason"]),
     ]
     for method, path, body, params, paths in requests:
         reply = await call(ctx.client, method, path, body, params=params)
@@ -594,6 +608,7 @@ async def malformed_json_400(ctx: CheckContext) -> None:
              content_type=JSON),
         Case("approve", "POST", f"/quotes/{quote['id']}/approve", raw=b"{approver: bob}",
              content_type=JSON),
+        Case("create with an empty body", "POST", "/quotes", raw=b"", content_type=JSON),
         Case("unit_price NaN", "POST", "/quotes", content_type=JSON,
              raw=b'{"customer_id": "c", "currency": "USD", '
                  b'"lines": [{"sku": "A", "quantity": 1, "unit_price": NaN}]}'),
@@ -689,9 +704,11 @@ async def strings_and_currency_422(ctx: CheckContext) -> None:
     ], 422, "currency is one of AUD, USD, EUR, GBP; customer_id 1-64 chars, sku 1-32, "
             "description at most 200")
     await expect_statuses(ctx.client, [
-        quote_case("strings at their limits", line(sku="S" * 32, description="d" * 200),
-                   customer_id=customer("limit").ljust(64, "x")),
-    ], None, "customer_id of 64, sku of 32 and description of 200 chars are allowed")
+        quote_case("currency AUD and strings at their limits",
+                   line(sku="S" * 32, description="d" * 200),
+                   customer_id=customer("limit").ljust(64, "x"), currency="AUD"),
+    ], None, "AUD is one of the four currencies; customer_id of 64, sku of 32 and description "
+             "of 200 chars are allowed")
 
 
 @check("robustness.missing_fields_422", "robustness",
@@ -779,6 +796,13 @@ async def second_decision_409(ctx: CheckContext) -> None:
                           ("reject", {"approver": "a", "reason": "r"})):
         reply = await call(ctx.client, "POST", f"/quotes/{auto['id']}/{verb}", payload)
         reply.require_status(409, "(an AUTO_APPROVED quote cannot be approved or rejected)")
+    rejected = await create_pending(ctx.client, "twice")
+    reply = await call(ctx.client, "POST", f"/quotes/{rejected['id']}/reject",
+                       {"approver": "first", "reason": "too expensive"})
+    reply.require_2xx("the rejected Quote")
+    reply = await call(ctx.client, "POST", f"/quotes/{rejected['id']}/approve", {"approver": "second"})
+    reply.require_status(409, "(a REJECTED quote is decided: it cannot be approved later)",
+                         after=f"after rejecting quote {rejected['id']}")
 
 
 @check("robustness.concurrent_approvals_one_wins", "robustness",
@@ -835,7 +859,7 @@ async def large_body_100_lines(ctx: CheckContext) -> None:
 
 
 @check("robustness.decision_body_422", "robustness",
-       "approve/reject bodies missing approver or reason, or out of bounds, answer 422")
+       "approve/reject bodies missing approver or reason, or out of bounds, answer 422; limits are valid")
 async def decision_body_422(ctx: CheckContext) -> None:
     quote = await create_pending(ctx.client, "decbody")
     cases = [
@@ -859,11 +883,22 @@ async def decision_body_422(ctx: CheckContext) -> None:
     if failing:
         raise CheckFailed(cases_message(failing, "422", "approver 1-64 chars is required, "
                                         "comment at most 500, reject needs a reason of 1-500 chars"))
-    reply = await call(ctx.client, "GET", f"/quotes/{quote['id']}")
-    status = reply.require_2xx("the Quote").get("status")
-    if status != "PENDING_APPROVAL":
-        raise reply.fail('status "PENDING_APPROVAL": a refused decision changes nothing',
-                         f"status {show(status)}", after=f"after {len(cases)} invalid decision bodies")
+    # The limits themselves are valid. The approval also shows that the refused bodies
+    # left the quote pending (it would get 409 otherwise); a GET tells which, on failure.
+    approve = await call(ctx.client, "POST", f"/quotes/{quote['id']}/approve",
+                         {"approver": "a" * 64, "comment": "c" * 500})
+    if not 200 <= approve.status < 300:
+        reply = await call(ctx.client, "GET", f"/quotes/{quote['id']}")
+        status = reply.require_2xx("the Quote").get("status")
+        if status != "PENDING_APPROVAL":
+            raise reply.fail('status "PENDING_APPROVAL": a refused decision changes nothing',
+                             f"status {show(status)}",
+                             after=f"after {len(cases)} invalid decision bodies")
+        raise approve.fail("a 2xx answer (an approver of 64 and a comment of 500 chars are allowed)")
+    other = await create_pending(ctx.client, "decbody")
+    reject = await call(ctx.client, "POST", f"/quotes/{other['id']}/reject",
+                        {"approver": "r" * 64, "reason": "r" * 500})
+    reject.ensure_2xx("the rejected Quote (an approver of 64 and a reason of 500 chars are allowed)")
 
 
 @check("robustness.extra_fields_ignored", "robustness",

@@ -121,7 +121,7 @@ FAULTS = [
           ["shape.line_fields_and_defaults"]),
     # --- listing
     fault("list_not_filtered", "GET /quotes ignores the status filter",
-          ' if status is None or quote["status"] == status]', "]",
+          "status is None or ", "True or ",
           ["logic.list_filtered_by_status"]),
     fault("list_newest_first", "GET /quotes lists the newest quote first",
           "QUOTES.values()", "reversed(QUOTES.values())",
@@ -189,7 +189,7 @@ FAULTS = [
           "async def reject(quote_id: str, action: str, request",
           ["robustness.unknown_path_404"]),
     fault("currency_any_code", "currency accepts any string",
-          'currency: Literal["AUD", "USD", "EUR", "GBP"]', "currency: str",
+          "currency: Literal", "currency: str  # any string, not one of",
           ["robustness.strings_and_currency_422"]),
     fault("customer_id_unbounded", "customer_id may be empty or longer than 64",
           "customer_id: str = Field(min_length=1, max_length=64)", "customer_id: str",
@@ -207,8 +207,8 @@ FAULTS = [
           'extra="ignore"', 'extra="forbid"',
           ["robustness.extra_fields_ignored"]),
     fault("reject_reason_optional", "reject accepts a body without a reason",
-          "reason: str = Field(min_length=1, max_length=500)", "reason: str | None = None",
-          ["robustness.decision_body_422"]),
+          "reason: str = Field(min_length=1", "reason: str | None = Field(default=None",
+          ["robustness.decision_body_422", "shape.problem_422_errors"]),
     fault("comment_unbounded", "an approval comment may be longer than 500",
           "comment: str | None = Field(default=None, max_length=500)", "comment: str | None = None",
           ["robustness.decision_body_422"]),
@@ -278,8 +278,7 @@ FAULTS = [
           "Number = Annotated[Decimal, BeforeValidator(json_number)]", "Number = Decimal",
           ["robustness.quantity_must_be_integer"]),
     fault("nan_accepted", "NaN and Infinity in a body are parsed (json.loads' default) instead of 400",
-          "json.loads(await request.body(), parse_constant=reject_constant)",
-          "json.loads(await request.body())",
+          ", parse_constant=reject_constant)", ")",
           ["robustness.malformed_json_400"]),
     fault("location_foreign_host", "Location is an absolute URL on a hard-coded host "
           "(http://localhost:8000/quotes/{id})",
@@ -293,4 +292,47 @@ FAULTS = [
     fault("trailing_slash_redirect", "GET /quotes/ redirects (307) to /quotes instead of 404",
           ", redirect_slashes=False)", ")",
           ["robustness.unknown_path_404"]),
+    # --- added in the second audit: each was a contract break the suite missed
+    fault("currency_no_aud", "AUD is left out of the currencies",
+          '["AUD", "USD", "EUR", "GBP"]', '["USD", "EUR", "GBP"]',
+          ["robustness.strings_and_currency_422"]),
+    fault("approver_limit_exclusive", "an approver of exactly 64 characters is refused (the limit "
+          "taken as exclusive)",
+          "class Approve(Body):\n    approver: str = Field(min_length=1, max_length=64)",
+          "class Approve(Body):\n    approver: str = Field(min_length=1, max_length=63)",
+          ["robustness.decision_body_422"]),
+    fault("reason_limit_exclusive", "a reject reason of exactly 500 characters is refused",
+          ", max_length=500)\n\n\nclass ApiError", ", max_length=499)\n\n\nclass ApiError",
+          ["robustness.decision_body_422"]),
+    fault("rejected_can_be_approved", "a REJECTED quote can still be decided (it is reconsidered)",
+          "def ensure_undecided(quote: dict[str, Any]) -> None:\n",
+          "def ensure_undecided(quote: dict[str, Any]) -> None:\n"
+          '    if quote["status"] == REJECTED:\n        return  # reconsidered\n',
+          ["robustness.second_decision_409"]),
+    fault("get_lines_without_totals", "GET /quotes/{id} answers the lines as sent, without line_total",
+          "    return JSONResponse(find_quote(quote_id))\n",
+          "    quote = find_quote(quote_id)\n"
+          '    lines = [{k: v for k, v in ln.items() if k != "line_total"} for ln in quote["lines"]]\n'
+          '    return JSONResponse({**quote, "lines": lines})\n',
+          ["logic.get_returns_stored_quote"]),
+    fault("status_filter_creation_status", "the status filter compares the status a quote was "
+          "created with, so a decided quote is listed under it",
+          'quote["status"] == status]', '(PENDING if quote["approval_reasons"] else AUTO) == status]',
+          ["logic.list_filtered_by_status"]),
+    fault("decision_404_plain_json", "approve and reject of an unknown id answer a plain JSON 404",
+          "async def decide(quote_id: str, outcome: str, approver: str, note: str | None) -> JSONResponse:\n",
+          "async def decide(quote_id: str, outcome: str, approver: str, note: str | None) -> JSONResponse:\n"
+          "    if quote_id not in QUOTES:\n"
+          '        return JSONResponse({"detail": "Quote not found"}, status_code=404)\n',
+          ["shape.problem_not_found"]),
+    fault("reject_422_by_fastapi", "reject's validation errors are FastAPI's own plain-JSON 422",
+          "    except ValidationError as exc:\n",
+          "    except ValidationError as exc:\n"
+          "        if model is Reject:  # FastAPI's default handler answers it\n"
+          "            from fastapi.exceptions import RequestValidationError\n\n"
+          "            raise RequestValidationError(exc.errors()) from None\n",
+          ["shape.problem_422_errors"]),
+    fault("empty_body_as_object", "an empty body is read as {} (422) instead of 400",
+          "json.loads(await request.body()", 'json.loads(await request.body() or b"{}"',
+          ["robustness.malformed_json_400"]),
 ]

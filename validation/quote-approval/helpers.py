@@ -133,7 +133,7 @@ async def call(
         headers["content-type"] = "application/json"
     if raw is not None:
         content = raw
-        sent = raw.decode(errors="replace")
+        sent = raw.decode(errors="replace") or "(empty body)"
     if content_type is not None:
         headers["content-type"] = content_type
         sent = f"(Content-Type: {content_type}) {sent}"
