@@ -177,6 +177,10 @@ async def test_bench_app_opens_on_the_bench_summary() -> None:
         assert [c[0] for c in screen.query_one(BenchTable).cells] == ["Lane A (sim)", "B (sim)"]
         await pilot.press("escape")  # the main screen does not close
         assert app.screen is screen
+        await pilot.press("s")  # the results table names it a bench, not a race
+        await pilot.pause()
+        title = str(app.screen.query_one("#summary-title").render())
+        assert title.startswith("Results  bench 20261122-000000-aaaa") and "race" not in title
 
 
 @pytest.mark.anyio

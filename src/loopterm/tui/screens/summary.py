@@ -63,11 +63,12 @@ class SummaryScreen(Screen[None]):
             return
         self._shown = self.race.version
         runs = summarize(self.events())
-        title = f"Results  race {self.race.race_id}  {self.race.task_id}"
+        kind = self.race.kind  # race, bench or rescore: a bench's runs are not a race
+        title = f"Results  {kind} {self.race.race_id}  {self.race.task_id}"
         if self.race.done:
-            title += "  (race aborted)" if self.race.aborted else "  (final)"
+            title += f"  ({kind} aborted)" if self.race.aborted else "  (final)"
         else:
-            title += "  (race still running)"
+            title += f"  ({kind} still running)"
         self.query_one("#summary-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#results", DataTable)
         header, rows = aligned(result_rows(runs))
