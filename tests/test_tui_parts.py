@@ -22,7 +22,7 @@ from loopterm.tui.themes import (
     load_themes,
 )
 from loopterm.tui.widgets.lane_grid import Layout, choose_layout
-from loopterm.tui.widgets.race_header import header_parts
+from loopterm.tui.widgets.race_header import fit_header, header_parts
 
 # Layout --------------------------------------------------------------------
 
@@ -134,6 +134,20 @@ def test_header_keeps_the_simulated_note_on_a_narrow_screen() -> None:
     assert right == "finished 4.9 s"
     rescored = fold([script_race()[0].model_copy(update={"kind": "rescore"})])
     assert header_parts(rescored, None, 0.0)[0] == "loopterm  quote-approval  rescore 20260101-120000-abcd"
+
+
+def test_header_drops_the_loopterm_prefix_before_the_lane_count() -> None:
+    left = "loopterm  quote-approval  race 20261202-013434-618a"
+    middles = ["4 lanes · max 15 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
+    status = len("finished 70.5 s")
+    # 120 columns (118 inside the padding): the whole middle fits once "loopterm" goes.
+    assert fit_header(left, middles, status, 118) == (left.removeprefix("loopterm  "), middles[0])
+    assert fit_header(left, middles, status, 130) == (left, middles[0])  # room for everything
+    assert fit_header(left, middles, status, 78) == (left, "sim x0.2")
+    assert fit_header(left, middles, status, 76) == (left.removeprefix("loopterm  "), "sim x0.2")
+    # No middle fits: the title keeps "loopterm" if it can, the race id always comes first.
+    assert fit_header(left, middles, status, 67) == (left, "")
+    assert fit_header(left, middles, status, 60) == (left.removeprefix("loopterm  "), "")
 
 
 def test_phase_words_and_live_timer() -> None:

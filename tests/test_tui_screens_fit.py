@@ -184,3 +184,13 @@ async def test_the_theme_picker_has_the_plain_prompt_too_and_switches_the_theme(
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: app.theme == "loopterm-contrast")
+
+
+async def test_the_header_keeps_the_lane_count_by_dropping_loopterm_first() -> None:
+    app, source = app_for()
+    async with app.run_test(size=(116, 30)) as pilot:
+        await finished(pilot, app, source)
+        header = app.screen.query_one(RaceHeader)
+        await until(pilot, lambda: "finished" in header.text)
+        assert header.text.startswith("quote-approval  race 20260101-120000-abcd")
+        assert "4 lanes · max 4 turns · simulated latencies x0.2" in header.text

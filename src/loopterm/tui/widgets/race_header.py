@@ -34,6 +34,24 @@ def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -
     return left, middles, right
 
 
+def fit_header(left: str, middles: list[str], status_len: int, width: int) -> tuple[str, str]:
+    """The title and the middle text that fit beside a status of ``status_len`` cells.
+
+    The "loopterm" prefix is the first to go (it says nothing about this race), then the
+    middle shortens step by step; only then is the title itself cut (by the caller), so the
+    status and the race id stay visible.
+    """
+    heads = [left]
+    if left.startswith("loopterm  "):
+        heads.append(left.removeprefix("loopterm  "))
+    for middle in middles:
+        for head in heads:
+            if len(head) + len(middle) + status_len + 4 <= width:
+                return head, middle
+    fits = [head for head in heads if len(head) + status_len + 1 <= width]
+    return (fits[0] if fits else heads[-1]), ""
+
+
 class RaceHeader(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"race-header--title", "race-header--meta", "race-header--status",
                          "race-header--replay", "race-header--paused"}
@@ -75,16 +93,11 @@ class RaceHeader(Widget):
                 badge.append(" PAUSED ", style("race-header--paused", partial=True))
             badge.append(" ")
         status = Text.assemble(badge, (right, style("race-header--status", partial=True)))
-        head = Text(left, style("race-header--title", partial=True))
-        width = self.content_size.width
-        # Shorten the middle part first, then drop the "loopterm" prefix, and only then
-        # cut the title: the status and the race id must stay visible.
-        room = width - head.cell_len - status.cell_len - 4
-        middle = next((m for m in middles if len(m) <= room), "")
+        head_text, middle = fit_header(left, middles, status.cell_len, self.content_size.width)
+        head = Text(head_text, style("race-header--title", partial=True))
         meta = Text(middle, style("race-header--meta", partial=True))
+        width = self.content_size.width
         room = width - status.cell_len - (2 if meta.cell_len else 1) - meta.cell_len
-        if head.cell_len > room and left.startswith("loopterm  "):
-            head = Text(left.removeprefix("loopterm  "), style("race-header--title", partial=True))
         if head.cell_len > room:
             head.truncate(max(room, 0), overflow="ellipsis")
         gap = max(1, width - head.cell_len - meta.cell_len - status.cell_len)
