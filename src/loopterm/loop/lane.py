@@ -51,6 +51,21 @@ class LoopSettings:
     budget_s: float | None = None
 
 
+def no_code_turn_feedback(standing: str | None) -> str:
+    """The feedback after an answer with no code.
+
+    The next prompt re-sends the current implementation (the last code), so it
+    also re-sends the validator's feedback on that code (``standing``): with
+    only "send code" the model would see its file but not what fails in it.
+    """
+    if standing is None:
+        return no_code_feedback()
+    return (
+        f"{no_code_feedback()}\n\nYour current implementation (above) is unchanged, and the "
+        f"validator's feedback on it still stands:\n\n{standing}"
+    )
+
+
 def no_code_result(task: Task) -> ValidationResult:
     """A turn whose answer had no code: every check counts as failed."""
     total = len(task.suite.checks)
@@ -139,6 +154,7 @@ class LaneLoop:
         thrash = ThrashTracker(s.thrash_k)
         prompt = self.task.first_prompt()
         code: str | None = None
+        standing: str | None = None  # the validator's feedback on ``code``
         previous_failing: set[str] | None = None
         for turn in range(1, s.max_turns + 1):
             self.turn = turn
@@ -172,7 +188,7 @@ class LaneLoop:
             validation_s = 0.0
             if new_code is None:
                 result = no_code_result(self.task)
-                feedback = no_code_feedback()
+                feedback = no_code_turn_feedback(standing)
             else:
                 code = new_code
                 v_start = time.perf_counter()
@@ -180,7 +196,7 @@ class LaneLoop:
                 if result.infrastructure_error:  # the sandbox restarts its worker: one more try
                     result = await self.validator.validate(code)
                 validation_s = time.perf_counter() - v_start
-                feedback = format_feedback(result)
+                feedback = standing = format_feedback(result)
             pass_t = self.clock()
             self.emit(
                 ValidationDone(
