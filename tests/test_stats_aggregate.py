@@ -81,6 +81,8 @@ def test_all_errored_lane_is_all_n_a_but_shows_its_errors() -> None:
     runs = [Run(f"e{i}", [0.0], outcome="ERROR") for i in range(3)]
     row = row_of(runs)
     assert (row.runs, row.passed, row.errors) == (0, 0, 3)
+    # A script sees why each run is not counted, as the table's notes do.
+    assert [r["reason"] for r in build_report([race(runs)]).to_json()["runs"]] == ["provider said 500"] * 3
     data = row.to_json()
     for key in (
         "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
@@ -182,7 +184,7 @@ def test_json_shape_and_nulls() -> None:
     assert {"lane", "run_id", "outcome", "turns", "wall_s", "final_score", "scores"} <= set(run)
     assert run == {
         "lane": "Lane A", "race_id": "20261122-000000-aaaa", "run_id": "a-r02", "outcome": "THRASH",
-        "turns": 2, "wall_s": 2.5, "time_to_pass_s": None, "final_score": 0.5, "scores": [0.25, 0.5],
+        "reason": "test", "turns": 2, "wall_s": 2.5, "time_to_pass_s": None, "final_score": 0.5, "scores": [0.25, 0.5],
     }
 
 

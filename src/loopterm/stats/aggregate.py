@@ -116,6 +116,7 @@ class BenchRun:
             "race_id": self.race_id,
             "run_id": s.info.run_id,
             "outcome": s.outcome,
+            "reason": s.reason,  # why it ended: what an ERROR run was (it is not counted)
             "turns": s.turns,
             "wall_s": _round(s.wall_s, 3),
             "time_to_pass_s": _round(s.time_to_pass_s, 3),
