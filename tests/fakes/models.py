@@ -53,6 +53,7 @@ REASONING_TOKENS = 5
 
 Ending = Literal["finish", "cut", "drop", "garbage", "error"]
 MID_STREAM_ERROR = "the model is overloaded, try again"
+THOUGHT = "Let me think about this."  # reasoning the model shows before its answer
 
 
 @dataclass
@@ -152,7 +153,13 @@ async def _play(
     final: Callable[[], bytes],
     garbage: bytes,
     error: bytes = b"",
+    preamble: bytes = b"",
 ) -> AsyncIterator[bytes]:
+    # What real servers send at once, before any answer text (OpenAI's
+    # role-only chunk, a Gemini thought, an Ollama thinking line): it is not
+    # the first token, so time to first token must not stop at it.
+    if preamble:
+        yield preamble
     if script.first_delay_s:
         await asyncio.sleep(script.first_delay_s)
     for i, text in enumerate(script.pieces):
@@ -219,8 +226,11 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
                 out += f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
             return (out + "data: [DONE]\n\n").encode()
 
+        role = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                     "finish_reason": None}]}
         return StreamingResponse(
-            _play(script, piece, final, b"data: {not json\n\n", _openai_error_event()),
+            _play(script, piece, final, b"data: {not json\n\n", _openai_error_event(),
+                  preamble=f"data: {json.dumps(role)}\n\n".encode()),
             media_type="text/event-stream",
         )
 
@@ -289,7 +299,9 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
             return chunk([{"text": ""}], finish="STOP", usage=script.usage)
 
         return StreamingResponse(
-            _play(script, piece, final, b"data: {not json\r\n\r\n"), media_type="text/event-stream"
+            _play(script, piece, final, b"data: {not json\r\n\r\n",
+                  preamble=chunk([{"text": THOUGHT, "thought": True}])),
+            media_type="text/event-stream",
         )
 
 
@@ -336,8 +348,13 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
                     del extra["prompt_eval_count"]
             return line("", **extra)
 
+        thinking = {
+            "model": model, "created_at": "2025-01-01T00:00:00Z", "done": False,
+            "message": {"role": "assistant", "content": "", "thinking": THOUGHT},
+        }
         return StreamingResponse(
-            _play(script, piece, final, b"{not json\n", (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode()),
+            _play(script, piece, final, b"{not json\n", (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode(),
+                  preamble=(json.dumps(thinking) + "\n").encode()),
             media_type="application/x-ndjson",
         )
 
