@@ -41,7 +41,7 @@ async def test_suite_is_fast_on_the_reference(task: Task) -> None:
     await run_suite(task.suite, task.reference_source)  # warm imports
     start = time.perf_counter()
     await run_suite(task.suite, task.reference_source)
-    # Typically 60-80 ms; the bound only catches a sleep or a runaway check.
+    # Typically 40-60 ms; the bound only catches a sleep or a runaway check.
     assert time.perf_counter() - start < 1.5
 
 
