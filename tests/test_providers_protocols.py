@@ -245,7 +245,8 @@ async def test_retries_are_bounded_and_back_off(protocol: str, make: Make, fake_
 
 async def test_cancellation_stops_the_stream_promptly(protocol: str, make: Make, fake_server: FakeServer) -> None:
     streaming = asyncio.Event()
-    provider = make(fake_server.url, tagged("slow-stream"))
+    model = tagged("slow-stream")
+    provider = make(fake_server.url, model)
     task = asyncio.create_task(provider.generate(MESSAGES, lambda _c, _t: streaming.set()))
     await asyncio.wait_for(streaming.wait(), 5)
     started = time.perf_counter()
@@ -253,6 +254,9 @@ async def test_cancellation_stops_the_stream_promptly(protocol: str, make: Make,
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 2.0)
     assert time.perf_counter() - started < 2.0  # promptly: the stream would run 20 s
+    # And the request itself stops: the connection is closed, so the server
+    # stops generating (and billing) rather than streaming into a dead socket.
+    assert await asyncio.to_thread(fake_server.recorder.wait_for_abandon, model, 3.0)
 
 
 async def test_a_failing_progress_callback_is_not_swallowed(protocol: str, make: Make, fake_server: FakeServer) -> None:
@@ -366,3 +370,4 @@ async def test_cancellation_before_the_first_token_is_prompt(
         await task
     assert time.perf_counter() - started < 1.0
     assert fake_server.recorder.hits[model] == 1  # cancelled, not retried
+    assert await asyncio.to_thread(fake_server.recorder.wait_for_abandon, model, 3.0)

@@ -132,6 +132,7 @@ class Recorder:
     def __init__(self) -> None:
         self._arrived = threading.Condition()
         self.hits: Counter[str] = Counter()
+        self.abandons: Counter[str] = Counter()  # streams the client closed before their end
         self.requests: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     def record(self, model: str, body: Any, request: Request) -> int:
@@ -140,6 +141,17 @@ class Recorder:
             self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url)})
             self._arrived.notify_all()
             return self.hits[model]
+
+    def abandoned(self, model: str) -> None:
+        """The client went away while ``model``'s stream was still playing."""
+        with self._arrived:
+            self.abandons[model] += 1
+            self._arrived.notify_all()
+
+    def wait_for_abandon(self, model: str, timeout_s: float = 5.0) -> bool:
+        """Block until the client closed ``model``'s stream (run it in a thread from async tests)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.abandons[model] > 0, timeout_s)
 
     def wait_for_hit(self, model: str, timeout_s: float = 5.0) -> bool:
         """Block until a request for ``model`` arrived (run it in a thread from async tests)."""
@@ -154,6 +166,26 @@ async def _play(
     garbage: bytes,
     error: bytes = b"",
     preamble: bytes = b"",
+    on_abandon: Callable[[], None] | None = None,
+) -> AsyncIterator[bytes]:
+    try:
+        async for data in _script_bytes(script, piece, final, garbage, error, preamble):
+            yield data
+    except (asyncio.CancelledError, GeneratorExit):
+        # The client closed the connection mid-stream: a real server stops
+        # generating (and billing) only when this happens.
+        if on_abandon is not None:
+            on_abandon()
+        raise
+
+
+async def _script_bytes(
+    script: Script,
+    piece: Callable[[str], bytes],
+    final: Callable[[], bytes],
+    garbage: bytes,
+    error: bytes,
+    preamble: bytes,
 ) -> AsyncIterator[bytes]:
     # What real servers send at once, before any answer text (OpenAI's
     # role-only chunk, a Gemini thought, an Ollama thinking line): it is not
@@ -230,7 +262,7 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
                                      "finish_reason": None}]}
         return StreamingResponse(
             _play(script, piece, final, b"data: {not json\n\n", _openai_error_event(),
-                  preamble=f"data: {json.dumps(role)}\n\n".encode()),
+                  preamble=f"data: {json.dumps(role)}\n\n".encode(), on_abandon=lambda: rec.abandoned(model)),
             media_type="text/event-stream",
         )
 
@@ -300,7 +332,7 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
 
         return StreamingResponse(
             _play(script, piece, final, b"data: {not json\r\n\r\n",
-                  preamble=chunk([{"text": THOUGHT, "thought": True}])),
+                  preamble=chunk([{"text": THOUGHT, "thought": True}]), on_abandon=lambda: rec.abandoned(model)),
             media_type="text/event-stream",
         )
 
@@ -354,7 +386,7 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
         }
         return StreamingResponse(
             _play(script, piece, final, b"{not json\n", (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode(),
-                  preamble=(json.dumps(thinking) + "\n").encode()),
+                  preamble=(json.dumps(thinking) + "\n").encode(), on_abandon=lambda: rec.abandoned(model)),
             media_type="application/x-ndjson",
         )
 
