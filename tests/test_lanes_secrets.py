@@ -92,3 +92,29 @@ def test_lanes_listing_masks_url_credentials(tmp_path: Path, fake_server: FakeSe
         assert URL_SECRET not in result.stdout + result.stderr
         assert QUERY_SECRET not in result.stdout + result.stderr
         assert "***@127.0.0.1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["sk-proj-Abc123SECRETdef456", "AIzaSyA1SECRETb2c3d4e5f6g7h8", "sk_live_SECRET12345", "a8F3kQ9zSECRETx7Lm2Pq4"],
+)
+def test_a_key_pasted_as_api_key_env_is_refused_without_repeating_it(tmp_path: Path, value: str) -> None:
+    # api_key_env is shown in messages and listings and stored in traces:
+    # the key in its place would leak everywhere, so the file is refused.
+    path = tmp_path / "lanes.toml"
+    path.write_text(f'[[lanes]]\nname = "X"\nprovider = "openai"\nmodel = "m"\napi_key_env = "{value}"\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "loopterm", "lanes", "--lanes", str(path), "X"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith(f"loopterm: error: {path}:5: lane 'X': field 'api_key_env': is not an environment")
+    assert "SECRET" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("value", ["OPENAI_API_KEY", "my_proxy_key", "AZURE_OPENAI_KEY_2", "INCEPTION_API_KEY"])
+def test_ordinary_variable_names_are_accepted(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "lanes.toml"
+    path.write_text(f'[[lanes]]\nname = "X"\nprovider = "openai"\nmodel = "m"\napi_key_env = "{value}"\n')
+    assert load_lanes_file(path)["X"].api_key_env == value

@@ -42,6 +42,20 @@ def secret_like(name: str) -> bool:
     return norm in _SECRET_NAMES or norm.endswith(_SECRET_SUFFIXES)
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEY_PREFIXES = ("sk-", "sk_", "AIza", "gsk_", "xai-", "hf_")
+
+
+def key_shaped(value: str) -> bool:
+    """True for a string that looks like an API key rather than a variable name:
+    a known key prefix, or 20+ characters mixing lower case, upper case and digits
+    (variable names are words: OPENAI_API_KEY, my_proxy_key)."""
+    if value.startswith(_KEY_PREFIXES):
+        return True
+    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
+    return len(value) >= 20 and mixed
+
+
 def secret_param(params: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
     """The path of the first key-like name in ``params`` (nested tables included), else None."""
     if isinstance(params, dict):
@@ -130,6 +144,19 @@ class Lane(BaseModel):
         if not ok:
             raise ValueError(
                 f"{safe_url(value)!r} is not a URL: write it as http://HOST:PORT/... or https://..."
+            )
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        # The value is shown and stored everywhere (messages, listings,
+        # traces), so a key pasted here in place of its variable's name would
+        # leak: refuse it, without ever repeating it.
+        if value is not None and (not _ENV_NAME.fullmatch(value) or key_shaped(value)):
+            raise ValueError(
+                "is not an environment variable name (is it the key itself?): put the key in an "
+                "environment variable and give its name here, e.g. api_key_env = \"OPENAI_API_KEY\""
             )
         return value
 
