@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import time
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,19 @@ async def test_a_missing_model_file_is_unavailable_with_the_fix(tmp_path: object
         assert "pip install 'loopterm[local]'" in (gen.error or "")
     else:
         assert "no GGUF file at /nowhere/model.gguf" in (gen.error or "")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+async def test_a_file_that_is_no_model_says_to_check_that_file(tmp_path: Path) -> None:
+    bogus = tmp_path / "broken.gguf"
+    bogus.write_bytes(b"not a gguf model at all")
+    lane = PRESETS["local:smollm2"].model_copy(update={"model": str(bogus)})
+    gen = await LlamaCppProvider(lane).generate([{"role": "user", "content": "hi"}])
+    assert gen.error_kind is ErrorKind.UNAVAILABLE
+    message = gen.error or ""
+    assert message.startswith(f"SmolLM2 135M (local): cannot load {bogus}: ") and "\n" not in message
+    # Reinstalling loopterm cannot fix the user's own file.
+    assert message.endswith("check it is a GGUF model file this llama-cpp-python can load")
 
 
 def test_model_names_resolve_to_files() -> None:

