@@ -1,0 +1,47 @@
+"""The README's bench table: its columns that do not depend on timing are what the code gives.
+
+A sim lane's answers depend only on its seed (its latency draws are taken at
+any time scale), so the same bench at time scale 0 must show the same passes,
+one-shots, median iterations and fitted r as the published table. Times are
+measurements and are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from loopterm.stats.export import fmt_iterations, fmt_number
+
+COMMAND = "loopterm bench sim:fast-diffusion sim:frontier --runs 10 --time-scale 1 --seed 7"
+
+
+def readme_rows(repo_root: Path) -> dict[str, list[str]]:
+    text = (repo_root / "README.md").read_text()
+    assert COMMAND in text, "the README no longer shows the bench this test reruns"
+    table = text[text.index(COMMAND):].split("\n\n")[1]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()]
+    header, body = rows[0], rows[2:]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in body}
+
+
+def test_readme_bench_table_matches_a_rerun(repo_root: Path, tmp_path: Path) -> None:
+    published = readme_rows(repo_root)
+    args = re.sub(r"--time-scale \S+", "--time-scale 0", COMMAND).split()[1:]
+    done = subprocess.run(
+        [sys.executable, "-m", "loopterm", *args, "--json", "--trace-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=os.environ.copy(),
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {row["lane"]: row for row in json.loads(done.stdout)["rows"]}
+    assert set(rows) == set(published)
+    for lane, row in rows.items():
+        cells = published[lane]
+        assert cells["Runs Passed"] == f"{row['passed']}/{row['runs']}", lane
+        assert cells["One-shot"] == str(row["one_shot"]), lane
+        assert cells["Median Iterations"] == fmt_iterations(row["median_iterations"]), lane
+        assert cells["r"] == fmt_number(row["fitted_r"], 2), lane
