@@ -45,3 +45,20 @@ def test_readme_bench_table_matches_a_rerun(repo_root: Path, tmp_path: Path) -> 
         assert cells["One-shot"] == str(row["one_shot"]), lane
         assert cells["Median Iterations"] == fmt_iterations(row["median_iterations"]), lane
         assert cells["r"] == fmt_number(row["fitted_r"], 2), lane
+
+
+def test_readme_demo_turn_count_matches_a_rerun(repo_root: Path, tmp_path: Path) -> None:
+    # "the offline demo, `loopterm race --seed 1` ... the weak local lane's N turns to THRASH decide it"
+    text = (repo_root / "README.md").read_text()
+    match = re.search(r"`loopterm race --seed (\d+)`.*?weak local lane's (\d+) turns to THRASH", text)
+    assert match, "the README no longer states the demo's weak-local turns"
+    seed, turns = match.groups()
+    # A run's answers depend on its seed and run id only, so the lane alone at time scale 0 repeats them.
+    done = subprocess.run(
+        [sys.executable, "-m", "loopterm", "race", "sim:weak-local", "--seed", seed, "--time-scale", "0",
+         "--json", "--trace-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=os.environ.copy(),
+    )
+    assert done.returncode == 0, done.stderr
+    (lane,) = json.loads(done.stdout)["lanes"]
+    assert (lane["outcome"], lane["turns"]) == ("THRASH", int(turns))
