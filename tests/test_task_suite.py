@@ -146,3 +146,25 @@ async def test_an_absolute_location_on_the_request_host_is_accepted(task: Task) 
     assert source != task.reference_source
     results = await run_suite(task.suite, source)
     assert failing(results) == {}
+
+
+
+async def test_a_quote_decided_while_the_list_is_built_does_not_fail_the_filter(task: Task) -> None:
+    # Checks run concurrently, so another check's approval can land between a candidate
+    # filtering its list and serialising it (a sync handler runs in a thread; an async one
+    # may await): a pending quote is listed as APPROVED. That is no filter bug, and it made
+    # logic.list_filtered_by_status fail now and then for candidates with plain `def`
+    # handlers. Here the candidate plays that race on purpose, once, with a quote of its own.
+    source = task.reference_source.replace(
+        '    return JSONResponse({"items": items})\n',
+        "    for quote in items if status == PENDING else []:  # another client's approval lands\n"
+        '        if quote["customer_id"] == "someone-else" and quote["status"] == PENDING:\n'
+        '            quote["status"] = APPROVED\n'
+        '    return JSONResponse({"items": items})\n',
+    ) + (
+        '\nQUOTES["other"] = {**build_quote(CreateQuote(customer_id="someone-else", currency="USD", '
+        'lines=[Line(sku="A", quantity=1, unit_price=5000)])), "id": "other"}\n'
+    )
+    assert source != task.reference_source
+    results = await run_suite(task.suite, source)
+    assert failing(results) == {}
