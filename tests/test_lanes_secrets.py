@@ -23,6 +23,7 @@ pytestmark = pytest.mark.anyio
 
 URL_SECRET = "tok-URL-SECRET-77c1"
 QUERY_SECRET = "q-QUERY-SECRET-91ab"
+ENV_SECRET = "sk-ENVKEY-SECRET-4f2e9b"
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,15 @@ async def test_url_credentials_never_reach_the_trace(
     tmp_path: Path, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
+    # Two more lanes send a real key from the environment: one passes, one is refused (401).
+    monkeypatch.setenv("LOOPTERM_SECRETS_KEY", ENV_SECRET)
+    keyed = "".join(
+        f'\n[[lanes]]\nname = "{name}"\nprovider = "openai"\nmodel = "{model}"\n'
+        f'base_url = "{fake_server.url}/v1"\napi_key_env = "LOOPTERM_SECRETS_KEY"\n'
+        for name, model in (("Keyed", "reference~keyed"), ("Refused", "unauthorized~keyed"))
+    )
     path = tmp_path / "lanes.toml"
-    path.write_text(lanes_text(fake_server.url))
+    path.write_text(lanes_text(fake_server.url) + keyed)
     lanes = list(load_lanes_file(path).values())
     events: list = []
     writer = TraceWriter(tmp_path / "traces")
@@ -72,12 +80,17 @@ async def test_url_credentials_never_reach_the_trace(
     assert done["passes"].outcome.value == "PASS", done["passes"].reason
     assert "server error 500 at http://***@127.0.0.1" in (done["broken"].reason or "")
     assert "cannot reach http://***@127.0.0.1" in (done["gone"].reason or "")
+    assert done["keyed"].outcome.value == "PASS", done["keyed"].reason
+    assert "refused the API key (401)" in (done["refused"].reason or "")
+    headers = fake_server.recorder.requests["unauthorized~keyed"][0]["headers"]
+    assert headers["authorization"] == f"Bearer {ENV_SECRET}"  # the key really was sent
     # ... and no file of the trace holds either secret.
     files = [p for p in writer.folder.rglob("*") if p.is_file()]
     assert files
     for file in files:
         text = file.read_text(errors="replace")
         assert URL_SECRET not in text and QUERY_SECRET not in text, file
+        assert ENV_SECRET not in text and ENV_SECRET[:10] not in text, file
 
 
 def test_lanes_listing_masks_url_credentials(tmp_path: Path, fake_server: FakeServer) -> None:
