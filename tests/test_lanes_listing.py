@@ -87,3 +87,13 @@ def test_a_named_lane_that_cannot_be_checked_fails_the_check() -> None:
     assert row.endswith("no key: set INCEPTION_API_KEY")
     # Listing every lane with --check still passes when the ready ones do.
     assert lanes("--check", "sim:mini").returncode == 0
+
+
+def test_every_json_row_has_the_same_keys() -> None:
+    import json
+
+    rows = json.loads(lanes("--json").stdout)
+    keys = {frozenset(row) for row in rows}
+    assert len(keys) == 1, keys
+    pattern = next(row for row in rows if row["lane"] == "ollama:<model>")
+    assert pattern["base_url"] == "http://127.0.0.1:11434" and pattern["name"] == "ollama:<model>"

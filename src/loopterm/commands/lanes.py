@@ -106,10 +106,14 @@ async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> No
 
 
 def _as_json(row: dict[str, Any]) -> dict[str, Any]:
+    from loopterm.lanes import OLLAMA_URL
+
     lane = row["lane"]
     out: dict[str, Any] = {"lane": row["ref"], "source": row["source"]}
     if lane is None:
-        out |= {"provider": "ollama", "model": "<model>", "class": "L/AR", "base_url": None, "api_key_env": None}
+        # The same keys as a lane's row, so a script can read every row alike.
+        out |= {"name": OLLAMA_PATTERN, "provider": "ollama", "model": "<model>", "class": "L/AR",
+                "base_url": OLLAMA_URL, "api_key_env": None}
     else:
         out |= {
             "name": lane.name,
