@@ -168,3 +168,16 @@ async def test_a_quote_decided_while_the_list_is_built_does_not_fail_the_filter(
     assert source != task.reference_source
     results = await run_suite(task.suite, source)
     assert failing(results) == {}
+
+
+async def test_a_check_that_times_out_names_the_request_that_never_came_back(task: Task) -> None:
+    source = task.reference_source.replace(
+        "    body = await read_json(request, Approve)\n",
+        "    await asyncio.Event().wait()  # waits for ever\n    body = await read_json(request, Approve)\n",
+    )
+    assert source != task.reference_source
+    results = {r.id: r for r in await run_suite(task.suite, source, check_timeout=0.5)}
+    message = results["logic.approve_sets_approved"].message
+    assert re.fullmatch(r'sent POST /quotes/\w+/approve \{"approver":"alice","comment":"within budget"\}; '
+                        r"expected an answer within 0\.5 s; got none: the handler hangs .*", message), message
+    assert results["logic.reject_sets_rejected"].passed  # only the checks that approve hang

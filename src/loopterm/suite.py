@@ -15,7 +15,10 @@ on a newly loaded instance.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -28,6 +31,31 @@ GROUPS: tuple[Group, ...] = ("logic", "shape", "robustness")
 
 class CheckFailed(AssertionError):
     """Raised by a check: the message goes to the model as feedback."""
+
+
+# The requests a check is waiting on, oldest first; the runner gives each check its own list.
+IN_FLIGHT: ContextVar[list[str] | None] = ContextVar("loopterm_in_flight", default=None)
+
+
+@contextmanager
+def awaiting(request: str) -> Iterator[None]:
+    """Around one request of a check: if the check times out, its message names ``request``.
+
+    A hang teaches a model little until it knows which request never came back.
+    """
+    pending = IN_FLIGHT.get()
+    if pending is None:  # not run by the runner (a test calling a check directly)
+        yield
+        return
+    pending.append(request)
+    try:
+        yield
+    except asyncio.CancelledError:  # the check timed out waiting: the runner reads the entry
+        raise
+    except BaseException:
+        pending.remove(request)
+        raise
+    pending.remove(request)
 
 
 class CheckContext:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from loopterm.suite import CheckFailed
+from loopterm.suite import CheckFailed, awaiting
 
 BODY_CHARS = 200
 TOLERANCE = Decimal("0.005")
@@ -138,11 +138,14 @@ async def call(
         headers["content-type"] = content_type
         sent = f"(Content-Type: {content_type}) {sent}"
     shown_path = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+    request = f"{method} {shown_path} {clip(sent)}" if sent else f"{method} {shown_path}"
     try:
-        response = await client.request(method, path, content=content, headers=headers, params=params)
+        with awaiting(request):  # a check that times out names the request it waited on
+            response = await client.request(method, path, content=content, headers=headers,
+                                            params=params)
     except Exception as exc:  # the transport runs the candidate's code, so this is its failure
         raise CheckFailed(
-            f"sent {method} {shown_path} {clip(sent)}; expected an HTTP answer; got no answer: "
+            f"sent {request}; expected an HTTP answer; got no answer: "
             f"{type(exc).__name__}: {clip(str(exc), 120)}"
         ) from None
     return Reply(method, shown_path, sent, response.status_code, response.headers, response.text)

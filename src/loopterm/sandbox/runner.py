@@ -20,7 +20,7 @@ import httpx
 
 from loopterm.events import CheckResult
 from loopterm.sandbox.direct import CandidateClient
-from loopterm.suite import CheckContext, Suite
+from loopterm.suite import IN_FLIGHT, CheckContext, Suite
 
 BASE_URL = "http://candidate"
 _instances = itertools.count()
@@ -166,15 +166,18 @@ async def run_suite(
         async with gate:
             start = time.perf_counter()
             passed, message = False, ""
+            pending: list[str] = []  # the check's task (wait_for copies this context) fills it
+            token = IN_FLIGHT.set(pending)
             try:
                 await asyncio.wait_for(check.func(ctx), timeout=check_timeout)
                 passed = True
             except AssertionError as exc:
                 message = str(exc) or "assertion failed"
             except TimeoutError:
+                hang = "the handler hangs (an infinite loop, or a blocking call or an await that never ends?)"
                 message = (
-                    f"no answer within {check_timeout:g} s: the handler hangs "
-                    "(infinite loop or a blocking call?)"
+                    f"sent {pending[0]}; expected an answer within {check_timeout:g} s; got none: {hang}"
+                    if pending else f"no answer within {check_timeout:g} s: {hang}"
                 )
             except MemoryError:
                 message = "the candidate ran out of memory"
@@ -182,6 +185,8 @@ async def run_suite(
                 message = f"check could not complete: {type(exc).__name__}: {_short(exc)}"
             except (SystemExit, KeyboardInterrupt) as exc:  # not Exceptions, but the candidate's doing
                 message = f"the candidate raised {type(exc).__name__}({_short(exc)}) while handling a request"
+            finally:
+                IN_FLIGHT.reset(token)
             result = CheckResult(
                 id=check.id,
                 group=check.group,
