@@ -14,13 +14,13 @@ import io
 import json
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from loopterm.naming import display_name
 from loopterm.stats.aggregate import LaneRow, Report
-from loopterm.stats.table import fmt_cost
+from loopterm.stats.table import _natural_width, fmt_cost
 
 NA = "n/a"
 
@@ -160,18 +160,82 @@ def notes(report: Report) -> list[str]:
     return lines
 
 
+def stacked(header: str) -> str:
+    """A long header on two lines, split at the space nearest its middle ("Mean Time\nTo Pass")."""
+    if len(header) <= 8 or " " not in header:
+        return header
+    spaces = [i for i, ch in enumerate(header) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(len(header) / 2 - i))
+    return header[:cut] + "\n" + header[cut + 1:]
+
+
+class FittedTable:
+    """A report table that never wraps or cuts a figure, whatever the terminal's width.
+
+    Cells do not wrap (rich broke "2.2 s" over two lines and cut "26.5k~" to
+    "26.…" at 80 columns). When the table is too wide its long headers go on
+    two lines, longest first; when it is still too wide, the columns after the lane's name
+    are split over several tables, each repeating the name, the later ones
+    titled "(continued)".
+    """
+
+    def __init__(
+        self, title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], caption: str | None = None
+    ) -> None:
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+        self.caption = caption
+
+    def table(
+        self, keep: list[int], headers: list[str], title: str | None = None, caption: str | None = None
+    ) -> Table:
+        table = Table(
+            title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+            caption=caption, caption_justify="left",
+        )
+        for i in keep:
+            column = self.columns[i]
+            left = i == 0 or column == "Class"
+            table.add_column(headers[i], justify="left" if left else "right", no_wrap=True)
+        for row in self.rows:
+            table.add_row(*(row[i] for i in keep))
+        return table
+
+    def parts(self, console: Console, width: int) -> list[Table]:
+        every = list(range(len(self.columns)))
+        headers = list(self.columns)
+        # The longest headers go on two lines first, one at a time, until the table fits.
+        longest = sorted((i for i in every if stacked(self.columns[i]) != self.columns[i]),
+                         key=lambda i: -len(self.columns[i]))
+        for i in [None, *longest]:
+            if i is not None:
+                headers[i] = stacked(self.columns[i])
+            if _natural_width(console, self.table(every, headers)) <= width:
+                return [self.table(every, headers, self.title, self.caption)]
+        two_line = headers
+        groups: list[list[int]] = [[]]
+        for i in every[1:]:
+            trial = [0, *groups[-1], i]
+            if groups[-1] and _natural_width(console, self.table(trial, two_line)) > width:
+                groups.append([i])
+            else:
+                groups[-1].append(i)
+        last = len(groups) - 1
+        return [
+            self.table([0, *group], two_line, self.title if n == 0 else f"{self.title} (continued)",
+                       self.caption if n == last else None)
+            for n, group in enumerate(groups)
+        ]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.parts(console, options.max_width)
+
+
 def _table(
     title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], caption: str | None = None
-) -> Table:
-    table = Table(
-        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-        caption=caption, caption_justify="left",
-    )
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 or column == "Class" else "right", no_wrap=i == 0)
-    for row in rows:
-        table.add_row(*row)
-    return table
+) -> FittedTable:
+    return FittedTable(title, columns, rows, caption)
 
 
 def to_rich(report: Report) -> RenderableType:
