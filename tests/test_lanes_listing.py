@@ -97,3 +97,13 @@ def test_every_json_row_has_the_same_keys() -> None:
     assert len(keys) == 1, keys
     pattern = next(row for row in rows if row["lane"] == "ollama:<model>")
     assert pattern["base_url"] == "http://127.0.0.1:11434" and pattern["name"] == "ollama:<model>"
+
+
+def test_a_file_lane_named_like_a_preset_is_listed_once_as_what_runs(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "lanes.toml"
+    path.write_text('[[lanes]]\nname = "mercury-2"\nprovider = "sim"\nmodel = "fast-diffusion"\n')
+    rows = [row for row in json.loads(lanes("--lanes", str(path), "--json").stdout) if row["lane"] == "mercury-2"]
+    # `race mercury-2` runs the file's lane, so the preset is not listed beside it.
+    assert [(row["source"], row["provider"]) for row in rows] == [("file", "sim")]

@@ -57,7 +57,8 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
             add(name, "file" if name in file_lanes else "named", lane)
         return rows
     for ref, lane in lanes_mod.PRESETS.items():
-        add(ref, "preset", lane)
+        if ref not in file_lanes:  # a file lane of the same name is what that name runs
+            add(ref, "preset", lane)
     add(OLLAMA_PATTERN, "preset", None)
     try:
         from loopterm.providers.sim import PROFILES
