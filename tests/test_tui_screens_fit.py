@@ -194,3 +194,24 @@ async def test_the_header_keeps_the_lane_count_by_dropping_loopterm_first() -> N
         await until(pilot, lambda: "finished" in header.text)
         assert header.text.startswith("quote-approval  race 20260101-120000-abcd")
         assert "4 lanes · max 4 turns · simulated latencies x0.2" in header.text
+
+
+async def test_the_detail_title_drops_whole_badges_then_ends_in_an_ellipsis() -> None:
+    app, source = app_for()
+    async with app.run_test(size=(120, 24)) as pilot:
+        await finished(pilot, app, source)
+        app.action_open_lane("fast")
+        await until(pilot, lambda: isinstance(app.screen, LaneDetailScreen))
+        await pilot.pause()
+
+        def title() -> str:
+            return app.screen.query_one("#detail-title").render_line(0).text.strip()
+
+        outcome = "Fast diffusion (sim)  ·  PASS in 1.1 s after 2 turns (1st)"
+        assert title().startswith(outcome) and title().endswith("SIMULATED")
+        await pilot.resize_terminal(80, 24)  # SIMULATED goes (the name says "(sim)"), not half a word
+        await until(pilot, lambda: title() == f"{outcome}  ·  fast-diffusion")
+        await pilot.resize_terminal(60, 24)
+        await until(pilot, lambda: title() == outcome)
+        await pilot.resize_terminal(40, 24)  # then cut, with an ellipsis, not wrapped out of sight
+        await until(pilot, lambda: title().endswith("…") and title().startswith("Fast diffusion (sim)"))

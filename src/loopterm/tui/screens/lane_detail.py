@@ -87,18 +87,33 @@ def feedback_text(lane: LaneState) -> Text:
     return text
 
 
-def detail_title(lane: LaneState, race: RaceState) -> str:
-    """One line: name, outcome, model, class. An ERROR's reason goes on its own lines below."""
+def detail_title(lane: LaneState, race: RaceState, width: int | None = None) -> str:
+    """One line: name, outcome, model, class. An ERROR's reason goes on its own lines below.
+
+    Given a ``width``, the badges at the end go first (SIMULATED when the name already says
+    "(sim)", then the class, then the model) so the line is not cut in the middle of a part.
+    """
     if lane.outcome == "ERROR":
         status = "ERROR"
     else:
         status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
     if lane.place:
         status += f" ({ordinal(lane.place)})"
-    parts = [race.display_name(lane.run_id), status, lane.info.model, lane.info.lane_class or "?"]
+    name = race.display_name(lane.run_id)
+    parts = [name, status, lane.info.model, lane.info.lane_class or "?"]
     if lane.info.simulated:
         parts.append("SIMULATED")
-    return "  ·  ".join(parts)
+    title = "  ·  ".join(parts)
+    if width is not None:
+        droppable = len(parts) - 2  # never the name or the outcome
+        if lane.info.simulated and "(sim)" not in name:
+            droppable -= 1  # the only sign this lane is simulated: keep it
+            parts.insert(2, parts.pop())  # ...ahead of the model and class
+        while len(title) > width and droppable > 0:
+            parts.pop()
+            droppable -= 1
+            title = "  ·  ".join(parts)
+    return title
 
 
 def detail_reason(lane: LaneState) -> str:
@@ -137,6 +152,9 @@ class LaneDetailScreen(Screen[None]):
                 yield DataTable(id="history", zebra_stripes=True, cursor_type="row")
         yield make_footer(self.app)
 
+    def on_resize(self) -> None:
+        self.refresh_content()  # the title's parts fit the width
+
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)
         for column in HISTORY_COLUMNS:
@@ -157,12 +175,13 @@ class LaneDetailScreen(Screen[None]):
             self.query_one("#detail-title", Static).update(f"{self.run_id}: not in this race")
             return
         key = (lane.latest_code_turn, lane.latest_feedback_turn, lane.outcome,
-               [(r.turn, r.status, r.model_s) for r in lane.history], lane.turn, self.app.current_theme.dark)
+               [(r.turn, r.status, r.model_s) for r in lane.history], lane.turn, self.app.current_theme.dark,
+               self.size.width)
         if key == self._shown:
             return
         self._shown = key
-        self.query_one("#detail-title", Static).update(Text(detail_title(lane, self.race), no_wrap=True,
-                                                            overflow="ellipsis"))
+        words = detail_title(lane, self.race, max(self.size.width - 2, 1))  # inside the padding
+        self.query_one("#detail-title", Static).update(Text(words, no_wrap=True, overflow="ellipsis"))
         reason = self.query_one("#detail-reason", Static)
         reason.update(Text(detail_reason(lane)))
         reason.display = bool(detail_reason(lane))
