@@ -167,7 +167,8 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     if printer.closed:
         print(f"loopterm: output closed; bench stopped, trace: {writer.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
-    if not events:
+    if not events:  # stopped while the sandbox warmed up: nothing ran, nothing was stored
+        print("loopterm: bench stopped before it started; no trace was written", file=sys.stderr)
         return 130 if interrupted else 1
     report = build_report([events])
     if as_json:

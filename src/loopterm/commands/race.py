@@ -162,19 +162,23 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     if printer is not None and printer.closed:
         print(f"loopterm: output closed; race stopped, trace: {writer.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
+    folder = writer.folder  # None when stopped before the race started (sandbox warm-up)
     if as_json:
         summary = {
             "race_id": events[0].race_id if events else None,
-            "trace_dir": str(writer.folder),
+            "trace_dir": None if folder is None else str(folder),
             "aborted": interrupted,
             "lanes": [run.to_json() for run in summarize(events)],
         }
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    else:
-        print(f"trace: {writer.folder}")
+    elif folder is not None:
+        print(f"trace: {folder}")
     if interrupted:
-        print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
+        if folder is None:
+            print("loopterm: race stopped before it started; no trace was written", file=sys.stderr)
+        else:
+            print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
         return 130
     return 0
 
