@@ -181,3 +181,14 @@ async def test_a_check_that_times_out_names_the_request_that_never_came_back(tas
     assert re.fullmatch(r'sent POST /quotes/\w+/approve \{"approver":"alice","comment":"within budget"\}; '
                         r"expected an answer within 0\.5 s; got none: the handler hangs .*", message), message
     assert results["logic.reject_sets_rejected"].passed  # only the checks that approve hang
+
+
+async def test_a_missing_approve_fails_the_decision_checks_not_the_listing(task: Task) -> None:
+    # The status filter check approves a quote of its own, but a broken approve is the
+    # decision checks' subject: the filter is still judged on the quotes it has.
+    source = task.reference_source.replace('@app.post("/quotes/{quote_id}/approve")',
+                                           '@app.post("/quotes/{quote_id}/approval")')
+    assert source != task.reference_source
+    results = failing(await run_suite(task.suite, source))
+    assert "logic.approve_sets_approved" in results
+    assert "logic.list_filtered_by_status" not in results
