@@ -19,7 +19,8 @@ The columns, for one lane:
 - ``median_iterations``: median turn count of passed runs (the mean of the
   two middle values when their number is even); None with no passed run.
 - ``mean_time_to_pass_s``: arithmetic mean of passed runs' time to pass: from
-  the run's start to the end of the validation that passed.
+  the run's start (a race's lanes: the race start) to the end of the
+  validation that passed.
 - ``p90_s``: 90th percentile, nearest-rank method, of the wall-clock of every
   counted run, passed or not (the run's start to its end): sort the n values
   ascending and take the one at 1-based rank ceil(0.9 n). With fewer than 10
