@@ -19,7 +19,7 @@ from loopterm.lanes import LaneError, load_user_lanes
 from loopterm.paths import lanes_file
 
 SECRET = "sk-lanes-cli-SECRET-5e8d1f"
-HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "COLUMNS")
+HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "OLLAMA_HOST", "COLUMNS")
 
 
 @pytest.fixture(scope="module")

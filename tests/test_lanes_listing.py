@@ -14,7 +14,7 @@ from fakes.fixtures import FakeServer, running_fake_server
 
 from loopterm.lanes import PRESETS
 
-HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "COLUMNS")
+HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "OLLAMA_HOST", "COLUMNS")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ variable that holds the key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -233,6 +234,39 @@ class LaneError(ValueError):
 OPENAI_URL = None  # the SDK's default, https://api.openai.com/v1
 INCEPTION_URL = "https://api.inceptionlabs.ai/v1"
 OLLAMA_URL = "http://127.0.0.1:11434"
+OLLAMA_PORT = 11434
+
+
+def ollama_url() -> str:
+    """Where Ollama lanes with no ``base_url`` talk: ``$OLLAMA_HOST`` read the
+    way the ollama CLI reads it (``host``, ``host:port`` or a URL), else
+    ``OLLAMA_URL``. LaneError when it is set to something that is no host."""
+    value = os.environ.get("OLLAMA_HOST", "").strip()
+    if not value:
+        return OLLAMA_URL
+    has_scheme = "://" in value
+    try:
+        parts = urlsplit(value if has_scheme else f"http://{value}")
+        port = parts.port
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise LaneError(
+            f"OLLAMA_HOST={safe_url(value)!r} is not a host: set it like 127.0.0.1:11434 or http://host:11434, "
+            "or unset it"
+        )
+    host = parts.hostname or ""
+    if host in ("0.0.0.0", "::"):  # the server's listen-everywhere address: a client dials this machine
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None and not has_scheme:
+        port = OLLAMA_PORT
+    netloc = host if port is None else f"{host}:{port}"
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rpartition("@")[0] + "@" + netloc
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 # Prices are the providers' published list prices where we know them; unknown
 # prices stay None (cost shows as n/a) rather than a guess. Set `price` in a
@@ -298,7 +332,7 @@ def _pair_lane(provider: str, model: str) -> Lane:
             name=f"{model} (ollama)",
             provider="ollama",
             model=model,
-            base_url=OLLAMA_URL,
+            base_url=ollama_url(),
             lane_class="L/AR",
             price=Price(input=0, output=0),
         )

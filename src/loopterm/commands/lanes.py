@@ -41,6 +41,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     try:
         file_lanes = lanes_mod.load_user_lanes(args.lanes_file)
+        lanes_mod.ollama_url()  # a bad $OLLAMA_HOST is one line here, not a traceback later
     except lanes_mod.LaneError as exc:
         raise UsageError(str(exc)) from None
     rows: list[dict[str, Any]] = []
@@ -74,15 +75,17 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> None:
     import asyncio
 
-    from loopterm.lanes import OLLAMA_URL
+    from loopterm.lanes import ollama_url, safe_url
     from loopterm.providers import readiness as rd
 
     async def one(row: dict[str, Any]) -> None:
         lane = row["lane"]
         if lane is None:  # the ollama:<model> pattern: only the server can be ready
-            up = await rd.tcp_probe(OLLAMA_URL)
+            url = ollama_url()
+            shown = safe_url(url)
+            up = await rd.tcp_probe(url)
             row["ready"] = up
-            row["detail"] = f"server up at {OLLAMA_URL}" if up else f"cannot reach {OLLAMA_URL}: is Ollama running?"
+            row["detail"] = f"server up at {shown}" if up else f"cannot reach {shown}: is Ollama running?"
             return
         state = await rd.readiness(lane)
         row["ready"], row["detail"] = state.ready, state.detail
@@ -107,14 +110,14 @@ async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> No
 
 
 def _as_json(row: dict[str, Any]) -> dict[str, Any]:
-    from loopterm.lanes import OLLAMA_URL
+    from loopterm.lanes import ollama_url, safe_url
 
     lane = row["lane"]
     out: dict[str, Any] = {"lane": row["ref"], "source": row["source"]}
     if lane is None:
         # The same keys as a lane's row, so a script can read every row alike.
         out |= {"name": OLLAMA_PATTERN, "provider": "ollama", "model": "<model>", "class": "L/AR",
-                "base_url": OLLAMA_URL, "api_key_env": None}
+                "base_url": safe_url(ollama_url()), "api_key_env": None}
     else:
         out |= {
             "name": lane.name,

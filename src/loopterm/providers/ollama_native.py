@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import ollama
 
 from loopterm.events import TokenUsage
-from loopterm.providers.base import ChatMessage, ProviderError, estimate_tokens
+from loopterm.lanes import LaneError, ollama_url, safe_url
+from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError, estimate_tokens
 from loopterm.providers.streaming import (
     Backoff,
     StreamingProvider,
@@ -50,8 +51,18 @@ class OllamaProvider(StreamingProvider):
         # ResponseError drops the headers, so a response hook keeps Retry-After.
         self._retry_after: float | None = None
 
+    def host(self) -> str:
+        """The server: the lane's base_url, else $OLLAMA_HOST, else 127.0.0.1:11434."""
+        try:
+            return self.lane.base_url or ollama_url()
+        except LaneError as exc:
+            raise self.error(ErrorKind.BAD_REQUEST, str(exc)) from None
+
     def endpoint(self) -> str:
-        return self.lane.shown_url or DEFAULT_URL
+        try:
+            return safe_url(self.host()) or DEFAULT_URL
+        except ProviderError:  # a bad $OLLAMA_HOST: its own message says so
+            return "$OLLAMA_HOST"
 
     def _new_client(self, key: str | None) -> ollama.AsyncClient:
         # A key only for lanes that name one (e.g. a hosted or proxied Ollama).
@@ -61,7 +72,7 @@ class OllamaProvider(StreamingProvider):
         headers = {"authorization": f"Bearer {key}"} if key else None
         request_hooks = [] if key else [_strip_authorization]
         return ollama.AsyncClient(
-            host=self.lane.base_url or DEFAULT_URL,  # the real URL; endpoint() is the shown one
+            host=self.host(),  # the real URL; endpoint() is the shown one
             timeout=self.lane.timeout_s,
             headers=headers,
             event_hooks={"request": request_hooks, "response": [self._on_response]},
@@ -78,6 +89,7 @@ class OllamaProvider(StreamingProvider):
         key = self.api_key(required=True)
         self._secret = key
         top, options = split_params(self.lane.params)
+        self.host()  # a bad $OLLAMA_HOST fails here, in its own words
         client: ollama.AsyncClient = self.client_for(key)
         meter.restart()  # building the SDK client is harness work, not the model's
         stream = await client.chat(

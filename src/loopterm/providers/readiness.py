@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from loopterm.lanes import OLLAMA_URL, Lane, safe_url
+from loopterm.lanes import Lane, ollama_url, safe_url
 from loopterm.providers.base import ErrorKind, Generation
 
 PROBE_TIMEOUT_S = 0.5
@@ -32,7 +32,7 @@ class Readiness:
 def server_url(lane: Lane) -> str | None:
     """The URL a lane talks to (None: the SDK's hosted default or in-process)."""
     if lane.provider == "ollama":
-        return lane.base_url or OLLAMA_URL
+        return lane.base_url or ollama_url()
     return lane.base_url
 
 
