@@ -102,7 +102,8 @@ def test_table_format_and_lane_filter(traces: Path, capsys: pytest.CaptureFixtur
 def test_unknown_lane_names_the_lanes_there_are(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "nope")
     assert code == 2
-    assert err.strip() == "loopterm: error: no lane matches nope; lanes in these races: Lane A, Weak | local"
+    assert err.strip() == ("loopterm: error: no lane matches nope; "
+                           "lanes in these races: Lane A (sim), Weak | local (sim)")
 
 
 def test_bad_ids_get_one_clear_line(traces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,4 +163,5 @@ def test_lanes_repeat_or_commas(traces: Path, capsys: pytest.CaptureFixture[str]
 def test_one_unknown_name_among_good_ones_fails(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "lane a,nope")
     assert code == 2 and out == ""
-    assert err.strip() == "loopterm: error: no lane matches nope; lanes in these races: Lane A, Weak | local"
+    assert err.strip() == ("loopterm: error: no lane matches nope; "
+                           "lanes in these races: Lane A (sim), Weak | local (sim)")

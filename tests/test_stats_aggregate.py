@@ -153,7 +153,10 @@ def test_lane_filter_matches_name_slug_or_provider_model() -> None:
     with pytest.raises(UnknownLanes) as caught:
         build_report([events], lanes=["sim:fast", "nope"])
     assert caught.value.unknown == ["nope"]
-    assert str(caught.value) == "no lane matches nope; lanes in these races: Lane A, Fast diffusion (sim)"
+    assert str(caught.value) == "no lane matches nope; lanes in these races: Lane A (sim), Fast diffusion (sim)"
+    # "Lane A" is a sim lane: the tables call it "Lane A (sim)", and that name selects it too.
+    report = build_report([events], lanes=["lane a (SIM)"])
+    assert [row.lane for row in report.rows] == ["Lane A"]
 
 
 def test_mixing_time_scales_or_turn_limits_is_warned() -> None:
@@ -161,7 +164,7 @@ def test_mixing_time_scales_or_turn_limits_is_warned() -> None:
     b = race([Run("a-r01", [1.0])], "20261122-000000-0002", time_scale=0.1, max_turns=5)
     warnings = build_report([a, b]).warnings
     assert any("time scales" in w and "×0.1" in w for w in warnings)
-    assert any("turn limits (5, 15)" in w for w in warnings)
+    assert "Lane A (sim): runs with different turn limits (5, 15)" in warnings  # labelled simulated
     assert build_report([a]).warnings == []
 
 

@@ -48,6 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, RaceStarted, ValidationDone
+from loopterm.naming import display_name
 from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
 from loopterm.stats.runs import RunSummary, summarize
 
@@ -329,7 +330,8 @@ def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None =
     if lanes is not None:
         unknown = [n for n in lanes if not any(n.casefold() in lane_names(r.summary) for r in runs)]
         if unknown:
-            available = list(dict.fromkeys(r.summary.info.name for r in runs))
+            available = list(dict.fromkeys(display_name(r.summary.info.name, r.summary.info.simulated)
+                                           for r in runs))
             raise UnknownLanes(unknown, available)
         wanted = {name.casefold() for name in lanes}
         runs = [r for r in runs if wanted & lane_names(r.summary)]
@@ -346,7 +348,9 @@ def lane_names(run: RunSummary) -> set[str]:
     from loopterm.loop.race import slug
 
     info = run.info
-    return {info.name.casefold(), slug(info.name), f"{info.provider}:{info.model}".casefold()}
+    # The name as tables print it too: a lanes-file sim lane "Mercury" is shown "Mercury (sim)".
+    shown = display_name(info.name, info.simulated)
+    return {info.name.casefold(), shown.casefold(), slug(info.name), f"{info.provider}:{info.model}".casefold()}
 
 
 def _mixing_warnings(sources: list[Source], groups: dict[LaneKey, list[BenchRun]]) -> list[str]:
@@ -356,8 +360,9 @@ def _mixing_warnings(sources: list[Source], groups: dict[LaneKey, list[BenchRun]
     if len({s.task_id for s in sources}) > 1:
         tasks = ", ".join(sorted({s.task_id for s in sources}))
         warnings.append(f"these races ran different tasks ({tasks}); rows mix them")
-    for (name, _, _), group in groups.items():
+    for (lane, _, _), group in groups.items():
         sims = group[0].summary.info.simulated
+        name = display_name(lane, sims)
         scales = {by_id[r.race_id].time_scale for r in group}
         if sims and len(scales) > 1:
             shown = ", ".join(f"×{x:g}" for x in sorted(scales))
