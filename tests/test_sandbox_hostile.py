@@ -90,6 +90,7 @@ async def test_infinite_loop_at_import_times_out_while_loading(sandbox: Sandbox)
     start = time.monotonic()
     result = await sandbox.validate(candidate("import_loop"))
     assert_not_loaded(result, "timed out after 1 s while loading (infinite loop at import?)")
+    assert result.error.endswith(("; it was running line 3", "; it was running line 4")), result.error
     assert time.monotonic() - start < LIMITS.load_timeout_s + 2
 
 
@@ -101,6 +102,9 @@ async def test_busy_async_handler_is_killed_at_the_run_timeout(sandbox: Sandbox)
     assert result.status == "FAIL"
     hello = next(c for c in result.checks if c.id == "hello")
     assert hello.message.startswith("not run: timed out after 1 s while running the checks")
+    # The model is told where: the busy line, in the handler.
+    assert hello.message.endswith(("; it was running line 8 (in hello)",
+                                   "; it was running line 9 (in hello)")), hello.message
     assert time.monotonic() - start < SHORT_RUN.wall_s + 2
 
 
@@ -231,3 +235,15 @@ async def test_sys_exit_in_a_handler_fails_that_check_only(sandbox: Sandbox) -> 
     by_id = {c.id: c for c in result.checks}
     assert (result.status, result.passed, result.error) == ("PARTIAL", 2, None)
     assert by_id["hello"].message == "the candidate raised SystemExit(4) while handling a request"
+
+
+@pytest.mark.anyio
+async def test_a_loop_that_will_not_say_where_it_hangs_is_still_killed(sandbox: Sandbox) -> None:
+    # At the timeout the worker asks the child (SIGUSR1) which line it runs; a child that
+    # ignores the question is killed after a short grace, with the plain reason.
+    start = time.monotonic()
+    source = "import signal\nsignal.signal(signal.SIGUSR1, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    result = await sandbox.validate(source)
+    assert_not_loaded(result, "timed out after 1 s while loading (infinite loop at import?)")
+    assert result.error == "timed out after 1 s while loading (infinite loop at import?)"
+    assert time.monotonic() - start < LIMITS.load_timeout_s + 2

@@ -38,11 +38,33 @@ OOM_LOAD = "ran out of memory while being imported"
 OOM_CHECK = "the candidate ran out of memory"
 
 
+_sending = False  # a hang report must not cut into a line being written
+
+
 def send(message: dict[str, Any]) -> None:
+    global _sending
     data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
-    while data:
-        written = os.write(RESULT_FD, data)
-        data = data[written:]
+    _sending = True
+    try:
+        while data:
+            written = os.write(RESULT_FD, data)
+            data = data[written:]
+    finally:
+        _sending = False
+
+
+def _report_hang(signum: int, frame: Any) -> None:
+    """SIGUSR1 from the worker at a timeout: say which line of the candidate is running.
+
+    Python runs this between two bytecodes of whatever the main thread is doing,
+    so a busy loop (at import or in an async handler) is caught at its line. A
+    thread stuck in C code never gets here; the worker kills it anyway.
+    """
+    from loopterm.sandbox.runner import candidate_line
+
+    where = candidate_line(frame)
+    if where and not _sending:
+        send({"t": "stuck", "where": where})
 
 
 class CappedOutput(io.TextIOBase):
@@ -129,6 +151,7 @@ def _signals() -> None:
         signal.signal(sig, signal.SIG_DFL)
     # Past RLIMIT_FSIZE a write then fails with EFBIG instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, _report_hang)
 
 
 def _lock_down(policy: Policy, limits: Limits, landlock_abi: int) -> list[str]:

@@ -84,6 +84,16 @@ def load_app(source: str, filename: str = "candidate.py") -> Any:
     return app
 
 
+def candidate_line(frame: Any, filename: str = "candidate.py") -> str:
+    """``line 12 (in hello)``: the innermost frame of the candidate's file, or ""."""
+    while frame is not None:
+        if frame.f_code.co_filename == filename:
+            name = frame.f_code.co_name
+            return f"line {frame.f_lineno}" + ("" if name == "<module>" else f" (in {name})")
+        frame = frame.f_back
+    return ""
+
+
 def _import_error_line(exc: BaseException, filename: str) -> str:
     tb = exc.__traceback__
     line = None

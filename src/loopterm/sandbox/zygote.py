@@ -65,6 +65,8 @@ PRELOAD = (
 MAX_LINE = 8 * 1024 * 1024
 READ_CHUNK = 1 << 16
 MAX_READS = 16
+# At a timeout the child is asked (SIGUSR1) which line it is running; this long, at most.
+HANG_REPORT_S = 0.5
 
 
 def _write(obj: dict[str, Any]) -> None:
@@ -145,6 +147,7 @@ class Job:
     crash: str | None = None
     reason: str | None = None
     status: int | None = None  # waitpid status once it exited
+    timed_out: str | None = None  # the timeout's reason, while the child reports where it hangs
     buffer: bytearray = field(default_factory=bytearray)
     output: bytearray = field(default_factory=bytearray)
     dropped: int = 0
@@ -296,7 +299,8 @@ class Zygote:
             _write({"type": "started", "job": job.id, "layers": message.get("layers", [])})
         elif kind == "loaded" and not job.loaded:
             job.loaded = True
-            job.deadline = time.monotonic() + job.limits.run_timeout_s
+            if job.timed_out is None:  # not when it is already being asked where it hung
+                job.deadline = time.monotonic() + job.limits.run_timeout_s
             _write({"type": "loaded", "job": job.id})
         elif kind == "check" and isinstance(message.get("result"), dict):
             _write({"type": "check", "job": job.id, "result": message["result"]})
@@ -305,6 +309,8 @@ class Zygote:
             _write({"type": "load_error", "job": job.id, "error": str(message.get("error"))})
         elif kind == "crash":
             job.crash = str(message.get("error"))
+        elif kind == "stuck" and job.timed_out is not None:
+            self._kill(job, f"{job.timed_out}; it was running {str(message.get('where'))[:100]}")
         elif kind == "done":
             job.done = True
 
@@ -331,13 +337,21 @@ class Zygote:
         now = time.monotonic()
         for job in list(self.jobs.values()):
             if job.status is None and job.reason is None and now >= job.deadline:
+                if job.timed_out is not None:  # it did not say where it hangs: kill it anyway
+                    self._kill(job, job.timed_out)
+                    continue
                 limits = job.limits
                 if job.loaded:
-                    why = (f"timed out after {limits.run_timeout_s:g} s while running the checks (a handler "
-                           "that never returns? a busy loop in an async handler blocks every request)")
+                    job.timed_out = (f"timed out after {limits.run_timeout_s:g} s while running the checks (a "
+                                     "handler that never returns? a busy loop in an async handler blocks every "
+                                     "request)")
                 else:
-                    why = f"timed out after {limits.load_timeout_s:g} s while loading (infinite loop at import?)"
-                self._kill(job, why)
+                    job.timed_out = (f"timed out after {limits.load_timeout_s:g} s while loading (infinite loop "
+                                     "at import?)")
+                # Ask which line it is running (child._report_hang); its answer ends it.
+                job.deadline = now + HANG_REPORT_S
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(job.pid, signal.SIGUSR1)
 
     def _reap(self) -> None:
         for job in list(self.jobs.values()):
