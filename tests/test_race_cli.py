@@ -65,6 +65,7 @@ def test_json_summary_has_every_field(tmp_path: Path) -> None:
         (["--max-turns", "1001"], "--max-turns: expected a whole number of at most 1000"),
         (["--time-scale", "-1"], "--time-scale: expected a number of 0 or more"),
         (["--budget", "abc"], "--budget: expected a number"),
+        (["--seed", "1.5"], "--seed: expected a whole number, got '1.5'"),
         (["sim:genius"], "unknown simulated profile 'sim:genius'"),
         (["warp-9"], "unknown lane 'warp-9'"),
         (["mercury-2"], "lane 'Mercury 2' needs an API key in INCEPTION_API_KEY"),

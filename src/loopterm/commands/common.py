@@ -43,6 +43,7 @@ MAX_TURNS = 1000
 runs_count = _number(int, 1, inclusive=True, maximum=MAX_RUNS)
 turns_count = _number(int, 1, inclusive=True, maximum=MAX_TURNS)
 non_negative_int = _number(int, 0, inclusive=True)
+any_int = _number(int, -float("inf"), inclusive=True)  # e.g. a seed: any whole number
 positive_float = _number(float, 0, inclusive=False)
 non_negative_float = _number(float, 0, inclusive=True)
 

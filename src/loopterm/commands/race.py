@@ -14,6 +14,7 @@ from loopterm.cli import UsageError
 from loopterm.commands.common import (
     MAX_TURNS,
     add_task_args,
+    any_int,
     load_task,
     non_negative_float,
     non_negative_int,
@@ -65,7 +66,7 @@ def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
         "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
         help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
     )
-    p.add_argument("--seed", type=int, help="seed for simulated lanes (default: random, recorded)")
+    p.add_argument("--seed", type=any_int, help="seed for simulated lanes (default: random, recorded)")
     p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
     add_task_args(p)
     p.add_argument("--theme", help="TUI theme name")
