@@ -107,3 +107,16 @@ def test_a_file_lane_named_like_a_preset_is_listed_once_as_what_runs(tmp_path: P
     rows = [row for row in json.loads(lanes("--lanes", str(path), "--json").stdout) if row["lane"] == "mercury-2"]
     # `race mercury-2` runs the file's lane, so the preset is not listed beside it.
     assert [(row["source"], row["provider"]) for row in rows] == [("file", "sim")]
+
+
+def test_a_long_model_path_keeps_its_file_name_within_80_columns(tmp_path: Path) -> None:
+    model = "/home/someone/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"
+    path = tmp_path / "lanes.toml"
+    path.write_text(f'[[lanes]]\nname = "Qwen coder 7B (local)"\nprovider = "llamacpp"\nmodel = "{model}"\n')
+    out = lanes("--lanes", str(path), "Qwen coder 7B (local)", columns=80)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].split() == ["LANE", "MODEL", "CLASS", "READY"]
+    assert "..." in lines[1] and "qwen2.5-coder-7b-instruct-q4_k_m.gguf" in lines[1]
+    assert lines[2].strip().startswith("no GGUF file at /home/someone/models/")  # the detail keeps it whole

@@ -192,7 +192,15 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
             lines += [line([cells[c] for c in columns], widths, detail) for cells, detail in table]
             return "\n".join(lines)
     # The details go under their lanes: keep the most columns that fit on one line.
-    columns = next((c for c in layouts if fixed(c)[1] - 2 <= width), layouts[-1])
+    columns = next((c for c in layouts if fixed(c)[1] - 2 <= width), None)
+    if columns is None:
+        # Still too wide: a long model (a .gguf path) keeps its end, where its name is.
+        columns = layouts[-1]
+        _widths, used = fixed(columns)
+        room = max(12, max(len(cells["MODEL"]) for cells, _ in table) - (used - 2 - width))
+        for cells, _detail in table:
+            if len(cells["MODEL"]) > room:
+                cells["MODEL"] = "..." + cells["MODEL"][-(room - 3):]  # ASCII: plain output everywhere
     widths, _used = fixed(columns)
     wrap = max(20, width - len(_DETAIL_INDENT))
     lines = [line(columns, widths).rstrip()]
