@@ -389,4 +389,4 @@ async def test_restart_rebuilds_panes_for_a_different_lane_set() -> None:
         await until(pilot, lambda: list(panes(app)) == ["fast"])
         await until(pilot, lambda: "PASS in 1.1 s after 1 turn  1st" in panes(app)["fast"].lines)
         assert app.race.race_id == "second"
-        assert isinstance(app.focused, LanePane)
+        await until(pilot, lambda: isinstance(app.focused, LanePane))  # focus follows the new panes

@@ -51,9 +51,11 @@ async def test_an_error_lanes_detail_shows_its_reason_and_no_made_up_figures() -
         feedback = str(screen.query_one("#feedback", Static).render())
         assert "the lane ended before any candidate was validated" in feedback and REASON[:20] in feedback
         assert "has not finished" not in feedback
-        row = screen.query_one("#history", DataTable).get_row_at(0)
-        assert row[1] == "ERROR" and row[2] == "—" and row[5] == "—"  # score, validation: never ran
-        assert row[9] == "—" and row[10] == "—"
+        history = screen.query_one("#history", DataTable)
+        row = dict(zip([str(c.label) for c in history.columns.values()], history.get_row_at(0), strict=True))
+        assert row["Status"] == "ERROR" and row["Score"] == "—"  # never validated
+        assert row.get("Valid.", "—") == "—"  # (if it fits at 80 columns)
+        assert row["Fixed"] == "—" and row["Broke"] == "—"
         await pilot.press("s")
         caption = str(app.screen.query_one("#summary-caption", Static).render())
         assert caption.startswith(f"Frontier (sim): {REASON[:20]}") and caption.count("Frontier (sim)") == 1
@@ -215,3 +217,25 @@ async def test_the_detail_title_drops_whole_badges_then_ends_in_an_ellipsis() ->
         await until(pilot, lambda: title() == outcome)
         await pilot.resize_terminal(40, 24)  # then cut, with an ellipsis, not wrapped out of sight
         await until(pilot, lambda: title().endswith("…") and title().startswith("Fast diffusion (sim)"))
+
+
+async def test_the_history_table_drops_timing_columns_before_fixed_and_broke_are_cut() -> None:
+    from loopterm.tui.screens.lane_detail import HISTORY_COLUMNS
+
+    plans = [LanePlan(lane_info("slow", "Slow one", "slow-model", "H/AR"), [["shape.success_json"], []],
+                      Outcome.PASS, turn_s=14.25)]
+    app, source = app_for(script_race(plans))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot, app, source)
+        app.action_open_lane("slow")
+        await until(pilot, lambda: isinstance(app.screen, LaneDetailScreen))
+        await pilot.press("3")
+        await pilot.pause()
+        table = app.screen.query_one("#history", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[-2:] == ["Fixed", "Broke"] and "Harn." not in labels
+        assert [c for c in HISTORY_COLUMNS if c in labels] == labels  # the same order, some left out
+        assert table.virtual_size.width <= table.size.width  # nothing past the right edge
+        assert dict(zip(labels, map(str, table.get_row_at(1)), strict=True))["Fixed"] == "1"
+        await pilot.resize_terminal(140, 24)
+        await until(pilot, lambda: [str(c.label) for c in table.columns.values()] == list(HISTORY_COLUMNS))

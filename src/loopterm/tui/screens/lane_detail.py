@@ -18,9 +18,23 @@ from loopterm.tui.footer import make_footer
 from loopterm.tui.panetext import lane_outcome
 
 REFRESH_S = 0.5
-# Narrow headers: at 80 columns everything up to Cost fits; Fixed and Broke scroll into view.
 HISTORY_COLUMNS = ("Turn", "Status", "Score", "TTFT", "Model", "Valid.", "Harn.", "Tok in/out", "Cost",
                    "Fixed", "Broke")
+# When the table is wider than the screen these go first, in this order, rather than
+# Fixed and Broke being cut off at the right edge (a DataTable would scroll sideways).
+HISTORY_DROP_ORDER = ("Harn.", "TTFT", "Cost", "Valid.", "Tok in/out")
+
+
+def history_columns(rows: list[tuple[str, ...]], room: int, padding: int = 1) -> list[str]:
+    """The history columns that fit ``room`` cells, given the rows' cells."""
+    widths = {column: max([len(column), *(len(row[i]) for row in rows)]) + 2 * padding
+              for i, column in enumerate(HISTORY_COLUMNS)}
+    kept = list(HISTORY_COLUMNS)
+    for column in HISTORY_DROP_ORDER:
+        if sum(widths[c] for c in kept) <= room:
+            break
+        kept.remove(column)
+    return kept
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -135,6 +149,7 @@ class LaneDetailScreen(Screen[None]):
         self.race = race
         self.run_id = run_id
         self._shown: tuple | None = None
+        self._columns: list[str] = []  # the history columns on screen
 
     @property
     def lane(self) -> LaneState | None:
@@ -156,9 +171,6 @@ class LaneDetailScreen(Screen[None]):
         self.refresh_content()  # the title's parts fit the width
 
     def on_mount(self) -> None:
-        table = self.query_one("#history", DataTable)
-        for column in HISTORY_COLUMNS:
-            table.add_column(column, key=column)
         self.refresh_content()
         self.set_interval(REFRESH_S, self.refresh_content)
 
@@ -197,8 +209,17 @@ class LaneDetailScreen(Screen[None]):
         self.query_one("#feedback", Static).update(feedback_text(lane))
         table = self.query_one("#history", DataTable)
         cursor = table.cursor_row
+        rows = [history_row(row) for row in lane.history]
+        room = self.size.width - (2 if len(rows) + 1 > table.size.height > 0 else 0)  # a vertical scrollbar
+        columns = history_columns(rows, room, table.cell_padding)
+        if columns != self._columns:
+            self._columns = columns
+            table.clear(columns=True)
+            for column in columns:
+                table.add_column(column, key=column)
         table.clear()
-        for row in lane.history:
-            table.add_row(*history_row(row), key=str(row.turn))
+        keep = [HISTORY_COLUMNS.index(column) for column in columns]
+        for row, cells in zip(lane.history, rows, strict=True):
+            table.add_row(*(cells[i] for i in keep), key=str(row.turn))
         if lane.history:
             table.move_cursor(row=min(cursor, len(lane.history) - 1))
