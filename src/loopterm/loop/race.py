@@ -111,12 +111,12 @@ async def run_race(
     settings = LoopSettings(config.max_turns, config.thrash_k, config.budget_s)
     gate = asyncio.Semaphore(config.concurrency or max(1, len(runs)))
     places = 0
-    closed: set[str] = set()
+    closed: dict[str, LaneDone] = {}  # run id -> how it ended
 
     def emit(event: Event) -> None:
         nonlocal places
         if isinstance(event, LaneDone):
-            closed.add(event.lane)
+            closed[event.lane] = event
             if event.outcome is Outcome.PASS:
                 places += 1
                 event.place = places
@@ -165,6 +165,9 @@ async def run_race(
                         if closer is not None:  # SDK clients hold connections
                             await closer()
             except Exception as exc:  # a bug or crash in one lane must not stop the others
+                if run.run_id in closed:
+                    # The run had ended (closing its client failed after): one end per run.
+                    return closed[run.run_id]
                 done = LaneDone(
                     t=clock(),
                     lane=run.run_id,
