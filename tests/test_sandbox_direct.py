@@ -133,3 +133,23 @@ async def test_the_suites_requests_take_the_direct_path() -> None:
         assert client._d_target(path, kwargs.get("content"), kwargs.get("params"),
                                 kwargs.get("headers"), options) is None, (method, path, kwargs)
     await client.aclose()
+
+
+async def test_every_request_of_the_quote_approval_suite_takes_the_direct_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loopterm.sandbox.runner import run_suite
+    from loopterm.tasks import find_task
+
+    through_httpx: list[str] = []
+    original = httpx.AsyncClient.request
+
+    async def counted(self: httpx.AsyncClient, method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        through_httpx.append(f"{method} {url}")
+        return await original(self, method, url, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "request", counted)
+    task = find_task("quote-approval")
+    results = await run_suite(task.suite, task.reference_source)
+    assert all(r.passed for r in results)
+    assert through_httpx == []
