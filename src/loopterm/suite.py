@@ -5,7 +5,9 @@ registers each check with ``@SUITE.check(id, group, description)``. A check
 gets a :class:`CheckContext` and talks HTTP to the candidate through
 ``ctx.client`` (an ``httpx.AsyncClient`` wired to the candidate's ASGI app, no
 port). It fails by raising :class:`CheckFailed` (or ``AssertionError``) with a
-message that says what was sent, what was expected and what came back.
+message that says what was sent, what was expected and what came back; a
+request sent inside ``with awaiting("<request>"):`` is named in the message
+when the check times out waiting for it.
 
 Checks run concurrently against one shared instance of the candidate, so each
 must create the data it needs and must not assume an empty store. A check that
