@@ -230,6 +230,27 @@ async def test_rate_limit_waits_retry_after_then_succeeds(protocol: str, make: M
     assert fake_server.recorder.hits[model] == 2
 
 
+async def test_a_wait_too_long_for_a_race_is_not_retried_and_says_so(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    model = tagged("rate-limit-long")  # the server asks for an hour
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.RATE_LIMITED and gen.retries == []
+    assert (gen.error or "").endswith("(not retried: longer than the 60 s a lane waits; try again later)")
+    assert fake_server.recorder.hits[model] == 1
+
+
+async def test_a_rate_limit_without_a_wait_backs_off_then_says_what_to_do(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    model = tagged("rate-limit-always")
+    gen = await make(fake_server.url, model, max_retries=1).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.RATE_LIMITED
+    assert [(r.kind, r.wait_s) for r in gen.retries] == [("rate_limited", 0.01)]  # our backoff: no server wait
+    assert "rate limited (429): slow down: check the account's rate limits or race fewer lanes" in (gen.error or "")
+    assert (gen.error or "").endswith("(gave up after 1 retry)")
+
+
 async def test_retries_are_bounded_and_back_off(protocol: str, make: Make, fake_server: FakeServer) -> None:
     model = tagged("always-500")
     gen = await make(fake_server.url, model, max_retries=2).generate(MESSAGES)

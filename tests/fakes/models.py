@@ -18,6 +18,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``drop-once``          ``drop-stream`` on the first hit, then ``ok``
 ``rate-limit-once``    429 with a 0.3 s retry-after on the first hit, then ``ok``
 ``rate-limit-long``    429 asking for an hour
+``rate-limit-always``  429 every time, with no retry-after
 ``unavailable-once``   503 with a 0.3 s retry-after on the first hit, then ``ok``
 ``always-500``         500 every time
 ``unauthorized``       401; ``forbidden`` 403; ``bad-request`` 400
@@ -108,6 +109,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":
         return Script(status=429, retry_after_s=3600)
+    if behaviour == "rate-limit-always":
+        return Script(status=429)
     if behaviour == "reference":
         answer = f"Here is the file.\n```python\n{_reference_source()}```\n"
         return Script(pieces=[answer[i : i + 400] for i in range(0, len(answer), 400)])

@@ -276,7 +276,11 @@ class StreamingProvider:
                 "check the model name exists on that server and base_url is right",
             )
         if status == 429:
-            wait = f"retry after {fmt_s(retry_after)}" if retry_after is not None else "slow down"
+            wait = (
+                f"retry after {fmt_s(retry_after)}"
+                if retry_after is not None
+                else "slow down: check the account's rate limits or race fewer lanes on this key"
+            )
             return self.error(ErrorKind.RATE_LIMITED, f"rate limited (429): {wait}{tail}", retry_after)
         if status == 408:
             return self.error(ErrorKind.TIMEOUT, f"{where} timed out the request (408){tail}")
@@ -359,7 +363,12 @@ class StreamingProvider:
                 and failure.retry_after > self.backoff.max_retry_after_s
             )
             if not kind.retryable or too_long or len(retries) >= self.lane.max_retries:
-                if retries:
+                if too_long:
+                    limit = fmt_s(self.backoff.max_retry_after_s)
+                    failure = ProviderError(
+                        kind, f"{failure} (not retried: longer than the {limit} a lane waits; try again later)"
+                    )
+                elif retries:
                     # The message says what to do; say too that retrying did not help.
                     failure = ProviderError(
                         kind, f"{failure} (gave up after {_plural(len(retries), 'retry', 'retries')})"
