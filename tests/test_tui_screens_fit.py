@@ -239,3 +239,23 @@ async def test_the_history_table_drops_timing_columns_before_fixed_and_broke_are
         assert dict(zip(labels, map(str, table.get_row_at(1)), strict=True))["Fixed"] == "1"
         await pilot.resize_terminal(140, 24)
         await until(pilot, lambda: [str(c.label) for c in table.columns.values()] == list(HISTORY_COLUMNS))
+
+
+async def test_replay_keys_off_the_race_screen_say_what_they_did() -> None:
+    replay = ReplaySource(script_race(), speed=50.0, hold_at_end=True)
+    app = make_app(replay, controls=replay)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.race.done)
+        await pilot.press("s")  # the summary has no REPLAY badge of its own
+
+        def toasts() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await pilot.press("space")
+        await until(pilot, lambda: toasts() == ["REPLAY x50 · PAUSED"])
+        await pilot.press("minus", "minus")  # one toast, the latest word
+        await until(pilot, lambda: toasts() == ["REPLAY x10 · PAUSED"])
+        await pilot.press("escape")
+        await pilot.press("space")  # the race screen's header shows it: no toast
+        await pilot.pause(0.1)
+        assert toasts() == ["REPLAY x10 · PAUSED"] and not replay.paused

@@ -27,6 +27,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.theme import ThemeProvider
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -92,6 +93,7 @@ class LooptermApp(App[int]):
         # Shown as warning toasts once the app is running: the full screen hides stderr.
         self._notices: list[tuple[str, str]] = [(message, "warning") for message in notices]
         self.notices: list[str] = []  # every toast shown, for tests and bug reports
+        self._replay_notice: Notification | None = None  # the replay keys' last toast
         for theme_obj in self._loaded_themes:
             self.register_theme(theme_obj)
         for error in errors:
@@ -354,6 +356,19 @@ class LooptermApp(App[int]):
         """One of the replay keys: ``step`` names the ReplayControls method it calls."""
         if self.controls is not None and step in _REPLAY_STEPS:
             getattr(self.controls, step)()
+            if not isinstance(self.screen, RaceScreen) and not self.screen.query("#bench-progress"):
+                # The lane detail, summary and chart have no REPLAY badge: say what the key did.
+                done = {"jump_to_end": " · at the end", "restart": " · from the start"}.get(step, "")
+                paused = " · PAUSED" if self.controls.paused else ""
+                self._replay_toast(f"REPLAY x{self.controls.speed:g}{paused}{done}")
+
+    def _replay_toast(self, message: str) -> None:
+        """One toast for the replay keys, replaced by the next key's (a burst of + is one toast)."""
+        old = self._replay_notice
+        if old is not None and old in self._notifications:
+            self._unnotify(old)
+        self._replay_notice = Notification(message, "", "information", 2, markup=False)
+        self.post_message(Notify(self._replay_notice))
 
     # Command palette ---------------------------------------------------------------
 
