@@ -306,3 +306,17 @@ def test_view_clock_follows_replay_speed_and_pause() -> None:
     controls.paused = False
     mono.now += 0.5
     assert clock() == pytest.approx(3.0)
+
+
+def test_chart_legend_says_not_scored_rather_than_zero_percent() -> None:
+    from loopterm.events import TurnDone
+    from loopterm.tui.screens.chart import legend_lines
+
+    events = script_race()
+    first_done = next(i for i, e in enumerate(events) if isinstance(e, TurnDone))
+    state = fold(events[:first_done + 1])
+    lines = dict(legend_lines(state))
+    scored = [lane for lane in state.lanes.values() if lane.scores]
+    assert len(scored) == 1 and f"turn 1, {scored[0].score:.0%}" in lines[list(state.lanes).index(scored[0].run_id)]
+    others = [line for i, line in lines.items() if i != list(state.lanes).index(scored[0].run_id)]
+    assert others and all(line.endswith("turn 1, not scored yet") for line in others), others

@@ -25,7 +25,12 @@ REFRESH_S = 0.5
 def legend_lines(race: RaceState) -> list[tuple[int, str]]:
     lines = []
     for i, lane in enumerate(race.lanes.values()):
-        status = lane_outcome(lane) if lane.done else f"turn {lane.turn}, {lane.score:.0%}"
+        if lane.done:
+            status = lane_outcome(lane)
+        elif lane.scores:
+            status = f"turn {lane.turn}, {lane.score:.0%}"
+        else:  # no turn scored yet: nothing on the plot, and no 0% it never scored
+            status = f"turn {lane.turn}, not scored yet" if lane.turn else "not started"
         if lane.place:
             status += f" ({ordinal(lane.place)})"
         lines.append((i, f"{marker(i)}  {race.display_name(lane.run_id)}: {status}"))
