@@ -240,6 +240,18 @@ async def test_a_wait_too_long_for_a_race_is_not_retried_and_says_so(
     assert fake_server.recorder.hits[model] == 1
 
 
+async def test_a_retry_after_http_date_is_waited_until(protocol: str, make: Make, fake_server: FakeServer) -> None:
+    model = tagged("rate-limit-date-once")  # Retry-After: <an HTTP date 2 s ahead>
+    started = time.perf_counter()
+    gen = await make(fake_server.url, model).generate(MESSAGES)
+    assert gen.error is None and gen.text == ANSWER
+    (record,) = gen.retries
+    # HTTP dates have whole seconds: the wait is the 2 s less what the clock's second had run.
+    assert record.kind == "rate_limited" and 0.9 <= record.wait_s <= 2.1
+    assert time.perf_counter() - started >= record.wait_s
+    assert fake_server.recorder.hits[model] == 2
+
+
 async def test_a_rate_limit_without_a_wait_backs_off_then_says_what_to_do(
     protocol: str, make: Make, fake_server: FakeServer
 ) -> None:

@@ -19,6 +19,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``rate-limit-once``    429 with a 0.3 s retry-after on the first hit, then ``ok``
 ``rate-limit-long``    429 asking for an hour
 ``rate-limit-always``  429 every time, with no retry-after
+``rate-limit-date-once`` 429 with retry-after as an HTTP date 2 s ahead on the first hit, then ``ok``
 ``unavailable-once``   503 with a 0.3 s retry-after on the first hit, then ``ok``
 ``always-500``         500 every time
 ``unauthorized``       401; ``forbidden`` 403; ``bad-request`` 400
@@ -33,6 +34,7 @@ can check what the SDK really sent.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import threading
 import time
@@ -63,6 +65,7 @@ class Script:
 
     status: int = 200
     retry_after_s: float | None = None
+    retry_after_date: bool = False  # send retry-after as an HTTP date, not seconds
     pieces: list[str] = field(default_factory=lambda: list(PIECES))
     first_delay_s: float = 0.0
     piece_delay_s: float = 0.0
@@ -109,6 +112,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(status=429, retry_after_s=RETRY_AFTER_S) if hit == 1 else Script()
     if behaviour == "rate-limit-long":
         return Script(status=429, retry_after_s=3600)
+    if behaviour == "rate-limit-date-once":
+        return Script(status=429, retry_after_s=2.0, retry_after_date=True) if hit == 1 else Script()
     if behaviour == "rate-limit-always":
         return Script(status=429)
     if behaviour == "reference":
@@ -212,7 +217,11 @@ async def _script_bytes(
 
 
 def _retry_headers(script: Script) -> dict[str, str]:
-    return {"retry-after": f"{script.retry_after_s:g}"} if script.retry_after_s is not None else {}
+    if script.retry_after_s is None:
+        return {}
+    if script.retry_after_date:
+        return {"retry-after": email.utils.formatdate(time.time() + script.retry_after_s, usegmt=True)}
+    return {"retry-after": f"{script.retry_after_s:g}"}
 
 
 # -- OpenAI Chat Completions (SSE) -------------------------------------------
@@ -284,14 +293,16 @@ _GOOGLE_STATUS = {
 }
 
 
-def _google_error(status: int, message: str, retry_after_s: float | None = None) -> JSONResponse:
+def _google_error(
+    status: int, message: str, retry_after_s: float | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     error: dict[str, Any] = {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
-    if retry_after_s is not None:
+    if retry_after_s is not None and not headers:
         # Gemini says when to come back in the body (google.rpc.RetryInfo), not a header.
         error["details"] = [
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after_s:g}s"}
         ]
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
@@ -308,7 +319,9 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
             return _google_error(404, f"models/{model} is not found for API version v1beta")
         if script.status != 200:
             message = script.message or f"fake error {script.status}"
-            return _google_error(script.status, message, script.retry_after_s)
+            # A date goes in the header (a proxy in front of Gemini); seconds in Gemini's own RetryInfo.
+            headers = _retry_headers(script) if script.retry_after_date else None
+            return _google_error(script.status, message, script.retry_after_s, headers)
 
         def chunk(parts: list[dict[str, Any]], finish: str | None = None, usage: bool = False) -> bytes:
             candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
