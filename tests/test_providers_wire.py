@@ -98,6 +98,16 @@ async def test_openai_sends_usage_request_and_lane_params(
     assert request["headers"]["authorization"] == f"Bearer {KEY}"
 
 
+async def test_openai_keeps_llama_server_timings(fake_server: FakeServer, closing: list[StreamingProvider]) -> None:
+    model = tag("server-timings")
+    provider = OpenAIProvider(Lane(name="l", provider="openai", model=model, base_url=f"{fake_server.url}/v1"))
+    closing.append(provider)
+    gen = await provider.generate(CONVERSATION)
+    assert gen.error is None
+    # llama-server's own prompt and generation durations, beside loopterm's clock.
+    assert gen.provider_timing == {"prompt_eval_s": 0.1205, "eval_s": 0.34}
+
+
 async def test_openai_local_server_needs_no_key(fake_server: FakeServer, closing: list[StreamingProvider]) -> None:
     model = tag("ok")
     provider = OpenAIProvider(Lane(name="local", provider="openai", model=model, base_url=f"{fake_server.url}/v1"))

@@ -8,6 +8,7 @@ each fail once). ``~`` because the name travels in a URL path for Gemini. Behavi
 ``no-usage``           the answer, no token counts
 ``cached-prompt``      the answer; Ollama leaves out prompt_eval_count (as it did for a cached prompt)
 ``reasoning``          the answer, usage with reasoning/thought tokens
+``server-timings``     the answer; the OpenAI route adds llama.cpp server's ``timings`` to its last chunk
 ``slow-first-token``   waits ``FIRST_TOKEN_DELAY_S`` before the first piece
 ``slow-stream``        one piece every 50 ms for 20 s (for cancellation)
 ``hang``               headers, then nothing for 30 s (for timeouts)
@@ -53,6 +54,8 @@ RETRY_AFTER_S = 0.3
 PROMPT_TOKENS = 42
 COMPLETION_TOKENS = 17
 REASONING_TOKENS = 5
+SERVER_TIMINGS = {"prompt_n": 42, "prompt_ms": 120.5, "predicted_n": 17, "predicted_ms": 340.0,
+                  "predicted_per_second": 50.0}
 
 Ending = Literal["finish", "cut", "drop", "garbage", "error"]
 MID_STREAM_ERROR = "the model is overloaded, try again"
@@ -73,6 +76,7 @@ class Script:
     usage: bool = True
     prompt_count: bool = True  # Ollama: send prompt_eval_count with the other counts
     reasoning: bool = False
+    timings: bool = False  # llama.cpp server's own durations in the last OpenAI chunk
     message: str = ""  # the error message, for error statuses
 
 
@@ -90,6 +94,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(prompt_count=False)
     if behaviour == "reasoning":
         return Script(reasoning=True)
+    if behaviour == "server-timings":
+        return Script(timings=True)
     if behaviour == "slow-first-token":
         return Script(first_delay_s=FIRST_TOKEN_DELAY_S)
     if behaviour == "slow-stream":
@@ -257,7 +263,9 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
             return f"data: {json.dumps(chunk)}\n\n".encode()
 
         def final() -> bytes:
-            stop = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            stop: dict[str, Any] = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            if script.timings:  # as llama.cpp's llama-server sends them
+                stop["timings"] = dict(SERVER_TIMINGS)
             out = f"data: {json.dumps(stop)}\n\n"
             if script.usage and include_usage:
                 usage: dict[str, Any] = {

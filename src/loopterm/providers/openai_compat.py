@@ -104,6 +104,7 @@ class OpenAIProvider(StreamingProvider):
             async for chunk in stream:
                 if chunk.usage is not None:
                     meter.usage = _usage(chunk.usage)
+                _read_timings(chunk, meter)
                 for choice in chunk.choices:
                     if choice.index != 0:
                         continue
@@ -137,6 +138,18 @@ class OpenAIProvider(StreamingProvider):
         if isinstance(exc, json.JSONDecodeError | ValueError | TypeError | KeyError):
             return self.protocol_error(type(exc).__name__)
         return self.protocol_error(f"unexpected {type(exc).__name__}")
+
+
+def _read_timings(chunk: Any, meter: StreamMeter) -> None:
+    """llama.cpp's server puts its own durations in the last chunk (``timings``,
+    in milliseconds): kept beside our clock, named as Ollama's are."""
+    timings = (chunk.model_extra or {}).get("timings")
+    if not isinstance(timings, dict):
+        return
+    for source, name in (("prompt_ms", "prompt_eval_s"), ("predicted_ms", "eval_s")):
+        value = timings.get(source)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            meter.timing[name] = value / 1000
 
 
 def _usage(usage: Any) -> TokenUsage:
