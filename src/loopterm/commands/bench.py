@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     MAX_RUNS,
+    TraceSink,
     load_task,
     positive_int,
     runs_count,
@@ -144,12 +145,12 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
 
     out = plain_console()
     progress_console = plain_console() if not as_json else _stderr_console()
-    writer = TraceWriter(root)
     events: list = []
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
     current = asyncio.current_task()
     stop = current.cancel if current is not None else None
+    writer = TraceSink(TraceWriter(root), stop, "bench")
     printer.on_closed = stop
     stop_on_signals(stop)
     heartbeat = asyncio.create_task(printer.heartbeat())
@@ -165,8 +166,11 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
         heartbeat.cancel()
         writer.close()
     if printer.closed:
-        print(f"loopterm: output closed; bench stopped, trace: {writer.folder}", file=sys.stderr)
+        print(f"loopterm: output closed; bench stopped, trace: {writer.writer.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
+    if writer.failure() is not None:
+        print(writer.failure(), file=sys.stderr)
+        return 1
     if not events:  # stopped while the sandbox warmed up: nothing ran, nothing was stored
         print("loopterm: bench stopped before it started; no trace was written", file=sys.stderr)
         return 130 if interrupted else 1
@@ -176,7 +180,7 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     else:
         out.print()
         out.print(to_rich(report))
-        out.print(f"trace: {writer.folder}", markup=False, soft_wrap=True)
+        out.print(f"trace: {writer.writer.folder}", markup=False, soft_wrap=True)
         out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
     for warning in report.warnings:
         print(f"loopterm: warning: {warning}", file=sys.stderr)

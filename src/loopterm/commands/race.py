@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
     MAX_TURNS,
+    TraceSink,
     add_task_args,
     any_int,
     load_task,
@@ -142,11 +143,11 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     from loopterm.stats.runs import summarize
     from loopterm.traces.writer import TraceWriter
 
-    writer = TraceWriter(root)
     events: list = []
-    sinks = [writer, events.append]
     current = asyncio.current_task()
     stop = current.cancel if current is not None else None
+    writer = TraceSink(TraceWriter(root), stop)
+    sinks = [writer, events.append]
     printer = PlainPrinter(on_closed=stop) if not as_json else None
     if printer is not None:
         sinks.append(printer)
@@ -161,9 +162,12 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     finally:
         writer.close()
     if printer is not None and printer.closed:
-        print(f"loopterm: output closed; race stopped, trace: {writer.folder}", file=sys.stderr)
+        print(f"loopterm: output closed; race stopped, trace: {writer.writer.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
-    folder = writer.folder  # None when stopped before the race started (sandbox warm-up)
+    if writer.failure() is not None:
+        print(writer.failure(), file=sys.stderr)
+        return 1
+    folder = writer.writer.folder  # None when stopped before the race started (sandbox warm-up)
     if as_json:
         summary = {
             "race_id": events[0].race_id if events else None,

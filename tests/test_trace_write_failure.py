@@ -1,0 +1,47 @@
+"""A trace that cannot be written (a full disk, a file-size limit) stops race and bench in one line.
+
+A real process with a real file-size limit (RLIMIT_FSIZE): the lane's trace
+file stops growing mid-race and every later write fails with EFBIG, as a
+full disk fails with ENOSPC. Python ignores SIGXFSZ, so the write raises.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopterm.traces.reader import read_race
+
+LIMIT = 60_000  # bytes: the header fits, a lane's file passes it within a few turns
+
+
+def _limit_file_size() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+@pytest.mark.parametrize("command", [["race"], ["bench", "--runs", "2"]])
+def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
+    tmp_path: Path, command: list[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "loopterm", *command, "sim:weak-local", "--time-scale", "0", "--seed", "1",
+         "--thrash-k", "0", "--plain", "--trace-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=os.environ.copy(), preexec_fn=_limit_file_size,
+    )
+    # It was an OSError traceback from inside a lane, after an "internal error" it could not write either.
+    assert done.returncode == 1, done.stderr
+    (folder,) = tmp_path.iterdir()
+    what = command[0]
+    assert done.stderr.strip().splitlines() == [
+        f"loopterm: cannot write the trace in {folder}: File too large; "
+        f"the {what} was stopped (free space or pass --trace-dir DIR)"
+    ]
+    assert "Traceback" not in done.stdout + done.stderr
+    trace = read_race(folder)  # what was written reads back; the race is closed as aborted
+    assert trace.status == "aborted"
+    assert any(e.type == "turn_done" for e in trace.events)
