@@ -211,6 +211,21 @@ async def test_screenshot_goes_to_the_trace_folder(tmp_path: Path) -> None:
         assert app.notices[-1] == f"screenshot saved: {shot}"
 
 
+async def test_a_screenshot_never_overwrites_one_already_in_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "race-1"
+    folder.mkdir()
+    earlier = folder / "screenshot-20260101-120000-abcd-01.svg"
+    earlier.write_text("<svg>taken during the live race</svg>", encoding="utf-8")
+    app, source = app_for(trace_folder=folder)  # a replay of that race
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot, app, source)
+        await pilot.press("p")
+        await pilot.press("p")
+    assert earlier.read_text(encoding="utf-8") == "<svg>taken during the live race</svg>"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"screenshot-20260101-120000-abcd-0{n}.svg" for n in (1, 2, 3)]
+
+
 async def test_screenshot_falls_back_to_the_sources_trace_root(tmp_path: Path) -> None:
     app, source = app_for()
     source.trace_root = tmp_path  # type: ignore[attr-defined]  # as LiveRace has

@@ -335,8 +335,11 @@ class LooptermApp(App[int]):
 
     def action_screenshot_to_trace(self) -> None:
         folder = self.screenshot_folder()
-        self._screenshots += 1
-        name = f"screenshot-{self.race.race_id or 'race'}-{self._screenshots:02d}.svg"
+        while True:  # the next free number: a replay must not overwrite the live race's slides
+            self._screenshots += 1
+            name = f"screenshot-{self.race.race_id or 'race'}-{self._screenshots:02d}.svg"
+            if not (folder / name).exists():
+                break
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=name, path=str(folder))
