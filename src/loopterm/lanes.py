@@ -320,6 +320,9 @@ PRESETS: dict[str, Lane] = {
         lane_class="L/AR",
         price=Price(input=0, output=0),
         max_retries=0,
+        # A CPU reads a ~5k-token prompt at ~30 tokens/s here: one turn took 224 s on 2 busy
+        # cores, and later turns' prompts are longer, so 300 s would cut honest turns short.
+        timeout_s=900,
     ),
 }
 
