@@ -318,3 +318,19 @@ def test_the_listing_fits_80_columns(root: Path) -> None:
     buffer = io.StringIO()
     Console(file=buffer, width=140).print(listing_table(store.list_races(root), 140))
     assert "PASS 1 · TURN_LIMIT 1" in buffer.getvalue() and "Kind" in buffer.getvalue()
+
+
+def test_a_very_narrow_listing_drops_the_task_rather_than_cut_dates(root: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from loopterm.commands.traces import listing_table
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=60).print(listing_table(store.list_races(root), 60))
+    lines = buffer.getvalue().splitlines()
+    rows = [line for line in lines if line.strip().startswith("2026")]
+    assert len(rows) == 3 and "Task" not in buffer.getvalue()
+    assert "20261121-093000-bbcc" in rows[0] and rows[0].rstrip().endswith("complete")
+    assert all(len(line) <= 60 for line in lines)

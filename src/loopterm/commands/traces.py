@@ -92,6 +92,7 @@ def run_list(args: argparse.Namespace) -> int:
 # Kind, Lanes and Size (Outcomes still counts the lanes; --json has it all) and
 # shortens the rest, so 80 columns show one line per race.
 FULL_TABLE_WIDTH = 112
+NO_TASK_WIDTH = 72  # below this even the narrow table would cut its dates and statuses
 SHORT_OUTCOMES = {"PASS": "PASS", "THRASH": "THR", "TURN_LIMIT": "TL", "BUDGET": "BUD", "ERROR": "ERR",
                   "ABORTED": "ABT", "unfinished": "?"}
 NARROW_LEGEND = "THR thrash · TL turn limit · BUD budget · ERR error · ABT aborted · ? unfinished"
@@ -108,6 +109,8 @@ def listing_table(races: list, width: int):
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
     columns = ["ID", "Date", "Task", "Outcomes", "Status"] if narrow else [
         "ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"]
+    if width < NO_TASK_WIDTH:
+        columns.remove("Task")  # rather than cut the date and status short (`--json` names it)
     for column in columns:
         table.add_column(
             column,
@@ -120,7 +123,9 @@ def listing_table(races: list, width: int):
         when = info.started.astimezone()
         if narrow:
             outcomes = " ".join(f"{SHORT_OUTCOMES.get(k, k)} {n}" for k, n in info.outcomes.items()) or "-"
-            table.add_row(info.name, f"{when:%m-%d %H:%M}", info.task_id, outcomes, info.status)
+            cells = {"ID": info.name, "Date": f"{when:%m-%d %H:%M}", "Task": info.task_id, "Outcomes": outcomes,
+                     "Status": info.status}
+            table.add_row(*(cells[column] for column in columns))
         else:
             table.add_row(info.name, f"{when:%Y-%m-%d %H:%M}", info.task_id, info.kind, str(len(info.lanes)),
                           info.outcomes_text(), info.status, store.human_size(info.size))
