@@ -22,7 +22,8 @@ from loopterm.events import (
     TurnStatus,
     ValidationDone,
 )
-from loopterm.feedback import format_feedback, no_code_feedback
+from loopterm.feedback import format_feedback
+from loopterm.loop.lane import no_code_turn_feedback
 from loopterm.sandbox import Sandbox
 from loopterm.tasks import find_task
 from loopterm.traces.reader import read_race
@@ -164,7 +165,10 @@ async def test_rescore_against_a_changed_suite(task_dir: Path, tmp_path: Path) -
     ]
     assert b[2].broke == ["echo"] and b[3].broke == ["hello", "missing"] and b[3].total == 4
     no_code = by(new, "b", ValidationDone)[3]
-    assert no_code.code is None and no_code.result.total == 4 and no_code.feedback == no_code_feedback()
+    # as the loop does, a no-code answer's feedback re-sends the standing feedback on the last code
+    standing = by(new, "b", ValidationDone)[2].feedback
+    assert no_code.code is None and no_code.result.total == 4
+    assert no_code.feedback == no_code_turn_feedback(standing) and standing in no_code.feedback
     assert done["b"].outcome is Outcome.THRASH and done["b"].turns == 4 and done["b"].best_score == 0.75
     assert done["b"].reason == "no new best score in 2 turns (best 75%)"
     assert by(new, "c", TurnDone)[1].total == 4

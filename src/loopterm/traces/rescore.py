@@ -37,8 +37,8 @@ from loopterm.events import (
     ValidationDone,
     ValidationResult,
 )
-from loopterm.feedback import format_feedback, no_code_feedback
-from loopterm.loop.lane import Validator, no_code_result
+from loopterm.feedback import format_feedback
+from loopterm.loop.lane import Validator, no_code_result, no_code_turn_feedback
 from loopterm.loop.race import new_race_id
 from loopterm.loop.status import ThrashTracker, classify
 from loopterm.tasks import Task
@@ -63,6 +63,7 @@ class _LaneRescore:
     validation_s: float = 0.0
     result: ValidationResult | None = None
     code_given: bool = True
+    standing: str | None = None  # the new feedback on the lane's latest code, re-sent after a no-code answer
 
 
 def started_event(old: RaceStarted, task: Task, race_id: str | None = None) -> RaceStarted:
@@ -128,12 +129,13 @@ async def _revalidate(
     clock: Clock,
 ) -> ValidationDone:
     if event.code is None:
-        result, feedback, new_s = no_code_result(task), no_code_feedback(), 0.0
+        # the same words the loop sends after an answer with no code
+        result, feedback, new_s = no_code_result(task), no_code_turn_feedback(lane.standing), 0.0
     else:
         began = clock()
         result = await validator.validate(event.code)
         new_s = clock() - began
-        feedback = format_feedback(result)
+        feedback = lane.standing = format_feedback(result)
     old_s = old_turn.validation_s if old_turn is not None else event.result.duration_ms / 1000
     if event.code is None:
         old_s = 0.0
