@@ -219,3 +219,15 @@ def test_statistics_and_the_bench_commands_do_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_report_names_a_rescored_benchmark_as_one() -> None:
+    from loopterm.stats.export import describe_sources
+
+    bench = race([Run("a", [1.0])], race_id="20261122-000000-bbbb")
+    assert describe_sources(build_report([bench])).startswith("benchmark 20261122-000000-bbbb")
+    rescored = [bench[0].model_copy(update={"kind": "rescore", "race_id": "20261122-010000-cccc",
+                                            "rescore_of": "20261122-000000-bbbb"}), *bench[1:]]
+    assert describe_sources(build_report([rescored])).startswith("rescored benchmark 20261122-010000-cccc")
+    plain = race([Run("a", [1.0])], kind="race")
+    assert describe_sources(build_report([plain])).startswith("race 20261122-000000-aaaa")

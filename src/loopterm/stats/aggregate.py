@@ -93,12 +93,13 @@ class Source:
     time_scale: float
     seed: int | None
     started_at: str
+    bench: bool = False  # a benchmark's runs (a rescore of a benchmark too)
 
     @classmethod
     def of(cls, started: RaceStarted) -> Source:
         return cls(
             started.race_id, started.kind, started.task_id, started.max_turns,
-            started.time_scale, started.seed, started.started_at,
+            started.time_scale, started.seed, started.started_at, bench=started.bench_id is not None,
         )
 
 

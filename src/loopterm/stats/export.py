@@ -134,7 +134,9 @@ def describe_sources(report: Report) -> str:
     """One line naming what the table was computed from."""
     if not report.sources:
         return "no races"
-    what = "benchmark" if all(s.kind == "bench" for s in report.sources) else "race"
+    what = "benchmark" if all(s.bench for s in report.sources) else "race"
+    if all(s.kind == "rescore" for s in report.sources):
+        what = f"rescored {what}"
     ids = ", ".join(report.ids)
     plural = "s" if len(report.sources) > 1 else ""
     scales = sorted({s.time_scale for s in report.sources})
