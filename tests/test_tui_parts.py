@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tui_script import LANES, LanePlan, fold, script_race
 
-from loopterm.events import GenerationProgress, LaneStarted, Outcome, RaceStarted, TurnStarted
+from loopterm.events import GenerationProgress, LaneDone, LaneStarted, Outcome, RaceStarted, TurnStarted
 from loopterm.tui.chartgrid import Series, rasterise, y_floor
 from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import ASCII, UNICODE, choose_glyphs
@@ -165,6 +165,10 @@ def test_phase_words_and_live_timer() -> None:
     assert phase_text(fast, state, 3.6) == "generating 1.2k tok 1200 tok/s"
     assert phase_text(fast, state, 3.6, width=20) == "gen 1.2k tok 1200/s"  # a narrow pane
     assert lane_time(fast, state, 3.6) == 3.6
+    # a lane the race stopped did not finish its work: it says so, not "done"
+    state.apply(LaneDone(t=4.0, lane="fast", outcome=Outcome.ABORTED, reason="race stopped during turn 1",
+                         turns=0, time_to_pass_s=None, best_score=0, final_score=0))
+    assert phase_text(fast, state, 5.0) == "stopped"
 
 
 # Chart ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
     """What the lane is doing, longest wording first; a narrow pane takes the first that fits."""
     since = max(0.0, now - lane.phase_t) if lane.phase_t is not None else 0.0
     if lane.phase is Phase.DONE:
-        return ["done"]
+        return ["stopped" if lane.outcome == "ABORTED" else "done"]
     if lane.phase is None:
         return ["queued" if lane.started_t is None else "starting"]
     if race.done:
