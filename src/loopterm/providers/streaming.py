@@ -189,6 +189,17 @@ def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
     return estimate_tokens("\n".join(m["content"] for m in messages))
 
 
+def _attempt_usage(messages: list[ChatMessage], meter: StreamMeter) -> TokenUsage:
+    """One attempt's tokens: the server's count, else an estimate from the prompt and the text."""
+    if meter.usage is not None:
+        return meter.usage
+    return TokenUsage(
+        prompt=estimate_prompt_tokens(messages),
+        completion=meter.counted_tokens or estimate_tokens(meter.text),
+        estimated=True,
+    )
+
+
 class StreamingProvider:
     """Base of the real providers; see the module docstring."""
 
@@ -385,15 +396,9 @@ class StreamingProvider:
         """The tokens one attempt was billed: the server's count, else an estimate
         when text streamed (the prompt was read and tokens generated), else None
         (refused before any work: a 429, 401 or 5xx costs nothing we can know of)."""
-        if meter.usage is not None:
-            return meter.usage
-        if not meter.text:
+        if meter.usage is None and not meter.text:
             return None
-        return TokenUsage(
-            prompt=estimate_prompt_tokens(messages),
-            completion=meter.counted_tokens or estimate_tokens(meter.text),
-            estimated=True,
-        )
+        return _attempt_usage(messages, meter)
 
     def _generation(
         self,
@@ -407,13 +412,7 @@ class StreamingProvider:
         every billed attempt, so a stream cut after thousands of tokens and then
         retried still shows what it cost."""
         text = meter.text
-        usage = meter.usage
-        if usage is None:
-            usage = TokenUsage(
-                prompt=estimate_prompt_tokens(messages),
-                completion=meter.counted_tokens or estimate_tokens(text),
-                estimated=True,
-            )
+        usage = _attempt_usage(messages, meter)
         # A failed attempt with no text cost nothing we can know about.
         billed = [usage] if failure is None or text else []
         billed += spent
