@@ -254,6 +254,11 @@ class NewerSchemaError(SchemaError):
     """A trace line written by a newer loopterm: refuse the trace rather than misread it."""
 
 
+def newer_schema(version: object) -> bool:
+    """Whether ``version`` is a schema number above the one this loopterm reads (a bool is no number)."""
+    return isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION
+
+
 def dump_event(event: _Event) -> str:
     """One JSON line for a trace file."""
     return event.model_dump_json(by_alias=True)
@@ -277,7 +282,7 @@ def load_event(line: str | bytes) -> Event:
     version = data["schema"]
     if not isinstance(version, int) or isinstance(version, bool):
         raise SchemaError(f"invalid event schema {version!r}")
-    if version > SCHEMA_VERSION:
+    if newer_schema(version):
         raise NewerSchemaError(
             f"written by a newer loopterm (event schema {version}; this loopterm reads schema "
             f"{SCHEMA_VERSION}); upgrade loopterm to read this trace"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loopterm.events import SCHEMA_VERSION, Outcome
+from loopterm.events import SCHEMA_VERSION, Outcome, newer_schema
 from loopterm.traces.writer import HEADER, FolderLock, writer_pid
 
 TAIL_BYTES = 8192
@@ -160,8 +160,7 @@ def _last_line(path: Path) -> bytes | None:
 
 
 def _newer_schema(data: object) -> bool:
-    version = data.get("schema") if isinstance(data, dict) else None
-    return isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION
+    return newer_schema(data.get("schema") if isinstance(data, dict) else None)
 
 
 def _lane_tail(path: Path) -> tuple[str | None, bool]:
