@@ -9,6 +9,7 @@ from pathlib import Path
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import non_negative_float
+from loopterm.naming import plural
 
 
 def add_trace_dir(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
@@ -84,7 +85,7 @@ def run_list(args: argparse.Namespace) -> int:
     console.print(listing_table(races, console.width))
     if console.width < FULL_TABLE_WIDTH:
         console.print(NARROW_LEGEND, markup=False, soft_wrap=True)
-    console.print(f"{len(races)} race{'s' if len(races) != 1 else ''} in {root}", markup=False, soft_wrap=True)
+    console.print(f"{plural(len(races), 'race')} in {root}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -180,7 +181,7 @@ def run_prune(args: argparse.Namespace) -> int:
     size = sum(info.size for info in old)
     for info in old:
         print(f"{info.name}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}")
-    question = f"delete these {len(old)} race{'s' if len(old) != 1 else ''} ({store.human_size(size)})?"
+    question = f"delete these {plural(len(old), 'race')} ({store.human_size(size)})?"
     if not confirm(question, args.yes):
         print("nothing deleted")
         return 1
@@ -193,5 +194,5 @@ def run_prune(args: argparse.Namespace) -> int:
             kept += 1
             size -= info.size
     deleted = len(old) - kept
-    print(f"deleted {deleted} race{'s' if deleted != 1 else ''} ({store.human_size(size)}) from {root}")
+    print(f"deleted {plural(deleted, 'race')} ({store.human_size(size)}) from {root}")
     return 0
