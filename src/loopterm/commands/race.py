@@ -120,7 +120,6 @@ def check_keys(lanes) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
     check_keys(lanes)
     task = load_task(args)
