@@ -28,8 +28,7 @@ REASONS = ("TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT", "ORDER_DISCOUNT_OVER_
 CENT = Decimal("0.01")
 # RFC 3339 date-time in UTC: a "T" (or "t") separator and a Z or +00:00 offset.
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|\+00:00)$")
-_NO_BODY = object()
-NO_BODY = _NO_BODY  # for a check that passes `body` through: send none
+NO_BODY = object()  # "no value": a request sent without a body (a check may pass it through), a reply not parsed yet
 
 
 def clip(text: str, limit: int = BODY_CHARS) -> str:
@@ -59,7 +58,7 @@ class Reply:
     status: int
     headers: httpx.Headers
     text: str
-    _data: Any = field(default=_NO_BODY, repr=False)
+    _data: Any = field(default=NO_BODY, repr=False)
 
     @property
     def request(self) -> str:
@@ -85,7 +84,7 @@ class Reply:
         return CheckFailed(self.message(expected, got, after=after))
 
     def json(self) -> Any:
-        if self._data is _NO_BODY:
+        if self._data is NO_BODY:
             try:
                 self._data = json.loads(self.text)
             except (ValueError, RecursionError):
@@ -117,7 +116,7 @@ async def call(
     client: httpx.AsyncClient,
     method: str,
     path: str,
-    body: Any = _NO_BODY,
+    body: Any = NO_BODY,
     *,
     raw: bytes | None = None,
     content_type: str | None = None,
@@ -127,7 +126,7 @@ async def call(
     headers: dict[str, str] = {}
     content: bytes | None = None
     sent = ""
-    if body is not _NO_BODY:
+    if body is not NO_BODY:
         sent = compact(body)
         content = sent.encode()
         headers["content-type"] = "application/json"
@@ -347,7 +346,7 @@ class Case:
     label: str
     method: str
     path: str
-    body: Any = _NO_BODY
+    body: Any = NO_BODY
     raw: bytes | None = None
     content_type: str | None = None
 
