@@ -102,10 +102,11 @@ class TraceSink:
         self.error: OSError | None = None
 
     def __call__(self, event: Any) -> None:
-        from loopterm.events import RaceDone
+        if self.error is not None:
+            from loopterm.events import RaceDone  # only once a write failed: this runs for every event
 
-        if self.error is not None and not isinstance(event, RaceDone):
-            return  # the race is being stopped; its end record is still worth a try (a small file)
+            if not isinstance(event, RaceDone):
+                return  # the race is being stopped; its end record is still worth a try (a small file)
         try:
             self.writer(event)
         except OSError as exc:
