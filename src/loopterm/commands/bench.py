@@ -209,10 +209,11 @@ class ProgressPrinter(ClosableOutput):
 
     def __call__(self, event) -> None:
         from loopterm.events import LaneDone, RaceStarted
-        from loopterm.naming import plural
 
         if isinstance(event, RaceStarted):
             import time
+
+            from loopterm.naming import plural
 
             self.t0 = time.monotonic() - event.t
             self.race_id = event.race_id
