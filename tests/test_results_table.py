@@ -22,3 +22,13 @@ def test_sim_lanes_say_so_and_lanes_sharing_a_name_are_numbered_in_race_order() 
     # finishers first by place; the second "Mini (sim)" of the race passed first and stays "#2"
     assert names == ["Mini (sim) #2", "Mercury (sim)", "Mini (sim) #1", "GPT"]
     assert error_lines(runs) == ["GPT: rate limited (HTTP 429)"]
+
+
+def test_numbers_follow_the_raw_name_like_the_panes() -> None:
+    # a lanes-file sim lane and a real lane both called "Mercury": the panes say #1 and #2
+    runs = [
+        RunSummary(info=lane_info("m-sim", "Mercury", "fast-diffusion"), outcome="PASS", turns=2, place=1),
+        RunSummary(info=lane_info("m-real", "Mercury", "mercury-2", simulated=False), outcome="PASS", turns=1,
+                   place=2),
+    ]
+    assert [row[1] for row in result_rows(runs)] == ["Mercury (sim) #1", "Mercury #2"]

@@ -69,11 +69,12 @@ def fmt_tokens(tokens: int, estimated: bool = False) -> str:
 def run_labels(runs: list[RunSummary]) -> dict[str, str]:
     """Each run's name for people: "(sim)" when simulated, numbered "#2" in race order
     when several runs share a name (the same numbers the viewer's panes show)."""
-    names = {run.info.run_id: display_name(run.info.name, run.info.simulated) for run in runs}
     labels: dict[str, str] = {}
-    for run_id, name in names.items():
-        same = [other for other, n in names.items() if n == name]
-        labels[run_id] = name if len(same) == 1 else f"{name} #{same.index(run_id) + 1}"
+    for run in runs:
+        # numbered by the raw name, as RaceState.display_name numbers the panes
+        same = [other.info.run_id for other in runs if other.info.name == run.info.name]
+        name = display_name(run.info.name, run.info.simulated)
+        labels[run.info.run_id] = name if len(same) == 1 else f"{name} #{same.index(run.info.run_id) + 1}"
     return labels
 
 
