@@ -61,3 +61,14 @@ def test_exporting_a_bench_casts_the_bench_output(bench: tuple[Path, Path, str])
     assert text.startswith(f"bench {folder.name}") and not re.search(r"\b(1st|2nd|3rd)\b", text)
     assert len([line for line in text.splitlines() if re.search(r"run +\d/2", line)]) == 4
     assert "One-shot" in text.split("\n\n", 1)[1]  # the bench table closes the cast
+
+
+def test_a_bench_cast_wraps_its_lines_at_the_cast_width(bench: tuple[Path, Path, str]) -> None:
+    tmp, folder, live = bench
+    assert max(len(line) for line in live.splitlines()) > 60  # some bench lines are wider than the cast
+    cast = tmp / "narrow-bench.cast"
+    out = loopterm("export", str(folder), "-o", str(cast), "--width", "60", cwd=tmp)
+    assert out.returncode == 0, out.stderr
+    frames = [json.loads(line) for line in cast.read_text().splitlines()[1:]]
+    lines = ANSI.sub("", "".join(data for _, _, data in frames)).split("\r\n")
+    assert max(len(line) for line in lines) <= 60

@@ -199,9 +199,11 @@ def _stderr_console():
 class ProgressPrinter(ClosableOutput):
     """Plain progress: one line per finished run, and a status line when all is quiet."""
 
-    def __init__(self, progress, console) -> None:
+    def __init__(self, progress, console, *, soft_wrap: bool = True) -> None:
+        """``soft_wrap``: long lines stay whole (logs, pipes); False wraps them at the console's width (casts)."""
         self.progress = progress
         self.console = console
+        self.soft_wrap = soft_wrap
         self.width = 12
         self.last_line_at: float | None = None
         self.race_id = ""
@@ -273,7 +275,7 @@ class ProgressPrinter(ClosableOutput):
         return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
 
     def _say(self, line: str) -> None:
-        self.guarded(lambda: self.console.print(line, markup=False, soft_wrap=True, highlight=False))
+        self.guarded(lambda: self.console.print(line, markup=False, soft_wrap=self.soft_wrap, highlight=False))
         self.last_line_at = self.progress.now
 
     async def heartbeat(self) -> None:

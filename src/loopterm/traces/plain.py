@@ -31,6 +31,7 @@ class BenchReplayPrinter(ClosableOutput):
         *,
         replay_speed: float | None = None,
         on_closed: Callable[[], None] | None = None,
+        soft_wrap: bool = True,
     ) -> None:
         from loopterm.commands.bench import ProgressPrinter
         from loopterm.stats.progress import BenchProgress
@@ -41,7 +42,7 @@ class BenchReplayPrinter(ClosableOutput):
         self.events: list[Event] = []
         # The concurrency is not recorded; it only shapes the ETA, which a replay's end makes moot.
         self.progress = BenchProgress()
-        self.printer = ProgressPrinter(self.progress, console)
+        self.printer = ProgressPrinter(self.progress, console, soft_wrap=soft_wrap)
         self.printer.on_closed = self._printer_closed
 
     def _printer_closed(self) -> None:
@@ -83,5 +84,6 @@ def plain_printer(
     if is_bench(started):
         from loopterm.printer import plain_console
 
-        return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed)
+        return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed,
+                                  soft_wrap=soft_wrap)
     return PlainPrinter(console, replay_speed=replay_speed, on_closed=on_closed, soft_wrap=soft_wrap)
