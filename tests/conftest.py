@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from loopterm.sandbox import Sandbox
+from loopterm.tasks import Task, find_task
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,16 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def task() -> Task:
+    """The built-in quote-approval task (tests of other tasks define their own ``task``)."""
+    return find_task("quote-approval")
+
+
+@pytest.fixture
+async def sandbox(task: Task) -> AsyncIterator[Sandbox]:
+    """A warm sandbox for ``task``, closed after the test."""
+    async with Sandbox(task) as box:
+        yield box

@@ -7,8 +7,6 @@ and the validator's feedback on it, also after an answer with no code.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from loopterm.events import Event, TurnDone, TurnStatus, ValidationDone
@@ -18,20 +16,9 @@ from loopterm.loop.clock import RaceClock
 from loopterm.loop.lane import LaneLoop, LoopSettings
 from loopterm.providers.base import ChatMessage, Generation, ProgressCallback
 from loopterm.sandbox import Sandbox
-from loopterm.tasks import Task, find_task
+from loopterm.tasks import Task
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
-
-
-@pytest.fixture
-async def sandbox(task: Task) -> AsyncIterator[Sandbox]:
-    async with Sandbox(task) as box:
-        yield box
 
 
 class Scripted:

@@ -25,18 +25,13 @@ from loopterm.lanes import Lane, Price, resolve
 from loopterm.loop.race import RaceConfig, RaceResult, run_race
 from loopterm.providers import streaming
 from loopterm.sandbox import Sandbox
-from loopterm.tasks import Task, find_task
+from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
 
 pytestmark = pytest.mark.anyio
 
 SIMS = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
 
 
 async def race(lanes: list[Lane], root: Path, task: Task, **config: object) -> tuple[list, Path, RaceResult]:

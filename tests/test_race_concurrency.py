@@ -14,16 +14,11 @@ import pytest
 from loopterm.events import Event, LaneDone, LaneStarted, Outcome, RaceDone, TurnStarted
 from loopterm.lanes import resolve
 from loopterm.loop.race import RaceConfig, run_race
-from loopterm.tasks import Task, find_task
+from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
 
 
 def most_at_once(events: list[Event]) -> int:

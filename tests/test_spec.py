@@ -8,12 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from loopterm.tasks import Task, find_task, import_task_module
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
+from loopterm.tasks import Task, import_task_module
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,9 @@ import pytest
 from loopterm.events import CheckResult
 from loopterm.sandbox.runner import run_suite
 from loopterm.suite import GROUPS
-from loopterm.tasks import Task, find_task
+from loopterm.tasks import Task
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
 
 
 def failing(results: list[CheckResult]) -> dict[str, str]:

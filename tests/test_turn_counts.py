@@ -7,7 +7,6 @@ short is named in its reason, never counted.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from event_builders import race_started
@@ -22,20 +21,9 @@ from loopterm.providers.base import ChatMessage, ErrorKind, Generation, Progress
 from loopterm.sandbox import Sandbox
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.runs import summarize
-from loopterm.tasks import Task, find_task
+from loopterm.tasks import Task
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def task() -> Task:
-    return find_task("quote-approval")
-
-
-@pytest.fixture
-async def sandbox(task: Task) -> AsyncIterator[Sandbox]:
-    async with Sandbox(task) as box:
-        yield box
 
 
 def of(events: list[Event], cls: type, lane: str) -> list:
