@@ -115,10 +115,7 @@ class GeminiProvider(StreamingProvider):
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         key = self.api_key(required=True)
-        if key is None:  # a lane with no api_key_env: Gemini always needs one
-            raise self.error(
-                ErrorKind.MISSING_KEY, "no API key: set api_key_env (e.g. GEMINI_API_KEY) for this lane"
-            )
+        assert key is not None  # Gemini always needs a key: api_key refuses a lane that names none
         self._secret = key
         system, contents = to_contents(messages)
         try:

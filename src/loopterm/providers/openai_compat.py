@@ -79,13 +79,8 @@ class OpenAIProvider(StreamingProvider):
         await client.close()
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
-        key = self.api_key(required=True)
-        if key is None and self.lane.base_url is None:
-            # api.openai.com with a dummy key would only answer 401 after a round trip.
-            raise self.error(
-                ErrorKind.MISSING_KEY, "no API key: set api_key_env (e.g. OPENAI_API_KEY) for this lane"
-            )
-        key = key or DUMMY_KEY
+        # api.openai.com with no key variable is refused here: a dummy key would only get a 401.
+        key = self.api_key(required=True) or DUMMY_KEY
         self._secret = key
         client: AsyncOpenAI = self.client_for(key)
         meter.restart()  # building the SDK client is harness work, not the model's

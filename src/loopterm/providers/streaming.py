@@ -254,9 +254,19 @@ class StreamingProvider:
             await self._close_client(client)
 
     def api_key(self, *, required: bool) -> str | None:
-        """The key from the lane's variable; MISSING_KEY when required and absent."""
+        """The key from the lane's variable; MISSING_KEY when required and absent.
+
+        A lane naming no variable gets None, unless its endpoint always wants a
+        key (Gemini, api.openai.com): then MISSING_KEY before any round trip,
+        with the words ``loopterm lanes`` shows for it.
+        """
         var = self.lane.api_key_env
         if not var:
+            from loopterm.providers.readiness import needs_key_variable
+
+            needs = needs_key_variable(self.lane) if required else None
+            if needs is not None:
+                raise self.error(ErrorKind.MISSING_KEY, needs)
             return None
         key = os.environ.get(var, "").strip()
         if key:
