@@ -20,7 +20,7 @@ from rich.text import Text
 
 from loopterm.naming import display_name
 from loopterm.stats.aggregate import LaneRow, Report
-from loopterm.stats.table import _natural_width, fmt_cost
+from loopterm.stats.table import fmt_cost, natural_width
 
 NA = "n/a"
 
@@ -213,13 +213,13 @@ class FittedTable:
         for i in [None, *longest]:
             if i is not None:
                 headers[i] = stacked(self.columns[i])
-            if _natural_width(console, self.table(every, headers)) <= width:
+            if natural_width(console, self.table(every, headers)) <= width:
                 return [self.table(every, headers, self.title, self.caption)]
         two_line = headers
         groups: list[list[int]] = [[]]
         for i in every[1:]:
             trial = [0, *groups[-1], i]
-            if groups[-1] and _natural_width(console, self.table(trial, two_line)) > width:
+            if groups[-1] and natural_width(console, self.table(trial, two_line)) > width:
                 groups.append([i])
             else:
                 groups[-1].append(i)

@@ -118,7 +118,7 @@ def error_lines(runs: list[RunSummary]) -> list[str]:
     return [f"{labels[r.info.run_id]}: {error_reason(r)}" for r in runs if r.outcome == "ERROR"]
 
 
-def _natural_width(console: Console, table: Table) -> int:
+def natural_width(console: Console, table: Table) -> int:
     """The widest line of ``table`` given all the room it wants (its measure ignores collapsed padding)."""
     table = copy(table)
     table.title = table.caption = None
@@ -162,7 +162,7 @@ class RaceTable:
         columns = RESULT_COLUMNS
         for drop in DROP_ORDER:
             table = self.table(columns)
-            if _natural_width(console, table) <= width:
+            if natural_width(console, table) <= width:
                 return table
             columns = tuple(c for c in columns if c != drop)
         return self.table(columns)

@@ -194,9 +194,9 @@ class LaneDetailScreen(Screen[None]):
         self._shown = key
         words = detail_title(lane, self.race, max(self.size.width - 2, 1))  # inside the padding
         self.query_one("#detail-title", Static).update(Text(words, no_wrap=True, overflow="ellipsis"))
-        reason = self.query_one("#detail-reason", Static)
-        reason.update(Text(detail_reason(lane)))
-        reason.display = bool(detail_reason(lane))
+        reason, why = self.query_one("#detail-reason", Static), detail_reason(lane)
+        reason.update(Text(why))
+        reason.display = bool(why)
         code = self.query_one("#code", Static)
         if lane.latest_code is None:
             if lane.done:
