@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from loopterm.events import CheckResult, ValidationResult
+from loopterm.naming import plural
 from loopterm.suite import GROUPS
 
 DEFAULT_MAX_CHARS = 6000
@@ -162,6 +163,6 @@ def _fit(head: list[str], entries: list[tuple[int, str]], tail: list[str], max_c
 
 def _omitted_note(count: int) -> str:
     return (
-        f"\n... and {count} more failing check{'s' if count != 1 else ''} not shown here "
+        f"\n... and {plural(count, 'more failing check')} not shown here "
         "(fix the ones above first; the next validation will show the rest)."
     )

@@ -18,6 +18,6 @@ def display_name(name: str, simulated: bool) -> str:
     return name
 
 
-def plural(n: int, noun: str) -> str:
-    """"1 lane", "2 lanes": a count with its noun agreeing."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """"1 lane", "2 lanes": a count with its noun agreeing (``many`` for "retry"/"retries")."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"

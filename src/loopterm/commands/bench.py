@@ -33,6 +33,7 @@ from loopterm.commands.race import (
     resolve_lanes,
     stop_on_signals,
 )
+from loopterm.naming import plural
 from loopterm.printer import ClosableOutput
 
 if TYPE_CHECKING:
@@ -215,8 +216,6 @@ class ProgressPrinter(ClosableOutput):
         if isinstance(event, RaceStarted):
             import time
 
-            from loopterm.naming import plural
-
             self.t0 = time.monotonic() - event.t
             self.race_id = event.race_id
             self.width = max((len(lane.label) for lane in self.progress.lanes.values()), default=12)
@@ -238,7 +237,7 @@ class ProgressPrinter(ClosableOutput):
         lane = self.progress.lane_of[event.lane]
         index = lane.run_ids.index(event.lane) + 1
         what = OUTCOME_LABELS.get(event.outcome.value, event.outcome.value)
-        turns = f"{event.turns} turn{'s' if event.turns != 1 else ''}"
+        turns = plural(event.turns, 'turn')
         if event.outcome.value == "PASS" and event.time_to_pass_s is not None:
             what = f"PASS in {_secs(event.time_to_pass_s)} after {turns}"
         elif event.outcome.value == "ERROR":

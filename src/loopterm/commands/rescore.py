@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
+from loopterm.naming import plural
 
 if TYPE_CHECKING:
     from loopterm.events import Event
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     answers = sum(1 for e in trace.events if e.type == "validation_done")
     if not args.json:
-        print(f"rescoring {answers} recorded answer{'s' if answers != 1 else ''} of race {trace.race_id} "
+        print(f"rescoring {plural(answers, 'recorded answer')} of race {trace.race_id} "
               f"against task {task.id} ({task.validation_dir}) ...", file=sys.stderr)
     try:
         events = asyncio.run(_rescore(trace, task))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import add_task_args, load_task
+from loopterm.naming import plural
 
 if TYPE_CHECKING:
     from loopterm.events import ValidationResult
@@ -206,7 +207,7 @@ def print_report(
         console.print(escape(failure_text(result)), soft_wrap=True)
     if stats is not None:
         console.print(
-            f"\nlatency over {runs} validation{'s' if runs != 1 else ''}: min {stats['min']:.0f} ms, "
+            f"\nlatency over {plural(runs, 'validation')}: min {stats['min']:.0f} ms, "
             f"p50 {stats['p50']:.0f} ms, p90 {stats['p90']:.0f} ms"
         )
     warning = disagreement_line(repeat, result.total) if repeat is not None else None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopterm.events import RetryRecord, TokenUsage
+from loopterm.naming import plural
 from loopterm.providers.base import (
     ChatMessage,
     ErrorKind,
@@ -175,10 +176,6 @@ class StreamMeter:
     @property
     def elapsed_s(self) -> float:
         return (self.end if self.end is not None else time.perf_counter()) - self.start
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def estimate_tokens_from_chars(chars: int) -> int:
@@ -392,7 +389,7 @@ class StreamingProvider:
                 elif retries:
                     # The message says what to do; say too that retrying did not help.
                     failure = ProviderError(
-                        kind, f"{failure} (gave up after {_plural(len(retries), 'retry', 'retries')})"
+                        kind, f"{failure} (gave up after {plural(len(retries), 'retry', 'retries')})"
                     )
                 return self._generation(messages, meter, retries, spent, failure)
             billed = self._billed(messages, meter)

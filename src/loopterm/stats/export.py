@@ -18,7 +18,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from loopterm.naming import display_name
+from loopterm.naming import display_name, plural
 from loopterm.stats.aggregate import LaneRow, Report
 from loopterm.stats.table import fmt_cost, natural_width
 
@@ -138,7 +138,7 @@ def describe_sources(report: Report) -> str:
     if all(s.kind == "rescore" for s in report.sources):
         what = f"rescored {what}"
     ids = ", ".join(report.ids)
-    plural = "s" if len(report.sources) > 1 else ""
+    many = "s" if len(report.sources) > 1 else ""
     scales = sorted({s.time_scale for s in report.sources})
     sims = any(row.simulated for row in report.rows)
     extra = ""
@@ -146,7 +146,7 @@ def describe_sources(report: Report) -> str:
         extra = " · simulated latencies " + ", ".join(f"×{x:g}" for x in scales)
     tasks = ", ".join(sorted({s.task_id for s in report.sources}))
     turns = ", ".join(str(x) for x in sorted({s.max_turns for s in report.sources}))
-    return f"{what}{plural} {ids} · task {tasks} · max {turns} turns{extra}"
+    return f"{what}{many} {ids} · task {tasks} · max {turns} turns{extra}"
 
 
 def notes(report: Report) -> list[str]:
@@ -156,9 +156,9 @@ def notes(report: Report) -> list[str]:
         label = lane_label(row, report.rows)
         if row.errors:
             reasons = "; ".join(row.error_reasons[:3]) + ("; ..." if len(row.error_reasons) > 3 else "")
-            lines.append(f"{label}: {row.errors} ERROR run{'s' if row.errors != 1 else ''} not counted ({reasons})")
+            lines.append(f"{label}: {plural(row.errors, 'ERROR run')} not counted ({reasons})")
         if row.aborted:
-            lines.append(f"{label}: {row.aborted} run{'s' if row.aborted != 1 else ''} aborted, not counted")
+            lines.append(f"{label}: {plural(row.aborted, 'run')} aborted, not counted")
     return lines
 
 

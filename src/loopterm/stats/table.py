@@ -9,7 +9,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.table import Table
 
-from loopterm.naming import display_name
+from loopterm.naming import display_name, plural
 from loopterm.stats.runs import RunSummary
 
 
@@ -44,7 +44,7 @@ def outcome_text(run: RunSummary) -> str:
     """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes and tables."""
     if run.outcome is None:
         return "running"
-    turns = f"{run.turns} turn{'s' if run.turns != 1 else ''}"
+    turns = plural(run.turns, 'turn')
     if run.outcome == "PASS":
         return f"PASS in {fmt_s(run.time_to_pass_s)} after {turns}"
     if run.outcome == "TURN_LIMIT":

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from loopterm.events import Event, GenerationProgress, RaceDone, RaceStarted
+from loopterm.naming import plural
 from loopterm.sources import EventSource, ReplayControls
 from loopterm.stats.aggregate import Report, build_report
 from loopterm.stats.export import describe_sources, lane_label, notes
@@ -167,7 +168,7 @@ class BenchSummaryScreen(Screen[None]):
         lines = notes(self.report) if self.report is not None else []
         hidden = self.query_one(BenchTable).hidden
         if hidden:
-            more = f"{len(hidden)} more column{'s' if len(hidden) > 1 else ''}"
+            more = plural(len(hidden), 'more column')
             lines.append(f"{more} on a wider terminal, or all with `loopterm report`")
         self.query_one("#bench-notes", Static).update(Text("\n".join(lines)))
 
