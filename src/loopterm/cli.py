@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except UsageError as exc:
-        print(f"loopterm: error: {exc}", file=sys.stderr)
+        from loopterm.sanitize import visible
+
+        # It may quote a lanes file, a trace or a server: its control characters are shown, never sent.
+        print(f"loopterm: error: {visible(str(exc), multiline=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("loopterm: interrupted", file=sys.stderr)

@@ -1,6 +1,9 @@
 """The plain printer: one line per turn and a results table, no full-screen UI.
 
 Used with ``--plain`` and whenever stdout is not a terminal (pipes, CI, logs).
+Every line goes through :func:`loopterm.sanitize.visible`: lane names, ids and
+ERROR reasons come from lanes files, traces and providers, and an escape
+sequence in them must not reach the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from rich.console import Console
 
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
 from loopterm.naming import display_name, plural
+from loopterm.sanitize import visible
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text, race_table
 
@@ -118,7 +122,7 @@ class PlainPrinter(ClosableOutput):
     def _show(self, event: Event) -> None:
         out = self.console
         if isinstance(event, RaceStarted):
-            self.names = {lane.run_id: display_name(lane.name, lane.simulated) for lane in event.lanes}
+            self.names = {lane.run_id: visible(display_name(lane.name, lane.simulated)) for lane in event.lanes}
             self.width = max((len(n) for n in self.names.values()), default=12)
             self.max_turns = event.max_turns
             sims = any(lane.simulated for lane in event.lanes)
@@ -131,7 +135,7 @@ class PlainPrinter(ClosableOutput):
                 f"race {event.race_id} · task {event.task_id} · {plural(len(event.lanes), 'lane')} · "
                 f"max {plural(event.max_turns, 'turn')}{extra}"
             )
-            out.print(header, markup=False, soft_wrap=self.soft_wrap)
+            self._line(header)
         elif isinstance(event, TurnDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             change = ""
@@ -140,20 +144,21 @@ class PlainPrinter(ClosableOutput):
             if event.broke:
                 change += f" -{len(event.broke)} broke"
             bar = score_bar(event.passed, event.total)
-            out.print(
+            self._line(
                 f"[{event.t:6.1f}s] {name} turn {event.turn:>2}/{self.max_turns} "
-                f"{event.status.value:<7} {event.passed:>2}/{event.total} {bar}{change}",
-                markup=False,
-                soft_wrap=self.soft_wrap,
+                f"{event.status.value:<7} {event.passed:>2}/{event.total} {bar}{change}"
             )
         elif isinstance(event, LaneDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
             place = f" · {ordinal(event.place)}" if event.place else ""
             run = next(r for r in summarize(self.events) if r.info.run_id == event.lane)
-            out.print(f"[{event.t:6.1f}s] {name} {outcome_text(run)}{place}", markup=False,
-                      soft_wrap=self.soft_wrap)
+            self._line(f"[{event.t:6.1f}s] {name} {outcome_text(run)}{place}")
         elif isinstance(event, RaceDone):
             runs = summarize(self.events)
             title = "Results" + (" (race aborted)" if event.aborted else "")
             out.print()
             out.print(race_table(runs, title))
+
+    def _line(self, text: str) -> None:
+        """One plain line: no markup, every control character shown (``^[``), never sent."""
+        self.console.print(visible(text), markup=False, soft_wrap=self.soft_wrap)

@@ -4,6 +4,11 @@ The TUI's workers call ``RaceState.apply(event)`` for every event and the
 panes repaint from this state at a steady rate. Nothing here reads a clock or
 imports Textual: equal event lists give equal states, so a replay's final
 state can be compared with the live race's final state.
+
+The state keeps the events' text raw (a candidate's code, the feedback, an
+ERROR's reason); the viewer makes its control characters visible as it draws
+it (:mod:`loopterm.sanitize`). The two view strings made here, a lane's
+display name and a failing check's short message, are made visible already.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from loopterm.events import (
     TurnStarted,
     ValidationDone,
 )
+from loopterm.sanitize import visible
 
 SHORT_MESSAGE_CHARS = 160
 
@@ -34,13 +40,15 @@ def short_message(check: CheckResult) -> str:
 
     Check messages usually read "sent <request>; expected <x>; got <y>": the
     request is noise at a glance, so the line starts at "expected" when it can.
+    The message quotes the candidate: its control characters are made visible.
     """
     text = " ".join(check.message.split())
     if not text:
-        return check.description
+        return visible(check.description)
     at = text.find("expected ")
     if at > 0:
         text = text[at:]
+    text = visible(text)
     if len(text) > SHORT_MESSAGE_CHARS:
         text = text[: SHORT_MESSAGE_CHARS - 3] + "..."
     return text
@@ -182,10 +190,14 @@ class RaceState:
         return self.lanes.get(run_id)
 
     def display_name(self, run_id: str) -> str:
-        """The lane's name, numbered ("Mini (sim) #2") when the race has two lanes of that name."""
+        """The lane's name, numbered ("Mini (sim) #2") when the race has two lanes of that name.
+
+        Numbered by the raw name; shown with its control characters made visible (a lanes file's).
+        """
         lane = self.lanes[run_id]
         same = [other for other in self.lanes.values() if other.info.name == lane.info.name]
-        return lane.info.name if len(same) == 1 else f"{lane.info.name} #{same.index(lane) + 1}"
+        name = visible(lane.info.name)
+        return name if len(same) == 1 else f"{name} #{same.index(lane) + 1}"
 
     def finish_order(self) -> list[LaneState]:
         """Lanes that passed, by place."""

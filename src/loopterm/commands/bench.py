@@ -35,6 +35,7 @@ from loopterm.commands.race import (
 )
 from loopterm.naming import plural
 from loopterm.printer import ClosableOutput
+from loopterm.sanitize import visible
 
 if TYPE_CHECKING:
     from loopterm.events import Event
@@ -127,7 +128,7 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -
     out = plain_console()
     print_bench_results(app)
     if app.source_error is not None:
-        print(f"loopterm: the bench stopped with an error: {app.source_error}", file=sys.stderr)
+        print(f"loopterm: the bench stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     if source.trace_folder is not None:
         out.print(f"trace: {source.trace_folder}", markup=False, soft_wrap=True)
         out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
@@ -184,7 +185,7 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
         out.print(f"trace: {writer.writer.folder}", markup=False, soft_wrap=True)
         out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
     for warning in report.warnings:
-        print(f"loopterm: warning: {warning}", file=sys.stderr)
+        print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
     if interrupted:
         print("loopterm: bench interrupted; the table covers the runs that finished", file=sys.stderr)
         return 130
@@ -274,6 +275,8 @@ class ProgressPrinter(ClosableOutput):
         return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
 
     def _say(self, line: str) -> None:
+        # Names, ids and ERROR reasons come from outside: their control characters are shown, never sent.
+        line = visible(line)
         self.guarded(lambda: self.console.print(line, markup=False, soft_wrap=self.soft_wrap, highlight=False))
         self.last_line_at = self.progress.now
 
@@ -288,7 +291,7 @@ class ProgressPrinter(ClosableOutput):
                 continue  # the race has not started (sandbox still warming up)
             now = time.monotonic() - self.t0
             if self.last_line_at is None or now - self.last_line_at >= HEARTBEAT_S:
-                line = self.status_line(now)
+                line = visible(self.status_line(now))
                 self.guarded(lambda line=line: self.console.print(line, markup=False, soft_wrap=True,
                                                                   highlight=False))
                 self.last_line_at = now

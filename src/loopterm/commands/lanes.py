@@ -9,6 +9,7 @@ from typing import Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import positive_float
+from loopterm.sanitize import visible
 
 OLLAMA_PATTERN = "ollama:<model>"
 
@@ -156,6 +157,9 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
     for it); otherwise each detail goes on the lines under its lane, wrapped
     (a failed check's error is long), and SOURCE then PROVIDER go only when
     the columns alone do not fit.
+
+    Names and models come from a lanes file, details and check errors from
+    servers: every cell shows its control characters visibly (``^[``).
     """
     import textwrap
 
@@ -165,16 +169,16 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
     table: list[tuple[dict[str, str], str]] = []
     for row in rows:
         item = _as_json(row)
-        cells = [
+        cells = [visible(cell) for cell in (
             item["lane"], item["provider"], item["model"], item["class"] or "-", item["source"],
             "yes" if item["ready"] else "no",
-        ]
+        )]
         detail = item["detail"]
         if check:
             cells += list(_check_cell(row))
             if row.get("check") and not row["check"]["ok"]:
                 detail = row["check"]["error"] or detail
-        table.append((dict(zip(header, cells, strict=True)), detail))
+        table.append((dict(zip(header, cells, strict=True)), visible(detail)))
 
     def fixed(columns: list[str]) -> tuple[list[int], int]:
         widths = [max([len(name)] + [len(cells[name]) for cells, _ in table]) for name in columns]
@@ -233,5 +237,5 @@ def run(args: argparse.Namespace) -> int:
     if unchecked:
         import sys
 
-        print(f"loopterm: not checked (not ready, see DETAIL): {', '.join(unchecked)}", file=sys.stderr)
+        print(f"loopterm: not checked (not ready, see DETAIL): {visible(', '.join(unchecked))}", file=sys.stderr)
     return 1 if failed or unchecked else 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import use_plain
+from loopterm.sanitize import visible
 
 if TYPE_CHECKING:
     from loopterm.events import RaceStarted
@@ -69,7 +70,7 @@ def load_trace(ref: str | None, trace_dir: Path | None, *, warn: bool = True) ->
 
 def print_warnings(trace: RaceTrace) -> None:
     for warning in trace.warnings:
-        print(f"loopterm: warning: {warning}", file=sys.stderr)
+        print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     viewer = not use_plain(args)
     trace = load_trace(args.ref, args.trace_dir, warn=not viewer)
     if trace.status == "aborted" and not trace.warnings:
-        print(f"loopterm: note: race {trace.race_id} was aborted; it replays up to where it stopped",
+        print(f"loopterm: note: race {visible(trace.race_id)} was aborted; it replays up to where it stopped",
               file=sys.stderr)
     if viewer:
         from loopterm.traces.plain import is_bench

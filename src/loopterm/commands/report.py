@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from loopterm.paths import traces_dir
+    from loopterm.sanitize import visible
     from loopterm.stats.aggregate import UnknownLanes, build_report
     from loopterm.stats.export import to_csv, to_json_text, to_markdown, to_rich
     from loopterm.traces.reader import TraceError, read_race
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         except TraceError as exc:
             raise UsageError(str(exc)) from None
         for warning in trace.warnings:
-            print(f"loopterm: warning: {trace.race_id}: {warning}", file=sys.stderr)
+            print(f"loopterm: warning: {visible(f'{trace.race_id}: {warning}')}", file=sys.stderr)
         traces.append(trace)
 
     lanes = None if args.lanes is None else [name for group in args.lanes for name in group]
@@ -66,13 +67,14 @@ def run(args: argparse.Namespace) -> int:
     except UnknownLanes as exc:
         raise UsageError(str(exc)) from None
     for warning in report.warnings:
-        print(f"loopterm: warning: {warning}", file=sys.stderr)
+        print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
     if args.format == "table":
         from loopterm.printer import plain_console
 
         plain_console().print(to_rich(report))
     else:
+        # md and csv show control characters made visible, json escapes them (\u001b): none reach a terminal
         render = {"md": to_markdown, "csv": to_csv, "json": to_json_text}[args.format]
         sys.stdout.write(render(report))
     return 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
 from loopterm.naming import plural
+from loopterm.sanitize import visible
 
 if TYPE_CHECKING:
     from loopterm.events import Event
@@ -85,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     answers = sum(1 for e in trace.events if e.type == "validation_done")
     if not args.json:
-        print(f"rescoring {plural(answers, 'recorded answer')} of race {trace.race_id} "
+        print(f"rescoring {plural(answers, 'recorded answer')} of race {visible(trace.race_id)} "
               f"against task {task.id} ({task.validation_dir}) ...", file=sys.stderr)
     try:
         events = asyncio.run(_rescore(trace, task))
     except SandboxError as exc:
-        print(f"loopterm: error: {exc}", file=sys.stderr)
+        print(f"loopterm: error: {visible(str(exc), multiline=True)}", file=sys.stderr)
         return 1
     writer = TraceWriter(traces_dir(args.trace_dir))
     try:
@@ -129,10 +130,11 @@ def _print_comparison(
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(highlight=False, no_color=plain, width=None if sys.stdout.isatty() else 120)
     suite = "the suite changed since the race" if changed else "the suite is unchanged since the race"
-    console.print(f"rescore of race {trace.race_id} · task {trace.started.task_id} · {suite}",
+    console.print(visible(f"rescore of race {trace.race_id} · task {trace.started.task_id} · {suite}"),
                   markup=False, soft_wrap=True)
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
     for column in ("Lane", "Old", "New", "Old best", "New best", ""):
@@ -140,7 +142,7 @@ def _print_comparison(
     for new in new_runs:
         old = old_runs[new.info.run_id]
         same = old.outcome == new.outcome and old.turns == new.turns and old.scores == new.scores
-        table.add_row(new.info.name, _short(old), _short(new), f"{old.best_score:.0%}", f"{new.best_score:.0%}",
-                      "same" if same else "changed")
+        table.add_row(Text(visible(new.info.name)), _short(old), _short(new), f"{old.best_score:.0%}",
+                      f"{new.best_score:.0%}", "same" if same else "changed")
     console.print(table)
     console.print(f"trace: {folder}", markup=False, soft_wrap=True)

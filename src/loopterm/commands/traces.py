@@ -103,7 +103,9 @@ def listing_table(races: list, width: int):
     """The `traces` table, fitted to ``width`` columns."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    from loopterm.sanitize import visible
     from loopterm.traces import store
 
     narrow = width < FULL_TABLE_WIDTH
@@ -126,10 +128,12 @@ def listing_table(races: list, width: int):
             outcomes = " ".join(f"{SHORT_OUTCOMES.get(k, k)} {n}" for k, n in info.outcomes.items()) or "-"
             cells = {"ID": info.name, "Date": f"{when:%m-%d %H:%M}", "Task": info.task_id, "Outcomes": outcomes,
                      "Status": info.status}
-            table.add_row(*(cells[column] for column in columns))
+            row = [cells[column] for column in columns]
         else:
-            table.add_row(info.name, f"{when:%Y-%m-%d %H:%M}", info.task_id, info.kind, str(len(info.lanes)),
-                          info.outcomes_text(), info.status, store.human_size(info.size))
+            row = [info.name, f"{when:%Y-%m-%d %H:%M}", info.task_id, info.kind, str(len(info.lanes)),
+                   info.outcomes_text(), info.status, store.human_size(info.size)]
+        # A race.json can say anything: shown as plain text (no rich markup), controls made visible.
+        table.add_row(*(Text(visible(cell)) for cell in row))
     return table
 
 
@@ -171,6 +175,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_prune(args: argparse.Namespace) -> int:
+    from loopterm.sanitize import visible
     from loopterm.traces import store
 
     root = _root(args)
@@ -180,7 +185,7 @@ def run_prune(args: argparse.Namespace) -> int:
         return 0
     size = sum(info.size for info in old)
     for info in old:
-        print(f"{info.name}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}")
+        print(visible(f"{info.name}  {info.started.astimezone():%Y-%m-%d %H:%M}  {info.task_id}  {info.status}"))
     question = f"delete these {plural(len(old), 'race')} ({store.human_size(size)})?"
     if not confirm(question, args.yes):
         print("nothing deleted")

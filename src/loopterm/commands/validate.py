@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from loopterm.cli import UsageError
 from loopterm.commands.common import add_task_args, load_task
 from loopterm.naming import plural
+from loopterm.sanitize import visible
 
 if TYPE_CHECKING:
     from loopterm.events import ValidationResult
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results, layers = asyncio.run(_validate_all(task, source, args.repeat or 1))
     except SandboxError as exc:
-        print(f"loopterm: error: {exc}", file=sys.stderr)
+        print(f"loopterm: error: {visible(str(exc), multiline=True)}", file=sys.stderr)
         return 1
     result = results[0]
     stats = latency([r.duration_ms for r in results]) if args.repeat is not None else None
@@ -159,7 +160,11 @@ OUTPUT_LINES = 20  # of the candidate's own output, shown when it did not load
 
 
 def failure_text(result: ValidationResult) -> str:
-    """Every failing check for a person, grouped; not the model's capped feedback."""
+    """Every failing check for a person, grouped; not the model's capped feedback.
+
+    Raw: the load error, the candidate's output and the check messages are the
+    candidate's words; :func:`print_report` makes their control characters visible.
+    """
     from loopterm.suite import GROUPS
 
     if result.error is not None:
@@ -197,14 +202,18 @@ def print_report(
 
     console = plain_console()
     colour = {"PASS": "green", "PARTIAL": "yellow", "FAIL": "red"}[result.status]
+    shown, task = escape(visible(str(path))), escape(visible(result.task))
     console.print(
-        f"[bold {colour}]{result.status}[/]  {escape(str(path))}  [bold]{result.passed}/{result.total}[/] checks"
-        f"  score {result.score:.2f}  {result.duration_ms:.0f} ms  [dim](task {escape(result.task)})[/]",
+        f"[bold {colour}]{result.status}[/]  {shown}  [bold]{result.passed}/{result.total}[/] checks"
+        f"  score {result.score:.2f}  {result.duration_ms:.0f} ms  [dim](task {task})[/]",
         soft_wrap=True,
     )
     if result.status != "PASS":
         console.print()
-        console.print(escape(failure_text(result)), soft_wrap=True)
+        # What the candidate printed or raised, and its check messages: an escape sequence in them
+        # (a clipboard write, a screen clear, a fake PASS) is shown as ^[, never sent; and as plain
+        # text, never rich markup, so "[green]PASS" stays those characters.
+        console.print(visible(failure_text(result), multiline=True), markup=False, soft_wrap=True)
     if stats is not None:
         console.print(
             f"\nlatency over {plural(runs, 'validation')}: min {stats['min']:.0f} ms, "

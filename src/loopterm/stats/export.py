@@ -5,6 +5,10 @@ ERROR runs), then cost, turn time and the convergence fit with its
 prediction beside the measured mean time to pass; markdown adds the mean
 score by turn, observed beside fitted. CSV has one row per lane with every
 figure under the JSON key names; JSON is :meth:`Report.to_json`.
+
+Names, ids and ERROR reasons come from traces, lanes files and providers: the
+terminal, markdown and csv forms show their control characters made visible
+(:func:`loopterm.sanitize.visible`); JSON escapes them itself (``\u001b``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from loopterm.naming import display_name, plural
+from loopterm.sanitize import visible
 from loopterm.stats.aggregate import LaneRow, Report
 from loopterm.stats.table import fmt_cost, natural_width
 
@@ -79,11 +84,11 @@ def fmt_prediction(row: LaneRow) -> str:
 
 
 def lane_label(row: LaneRow, rows: list[LaneRow]) -> str:
-    """The lane's name; with provider:model when two rows share a name."""
+    """The lane's name; with provider:model when two rows share a name. Safe to print."""
     label = display_name(row.lane, row.simulated)
     if sum(r.lane == row.lane for r in rows) > 1:
         label += f" [{row.provider}:{row.model}]"
-    return label
+    return visible(label)
 
 
 def result_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
@@ -146,7 +151,7 @@ def describe_sources(report: Report) -> str:
         extra = " · simulated latencies " + ", ".join(f"×{x:g}" for x in scales)
     tasks = ", ".join(sorted({s.task_id for s in report.sources}))
     turns = ", ".join(str(x) for x in sorted({s.max_turns for s in report.sources}))
-    return f"{what}{many} {ids} · task {tasks} · max {turns} turns{extra}"
+    return visible(f"{what}{many} {ids} · task {tasks} · max {turns} turns{extra}")
 
 
 def notes(report: Report) -> list[str]:
@@ -155,7 +160,8 @@ def notes(report: Report) -> list[str]:
     for row in report.rows:
         label = lane_label(row, report.rows)
         if row.errors:
-            reasons = "; ".join(row.error_reasons[:3]) + ("; ..." if len(row.error_reasons) > 3 else "")
+            reasons = "; ".join(visible(r) for r in row.error_reasons[:3]) + (
+                "; ..." if len(row.error_reasons) > 3 else "")
             lines.append(f"{label}: {plural(row.errors, 'ERROR run')} not counted ({reasons})")
         if row.aborted:
             lines.append(f"{label}: {plural(row.aborted, 'run')} aborted, not counted")
@@ -192,16 +198,17 @@ class FittedTable:
     def table(
         self, keep: list[int], headers: list[str], title: str | None = None, caption: str | None = None
     ) -> Table:
+        # Cells and caption as Text, not str: a lane's name ("[red]x") is never read as rich markup.
         table = Table(
             title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-            caption=caption, caption_justify="left",
+            caption=None if caption is None else Text(caption, style="table.caption"), caption_justify="left",
         )
         for i in keep:
             column = self.columns[i]
             left = i == 0 or column == "Class"
             table.add_column(headers[i], justify="left" if left else "right", no_wrap=True)
         for row in self.rows:
-            table.add_row(*(row[i] for i in keep))
+            table.add_row(*(Text(row[i]) for i in keep))
         return table
 
     def parts(self, console: Console, width: int) -> list[Table]:
@@ -266,7 +273,7 @@ def to_rich(report: Report) -> RenderableType:
 
 
 def _md_escape(cell: str) -> str:
-    return cell.replace("|", "\\|")
+    return visible(cell).replace("|", "\\|")
 
 
 def _md_table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
@@ -299,7 +306,9 @@ def to_csv(report: Report) -> str:
     writer.writeheader()
     for row in report.rows:
         data = row.to_json()
-        writer.writerow({k: "" if data[k] is None else data[k] for k in CSV_FIELDS})
+        # Always made visible: a csv is as often read with `cat` as loaded by a script.
+        writer.writerow({k: "" if data[k] is None else visible(data[k]) if isinstance(data[k], str) else data[k]
+                         for k in CSV_FIELDS})
     return out.getvalue()
 
 

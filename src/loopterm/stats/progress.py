@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
 from loopterm.naming import display_name, plural
+from loopterm.sanitize import visible
 from loopterm.stats.aggregate import NOT_COUNTED
 
 
@@ -33,8 +34,9 @@ class LaneProgress:
 
     @property
     def label(self) -> str:
-        """The lane's name as shown: a simulated lane says so (see :mod:`loopterm.naming`)."""
-        return display_name(self.name, self.simulated)
+        """The lane's name as shown: a simulated lane says so (see :mod:`loopterm.naming`), and a
+        lanes file's control characters are made visible (see :mod:`loopterm.sanitize`)."""
+        return visible(display_name(self.name, self.simulated))
 
     @property
     def mean_time_to_pass_s(self) -> float | None:

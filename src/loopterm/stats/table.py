@@ -8,8 +8,10 @@ from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.table import Table
+from rich.text import Text
 
 from loopterm.naming import display_name, plural
+from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
 
 
@@ -41,7 +43,10 @@ OUTCOME_LABELS = {
 
 
 def outcome_text(run: RunSummary) -> str:
-    """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes and tables."""
+    """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes and tables.
+
+    An ERROR's reason (a provider's or server's words) has its control characters made visible.
+    """
     if run.outcome is None:
         return "running"
     turns = plural(run.turns, 'turn')
@@ -52,7 +57,7 @@ def outcome_text(run: RunSummary) -> str:
     if run.outcome == "BUDGET":
         return f"budget used up after {turns}"
     if run.outcome == "ERROR":
-        return f"ERROR: {run.reason}"
+        return f"ERROR: {visible(run.reason)}"
     return f"{run.outcome} after {turns}"
 
 
@@ -68,12 +73,13 @@ def fmt_tokens(tokens: int, estimated: bool = False) -> str:
 
 def run_labels(runs: list[RunSummary]) -> dict[str, str]:
     """Each run's name for people: "(sim)" when simulated, numbered "#2" in race order
-    when several runs share a name (the same numbers the viewer's panes show)."""
+    when several runs share a name (the same numbers the viewer's panes show); a lanes
+    file's name has its control characters made visible."""
     labels: dict[str, str] = {}
     for run in runs:
         # numbered by the raw name, as RaceState.display_name numbers the panes
         same = [other.info.run_id for other in runs if other.info.name == run.info.name]
-        name = display_name(run.info.name, run.info.simulated)
+        name = visible(display_name(run.info.name, run.info.simulated))
         labels[run.info.run_id] = name if len(same) == 1 else f"{name} #{same.index(run.info.run_id) + 1}"
     return labels
 
@@ -113,9 +119,9 @@ def error_reason(run: RunSummary) -> str:
 
 
 def error_lines(runs: list[RunSummary]) -> list[str]:
-    """'name: reason' for every lane that ended in ERROR (the table's caption)."""
+    """'name: reason' for every lane that ended in ERROR (the table's caption), shown safely."""
     labels = run_labels(runs)
-    return [f"{labels[r.info.run_id]}: {error_reason(r)}" for r in runs if r.outcome == "ERROR"]
+    return [f"{labels[r.info.run_id]}: {visible(error_reason(r))}" for r in runs if r.outcome == "ERROR"]
 
 
 def natural_width(console: Console, table: Table) -> int:
@@ -140,12 +146,14 @@ class RaceTable:
         self.title = title
 
     def table(self, columns: tuple[str, ...] = RESULT_COLUMNS) -> Table:
+        errors = error_lines(self.runs)
         table = Table(
             title=self.title,
             title_justify="left",
             header_style="bold",
             box=box.SIMPLE_HEAD,
-            caption="\n".join(error_lines(self.runs)) or None,
+            # Text, not str: a lane's name or reason is never read as rich markup ("[red]...").
+            caption=Text("\n".join(errors), style="table.caption") if errors else None,
             caption_justify="left",
             pad_edge=False,
             collapse_padding=True,
@@ -155,7 +163,7 @@ class RaceTable:
             table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True,
                              overflow="ellipsis")
         for row in result_rows(self.runs):
-            table.add_row(*(row[i] for i in keep))
+            table.add_row(*(Text(row[i]) for i in keep))
         return table
 
     def fitted(self, console: Console, width: int) -> Table:

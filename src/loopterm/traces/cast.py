@@ -6,6 +6,10 @@ printer, or the bench progress printer and table for a bench), rendered by a ric
 Console into a string buffer at a fixed width (a cast has one terminal size),
 and whatever it printed becomes one ``[time, "o", text]`` line at the event's
 ``t``. A cast file is a JSON header line followed by those lines.
+
+The printers make every control character in the race's own text visible
+(see :mod:`loopterm.sanitize`), so a player replays only the colours rich
+drew, never an escape sequence a model or a candidate wrote.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from loopterm.sanitize import visible
 from loopterm.traces.plain import plain_printer
 from loopterm.traces.reader import RaceTrace
 
@@ -89,7 +94,8 @@ def render_cast(trace: RaceTrace, *, width: int = DEFAULT_WIDTH, speed: float = 
         "version": 2,
         "width": width,
         "height": min(max(lines + 1, MIN_HEIGHT), MAX_HEIGHT),
-        "title": f"loopterm {started.kind} {started.race_id} · {started.task_id}"
+        # A player shows the title: its ids come from the trace, so their controls are made visible.
+        "title": visible(f"loopterm {started.kind} {started.race_id} · {started.task_id}")
         + (" (aborted)" if trace.status == "aborted" else ""),
         "env": {"TERM": "xterm-256color"},
     }

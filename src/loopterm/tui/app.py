@@ -27,6 +27,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
+from textual.markup import escape
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.theme import ThemeProvider
@@ -34,9 +35,10 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.racestate import RaceState
+from loopterm.sanitize import visible
 from loopterm.sources import EventSource, ReplayControls
 from loopterm.tui.clock import ViewClock
-from loopterm.tui.glyphs import AsciiFilter, Glyphs, choose_glyphs
+from loopterm.tui.glyphs import AsciiFilter, Glyphs, VisibleFilter, choose_glyphs
 from loopterm.tui.screens.chart import ChartScreen
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
@@ -108,6 +110,8 @@ class LooptermApp(App[int]):
         self.glyphs = glyphs or choose_glyphs()
         if controls is not None:
             self._hide_in_footer("p")  # room for the replay keys; the palette still offers it
+        # Outside text is made visible where it is drawn; this catches anything that was missed.
+        self._filters.append(VisibleFilter())
         if self.glyphs.ascii:
             self._filters.append(AsciiFilter())  # what Rich and Textual draw themselves (…, ⏎, ▏)
         self._trace_folder = trace_folder
@@ -131,7 +135,11 @@ class LooptermApp(App[int]):
     # Themes --------------------------------------------------------------
 
     def say(self, message: str, severity: str = "information", timeout: float = 8) -> None:
-        """A toast; file names and theme text are never read as markup. Kept in ``notices``."""
+        """A toast; file names and theme text are never read as markup. Kept in ``notices``.
+
+        An error's or a trace's words may carry escape sequences: they are shown as ``^[``.
+        """
+        message = visible(message, multiline=True)
         self.notices.append(message)
         self.notify(message, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
@@ -398,7 +406,7 @@ class LooptermApp(App[int]):
         yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder",
                             self.action_screenshot_to_trace)
         for run_id in self.race.lanes:
-            name = self.race.display_name(run_id)
+            name = escape(self.race.display_name(run_id))  # the palette reads its titles as markup
             yield SystemCommand(
                 f"Open lane: {name}", f"Candidate, feedback and turn history of {name}",
                 lambda run_id=run_id: self.action_open_lane(run_id),

@@ -7,6 +7,11 @@ switches to plain ASCII: our own bars and sparklines use ``ASCII``, and
 ``AsciiFilter`` rewrites whatever else would still reach the screen (Rich's
 ``…`` when a line is cut, ``·`` separators, Textual's footer and tabs, the
 palette's icon) cell for cell, so the layout does not move.
+
+``VisibleFilter`` is the viewer's last line of defence against text from
+outside: every part of the viewer already draws such text through
+:func:`loopterm.sanitize.visible`, and the filter applies the same function to
+whatever still reaches a line with a control character in it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from rich.cells import cell_len
 from rich.color import Color
 from rich.segment import Segment
 from textual.filter import LineFilter
+
+from loopterm.sanitize import visible
 
 
 @dataclass(frozen=True)
@@ -114,4 +121,18 @@ class AsciiFilter(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         return [segment if segment.text.isascii() else
                 Segment(segment.text.translate(self._table), segment.style, segment.control)
+                for segment in segments]
+
+
+class VisibleFilter(LineFilter):
+    """Shows any control or format character still on a line visibly (``^[``), never sends it.
+
+    The widgets make outside text visible before they lay it out; this only
+    catches what one of them missed (a line it changes may then be a little
+    longer than its widget). A line of printable text costs one ``isprintable``.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [segment if segment.control or segment.text.isprintable() else
+                Segment(visible(segment.text), segment.style, segment.control)
                 for segment in segments]

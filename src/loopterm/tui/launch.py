@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loopterm.sanitize import visible
 from loopterm.sources import EventSource, LiveRace, ReplayControls
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def print_bench_results(app: LooptermApp) -> None:
     report = build_report([app.events])
     plain_console().print(to_rich(report))
     for warning in report.warnings:
-        print(f"loopterm: warning: {warning}", file=sys.stderr)
+        print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
 
 def _exit_code(app: LooptermApp, code: int | None) -> int:
@@ -73,7 +74,7 @@ def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, t
     code = app.run()
     _print_results(app)
     if app.source_error is not None:
-        print(f"loopterm: the race stopped with an error: {app.source_error}", file=sys.stderr)
+        print(f"loopterm: the race stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     folder = source.trace_folder or (root / app.race.race_id if app.race.race_id else None)
     if folder is not None:
         print(f"trace: {folder}")
@@ -124,5 +125,5 @@ def run_replay_app(
     else:
         _print_results(app)
     if app.source_error is not None:
-        print(f"loopterm: the replay stopped with an error: {app.source_error}", file=sys.stderr)
+        print(f"loopterm: the replay stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     return _exit_code(app, code)

@@ -2,7 +2,9 @@
 
 Pure functions of the lane's state, the race time and a style lookup, so the
 words and the fitting are tested without a terminal. Colour is never the only
-signal: every badge and outcome is also a word.
+signal: every badge and outcome is also a word. Every word put on a line goes
+through :func:`loopterm.sanitize.visible` (in ``_join``): a model's name, a
+check's message or an ERROR's reason shows an escape sequence as ``^[``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 
 from loopterm.events import Phase
 from loopterm.racestate import LaneState, RaceState
+from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
 from loopterm.stats.table import error_reason, fmt_tokens, ordinal, outcome_text
 from loopterm.tui.glyphs import Glyphs
@@ -120,12 +123,13 @@ def _fit(lines: list[_Line], width: int, height: int) -> list[Text]:
 
 
 def _join(*parts: tuple[str, Style] | str) -> Text:
+    """One line of parts, each shown safely: control characters visible, no markup."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for part in parts:
         if isinstance(part, str):
-            text.append(part)
+            text.append(visible(part))
         else:
-            text.append(part[0], part[1])
+            text.append(visible(part[0]), part[1])
     return text
 
 
@@ -275,14 +279,15 @@ def full_lines(
     """The lines of a pane in the grid (the lane's name is in its border)."""
     timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
     badges = _join((f" {class_badge(lane)} ", style("class")))
+    model = visible(lane.info.model)
     if lane.info.simulated:
         # The long badge only while the model's name still fits beside it.
         sim = " SIMULATED "
-        if badges.cell_len + 1 + len(sim) + 1 + len(lane.info.model) + 1 + max(timer.cell_len, TIMER_CELLS) > width:
+        if badges.cell_len + 1 + len(sim) + 1 + len(model) + 1 + max(timer.cell_len, TIMER_CELLS) > width:
             sim = " SIM "
         badges.append(" ")
         badges.append(sim, style("sim"))
-    ident = _right(Text.assemble(badges, " ", (lane.info.model, style("model"))), timer, width)
+    ident = _right(Text.assemble(badges, " ", (model, style("model"))), timer, width)
 
     turn = turn_text(lane, race)
     phase = _join((turn, style("turn")), "  ",

@@ -1,4 +1,9 @@
-"""One lane in depth: its latest candidate, the feedback it got, and every turn."""
+"""One lane in depth: its latest candidate, the feedback it got, and every turn.
+
+The candidate and the feedback are the model's and the candidate's own words:
+they are shown as plain text (never markup) with their control characters made
+visible (:func:`loopterm.sanitize.visible`), newlines and tabs kept.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from loopterm.racestate import LaneState, RaceState, TurnRow
+from loopterm.sanitize import visible
 from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
 from loopterm.tui.footer import make_footer
 from loopterm.tui.panetext import lane_outcome
@@ -90,14 +96,14 @@ def feedback_text(lane: LaneState) -> Text:
     latest = rows[-1]
     if lane.done:
         text.append(f"After turn {latest.turn} (the lane ended here, so this was not sent):\n\n", "bold")
-        text.append(latest.feedback or "")
+        text.append(visible(latest.feedback or "", multiline=True))
         if len(rows) > 1:
             text.append(f"\n\nSent back after turn {rows[-2].turn} (the prompt of turn {rows[-2].turn + 1}):\n\n",
                         "bold")
-            text.append(rows[-2].feedback or "")
+            text.append(visible(rows[-2].feedback or "", multiline=True))
     else:
         text.append(f"Sent back after turn {latest.turn} (the prompt of turn {latest.turn + 1}):\n\n", "bold")
-        text.append(latest.feedback or "")
+        text.append(visible(latest.feedback or "", multiline=True))
     return text
 
 
@@ -114,7 +120,7 @@ def detail_title(lane: LaneState, race: RaceState, width: int | None = None) -> 
     if lane.place:
         status += f" ({ordinal(lane.place)})"
     name = race.display_name(lane.run_id)
-    parts = [name, status, lane.info.model, lane.info.lane_class or "?"]
+    parts = [name, status, visible(lane.info.model), visible(lane.info.lane_class or "?")]
     if lane.info.simulated:
         parts.append("SIMULATED")
     title = "  ·  ".join(parts)
@@ -184,7 +190,7 @@ class LaneDetailScreen(Screen[None]):
     def refresh_content(self) -> None:
         lane = self.lane
         if lane is None:
-            self.query_one("#detail-title", Static).update(f"{self.run_id}: not in this race")
+            self.query_one("#detail-title", Static).update(Text(visible(f"{self.run_id}: not in this race")))
             return
         key = (lane.latest_code_turn, lane.latest_feedback_turn, lane.outcome,
                [(r.turn, r.status, r.model_s) for r in lane.history], lane.turn, self.app.current_theme.dark,
@@ -205,7 +211,8 @@ class LaneDetailScreen(Screen[None]):
                 code.update("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
         else:
             theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-            code.update(Syntax(lane.latest_code, "python", theme=theme, line_numbers=True, word_wrap=True))
+            source = visible(lane.latest_code, multiline=True)
+            code.update(Syntax(source, "python", theme=theme, line_numbers=True, word_wrap=True))
         self.query_one("#feedback", Static).update(feedback_text(lane))
         table = self.query_one("#history", DataTable)
         cursor = table.cursor_row

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from loopterm.events import Event
 from loopterm.racestate import RaceState
+from loopterm.sanitize import visible
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import RESULT_COLUMNS, error_lines, result_rows
 from loopterm.tui.footer import make_footer
@@ -69,7 +70,7 @@ class SummaryScreen(Screen[None]):
             title += f"  ({kind} aborted)" if self.race.aborted else "  (final)"
         else:
             title += f"  ({kind} still running)"
-        self.query_one("#summary-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
+        self.query_one("#summary-title", Static).update(Text(visible(title), no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#results", DataTable)
         header, rows = aligned(result_rows(runs))
         if (header, rows) == self._rows:
@@ -79,5 +80,6 @@ class SummaryScreen(Screen[None]):
         for key, label in zip(RESULT_COLUMNS, header, strict=True):
             table.add_column(label, key=key)
         for row in rows:
-            table.add_row(*row)
+            # Text, not str: a DataTable reads a str cell as markup, and a lane may be named "[red]x".
+            table.add_row(*(Text(cell) for cell in row))
         self.query_one("#summary-caption", Static).update(Text("\n".join(error_lines(runs))))

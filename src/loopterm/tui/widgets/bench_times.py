@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from loopterm.sanitize import visible
 from loopterm.stats.aggregate import Report
 from loopterm.tui.chartgrid import AXIS, cells_text, marker, nice_seconds
 from loopterm.tui.glyphs import Glyphs
@@ -44,7 +45,7 @@ def lane_times(report: Report) -> list[LaneTimes]:
             for r in report.runs
             if lane_key(r.summary) == key and r.summary.passed and r.summary.time_to_pass_s is not None
         ]
-        out.append(LaneTimes(row.lane, times, row.mean_time_to_pass_s, row.p90_s))
+        out.append(LaneTimes(visible(row.lane), times, row.mean_time_to_pass_s, row.p90_s))
     return out
 
 

@@ -82,7 +82,8 @@ class LanePane(Widget, can_focus=True):
         self._synced_version = self.race.version
         self.outcome = lane.outcome
         self.set_class(lane.info.simulated, "-sim")
-        self.border_title = self.race.display_name(lane.run_id)
+        # Text, not str: Textual reads a str title as markup, and a lanes file may name a lane "[red]x".
+        self.border_title = Text(self.race.display_name(lane.run_id))
         subtitle = OUTCOME_LABELS.get(lane.outcome or "", "")
         if lane.place:
             subtitle = f"{ordinal(lane.place)} · {subtitle}"

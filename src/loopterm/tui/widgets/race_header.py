@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.racestate import RaceState
+from loopterm.sanitize import visible
 from loopterm.sources import ReplayControls
 
 REPAINT_S = 0.1
@@ -18,7 +19,8 @@ def header_parts(race: RaceState, controls: ReplayControls | None, now: float) -
     """(left, middle texts longest first, right) of the header line."""
     if not race.started:
         return ("loopterm", ["waiting for the race to start"], "")
-    left = f"loopterm  {race.task_id}  {race.kind} {race.race_id}"  # race, bench or rescore
+    # race, bench or rescore; the ids come from the trace being replayed, so they are shown safely
+    left = visible(f"loopterm  {race.task_id}  {race.kind} {race.race_id}")
     middle = f"{len(race.lanes)} lanes · max {race.max_turns} turns"
     middles = [middle]
     if race.simulated and race.time_scale != 1:
