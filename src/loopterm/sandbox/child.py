@@ -1,70 +1,57 @@
-"""One validation, in a process forked from the warm worker: lock down, then run the suite.
+"""One candidate process, forked from the warm process: lock down, then serve the candidate's app.
 
-Order matters. The child first cuts itself off (own session, its own folder,
-only the fds it needs), then applies the resource limits, Landlock, seccomp and
-the audit hook while it is still single-threaded and before any candidate code
-runs, and only then loads the candidate. Results go back to the worker as JSON
-lines on fd 3 as soon as each check finishes, so a kill after a hang keeps the
-checks already done. The process always ends with ``os._exit``: no cleanup
-code of the candidate's (atexit, thread joins) can hold it up.
+Order matters. The child first cuts itself off (own session, killed with its
+parent, its own folder on a private size-limited tmpfs, only the fds it needs),
+then applies the resource limits, Landlock, seccomp and the audit hook while it
+is still single-threaded and before any candidate code runs, reports the
+layers it applied, and only then reads and loads the candidate. From there it
+only serves HTTP requests as frames on fd 3 (``serve.py``); the checks and the
+verdict live in the check runner, another process it cannot reach. The
+process always ends by being killed or with ``os._exit``: no cleanup code of
+the candidate's (atexit, thread joins) can hold anything up.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import io
-import json
 import os
 import resource
 import signal
+import socket
 import sys
 import tempfile
 import traceback
 from typing import Any, NoReturn
 
-from loopterm.events import CheckResult
-from loopterm.sandbox import guard, landlock, seccomp
+from loopterm.sandbox import guard, landlock, quota, seccomp
+from loopterm.sandbox.frames import encode
 from loopterm.sandbox.limits import Limits
 from loopterm.sandbox.policy import Policy
-from loopterm.suite import Suite
 
-RESULT_FD = 3
-CANDIDATE_PREFIX = "candidate_"  # runner.load_app names each candidate module candidate_<n>
+SOCKET_FD = 3
+WHERE_FD = 4
+CANDIDATE_PREFIX = "candidate_"  # loader.load_app names each candidate module candidate_<n>
 CONTRACT_PACKAGES = frozenset({"fastapi", "starlette", "pydantic", "pydantic_core", "typing_extensions",
                                "annotated_types"})
-OOM_LOAD = "ran out of memory while being imported"
-OOM_CHECK = "the candidate ran out of memory"
-
-
-_sending = False  # a hang report must not cut into a line being written
-
-
-def send(message: dict[str, Any]) -> None:
-    global _sending
-    data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
-    _sending = True
-    try:
-        while data:
-            written = os.write(RESULT_FD, data)
-            data = data[written:]
-    finally:
-        _sending = False
+PR_SET_PDEATHSIG = 1
 
 
 def _report_hang(signum: int, frame: Any) -> None:
-    """SIGUSR1 from the worker at a timeout: say which line of the candidate is running.
+    """SIGUSR1 from the check runner at a timeout: say which line of the candidate is running.
 
     Python runs this between two bytecodes of whatever the main thread is doing,
-    so a busy loop (at import or in an async handler) is caught at its line. A
-    thread stuck in C code never gets here; the worker kills it anyway.
+    so a busy loop (at import or in an async handler) is caught at its line. It
+    writes to its own pipe, never the request socket, so it cannot cut into a
+    frame. A thread stuck in C code never gets here; the runner kills it anyway.
     """
-    from loopterm.sandbox.runner import candidate_line
+    from loopterm.sandbox.loader import candidate_line
 
     where = candidate_line(frame)
-    if where and not _sending:
-        send({"t": "stuck", "where": where})
+    if where:
+        with contextlib.suppress(OSError):
+            os.write(WHERE_FD, where.encode()[:200])
 
 
 class CappedOutput(io.TextIOBase):
@@ -100,18 +87,26 @@ class CappedOutput(io.TextIOBase):
         return False
 
 
-def _fds(result_w: int, output_w: int) -> None:
+def _fds(sock: int, output_w: int, where_w: int) -> None:
     # Move what we keep above the range we are about to fill, then settle it.
-    high_result = fcntl.fcntl(result_w, fcntl.F_DUPFD, 10)
-    high_output = fcntl.fcntl(output_w, fcntl.F_DUPFD, 10)
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (sock, output_w, where_w)]
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
-    os.dup2(high_output, 1)
-    os.dup2(high_output, 2)
-    os.dup2(high_result, RESULT_FD)
-    os.set_inheritable(RESULT_FD, False)
-    # Everything else (the worker's pipes, other children's pipes, its selector) goes.
-    os.closerange(RESULT_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.dup2(high[1], 1)
+    os.dup2(high[1], 2)
+    os.dup2(high[0], SOCKET_FD)
+    os.dup2(high[2], WHERE_FD)
+    for fd in (SOCKET_FD, WHERE_FD):
+        os.set_inheritable(fd, False)
+    # Everything else (the warm process's control socket, its selector) goes.
+    os.closerange(WHERE_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _system_tasks() -> int:
@@ -155,7 +150,10 @@ def _signals() -> None:
 
 
 def _lock_down(policy: Policy, limits: Limits, landlock_abi: int) -> list[str]:
-    layers = ["rlimits"]
+    layers = []
+    if limits.quota_mib and quota.private_tmpfs(policy.workdir, limits.quota_mib):
+        layers.append("quota")
+    layers.append("rlimits")
     _limits(limits)
     if limits.landlock and landlock_abi > 0:
         layers += landlock.restrict(policy, landlock_abi)
@@ -190,83 +188,39 @@ def _contract_imports() -> None:
     builtins.__import__ = contract_import
 
 
-def _mention_limit(message: str, limits: Limits) -> str:
-    if message.startswith((OOM_LOAD, OOM_CHECK)):
-        return f"{message} (limit {limits.memory_mib} MiB)"
-    return message
-
-
 def main(
-    suite: Suite,
-    source: str,
+    sock: int,
+    output_w: int,
+    where_w: int,
     limits: Limits,
     policy: Policy,
     workdir: str,
-    result_w: int,
-    output_w: int,
     landlock_abi: int,
 ) -> NoReturn:
     """Runs in the forked child; never returns."""
     try:
-        _fds(result_w, output_w)
-        os.setsid()  # own process group: the worker kills all of it at once
+        _fds(sock, output_w, where_w)
+        os.setsid()  # own process group: it is killed all at once
+        _die_with_parent()
         os.chdir(workdir)
         _signals()
         os.environ.update(TMPDIR=workdir, HOME=workdir)
         tempfile.tempdir = workdir
         child_policy = policy.with_workdir(workdir, f"/proc/{os.getpid()}")
+        conn = socket.socket(fileno=SOCKET_FD)
+        conn.setblocking(True)
         layers = _lock_down(child_policy, limits, landlock_abi)
         _contract_imports()
-        cap = limits.output_kib * 1024
-        sys.stdout = sys.stderr = CappedOutput(1, cap)
-        send({"t": "started", "layers": layers})
-        _run(suite, source, limits)
-    except BaseException as exc:  # the harness itself broke: say so, never hang
-        try:
+        sys.stdout = sys.stderr = CappedOutput(1, limits.output_kib * 1024)
+        # Sent before any candidate code has run, so it is the truth.
+        conn.sendall(encode({"t": "started", "layers": layers}))
+        from loopterm.sandbox import serve
+
+        serve.run(conn, serve.first_source(conn))
+    except BaseException as exc:  # the harness itself broke: say so on stderr (the runner keeps it)
+        with contextlib.suppress(BaseException):
             where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
             text = (str(exc).strip().splitlines() or [""])[0][:300]
-            send({"t": "crash", "error": f"{type(exc).__name__}: {text}{at}"})
-        except BaseException:
-            pass
+            os.write(2, f"loopterm sandbox: the candidate process stopped: {type(exc).__name__}: {text}{at}\n".encode())
     os._exit(0)
-
-
-def _run(suite: Suite, source: str, limits: Limits) -> None:
-    from loopterm.sandbox.runner import CandidateLoadError, run_suite
-
-    def on_result(result: CheckResult) -> None:
-        data = result.model_dump()
-        data["message"] = _mention_limit(result.message, limits)
-        send({"t": "check", "result": data})
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    main = loop.create_task(
-        run_suite(
-            suite,
-            source,
-            concurrency=limits.concurrency,
-            check_timeout=limits.check_timeout_s,
-            on_result=on_result,
-            on_loaded=lambda: send({"t": "loaded"}),
-        )
-    )
-    try:
-        for _ in range(1000):
-            try:
-                loop.run_until_complete(main)
-                break
-            except (SystemExit, KeyboardInterrupt):
-                # asyncio lets these out of whichever task raised them, here a
-                # task of the candidate's app. That task has failed with it; the
-                # check awaiting it fails in turn, and the others carry on.
-                if main.done():
-                    raise
-        main.result()
-    except CandidateLoadError as exc:
-        send({"t": "load_error", "error": _mention_limit(str(exc), limits)})
-        return
-    # No loop.close(): a candidate's thread spinning forever would make the
-    # executor shutdown wait for it. os._exit follows.
-    send({"t": "done"})

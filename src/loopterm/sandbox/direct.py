@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+
+# One request's answer: status, headers (as an ASGI app sends them), body.
+Answer = tuple[int, Any, bytes]
+# Sends one request (an ASGI scope and its whole body) to a candidate and returns the answer.
+Exchange = Callable[[dict[str, Any], bytes], Awaitable[Answer]]
 
 _SAFE_PATH = re.compile(r"/[A-Za-z0-9\-._~/]*")
 _SAFE_QUERY = re.compile(r"[A-Za-z0-9\-._~=&]*")
@@ -29,13 +35,18 @@ _EMPTY_BODY_LENGTH = ("POST", "PUT", "PATCH")
 
 
 class CandidateClient(httpx.AsyncClient):
-    """An AsyncClient on ``app`` over ASGI; ``request`` takes the direct path when it can."""
+    """An AsyncClient whose requests reach a candidate through ``exchange``; plain ones skip httpx.
 
-    def __init__(self, app: Any, base_url: str) -> None:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    ``exchange`` is :func:`asgi_exchange` for an app in this process (tests of the
+    suite on trusted code) or the check runner's framed connection to a sandboxed
+    candidate process (``remote.py``); both see the same scope.
+    """
+
+    def __init__(self, exchange: Exchange, base_url: str) -> None:
+        transport = ExchangeTransport(exchange)
         super().__init__(transport=transport, base_url=base_url, timeout=None)
         # Our attributes are _d_*: AsyncClient has its own _headers, _transport, ...
-        self._d_app = app
+        self._d_exchange = exchange
         self._d_client = transport.client
         url = self.base_url
         self._d_server = (url.host, url.port)
@@ -125,7 +136,17 @@ class CandidateClient(httpx.AsyncClient):
             "client": self._d_client,
             "root_path": "",
         }
-        chunks = [content if content is not None else b""]  # httpx sends the body as one chunk
+        status, response_headers, body = await self._d_exchange(scope, content if content is not None else b"")
+        response = httpx.Response(status, headers=response_headers, stream=httpx.ByteStream(body))
+        await response.aread()
+        return response
+
+
+def asgi_exchange(app: Any) -> Exchange:
+    """Run ``app`` in this process for each request, exactly as ``httpx.ASGITransport`` does."""
+
+    async def exchange(scope: dict[str, Any], content: bytes) -> Answer:
+        chunks = [content]  # httpx sends the body as one chunk
         request_complete = False
         status_code: int | None = None
         response_headers: Any = None
@@ -153,13 +174,13 @@ class CandidateClient(httpx.AsyncClient):
             elif message["type"] == "http.response.body":
                 assert not response_complete.is_set()
                 body = message.get("body", b"")
-                if body and method != "HEAD":
+                if body and scope["method"] != "HEAD":
                     body_parts.append(body)
                 if not message.get("more_body", False):
                     response_complete.set()
 
         try:
-            await self._d_app(scope, receive, send)
+            await app(scope, receive, send)
         except Exception:  # as the transport does with raise_app_exceptions=False
             response_complete.set()
             if status_code is None:
@@ -169,7 +190,34 @@ class CandidateClient(httpx.AsyncClient):
         assert response_complete.is_set()
         assert status_code is not None
         assert response_headers is not None
-        response = httpx.Response(status_code, headers=response_headers,
-                                  stream=httpx.ByteStream(b"".join(body_parts)))
-        await response.aread()
-        return response
+        return status_code, response_headers, b"".join(body_parts)
+
+    return exchange
+
+
+class ExchangeTransport(httpx.AsyncBaseTransport):
+    """The httpx path for requests the direct path does not take: the scope ``httpx.ASGITransport`` builds."""
+
+    client = ("127.0.0.1", 123)  # what httpx.ASGITransport reports as the client address
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        content = await request.aread()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for (k, v) in request.headers.raw],
+            "scheme": request.url.scheme,
+            "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0],
+            "query_string": request.url.query,
+            "server": (request.url.host, request.url.port),
+            "client": self.client,
+            "root_path": "",
+        }
+        status, headers, body = await self.exchange(scope, content)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))

@@ -27,8 +27,8 @@ class Limits(BaseModel):
     check_timeout_s: float = Field(
         5.0,
         gt=0,
-        description="Seconds one check may wait for the candidate (asyncio timeout in the child); "
-        "a handler that awaits forever fails that check only.",
+        description="Seconds one check may wait for the candidate (timed in the check runner); a "
+        "handler that awaits forever fails that check only, one that blocks the server is stopped.",
     )
     concurrency: int = Field(16, ge=1, description="How many checks run at once against the candidate.")
     memory_mib: int = Field(
@@ -52,6 +52,12 @@ class Limits(BaseModel):
         ge=8,
         description="Headroom of processes+threads above the system's current count (RLIMIT_NPROC, "
         "non-root only: the kernel does not apply it to root).",
+    )
+    quota_mib: int = Field(
+        64,
+        ge=0,
+        description="Size of the candidate's folder, MiB: a private tmpfs mounted over it where the "
+        "kernel allows mount namespaces (writes past it fail with ENOSPC); 0 turns the quota off.",
     )
     output_kib: int = Field(
         64, ge=1, description="How much of the candidate's stdout/stderr is kept, KiB; the rest is dropped."

@@ -58,29 +58,54 @@ def _real(path: str) -> str | None:
 def base_policy(extra_dirs: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Policy:
     """The read allowlist for this Python: its installation, its import path, system libs.
 
-    ``exclude`` drops import-path entries that must not be readable (the worker's
-    own folder, which holds the other candidates' folders).
+    ``exclude`` are paths a candidate must not read even where they sit inside
+    an allowed folder: the worker's own folder (the other candidates' folders),
+    loopterm's own source, the task's spec and validation folders, the trace,
+    cache and config folders. An allowed folder that holds one of them is
+    replaced by its entries, minus the excluded path (Landlock can only allow,
+    so a hole is made by allowing everything around it).
     """
     dirs: set[str] = set()
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path]
     candidates += list(SYSTEM_READ_DIRS) + list(extra_dirs)
-    excluded = {os.path.realpath(e) for e in exclude}
+    excluded = {real for e in exclude if (real := _real(e)) is not None}
     for entry in candidates:
         if not entry:
             continue
         real = _real(entry)
-        if real is None or real in excluded or real == "/":
+        if real is None or real == "/" or any(is_within(real, e) for e in excluded):
             continue
         if os.path.isdir(real):
             dirs.add(real)
-    files = tuple(sorted({r for f in SYSTEM_READ_FILES if (r := _real(f)) is not None}))
+    files = {r for f in SYSTEM_READ_FILES if (r := _real(f)) is not None}
     # Keep only the outermost folders: fewer Landlock rules, same coverage.
-    outer = sorted(dirs, key=len)
     kept: list[str] = []
-    for d in outer:
-        if not any(d == k or d.startswith(k.rstrip("/") + "/") for k in kept):
+    for d in sorted(dirs, key=len):
+        if not any(is_within(d, k) for k in kept):
             kept.append(d)
-    return Policy(workdir="", read_dirs=tuple(sorted(kept)), read_files=files)
+    read_dirs: list[str] = []
+    for d in kept:
+        _around(d, excluded, read_dirs, files)
+    return Policy(workdir="", read_dirs=tuple(sorted(read_dirs)), read_files=tuple(sorted(files)))
+
+
+def _around(folder: str, excluded: set[str], dirs: list[str], files: set[str]) -> None:
+    """Allow ``folder``, or when an excluded path lies inside it, everything in it but that path."""
+    if not any(is_within(e, folder) for e in excluded):
+        dirs.append(folder)
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = os.path.join(folder, entry.name)
+        if path in excluded:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _around(path, excluded, dirs, files)
+        elif entry.is_file(follow_symlinks=False):
+            files.add(path)
 
 
 def is_within(path: str, root: str) -> bool:

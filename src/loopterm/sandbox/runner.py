@@ -1,144 +1,109 @@
-"""Load a candidate and run a suite against it, in this process, over ASGI.
+"""Run a suite's checks against a candidate: the one check loop, in-process or over the wire.
 
-This is what the sandbox's child process runs after it has locked itself down
-(see ``child.py``). Tests of the suite itself may call it directly on trusted
-code (the reference and its faults) because that is fast and deterministic.
+:func:`run_checks` is the loop every validation uses: checks run concurrently
+(bounded) against one shared instance, each with its own timeout, each timed
+here. The check runner process (``checkrunner.py``) calls it with a client
+whose requests travel to a sandboxed candidate process; :func:`run_suite` calls
+it with the candidate's app loaded in this process, which only tests of the
+suite itself do, on trusted code (the reference and its faults), because that
+is fast and deterministic.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import itertools
-import sys
 import time
-import types
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from loopterm.events import CheckResult
-from loopterm.sandbox.direct import CandidateClient
-from loopterm.suite import IN_FLIGHT, CheckContext, Suite
+from loopterm.sandbox.direct import CandidateClient, asgi_exchange
+from loopterm.sandbox.loader import CandidateLoadError, explain_errors, load_app
+from loopterm.suite import IN_FLIGHT, Check, CheckContext, Suite
 
 BASE_URL = "http://candidate"
-_instances = itertools.count()
+HANG = "the handler hangs (an infinite loop, or a blocking call or an await that never ends?)"
+# What a check's message may hold, at most; the rest is cut with a note.
+MESSAGE_CHARS = 2000
 
-
-class CandidateLoadError(Exception):
-    """The candidate did not give us an ASGI app; the message says why, in one line."""
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else ""
-
-
-def load_app(source: str, filename: str = "candidate.py") -> Any:
-    """Execute the candidate as a fresh module and return its ``app``."""
-    name = f"candidate_{next(_instances)}"
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    # Registered so pydantic can resolve the candidate's postponed annotations.
-    sys.modules[name] = module
-    try:
-        code = compile(source, filename, "exec")
-    except SyntaxError as exc:
-        # A NUL byte gives a SyntaxError with no line number.
-        where = f" at line {exc.lineno}" if exc.lineno else ""
-        raise CandidateLoadError(f"syntax error{where}: {exc.msg}") from None
-    except ValueError as exc:  # e.g. source with NUL bytes
-        raise CandidateLoadError(f"cannot compile the file: {_short(exc)}") from None
-    try:
-        exec(code, module.__dict__)
-    except ModuleNotFoundError as exc:
-        raise CandidateLoadError(
-            f"imports a module that is not available: '{exc.name}' (use only the standard "
-            "library, fastapi, starlette and pydantic)"
-        ) from None
-    except SystemExit as exc:
-        raise CandidateLoadError(f"called sys.exit({exc.code!r}) while being imported") from None
-    except MemoryError:
-        raise CandidateLoadError("ran out of memory while being imported") from None
-    except RecursionError:
-        raise CandidateLoadError("hit the recursion limit while being imported") from None
-    except BaseException as exc:  # the candidate's own failure, whatever it is
-        line = _import_error_line(exc, filename)
-        raise CandidateLoadError(
-            f"raised {type(exc).__name__} while being imported{line}: {_short(exc)}"
-        ) from None
-    if "app" not in module.__dict__:
-        raise CandidateLoadError(
-            "defines no module-level `app`; define `app = FastAPI()` at the top level"
-        )
-    app = module.__dict__["app"]
-    # FastAPI/Starlette apps are instances with an async __call__; bare ASGI
-    # callables are async functions.
-    call = app if inspect.isfunction(app) else getattr(type(app), "__call__", None)  # noqa: B004
-    if not callable(app) or not (inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)):
-        raise CandidateLoadError(
-            f"`app` is a {type(app).__name__}, not an ASGI application; "
-            "set `app = FastAPI()`"
-        )
-    return app
-
-
-def candidate_line(frame: Any, filename: str = "candidate.py") -> str:
-    """``line 12 (in hello)``: the innermost frame of the candidate's file, or ""."""
-    while frame is not None:
-        if frame.f_code.co_filename == filename:
-            name = frame.f_code.co_name
-            return f"line {frame.f_lineno}" + ("" if name == "<module>" else f" (in {name})")
-        frame = frame.f_back
-    return ""
-
-
-def _import_error_line(exc: BaseException, filename: str) -> str:
-    tb = exc.__traceback__
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return f" at line {line}" if line else ""
-
-
-def explain_errors(app: Any, filename: str) -> Any:
-    """Wrap an ASGI app so an unhandled exception becomes a 500 that says what it was.
-
-    A bare "Internal Server Error" teaches a model nothing; "KeyError: 'lines'
-    at line 42" is feedback it can act on. The response is held until the
-    handler finishes so the framework's own 500 can be replaced.
-    """
-
-    async def wrapped(scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") != "http":
-            await app(scope, receive, send)
-            return
-        held: list[dict] = []
-
-        async def hold(message: dict) -> None:
-            held.append(message)
-
-        try:
-            await app(scope, receive, hold)
-        except Exception as exc:  # the candidate's bug, reported to the check as a 500
-            where = _import_error_line(exc, filename)
-            body = f"Internal Server Error: {type(exc).__name__}{where}: {_short(exc)}".encode()
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": 500, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        for message in held:
-            await send(message)
-
-    return wrapped
+__all__ = ["BASE_URL", "CandidateLoadError", "client_for", "run_checks", "run_suite"]
 
 
 def client_for(app: Any, filename: str = "candidate.py") -> httpx.AsyncClient:
     # An httpx.AsyncClient over ASGI whose plain requests skip httpx's own overhead (direct.py).
-    return CandidateClient(explain_errors(app, filename), BASE_URL)
+    return CandidateClient(asgi_exchange(explain_errors(app, filename)), BASE_URL)
+
+
+def clip_message(text: str, limit: int = MESSAGE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} [... {len(text) - limit} more characters cut]"
+
+
+def hang_message(pending: list[str], check_timeout: float) -> str:
+    if pending:
+        return f"sent {pending[0]}; expected an answer within {check_timeout:g} s; got none: {HANG}"
+    return f"no answer within {check_timeout:g} s: {HANG}"
+
+
+async def run_checks(
+    suite: Suite,
+    ctx: CheckContext,
+    *,
+    concurrency: int,
+    check_timeout: float,
+    on_result: Callable[[CheckResult], None] | None = None,
+    on_hang: Callable[[Check, list[str]], Awaitable[str]] | None = None,
+    keep: Callable[[CheckResult], bool] | None = None,
+) -> list[CheckResult]:
+    """Every check of ``suite`` through ``ctx``; the results ``keep`` accepts (all by default).
+
+    ``on_hang`` turns a check's timeout into its message (the check runner uses
+    it to tell a handler that awaits forever from one that blocks the whole
+    server); ``keep`` drops results that say nothing about the check (the
+    candidate process died under it: the check is then reported as not run).
+    """
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(check: Check) -> CheckResult | None:
+        async with gate:
+            start = time.perf_counter()
+            passed, message = False, ""
+            pending: list[str] = []  # the check's task (wait_for copies this context) fills it
+            token = IN_FLIGHT.set(pending)
+            try:
+                await asyncio.wait_for(check.func(ctx), timeout=check_timeout)
+                passed = True
+            except AssertionError as exc:
+                message = str(exc) or "assertion failed"
+            except TimeoutError:
+                message = await on_hang(check, pending) if on_hang else hang_message(pending, check_timeout)
+            except MemoryError:
+                message = "the candidate ran out of memory"
+            except Exception as exc:  # a check must never take the run down with it
+                message = f"check could not complete: {type(exc).__name__}: {str(exc)[:300]}"
+            except (SystemExit, KeyboardInterrupt) as exc:  # in-process only: the candidate's doing
+                message = f"the candidate raised {type(exc).__name__}({str(exc)[:300]}) while handling a request"
+            finally:
+                IN_FLIGHT.reset(token)
+            result = CheckResult(
+                id=check.id,
+                group=check.group,
+                description=check.description,
+                passed=passed,
+                message=clip_message(message),
+                duration_ms=(time.perf_counter() - start) * 1000,
+            )
+            if keep is not None and not keep(result):
+                return None
+            if on_result is not None:
+                on_result(result)
+            return result
+
+    done = await asyncio.gather(*(one(c) for c in suite.checks))
+    return [r for r in done if r is not None]
 
 
 async def run_suite(
@@ -151,13 +116,13 @@ async def run_suite(
     filename: str = "candidate.py",
     on_loaded: Callable[[], None] | None = None,
 ) -> list[CheckResult]:
-    """Run every check of ``suite`` against ``source``; raises CandidateLoadError.
+    """Every check of ``suite`` against ``source`` loaded in THIS process; raises CandidateLoadError.
 
-    Checks run concurrently (bounded) on one shared instance; each has its own
-    timeout so a handler that awaits forever fails one check, not the run.
+    For trusted code only (the reference, its faults, tests): nothing here is
+    isolated. Candidates from models go through :class:`loopterm.sandbox.Sandbox`.
     """
     app = load_app(source, filename)
-    if on_loaded is not None:  # the sandbox switches from its load timeout to its run timeout
+    if on_loaded is not None:
         on_loaded()
     clients: list[httpx.AsyncClient] = [client_for(app, filename)]
 
@@ -169,48 +134,9 @@ async def run_suite(
         clients.append(new)
         return new
 
-    ctx = CheckContext(clients[0], fresh)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(check) -> CheckResult:
-        async with gate:
-            start = time.perf_counter()
-            passed, message = False, ""
-            pending: list[str] = []  # the check's task (wait_for copies this context) fills it
-            token = IN_FLIGHT.set(pending)
-            try:
-                await asyncio.wait_for(check.func(ctx), timeout=check_timeout)
-                passed = True
-            except AssertionError as exc:
-                message = str(exc) or "assertion failed"
-            except TimeoutError:
-                hang = "the handler hangs (an infinite loop, or a blocking call or an await that never ends?)"
-                message = (
-                    f"sent {pending[0]}; expected an answer within {check_timeout:g} s; got none: {hang}"
-                    if pending else f"no answer within {check_timeout:g} s: {hang}"
-                )
-            except MemoryError:
-                message = "the candidate ran out of memory"
-            except Exception as exc:  # a check must never take the run down with it
-                message = f"check could not complete: {type(exc).__name__}: {_short(exc)}"
-            except (SystemExit, KeyboardInterrupt) as exc:  # not Exceptions, but the candidate's doing
-                message = f"the candidate raised {type(exc).__name__}({_short(exc)}) while handling a request"
-            finally:
-                IN_FLIGHT.reset(token)
-            result = CheckResult(
-                id=check.id,
-                group=check.group,
-                description=check.description,
-                passed=passed,
-                message=message,
-                duration_ms=(time.perf_counter() - start) * 1000,
-            )
-            if on_result is not None:
-                on_result(result)
-            return result
-
     try:
-        return list(await asyncio.gather(*(one(c) for c in suite.checks)))
+        return await run_checks(suite, CheckContext(clients[0], fresh), concurrency=concurrency,
+                                check_timeout=check_timeout, on_result=on_result)
     finally:
         for client in clients:
             await client.aclose()

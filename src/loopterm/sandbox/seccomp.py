@@ -9,8 +9,12 @@ filter does, for root too. Refused with EPERM:
   execve, execveat;
 - the network: socket() for anything but AF_UNIX (asyncio's self-pipe is a
   UNIX socket pair), connect, bind, listen, accept, sendto with an address;
-- other processes: kill/tgkill outside this process, ptrace,
-  process_vm_readv/writev;
+- other processes: kill/tgkill outside this process, pidfd_open,
+  pidfd_send_signal, pidfd_getfd, ptrace, process_vm_readv/writev,
+  process_madvise, kcmp, migrate_pages, move_pages;
+- scheduling of anyone but itself: ioprio_set always; setpriority and
+  sched_setparam/setscheduler/setaffinity/setattr only on "this thread" (0),
+  so the warm process and the runner keep their priority and CPUs;
 - the system: mount, namespaces, chroot, modules, bpf, perf, io_uring,
   keyrings, clocks, reboot, raising resource limits, changing owners, modes,
   extended attributes, making device nodes, opening files by handle.
@@ -55,6 +59,9 @@ NR = {
     "process_vm_writev": 311, "finit_module": 313, "kexec_file_load": 320, "bpf": 321,
     "execveat": 322, "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
     "io_uring_register": 427, "clone3": 435, "fchmodat2": 452,
+    "setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144, "sched_setaffinity": 203,
+    "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279, "kcmp": 312, "sched_setattr": 314,
+    "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438, "process_madvise": 440,
 }
 ALWAYS_DENIED = (
     "fork", "vfork", "execve", "execveat", "connect", "accept", "accept4", "bind", "listen",
@@ -68,7 +75,16 @@ ALWAYS_DENIED = (
     "clock_settime", "clock_adjtime", "kexec_load", "kexec_file_load", "add_key", "request_key",
     "keyctl", "unshare", "setns", "perf_event_open", "name_to_handle_at", "open_by_handle_at",
     "bpf", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "ioprio_set", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_madvise", "kcmp", "migrate_pages", "move_pages",
 )
+# Allowed only when these arguments are all 0 ("this thread", PRIO_PROCESS of itself).
+SELF_ONLY = {
+    "setpriority": (0, 1),  # which == PRIO_PROCESS, who == 0
+    "sched_setparam": (0,),
+    "sched_setscheduler": (0,),
+    "sched_setaffinity": (0,),
+    "sched_setattr": (0,),
+}
 
 
 def supported() -> bool:
@@ -81,6 +97,16 @@ def _ins(code: int, jt: int, jf: int, k: int) -> bytes:
 
 def _arg_lo(i: int) -> int:
     return 16 + 8 * i  # offset of the low 32 bits of args[i] in struct seccomp_data (little-endian)
+
+
+def _zero_args(indices: tuple[int, ...], deny: int) -> list[bytes]:
+    """A block that allows the call when every listed argument (all 64 bits) is 0, else ``deny``."""
+    block: list[bytes] = []
+    tests = [offset for i in indices for offset in (_arg_lo(i), _arg_lo(i) + 4)]
+    for n, offset in enumerate(tests):
+        to_deny = 2 * (len(tests) - n) - 1  # past the remaining tests and the allow
+        block += [_ins(LD_W_ABS, 0, 0, offset), _ins(JEQ_K, 0, to_deny, 0)]
+    return [*block, _ins(RET_K, 0, 0, RET_ALLOW), _ins(RET_K, 0, 0, deny)]
 
 
 def program(own_pid: int) -> list[bytes]:
@@ -116,6 +142,8 @@ def program(own_pid: int) -> list[bytes]:
     when("prlimit64", [_ins(LD_W_ABS, 0, 0, _arg_lo(2)), _ins(JEQ_K, 0, 3, 0),
                        _ins(LD_W_ABS, 0, 0, _arg_lo(2) + 4), _ins(JEQ_K, 0, 1, 0),
                        _ins(RET_K, 0, 0, RET_ALLOW), _ins(RET_K, 0, 0, deny)])
+    for name, indices in SELF_ONLY.items():
+        when(name, _zero_args(indices, deny))
     head = [
         _ins(LD_W_ABS, 0, 0, 4),  # arch
         _ins(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),

@@ -1,4 +1,10 @@
-"""The parent's handle on one zygote process: start it, talk JSON lines, notice its death."""
+"""The engine's handle on the check runner process: start it, talk JSON lines, notice its death.
+
+The runner (``checkrunner.py``) decides every verdict; this side only asks and
+reads one ``end`` report per validation. The runner is trusted code, but what
+it reports passed through a candidate, so every message is parsed defensively:
+a malformed one ends the runner (it restarts), never the engine.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from loopterm.events import CheckResult
@@ -27,6 +34,21 @@ LINE_LIMIT = 64 * 1024 * 1024
 
 class SandboxError(RuntimeError):
     """The sandbox itself could not run (broken task folder, unsupported system)."""
+
+
+def hidden_paths(task: Task) -> list[str]:
+    """What a candidate must not read even inside the Python installation: loopterm and its data."""
+    import loopterm
+    from loopterm import paths
+
+    hidden = [str(Path(loopterm.__file__).resolve().parent), str(task.spec_dir), str(task.validation_dir)]
+    with contextlib.suppress(Exception):
+        data = paths.data_dir()
+        hidden += [str(data / "spec"), str(data / "validation")]  # every bundled task, not only this one
+    for where in (paths.cache_dir, paths.config_dir):  # traces, lanes.toml
+        with contextlib.suppress(Exception):
+            hidden.append(str(where()))
+    return hidden
 
 
 def scrubbed_env(allow_env: Sequence[str], root: str) -> dict[str, str]:
@@ -70,10 +92,10 @@ class Worker:
             raise SandboxError("the sandbox needs a POSIX system (Linux or macOS) to fork candidates")
         root = tempfile.mkdtemp(prefix="loopterm-sandbox-")
         config = json.dumps({"task_id": task.id, "spec_dir": str(task.spec_dir),
-                             "validation_dir": str(task.validation_dir)})
+                             "validation_dir": str(task.validation_dir), "hidden": hidden_paths(task)})
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "loopterm.sandbox.zygote", config,
+                sys.executable, "-m", "loopterm.sandbox.checkrunner", config,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -84,14 +106,14 @@ class Worker:
             )
         except OSError as exc:
             shutil.rmtree(root, ignore_errors=True)
-            raise SandboxError(f"could not start the sandbox worker: {exc}") from None
+            raise SandboxError(f"could not start the sandbox's check runner: {exc}") from None
         worker = cls(proc, root)
         worker._stderr_reader = asyncio.create_task(worker._drain_stderr())
         try:
             await asyncio.wait_for(worker._handshake(task), START_TIMEOUT_S)
         except TimeoutError:
             await worker.close()
-            raise SandboxError(f"the sandbox worker did not start within {START_TIMEOUT_S:g} s") from None
+            raise SandboxError(f"the sandbox's check runner did not start within {START_TIMEOUT_S:g} s") from None
         except BaseException:
             await worker.close()
             raise
@@ -104,7 +126,7 @@ class Worker:
         try:
             message = json.loads(line) if line.strip() else {}
         except ValueError:
-            raise SandboxError(f"the sandbox worker started with garbage: {line[:200]!r}") from None
+            raise SandboxError(f"the sandbox's check runner started with garbage: {line[:200]!r}") from None
         if message.get("type") == "ready":
             self.checks = [CheckInfo(c["id"], c["group"], c["description"]) for c in message["checks"]]
             self.landlock_abi = int(message.get("landlock_abi", 0))
@@ -114,7 +136,7 @@ class Worker:
             raise SandboxError(f"task {task.id}: the suite did not load: {message.get('error')}")
         await self.proc.wait()
         await asyncio.sleep(0)  # let the stderr reader take the last lines
-        raise SandboxError(f"the sandbox worker exited before it was ready: {self._last_words()}")
+        raise SandboxError(f"the sandbox's check runner exited before it was ready: {self._last_words()}")
 
     def _last_words(self) -> str:
         tail = [line for line in self._stderr if line.strip()]
@@ -130,15 +152,9 @@ class Worker:
         assert self.proc.stdout is not None
         try:
             while line := await self.proc.stdout.readline():
-                message = json.loads(line)
-                try:
-                    self._dispatch(message)
-                except (ValueError, KeyError, TypeError):
-                    # A candidate can write to its own result pipe; a malformed
-                    # message it forged must cost it that line, not the worker.
-                    continue
-        except (ValueError, asyncio.LimitOverrunError) as exc:
-            reason = f"the sandbox worker sent a garbled message ({type(exc).__name__})"
+                self._dispatch(json.loads(line))
+        except Exception as exc:  # a garbled report: this runner is done, the next validation gets a new one
+            reason = f"the sandbox's check runner sent a garbled message ({type(exc).__name__})"
             self._die(reason)
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
@@ -147,30 +163,25 @@ class Worker:
         if self._stderr_reader is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._stderr_reader), 1.0)
-        self._die(f"the sandbox worker died ({self._last_words()}); it restarts for the next validation")
+        self._die(f"the sandbox's check runner died ({self._last_words()}); it restarts for the next validation")
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        entry = self._jobs.get(message.get("job", -1))
+        if message.get("type") != "end":
+            return
+        entry = self._jobs.pop(int(message["job"]), None)
         if entry is None:
             return
         report, future = entry
-        kind = message.get("type")
-        if kind == "check":
-            result = CheckResult.model_validate(message["result"])
-            report.results.setdefault(result.id, result)
-        elif kind == "loaded":
-            report.loaded = True
-        elif kind == "load_error":
-            report.load_error = message["error"]
-        elif kind == "started":
-            report.layers = list(message.get("layers", []))
-        elif kind == "end":
-            report.reason = message.get("reason")
-            report.output = message.get("output", "")
-            report.dropped = int(message.get("dropped", 0))
-            del self._jobs[message["job"]]
-            if not future.done():
-                future.set_result(report)
+        report.results = {r.id: r for r in (CheckResult.model_validate(x) for x in message["results"])}
+        report.loaded = bool(message["loaded"])
+        report.load_error = None if message["load_error"] is None else str(message["load_error"])
+        report.reason = None if message["reason"] is None else str(message["reason"])
+        report.infrastructure = bool(message["infrastructure"])
+        report.output = str(message["output"])
+        report.dropped = int(message["dropped"])
+        report.layers = [str(x) for x in message["layers"]]
+        if not future.done():
+            future.set_result(report)
 
     def _die(self, reason: str) -> None:
         if self.dead is None:
@@ -213,7 +224,7 @@ class Worker:
                 self.proc.stdin.write(data)
                 await self.proc.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
-                self._die(f"the sandbox worker is gone ({type(exc).__name__}); it restarts for the next validation")
+                self._die(f"the sandbox's check runner is gone ({type(exc).__name__}); it restarts for the next validation")
 
     def kill(self, reason: str) -> None:
         """Give up on an unresponsive worker: its jobs end with ``reason``."""
