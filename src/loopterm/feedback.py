@@ -8,18 +8,25 @@ got message), and one line on the passing groups. Passing check ids are never
 named, so anything reading the text for ids (the simulated models do) sees
 only failures. Long feedback is cut between whole entries, never mid-line,
 with a note of how many failures were left out.
+
+Bounded on every path: the whole text is at most ``max_chars`` (a load error,
+each check's message and the candidate's output are cut to their share, with
+a ``[cut: N more]`` marker, so a 7 MB error or 7 MB of output cannot pass
+through), and a failing check is still named when its message is huge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from loopterm.bounds import ERROR_MAX_BYTES, clip
 from loopterm.events import CheckResult, ValidationResult
 from loopterm.naming import plural
 from loopterm.suite import GROUPS
 
 DEFAULT_MAX_CHARS = 6000
 OUTPUT_CHARS = 1500  # the candidate's own stdout/stderr shown on a load failure
+MESSAGE_CHARS = 1500  # one check's message (sent / expected / got)
 NOT_RUN = "not run:"
 FILE_RULES = (
     "The file must define a module-level ASGI application named `app` (for example "
@@ -28,16 +35,16 @@ FILE_RULES = (
 
 
 def format_feedback(result: ValidationResult, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The feedback for one validation, at most ``max_chars`` long where it can be."""
+    """The feedback for one validation, at most ``max_chars`` long (when ``max_chars`` holds the cut marker)."""
     if result.error is not None:
-        return _load_error(result, max_chars)
-    head = [_score_line(result)]
-    if result.passed == result.total:
-        return head[0]
-    failing = [c for c in result.checks if not c.passed]
-    entries = _entries(failing)
-    tail = [_passing_line(result.checks)]
-    return _fit(head, entries, tail, max_chars)
+        text = _load_error(result, max_chars)
+    elif result.passed == result.total:
+        text = _score_line(result)
+    else:
+        failing = [c for c in result.checks if not c.passed]
+        text = _fit([_score_line(result)], _entries(failing), [_passing_line(result.checks)], max_chars)
+    # The parts above each keep to their share; this only catches what has no share (hundreds of groups).
+    return _clip_chars(text, max_chars)
 
 
 def no_code_feedback() -> str:
@@ -70,11 +77,9 @@ def _score_line(result: ValidationResult) -> str:
 
 
 def _load_error(result: ValidationResult, max_chars: int) -> str:
-    lines = [
-        f"Your file did not load, so no check ran (score 0/{result.total}).",
-        f"Error: {result.error}",
-        FILE_RULES,
-    ]
+    head = f"Your file did not load, so no check ran (score 0/{result.total})."
+    error_room = max(0, min(ERROR_MAX_BYTES, max_chars - len(head) - len(FILE_RULES) - 10))
+    lines = [head, f"Error: {_clip_chars(result.error or '', error_room)}", FILE_RULES]
     output = result.output.strip()
     if output:
         budget = max(0, min(OUTPUT_CHARS, max_chars - sum(len(s) + 1 for s in lines) - 40))
@@ -86,15 +91,22 @@ def _load_error(result: ValidationResult, max_chars: int) -> str:
 
 
 def _last_lines(text: str, budget: int) -> str:
-    """The last whole lines of ``text`` that fit in ``budget`` characters."""
+    """The last whole lines of ``text`` that fit in ``budget`` characters (looking no further back than that)."""
     kept: list[str] = []
     used = 0
-    for line in reversed(text.splitlines()):
+    # Only the end can fit: never split 7 MB of output into lines to keep 1,500 characters.
+    for line in reversed(text[-(budget + 1):].splitlines()):
         if used + len(line) + 1 > budget:
             break
         kept.append(line)
         used += len(line) + 1
     return "\n".join(reversed(kept))
+
+
+def _clip_chars(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marker included (``clip`` counts bytes, of which there are as many
+    or more)."""
+    return text if len(text) <= limit else clip(text, limit)
 
 
 def _entries(failing: list[CheckResult]) -> list[tuple[int, str]]:
@@ -113,14 +125,14 @@ def _entries(failing: list[CheckResult]) -> list[tuple[int, str]]:
             entries.append((1, f"{header}\n{text}" if first else text))
             first = False
         for message, ids in _by_message(c for c in members if c.message.startswith(NOT_RUN)):
-            text = f"- not run ({message[len(NOT_RUN):].strip()}): {', '.join(ids)}"
+            text = f"- not run ({_clip_chars(message[len(NOT_RUN):].strip(), MESSAGE_CHARS)}): {', '.join(ids)}"
             entries.append((len(ids), f"{header}\n{text}" if first else text))
             first = False
     return entries
 
 
 def _entry(check: CheckResult) -> str:
-    message = (check.message or "failed").strip()
+    message = _clip_chars((check.message or "failed").strip(), MESSAGE_CHARS)
     body = "\n".join(f"  {line}" for line in message.splitlines())
     return f"- {check.id}: {check.description}\n{body}"
 

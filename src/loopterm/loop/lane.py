@@ -4,6 +4,13 @@ Turn 1 sends the task's first prompt (goal, contract, rules, output format).
 Every later turn is a fresh single message (a "Ralph loop": no chat history)
 re-sending the goal and contract, the current implementation and the
 validator's feedback on it. Every step is emitted as an event.
+
+Bounded (``loopterm.bounds``): an answer past ``ANSWER_MAX_BYTES`` or code
+past ``CODE_MAX_BYTES`` is a FAIL turn that validates nothing (the answer is
+recorded cut to the cap, never re-sent: the next prompt carries the last
+accepted code), and every validation result is clamped (``clamp_result``)
+before anything keeps it, so the feedback, the prompt and the trace stay small
+whatever the model or the candidate produced.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from loopterm.bounds import CODE_MAX_BYTES, bound_answer, clamp_result, code_refusal, fmt_size
 from loopterm.events import (
     Event,
     GenerationDone,
@@ -68,6 +76,11 @@ def no_code_turn_feedback(standing: str | None) -> str:
 
 def no_code_result(task: Task) -> ValidationResult:
     """A turn whose answer had no code: every check counts as failed."""
+    return refused_result(task, "the answer contained no Python code block")
+
+
+def refused_result(task: Task, reason: str) -> ValidationResult:
+    """A turn whose answer was not validated (no code, or too long): every check counts as failed."""
     total = len(task.suite.checks)
     return ValidationResult(
         task=task.id,
@@ -75,9 +88,29 @@ def no_code_result(task: Task) -> ValidationResult:
         passed=0,
         total=total,
         status="FAIL",
-        error="the answer contained no Python code block",
+        error=reason,
         duration_ms=0.0,
         checks=[],
+    )
+
+
+def refused_turn_feedback(reason: str, standing: str | None) -> str:
+    """The feedback after an answer refused for its size (``reason``: "answer too long, ...").
+
+    Like ``no_code_turn_feedback``: nothing was validated, the next prompt
+    re-sends the current implementation, so the validator's feedback on it
+    still stands.
+    """
+    text = (
+        f"Your answer was not used: {reason}. Nothing was validated (score 0). Reply with the complete "
+        f"implementation as ONE Python file of at most {fmt_size(CODE_MAX_BYTES)} inside ONE fenced block, "
+        "and little else."
+    )
+    if standing is None:
+        return text
+    return (
+        f"{text}\n\nYour current implementation (above) is unchanged, and the validator's feedback on it "
+        f"still stands:\n\n{standing}"
     )
 
 
@@ -165,12 +198,14 @@ class LaneLoop:
             model_start = time.perf_counter()
             gen = await self.provider.generate(messages, self._progress(turn))
             model_s = time.perf_counter() - model_start
+            # Capped on receipt whatever the provider (a streaming one already stopped reading at the cap).
+            answer, refusal = bound_answer(gen.text, stopped=gen.stopped_at_cap)
             self.emit(
                 GenerationDone(
                     t=self.clock(),
                     lane=self.run_id,
                     turn=turn,
-                    text=gen.text,
+                    text=answer,
                     ttft_s=gen.ttft_s,
                     generation_s=gen.generation_s,
                     usage=gen.usage,
@@ -183,18 +218,24 @@ class LaneLoop:
             )
             if gen.error is not None:
                 return self._error_turn(turn, turn_start, model_s, 0.0, gen.error)
+            del gen  # an uncapped answer is kept nowhere past this point (not even while the next turn runs)
 
-            new_code = extract_code(gen.text)
+            new_code = None if refusal is not None else extract_code(answer)
+            if new_code is not None and (refusal := code_refusal(new_code)) is not None:
+                new_code = None
             validation_s = 0.0
-            if new_code is None:
+            if refusal is not None:
+                result = refused_result(self.task, refusal)
+                feedback = refused_turn_feedback(refusal, standing)
+            elif new_code is None:
                 result = no_code_result(self.task)
                 feedback = no_code_turn_feedback(standing)
             else:
                 code = new_code
                 v_start = time.perf_counter()
-                result = await self.validator.validate(code)
+                result = clamp_result(await self.validator.validate(code))
                 if result.infrastructure_error:  # the sandbox restarts its worker: one more try
-                    result = await self.validator.validate(code)
+                    result = clamp_result(await self.validator.validate(code))
                 validation_s = time.perf_counter() - v_start
                 feedback = standing = format_feedback(result)
             pass_t = self.clock()

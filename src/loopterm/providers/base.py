@@ -75,6 +75,11 @@ class Generation(BaseModel):
         default_factory=dict,
         description="Durations the server or runtime reported, in seconds (e.g. Ollama's eval_s).",
     )
+    stopped_at_cap: bool = Field(
+        default=False,
+        description="The answer passed loopterm.bounds.ANSWER_MAX_BYTES and reading stopped there: "
+        "``text`` is only its start.",
+    )
 
 
 ProgressCallback = Callable[[int, int], None]

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from loopterm.bounds import ANSWER_MAX_BYTES, head_bytes, utf8_size
 from loopterm.events import RetryRecord, TokenUsage
 from loopterm.naming import plural
 from loopterm.providers.base import (
@@ -130,12 +131,31 @@ class CallbackFailed(Exception):
         self.original = original
 
 
-class StreamMeter:
-    """Collects one attempt's text and times it on a monotonic clock."""
+class AnswerTooLong(Exception):
+    """Raised by ``StreamMeter.add`` to stop reading a stream that passed ``max_bytes``."""
 
-    def __init__(self, on_progress: ProgressCallback | None) -> None:
+
+class StreamMeter:
+    """Collects one attempt's text and times it on a monotonic clock.
+
+    Bounded: past ``max_bytes`` (``ANSWER_MAX_BYTES``) of text it keeps only
+    the first ``max_bytes``, sets ``stopped``, and raises ``AnswerTooLong`` out
+    of the provider's read loop, so a model streaming megabytes is neither
+    buffered nor read to its end. Stopping here, at the one place every
+    streaming provider feeds its text through, is simpler and cheaper than
+    capping on receipt: leaving the read loop closes the response (the SDKs'
+    stream context, or the stream generator being dropped, as on a timeout),
+    so the server stops generating and billing. The engine still caps any
+    answer on receipt (``loopterm.bounds.bound_answer``) for providers that do
+    not stream through a meter.
+    """
+
+    def __init__(self, on_progress: ProgressCallback | None, max_bytes: int = ANSWER_MAX_BYTES) -> None:
         self._on_progress = on_progress
         self._parts: list[str] = []
+        self.max_bytes = max_bytes
+        self.size = 0  # UTF-8 bytes kept in ``_parts``
+        self.stopped = False  # the answer passed ``max_bytes`` and reading stopped there
         self.chars = 0
         self.counted_tokens = 0  # exact, for providers that stream one token a chunk
         self.start = time.perf_counter()
@@ -156,6 +176,15 @@ class StreamMeter:
             return
         if self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.start
+        size = utf8_size(text)
+        if self.size + size > self.max_bytes:
+            kept = head_bytes(text, self.max_bytes - self.size)
+            self._parts.append(kept)
+            self.size += utf8_size(kept)
+            self.chars += len(kept)
+            self.stopped = True
+            raise AnswerTooLong(f"answer passed {self.max_bytes} bytes")
+        self.size += size
         self._parts.append(text)
         self.chars += len(text)
         self.counted_tokens += tokens
@@ -366,6 +395,8 @@ class StreamingProvider:
                     await self._stream(messages, meter)
             except ProviderError as exc:
                 failure = exc
+            except AnswerTooLong:
+                pass  # not a failure: the turn judges the answer (too long); nothing is retried
             except CallbackFailed as exc:
                 raise exc.original from None
             except TimeoutError:
@@ -440,4 +471,5 @@ class StreamingProvider:
             error_kind=failure.kind if failure else None,
             retries=retries,
             provider_timing=meter.timing,
+            stopped_at_cap=meter.stopped,
         )

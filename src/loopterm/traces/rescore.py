@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loopterm import __version__
+from loopterm.bounds import clamp_result, code_refusal, is_refusal
 from loopterm.events import (
     Event,
     GenerationDone,
@@ -38,7 +39,13 @@ from loopterm.events import (
     ValidationResult,
 )
 from loopterm.feedback import format_feedback
-from loopterm.loop.lane import Validator, no_code_result, no_code_turn_feedback
+from loopterm.loop.lane import (
+    Validator,
+    no_code_result,
+    no_code_turn_feedback,
+    refused_result,
+    refused_turn_feedback,
+)
 from loopterm.loop.race import new_race_id
 from loopterm.loop.status import ThrashTracker, classify
 from loopterm.tasks import Task
@@ -128,17 +135,23 @@ async def _revalidate(
     validator: Validator,
     clock: Clock,
 ) -> ValidationDone:
+    old_s = old_turn.validation_s if old_turn is not None else event.result.duration_ms / 1000
     if event.code is None:
+        old_s = 0.0
+    # An answer refused for its size (recorded, or code past today's bound) stays refused, unvalidated.
+    refusal = event.result.error if event.code is None and is_refusal(event.result.error) else None
+    if event.code is not None and (refusal := code_refusal(event.code)) is not None:
+        event = event.model_copy(update={"code": None})
+    if refusal is not None:
+        result, feedback, new_s = refused_result(task, refusal), refused_turn_feedback(refusal, lane.standing), 0.0
+    elif event.code is None:
         # the same words the loop sends after an answer with no code
         result, feedback, new_s = no_code_result(task), no_code_turn_feedback(lane.standing), 0.0
     else:
         began = clock()
-        result = await validator.validate(event.code)
+        result = clamp_result(await validator.validate(event.code))
         new_s = clock() - began
         feedback = lane.standing = format_feedback(result)
-    old_s = old_turn.validation_s if old_turn is not None else event.result.duration_ms / 1000
-    if event.code is None:
-        old_s = 0.0
     lane.offset += new_s - old_s
     lane.validation_s = new_s
     lane.result = result

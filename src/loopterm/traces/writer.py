@@ -8,6 +8,12 @@ While a race is being written its writer holds an exclusive ``flock`` on
 people). The OS drops the lock when the process dies, even on ``kill -9``, so
 "is this race still being written?" is exact: the lock is held. A writer that
 finishes removes the file; a killed one leaves it behind, unlocked.
+
+No line is longer than ``TRACE_LINE_MAX_BYTES`` (``loopterm.bounds``): the
+engine already bounds what an event holds, and an event that still comes out
+bigger is written with its biggest text fields cut (each ends in a
+``[cut: N more]`` marker) and a ``cut_to_fit`` note saying what was cut; it is
+never dropped, and it reads back as the same kind of event.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from loopterm.bounds import TRACE_LINE_MAX_BYTES, clip, fmt_size, utf8_size
 from loopterm.events import Event, RaceDone, RaceStarted, dump_event
 
 HEADER = "race.json"
@@ -32,6 +39,152 @@ def _write_atomic(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+# Room kept for the ``cut_to_fit`` note, and the least of a text field kept before lists are shortened.
+_NOTE_ROOM = 1024
+_MIN_FIELD = 256
+
+Leaf = tuple[dict[str, Any] | list[Any], Any, str, str]  # container, key or index, dotted path, original text
+
+
+def bounded_line(line: str, limit: int = TRACE_LINE_MAX_BYTES) -> str:
+    """``line`` (one event as JSON) when it fits in ``limit`` UTF-8 bytes, else the event cut to fit.
+
+    The long strings are cut first, to one common length (so a 7 MB field
+    loses most and a short one nothing); only when every string is down to
+    ``_MIN_FIELD`` bytes are the longest lists shortened, keeping their first
+    items. A ``cut_to_fit`` field names what was cut; readers ignore fields
+    they do not know. The last resort, for an event with nothing left to cut,
+    keeps only its identity (type, schema, t, lane, turn) and the note: never
+    a line over the limit. Work is linear in the event's size, a few passes.
+    """
+    if _fits(line, limit):
+        return line
+    size = utf8_size(line)
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        return _stub({}, size, limit)
+    budget = limit - _NOTE_ROOM
+    leaves = _long_strings(data, "", [])
+    sizes = [utf8_size(_dumps(text)) - 2 for *_, text in leaves]  # as written: escapes count
+    skeleton = size - sum(sizes)  # what cutting those strings cannot save
+    level = max(_MIN_FIELD, _water_level(sizes, budget - skeleton))
+    cut: list[str] = []
+    while True:
+        cut = []
+        for node, key, path, text in leaves:
+            node[key] = clip(text, level)
+            if node[key] is not text:
+                cut.append(path)
+        out = _dumps(data)
+        if _fits(out, budget):
+            return _noted(data, _note(size, limit, leaves, cut, {}))
+        if level == _MIN_FIELD:
+            break
+        level = max(_MIN_FIELD, level * 3 // 4)  # JSON escapes made the strings bigger than they count
+    # Strings alone cannot make it fit: too many items. Shorten the longest lists, keeping their first items.
+    dropped: dict[str, int] = {}
+    lists = _lists(data, "", [])
+    longest = max((len(items) for _, items in lists), default=0)
+    keep = int(longest * budget / max(1, utf8_size(out)))
+    while longest:
+        for path, items in lists:
+            if len(items) > keep:
+                dropped[path] = dropped.get(path, 0) + len(items) - keep
+                del items[keep:]
+        out = _dumps(data)
+        if _fits(out, budget):
+            return _noted(data, _note(size, limit, leaves, cut, dropped))
+        if keep == 0:
+            break
+        keep //= 2
+    return _stub(data, size, limit)
+
+
+def _fits(text: str, limit: int) -> bool:
+    return len(text) <= limit and (text.isascii() or utf8_size(text) <= limit)
+
+
+def _children(node: Any) -> Any:
+    if isinstance(node, dict):
+        return node.items()
+    return enumerate(node) if isinstance(node, list) else ()
+
+
+def _path(path: str, key: Any) -> str:
+    return f"{path}.{key}".lstrip(".") if isinstance(key, str) else f"{path}[{key}]"
+
+
+def _long_strings(node: Any, path: str, found: list[Leaf]) -> list[Leaf]:
+    """The strings under ``node`` longer than ``_MIN_FIELD`` bytes (shorter ones are never cut)."""
+    for key, value in _children(node):
+        if isinstance(value, str):
+            if len(value) > _MIN_FIELD // 4 and not _fits(value, _MIN_FIELD):
+                found.append((node, key, _path(path, key), value))
+        elif isinstance(value, dict | list):
+            _long_strings(value, _path(path, key), found)
+    return found
+
+
+def _lists(node: Any, path: str, found: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    """Every list under ``node`` of more than one item, with its path."""
+    if isinstance(node, list) and len(node) > 1:
+        found.append((path or "(the event)", node))
+    for key, value in _children(node):
+        if isinstance(value, dict | list):
+            _lists(value, _path(path, key), found)
+    return found
+
+
+def _water_level(sizes: list[int], room: int) -> int:
+    """The largest common length L such that the strings, each cut to L, fit in ``room`` bytes."""
+    count = len(sizes)
+    for size in sorted(sizes):
+        share = room // count
+        if size > share:
+            return max(0, share)
+        room -= size
+        count -= 1
+    return max(sizes, default=0)
+
+
+def _note(size: int, limit: int, leaves: list[Leaf], cut: list[str], dropped: dict[str, int]) -> str:
+    original = {path: utf8_size(text) for _, _, path, text in leaves}
+    fields = sorted(cut, key=lambda p: -original[p])
+    parts = [f"{p} ({fmt_size(original[p])})" for p in fields[:5]]
+    if len(fields) > 5:
+        parts.append(f"and {len(fields) - 5} more")
+    note = f"this {fmt_size(size)} event was cut to fit the {fmt_size(limit)} trace line limit"
+    if parts:
+        note += ": text cut in " + ", ".join(parts)
+    if dropped:
+        note += "; items dropped from " + ", ".join(f"{p} ({n})" for p, n in list(dropped.items())[:5])
+    return clip(note, _NOTE_ROOM // 2)
+
+
+def _noted(data: dict[str, Any], note: str) -> str:
+    data["cut_to_fit"] = note
+    return _dumps(data)
+
+
+def _stub(data: dict[str, Any], size: int, limit: int) -> str:
+    """Only the event's identity and a note: what is left when nothing else can be cut."""
+    keep = {
+        key: value
+        for key, value in data.items()
+        if key in ("schema", "t", "type", "lane", "turn")
+        and not isinstance(value, dict | list)
+        and not (isinstance(value, str) and not _fits(value, _MIN_FIELD))
+    }
+    keep["cut_to_fit"] = (
+        f"this {fmt_size(size)} event did not fit the {fmt_size(limit)} trace line limit; only its identity is kept"
+    )
+    return _dumps(keep)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def writer_pid(folder: Path) -> int | None:
@@ -106,7 +259,7 @@ class TraceWriter:
         elif isinstance(event, RaceDone):
             self._finish(event)
         else:
-            self._append(event.lane, dump_event(event))
+            self._append(event.lane, bounded_line(dump_event(event)))
 
     def _start(self, event: RaceStarted) -> None:
         self.folder = self.root / event.race_id
