@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loopterm.sandbox.direct import CandidateClient
+from loopterm.sandbox.direct import CandidateClient, asgi_exchange
 
 pytestmark = pytest.mark.anyio
 BASE = "http://candidate"
@@ -77,7 +77,7 @@ async def both(app: Any, method: str, path: str, kwargs: dict[str, Any]) -> list
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     outcomes = []
     for client in (httpx.AsyncClient(transport=transport, base_url=BASE, timeout=None),
-                   CandidateClient(app, BASE)):
+                   CandidateClient(asgi_exchange(app), BASE)):
         async with client:
             try:
                 response = await client.request(method, path, **kwargs)
@@ -110,7 +110,7 @@ async def test_odd_answers_read_the_same_as_through_httpx(answer: str) -> None:
 async def test_a_cookie_the_app_sets_is_sent_back_as_httpx_would() -> None:
     app, seen = recording_app("cookie")
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    for client in (httpx.AsyncClient(transport=transport, base_url=BASE), CandidateClient(app, BASE)):
+    for client in (httpx.AsyncClient(transport=transport, base_url=BASE), CandidateClient(asgi_exchange(app), BASE)):
         async with client:
             await client.request("GET", "/quotes")
             await client.request("GET", "/quotes")
@@ -123,7 +123,7 @@ async def test_the_suites_requests_take_the_direct_path() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         raise AssertionError("not called")
 
-    client = CandidateClient(app, BASE)
+    client = CandidateClient(asgi_exchange(app), BASE)
     for method, path, kwargs in REQUESTS[:10]:
         target = client._d_target(path, kwargs.get("content"), kwargs.get("params"),
                                   kwargs.get("headers"), {})

@@ -152,6 +152,7 @@ def _signals() -> None:
 def _lock_down(policy: Policy, limits: Limits, landlock_abi: int) -> list[str]:
     layers = []
     if limits.quota_mib and quota.private_tmpfs(policy.workdir, limits.quota_mib):
+        os.chdir(policy.workdir)  # the old cwd is the folder under the new mount
         layers.append("quota")
     layers.append("rlimits")
     _limits(limits)

@@ -16,6 +16,8 @@ from loopterm.tasks import Task
 # How long past its own deadlines the worker may take to report before we
 # declare it hung and replace it.
 GRACE_S = 10.0
+# Tries of one validation when the sandbox (not the candidate) fails under it.
+ATTEMPTS = 2
 
 
 class Sandbox:
@@ -65,25 +67,37 @@ class Sandbox:
             return self._worker
 
     async def validate(self, source: str, *, limits: Limits | None = None) -> ValidationResult:
-        """Run the task's suite against ``source`` in a fresh, locked-down child process."""
+        """Run the task's suite against ``source``, served by a fresh, locked-down candidate process.
+
+        When the sandbox itself fails under a validation (its check runner or
+        warm process died, whoever caused it), the validation runs once more
+        on a new one, so one lane's trouble does not fail another lane's turn.
+        """
         limits = limits or self.limits
         started = time.perf_counter()
-        worker = await self._ready()
-        job, future = worker.new_job()
-        try:
-            await worker.submit(job, source, limits)
-            report = await asyncio.wait_for(asyncio.shield(future), limits.wall_s + GRACE_S)
-        except TimeoutError:
-            worker.kill(f"the sandbox worker stopped answering for {limits.wall_s + GRACE_S:g} s; "
-                        "it restarts for the next validation")
-            report = future.result() if future.done() else JobReport(reason="the sandbox worker stopped answering")
-            report.infrastructure = True
-        except asyncio.CancelledError:
-            await asyncio.shield(worker.cancel(job))
-            raise
+        for attempt in range(1, ATTEMPTS + 1):
+            worker = await self._ready()
+            report = await self._once(worker, source, limits)
+            if not report.infrastructure or attempt == ATTEMPTS or self._closed:
+                break
         if report.layers:
             self.layers = report.layers
         return assemble(self.task.id, worker.checks, report, (time.perf_counter() - started) * 1000)
+
+    async def _once(self, worker: Worker, source: str, limits: Limits) -> JobReport:
+        job, future = worker.new_job()
+        try:
+            await worker.submit(job, source, limits)
+            return await asyncio.wait_for(asyncio.shield(future), limits.wall_s + GRACE_S)
+        except TimeoutError:
+            worker.kill(f"the sandbox's check runner stopped answering for {limits.wall_s + GRACE_S:g} s; "
+                        "it restarts for the next validation")
+            report = future.result() if future.done() else JobReport(reason="the sandbox stopped answering")
+            report.infrastructure = True
+            return report
+        except asyncio.CancelledError:
+            await asyncio.shield(worker.cancel(job))
+            raise
 
     async def close(self) -> None:
         self._closed = True

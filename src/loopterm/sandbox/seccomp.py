@@ -75,7 +75,8 @@ ALWAYS_DENIED = (
     "clock_settime", "clock_adjtime", "kexec_load", "kexec_file_load", "add_key", "request_key",
     "keyctl", "unshare", "setns", "perf_event_open", "name_to_handle_at", "open_by_handle_at",
     "bpf", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "ioprio_set", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_madvise", "kcmp", "migrate_pages", "move_pages",
+    "ioprio_set", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_madvise", "kcmp",
+    "migrate_pages", "move_pages",
 )
 # Allowed only when these arguments are all 0 ("this thread", PRIO_PROCESS of itself).
 SELF_ONLY = {

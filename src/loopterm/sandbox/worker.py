@@ -224,7 +224,8 @@ class Worker:
                 self.proc.stdin.write(data)
                 await self.proc.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
-                self._die(f"the sandbox's check runner is gone ({type(exc).__name__}); it restarts for the next validation")
+                self._die(f"the sandbox's check runner is gone ({type(exc).__name__}); "
+                          "it restarts for the next validation")
 
     def kill(self, reason: str) -> None:
         """Give up on an unresponsive worker: its jobs end with ``reason``."""
