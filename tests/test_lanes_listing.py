@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,12 @@ from fakes.fixtures import FakeServer, running_fake_server
 
 from loopterm.lanes import PRESETS
 
+LONG_MODEL = "/home/someone/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"
+# Without llama-cpp-python every llamacpp lane reads "not installed" before its file is looked for.
+needs_llama_cpp = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason="needs the local extra (llama-cpp-python): pip install -e '.[local]'",
+)
 HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "OLLAMA_HOST", "COLUMNS")
 
 
@@ -109,14 +116,25 @@ def test_a_file_lane_named_like_a_preset_is_listed_once_as_what_runs(tmp_path: P
     assert [(row["source"], row["provider"]) for row in rows] == [("file", "sim")]
 
 
-def test_a_long_model_path_keeps_its_file_name_within_80_columns(tmp_path: Path) -> None:
-    model = "/home/someone/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"
+def long_model_path_listing(tmp_path: Path) -> list[str]:
     path = tmp_path / "lanes.toml"
-    path.write_text(f'[[lanes]]\nname = "Qwen coder 7B (local)"\nprovider = "llamacpp"\nmodel = "{model}"\n')
+    path.write_text(f'[[lanes]]\nname = "Qwen coder 7B (local)"\nprovider = "llamacpp"\nmodel = "{LONG_MODEL}"\n')
     out = lanes("--lanes", str(path), "Qwen coder 7B (local)", columns=80)
     assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+    return out.stdout.splitlines()
+
+
+def test_a_long_model_path_keeps_its_file_name_within_80_columns(tmp_path: Path) -> None:
+    lines = long_model_path_listing(tmp_path)
     assert max(len(line) for line in lines) <= 80
     assert lines[0].split() == ["LANE", "MODEL", "CLASS", "READY"]
     assert "..." in lines[1] and "qwen2.5-coder-7b-instruct-q4_k_m.gguf" in lines[1]
+    assert len(lines) > 2 and lines[2].startswith(" ")  # why it is not ready, under its lane
+
+
+@needs_llama_cpp
+def test_a_missing_model_file_is_named_whole_under_its_lane(tmp_path: Path) -> None:
+    # With llama-cpp-python installed the listing looks for the file, and names the whole path.
+    lines = long_model_path_listing(tmp_path)
+    assert max(len(line) for line in lines) <= 80
     assert lines[2].strip().startswith("no GGUF file at /home/someone/models/")  # the detail keeps it whole

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import statistics
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from textual.worker import WorkerCancelled
 from tui_pilot import panes, until
 
-from loopterm.events import LaneDone, RaceDone, TurnDone, ValidationDone
+from loopterm.events import GenerationDone, LaneDone, RaceDone, TurnDone, ValidationDone
 from loopterm.lanes import resolve
 from loopterm.loop.race import RaceConfig
 from loopterm.racestate import RaceState
@@ -26,6 +24,7 @@ from loopterm.tui.screens.confirm_quit import ConfirmQuit
 
 pytestmark = pytest.mark.anyio
 
+TICK = object()  # the eight-lane test's timer, in its timeline of events
 SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 
 
@@ -110,27 +109,37 @@ async def test_quitting_a_live_race_leaves_a_complete_aborted_trace(tmp_path: Pa
 
 
 async def test_eight_lanes_at_full_speed_keep_the_ui_responsive(tmp_path: Path) -> None:
-    import time
-
+    # One timeline of what the app's event loop ran, in order: timer ticks and race
+    # events. A validation runs in the sandbox's child processes while the loop stays
+    # free, so the timer ticks between a turn's GenerationDone and its ValidationDone;
+    # a loop that blocked while validating could not tick there at all. This counts
+    # those windows and asks nothing of the clock: a loaded machine only makes the
+    # validations, and so the windows, longer. (The worst timer gap is a measured
+    # figure in the README, not an assertion.)
+    timeline: list[object] = []
     lanes = [resolve(name) for name in SIM_LANES * 2]
-    source = LiveRace(lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path)
+    source = LiveRace(lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path,
+                      extra_sinks=[timeline.append])
     app = make_app(source)
-    ticks: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
-        app.set_interval(0.05, lambda: ticks.append(time.monotonic()))
+        app.set_interval(0.01, lambda: timeline.append(TICK))
         await until(pilot, lambda: len(panes(app)) == 8, timeout=20)  # mounting eight panes is a one-off
-        started = time.monotonic()
         await pilot.press("s")  # keys work while eight lanes stream and validate
         assert app.screen.id == "summary"
         await pilot.press("escape")
         assert app.race_worker is not None
         await app.race_worker.wait()
-        during = [t for t in ticks if t >= started]
-        gaps = [b - a for a, b in pairwise(during)]
-        assert gaps, "the race ended before the timer ticked at all"
-        # A 20 Hz timer keeps firing while the race runs. The typical gap is what is
-        # asserted: one long gap can be a busy CI machine, but a loop that blocked on
-        # every validation or token would make most gaps long. The worst gap is a
-        # measured figure in the README, not a timed assertion.
-        typical = statistics.median(gaps)
-        assert typical < 0.2, f"the event loop was blocked: median timer gap {typical:.2f} s"
+    open_windows: dict[tuple[str, int], bool] = {}  # (lane, turn) being validated -> the timer ticked since
+    ticked: list[bool] = []
+    for item in timeline:
+        if item is TICK:
+            open_windows = dict.fromkeys(open_windows, True)
+        elif isinstance(item, GenerationDone) and item.error is None:
+            open_windows[(item.lane, item.turn)] = False
+        elif isinstance(item, ValidationDone) and item.code is not None:
+            ticked.append(open_windows.pop((item.lane, item.turn)))
+    assert len(ticked) >= 8, f"only {len(ticked)} turns were validated"
+    # Most, not all: a validation the sandbox answers quickly can fall between two ticks.
+    assert sum(ticked) * 2 >= len(ticked), (
+        f"the event loop was blocked: the timer ticked during only {sum(ticked)} of {len(ticked)} validations"
+    )
