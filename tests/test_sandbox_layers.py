@@ -195,7 +195,52 @@ def test_hook_refuses(hook: Hook, tmp_path: Path, event: str, args: tuple) -> No
 
 def test_hook_refuses_changes_to_itself(hook: Hook) -> None:
     assert denied(hook, "object.__setattr__", hook, "__code__", (lambda *a: None).__code__)
-    assert not denied(hook, "object.__setattr__", test_hook_refuses, "__code__", test_hook_refuses.__code__)
+    # Its helpers too, and any other function: a swapped __code__ or default turns a policy off.
+    assert denied(hook, "object.__setattr__", guard._resolve, "__code__", (lambda *a: None).__code__)
+    assert denied(hook, "object.__setattr__", guard._may_read, "__defaults__", (None,))
+    assert denied(hook, "object.__setattr__", guard._real_path, "__kwdefaults__", {})
+    assert denied(hook, "object.__setattr__", test_hook_refuses, "__code__", denied.__code__)
+    # types.coroutine flips one flag of the same code: harmless, and asyncio does it.
+    code = test_hook_refuses.__code__
+    flagged = code.replace(co_flags=code.co_flags | 0x100)
+    assert not denied(hook, "object.__setattr__", test_hook_refuses, "__code__", flagged)
+    assert denied(hook, "sys.settrace", None)
+    assert denied(hook, "sys.setprofile", None)
+
+
+def test_hook_has_no_closure_cells_and_no_globals_to_patch(hook: Hook, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import posixpath
+
+    for function in (hook, guard._resolve, guard._may_read, guard._within, guard._real_path, guard._is_dir):
+        assert function.__closure__ is None, function
+    # What a candidate would patch to make the hook misjudge a path: the Python realpath's globals,
+    # the builtins. The decisions stay the same.
+    import builtins
+
+    outside = "/root/.ssh/id_rsa"
+    elsewhere = str(tmp_path / ".." / "elsewhere")
+    monkeypatch.setattr(posixpath, "realpath", lambda p, **k: str(tmp_path / "x"))
+    monkeypatch.setattr(posixpath, "_joinrealpath", lambda *a: (str(tmp_path / "x"), True), raising=False)
+    real_isinstance, real_any = builtins.isinstance, builtins.any
+    builtins.isinstance, builtins.any = (lambda *a: False), (lambda *a: True)
+    try:  # restored at once: pytest itself needs the builtins
+        refused = [denied(hook, "open", outside, "r", os.O_RDONLY),
+                   denied(hook, "open", elsewhere, "w", os.O_WRONLY)]
+    finally:
+        builtins.isinstance, builtins.any = real_isinstance, real_any
+    assert refused == [True, True]
+
+
+def test_the_hooks_realpath_agrees_with_os_path_realpath(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "f").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "rel").symlink_to("real/f")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for path in ("link/f", "rel", "link/../real/./f", "missing/../x", "loop", "link/nothere/y", "/", "/usr/../etc"):
+        full = path if path.startswith("/") else str(tmp_path / path)
+        assert guard._real_path(full) == os.path.realpath(full), path
 
 
 def test_policy_reads_the_installation_but_not_the_worker_folder(tmp_path: Path) -> None:

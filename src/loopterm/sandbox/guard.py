@@ -18,13 +18,16 @@ protects where those are missing.
 
 from __future__ import annotations
 
+import _stat
 import os
+import posix
 import socket
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
-from loopterm.sandbox.policy import Policy, is_within
+from loopterm.sandbox.policy import Policy
 
 # Events refused whatever their arguments.
 DENY_EVENTS = frozenset(
@@ -48,6 +51,8 @@ DENY_EVENTS = frozenset(
         "webbrowser.open",
         "urllib.Request",
         "sys.remote_exec",
+        "sys.settrace",
+        "sys.setprofile",
     }
 )
 DENY_PREFIXES = ("ctypes.", "socket.", "http.client.", "ftplib.", "smtplib.", "poplib.", "imaplib.",
@@ -96,8 +101,14 @@ DIR_FD_ARGS: dict[str, tuple[int, ...]] = {
     "os.utime": (3,),
     "shutil.rmtree": (1,),
 }
+# The same two tables as tuples, for the hook to hold (a dict could be changed in place).
+_WRITE_EVENT_ITEMS = tuple(WRITE_PATH_EVENTS.items())
+_DIR_FD_ITEMS = tuple(DIR_FD_ARGS.items())
 # An unused dir_fd shows up as -1 in these events (None for shutil.rmtree).
 UNUSED_DIR_FD = -1
+# Function attributes whose change would change what a function does.
+FROZEN_FUNCTION_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+MAX_LINKS = 40  # symlinks followed while resolving one path, as the kernel allows
 READ_PATH_EVENTS = frozenset({"os.listdir", "os.scandir"})
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
@@ -110,99 +121,206 @@ def _blocked(what: str) -> SandboxDenied:
     return SandboxDenied(f"blocked by the loopterm sandbox: {what}")
 
 
-def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], None]:
-    """The hook function for ``policy`` (installed by :func:`install`; tests call it directly)."""
-    # Bind everything the hook needs now: it must not look anything up in module
-    # globals or builtins, which the candidate can replace.
-    realpath, fsdecode, isdir = os.path.realpath, os.fsdecode, os.path.isdir
-    within, as_int, as_str, as_bytes = is_within, int, str, bytes
-    is_instance, path_like = isinstance, os.PathLike
-    workdir = policy.workdir
-    read_dirs, read_files, write_files = policy.read_dirs, frozenset(policy.read_files), frozenset(policy.write_files)
-    deny_events, deny_prefixes, deny_imports = DENY_EVENTS, DENY_PREFIXES, DENY_IMPORTS
-    write_events, dir_fd_args, read_events = WRITE_PATH_EVENTS, DIR_FD_ARGS, READ_PATH_EVENTS
-    unused_dir_fds = (None, UNUSED_DIR_FD)
-    af_unix, write_flags, blocked = socket.AF_UNIX, WRITE_FLAGS, _blocked
-    own_group = own_pid  # the child called setsid(), so its group id is its pid
-    me: list[Callable[..., None]] = []
+def _real_path(
+    path: str,
+    _lstat: Any = posix.lstat,
+    _readlink: Any = posix.readlink,
+    _getcwd: Any = posix.getcwd,
+    _is_link: Any = _stat.S_ISLNK,
+    _os_error: Any = OSError,
+    _reversed: Any = reversed,
+    _list: Any = list,
+) -> str:
+    """``os.path.realpath`` from C functions only, bound at definition.
 
-    def resolve(path: Any) -> str | None:
-        if is_instance(path, as_int):
-            return None  # an fd the process already holds
-        if not is_instance(path, (as_str, as_bytes, path_like)):
-            return None
-        return realpath(fsdecode(path))
+    ``posixpath.realpath`` is Python that looks up ``os``, ``stat`` and its own
+    helpers in module globals at each call, which a candidate can replace to
+    make the hook see a path other than the one opened. This copy has nothing
+    to look up: its defaults are C functions and builtins, held here.
+    """
+    if not path.startswith("/"):
+        path = _getcwd() + "/" + path
+    todo = _list(_reversed(path.split("/")))
+    resolved = ""  # "" is the root
+    links = 0
+    while todo:
+        name = todo.pop()
+        if name == "" or name == ".":
+            continue
+        if name == "..":
+            resolved = resolved[: resolved.rfind("/")] if resolved else ""
+            continue
+        step = resolved + "/" + name
+        try:
+            mode = _lstat(step).st_mode
+        except _os_error:
+            resolved = step  # not there (yet): taken literally, as realpath does
+            continue
+        if not _is_link(mode) or links >= MAX_LINKS:
+            resolved = step
+            continue
+        links += 1
+        target = _readlink(step)
+        if target.startswith("/"):
+            resolved = ""
+        todo.extend(_reversed(target.split("/")))
+    return resolved or "/"
 
-    def may_write(real: str) -> bool:
-        return within(real, workdir) or real in write_files
 
-    def may_read(real: str) -> bool:
-        if within(real, workdir) or real in read_files:
+def _is_dir(path: str, _stat_fn: Any = posix.stat, _s_isdir: Any = _stat.S_ISDIR, _os_error: Any = OSError) -> bool:
+    try:
+        return bool(_s_isdir(_stat_fn(path).st_mode))
+    except _os_error:
+        return False
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/") or (root == "/" and path.startswith("/"))
+
+
+def _resolve(
+    path: Any,
+    _real: Any = _real_path,
+    _fspath: Any = posix.fspath,
+    _type: Any = type,
+    _str: Any = str,
+    _bytes: Any = bytes,
+    _int: Any = int,
+    _isinstance: Any = isinstance,
+) -> str | None:
+    """The real path ``path`` names; None for an fd; "?" for what cannot be a path (never allowed)."""
+    if _isinstance(path, _int):
+        return None  # an fd the process already holds
+    if _type(path) is not _str and _type(path) is not _bytes:
+        try:
+            path = _fspath(path)
+        except Exception:
+            return "?"
+    if _type(path) is _bytes:
+        path = path.decode("utf-8", "surrogateescape")
+    return _real(path) if _type(path) is _str else "?"
+
+
+def _may_read(
+    real: str, workdir: str, read_files: frozenset[str], read_dirs: tuple[str, ...], _within: Any = _within
+) -> bool:
+    if _within(real, workdir) or real in read_files:
+        return True
+    for folder in read_dirs:  # noqa: SIM110 (any() would be a builtin looked up at call time)
+        if _within(real, folder):
             return True
-        return any(within(real, d) for d in read_dirs)
+    return False
 
-    def check_write(path: Any) -> None:
-        real = resolve(path)
-        if real is not None and not may_write(real):
-            raise blocked(f"changing {real} (a candidate may write only in its own working folder)")
 
-    def check_read(path: Any, is_open: bool = False) -> None:
-        real = resolve(path)
-        if real is None:
-            return
-        if not may_read(real):
-            raise blocked(f"reading {real} (outside the Python installation and the working folder)")
-        # A folder fd opened outside would let `dir_fd=` reach around the path checks.
-        if is_open and not within(real, workdir) and isdir(real):
-            raise blocked(f"opening the folder {real}")
+def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], None]:
+    """The hook function for ``policy`` (installed by :func:`install`; tests call it directly).
 
-    def hook(event: str, args: tuple[Any, ...]) -> None:
+    Everything it needs is bound as a positional default when it is made, and
+    so are its helpers' needs: no module globals, no builtins looked up at call
+    time, no closure cells (whose contents Python lets anyone rewrite). The
+    hook refuses every change of a function's ``__code__``, ``__defaults__``
+    or ``__kwdefaults__``, its own and its helpers' included, and every trace
+    or profile function (which could rewrite a running frame's locals).
+    """
+
+    def hook(
+        event: str,
+        args: tuple[Any, ...],
+        _workdir: str = policy.workdir,
+        _read_dirs: tuple[str, ...] = tuple(policy.read_dirs),
+        _read_files: frozenset[str] = frozenset(policy.read_files),
+        _write_files: frozenset[str] = frozenset(policy.write_files),
+        _deny_events: frozenset[str] = DENY_EVENTS,
+        _deny_prefixes: tuple[str, ...] = DENY_PREFIXES,
+        _deny_imports: frozenset[str] = DENY_IMPORTS,
+        _write_events: Any = _WRITE_EVENT_ITEMS,
+        _dir_fd_args: Any = _DIR_FD_ITEMS,
+        _read_events: frozenset[str] = READ_PATH_EVENTS,
+        _frozen_attrs: frozenset[str] = FROZEN_FUNCTION_ATTRS,
+        _own_pid: int = own_pid,
+        _af_unix: int = socket.AF_UNIX,
+        _write_flags: int = WRITE_FLAGS,
+        _resolve: Any = _resolve,
+        _within: Any = _within,
+        _may_read: Any = _may_read,
+        _denied: Any = SandboxDenied,
+        _str: Any = str,
+        _int: Any = int,
+        _isinstance: Any = isinstance,
+        _len: Any = len,
+        _getattr: Any = getattr,
+        _code_type: Any = types.CodeType,
+        _is_dir: Any = _is_dir,
+    ) -> None:
+        prefix = "blocked by the loopterm sandbox: "
         if event == "open":
             path, mode, flags = args
-            if (is_instance(flags, as_int) and flags & write_flags) or (
-                is_instance(mode, as_str) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)
+            real = _resolve(path)
+            if real is None:
+                return
+            if (_isinstance(flags, _int) and flags & _write_flags) or (
+                _isinstance(mode, _str) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)
             ):
-                check_write(path)
-            else:
-                check_read(path, is_open=True)
+                if not (_within(real, _workdir) or real in _write_files):
+                    raise _denied(f"{prefix}changing {real} (a candidate may write only in its own working folder)")
+            elif not _may_read(real, _workdir, _read_files, _read_dirs):
+                raise _denied(f"{prefix}reading {real} (outside the Python installation and the working folder)")
+            elif not _within(real, _workdir) and _is_dir(real):
+                # A folder fd would let `dir_fd=` (which "open" does not report) reach around these checks.
+                raise _denied(f"{prefix}opening the folder {real}")
             return
-        if event in write_events:
-            for i in dir_fd_args.get(event, ()):
-                if i < len(args) and args[i] not in unused_dir_fds:
-                    raise blocked(f"{event} relative to a folder descriptor (dir_fd)")
-            for i in write_events[event]:
-                if i < len(args) and not (event == "sqlite3.connect" and args[i] in (":memory:", b":memory:", "")):
-                    check_write(args[i])
+        if event == "object.__setattr__":
+            if _len(args) >= 3 and args[1] in _frozen_attrs:
+                old = _getattr(args[0], "__code__", None)
+                new = args[2]
+                # types.coroutine only flips a flag of the same code, which is harmless.
+                if not (args[1] == "__code__" and _isinstance(old, _code_type) and _isinstance(new, _code_type)
+                        and new.replace(co_flags=old.co_flags) == old):
+                    raise _denied(f"{prefix}changing a function's {args[1]}")
             return
-        if event in read_events:
+        for name, indices in _write_events:
+            if name != event:
+                continue
+            for fd_event, fd_indices in _dir_fd_args:
+                if fd_event == event:
+                    for i in fd_indices:
+                        if i < _len(args) and args[i] is not None and args[i] != -1:
+                            raise _denied(f"{prefix}{event} relative to a folder descriptor (dir_fd)")
+            for i in indices:
+                if i >= _len(args) or (event == "sqlite3.connect" and args[i] in (":memory:", b":memory:", "")):
+                    continue
+                real = _resolve(args[i])
+                if real is not None and not (_within(real, _workdir) or real in _write_files):
+                    raise _denied(f"{prefix}changing {real} (a candidate may write only in its own working folder)")
+            return
+        if event in _read_events:
             if args and args[0] is not None:
-                check_read(args[0])
+                real = _resolve(args[0])
+                if real is not None and not _may_read(real, _workdir, _read_files, _read_dirs):
+                    raise _denied(f"{prefix}reading {real} (outside the Python installation and the working folder)")
             return
         if event == "import":
-            if args[0] in deny_imports:
-                raise blocked(f"importing {args[0]}")
+            if args[0] in _deny_imports:
+                raise _denied(f"{prefix}importing {args[0]}")
             return
         if event == "socket.__new__":
-            if args[1] != af_unix:
-                raise blocked("opening a network socket (the candidate is served in-process, no network)")
+            if args[1] != _af_unix:
+                raise _denied(f"{prefix}opening a network socket (the candidate is served over its own socket, "
+                              "no network)")
             return
         if event == "os.kill":
             pid = args[0]
-            if pid != own_pid and pid != 0 and pid != -own_group:
-                raise blocked(f"sending a signal to process {pid}")
+            if pid != _own_pid and pid != 0 and pid != -_own_pid:
+                raise _denied(f"{prefix}sending a signal to process {pid}")
             return
         if event == "os.killpg":
-            if args[0] != own_group and args[0] != 0:
-                raise blocked(f"sending a signal to process group {args[0]}")
+            if args[0] != _own_pid and args[0] != 0:
+                raise _denied(f"{prefix}sending a signal to process group {args[0]}")
             return
-        if event == "object.__setattr__":
-            if args[0] is me[0]:
-                raise blocked("changing the sandbox's audit hook")
-            return
-        if event in deny_events or event.startswith(deny_prefixes):
-            raise blocked(f"{event} (no processes, network, ctypes or limit changes inside the sandbox)")
+        if event in _deny_events or event.startswith(_deny_prefixes):
+            raise _denied(f"{prefix}{event} (no processes, network, ctypes, tracing or limit changes inside "
+                          "the sandbox)")
 
-    me.append(hook)
     return hook
 
 
