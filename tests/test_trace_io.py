@@ -115,3 +115,17 @@ def test_not_a_trace(tmp_path: Path) -> None:
     (tmp_path / "race.json").write_text("{")
     with pytest.raises(TraceError, match="damaged header"):
         read_race(tmp_path)
+
+
+def test_an_answer_with_a_lone_surrogate_is_written_with_a_replacement_character() -> None:
+    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode: such a model
+    # answer (or a candidate's error text) must not stop the race's trace.
+    from loopterm.events import GenerationDone, dump_event, load_event
+
+    event = GenerationDone(t=1.0, lane="a", turn=1, text="ok \ud800 then \udfff", ttft_s=0.1, generation_s=0.5)
+    line = dump_event(event)
+    line.encode("utf-8")  # a real UTF-8 line
+    back = load_event(line)
+    assert isinstance(back, GenerationDone)
+    assert back.text == "ok \ufffd then \ufffd"
+    assert back.model_dump(exclude={"text"}) == event.model_dump(exclude={"text"})

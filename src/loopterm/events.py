@@ -8,6 +8,8 @@ a trace written by a newer loopterm instead of misreading it.
 
 from __future__ import annotations
 
+import json
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -260,8 +262,39 @@ def newer_schema(version: object) -> bool:
 
 
 def dump_event(event: _Event) -> str:
-    """One JSON line for a trace file."""
-    return event.model_dump_json(by_alias=True)
+    """One JSON line for a trace file.
+
+    Text from outside (a model's answer, a candidate's error) can hold lone
+    UTF-16 surrogates (JSON's ``"\\ud800"`` decodes to one), which UTF-8
+    cannot encode: such an event is written with each of them as U+FFFD, so
+    one lane's odd text never stops the race's trace.
+    """
+    try:
+        return event.model_dump_json(by_alias=True)
+    except ValueError:  # pydantic's "surrogates not allowed"
+        return json.dumps(_no_surrogates(event.model_dump(by_alias=True, mode="python")), ensure_ascii=False,
+                          separators=(",", ":"), default=str)
+
+
+def _no_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _has_surrogate(value) else value
+    if isinstance(value, dict):
+        return {k: _no_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_surrogates(v) for v in value]
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def load_event(line: str | bytes) -> Event:
