@@ -91,7 +91,9 @@ async def test_infinite_loop_at_import_times_out_while_loading(sandbox: Sandbox)
     result = await sandbox.validate(candidate("import_loop"))
     assert_not_loaded(result, "timed out after 1 s while loading (infinite loop at import?)")
     assert result.error.endswith(("; it was running line 3", "; it was running line 4")), result.error
-    assert time.monotonic() - start < LIMITS.load_timeout_s + 2
+    # It ran until its deadline, where the sandbox's own timeout ended it (the message says so;
+    # had nothing killed it, the parent's watchdog would have, much later, saying something else).
+    assert time.monotonic() - start >= LIMITS.load_timeout_s
 
 
 @pytest.mark.anyio
@@ -105,7 +107,7 @@ async def test_busy_async_handler_is_killed_at_the_run_timeout(sandbox: Sandbox)
     # The model is told where: the busy line, in the handler.
     assert hello.message.endswith(("; it was running line 8 (in hello)",
                                    "; it was running line 9 (in hello)")), hello.message
-    assert time.monotonic() - start < SHORT_RUN.wall_s + 2
+    assert time.monotonic() - start >= SHORT_RUN.run_timeout_s  # killed at the run timeout, not before
 
 
 @pytest.mark.anyio
@@ -247,4 +249,5 @@ async def test_a_loop_that_will_not_say_where_it_hangs_is_still_killed(sandbox: 
     result = await sandbox.validate(source)
     assert_not_loaded(result, "timed out after 1 s while loading (infinite loop at import?)")
     assert result.error == "timed out after 1 s while loading (infinite loop at import?)"
-    assert time.monotonic() - start < LIMITS.load_timeout_s + 2
+    # Killed after the grace by the sandbox's timeout, not left to the parent's watchdog (another message).
+    assert time.monotonic() - start >= LIMITS.load_timeout_s
