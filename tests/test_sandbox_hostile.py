@@ -97,9 +97,24 @@ async def test_infinite_loop_at_import_times_out_while_loading(sandbox: Sandbox)
 
 
 @pytest.mark.anyio
-async def test_busy_async_handler_is_killed_at_the_run_timeout(sandbox: Sandbox) -> None:
+async def test_busy_async_handler_fails_its_check_with_the_line_at_the_check_timeout(sandbox: Sandbox) -> None:
+    result = await sandbox.validate(candidate("async_handler_loop"))
+    assert result.error is None and result.status == "FAIL"
+    hello = next(c for c in result.checks if c.id == "hello")
+    # Found by the check's own timeout (with the line), not by the run's.
+    assert hello.message.startswith("a request blocked the candidate's whole server for 0.5 s")
+    assert hello.message.endswith(("; it was running line 8 (in hello)", "; it was running line 9 (in hello)"))
+    others = [c for c in result.checks if c.id != "hello"]
+    assert all(c.message.startswith("not run: a request blocked the candidate's whole server") or c.passed
+               for c in others), [c.message for c in others]
+    assert result.infrastructure_error is None
+
+
+@pytest.mark.anyio
+async def test_busy_async_handler_is_killed_at_the_run_timeout_when_that_comes_first(sandbox: Sandbox) -> None:
     start = time.monotonic()
-    result = await sandbox.validate(candidate("async_handler_loop"), limits=SHORT_RUN)
+    patient = SHORT_RUN.model_copy(update={"check_timeout_s": 30.0})
+    result = await sandbox.validate(candidate("async_handler_loop"), limits=patient)
     assert result.error is None  # it loaded; the run is what hung
     assert result.status == "FAIL"
     hello = next(c for c in result.checks if c.id == "hello")

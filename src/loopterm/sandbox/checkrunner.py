@@ -301,10 +301,10 @@ class Validation:
         timeout = self.limits.check_timeout_s
         if candidate is None or candidate.gone is not None:
             return hang_message(pending, timeout)
-        if await candidate.alive(ALIVE_S):
+        if await candidate.alive(min(ALIVE_S, timeout)):
             return hang_message(pending, timeout)  # this handler waits forever; the others go on
-        if self.stopped is not None or candidate.gone is not None:
-            return hang_message(pending, timeout)
+        if self.blamed is not None or candidate.gone is not None:
+            return hang_message(pending, timeout)  # another check found it first: this one was queued behind
         self.blamed = check.id
         sent = f"sent {pending[0]}; " if pending else ""
         await self.stop(f"a request blocked the candidate's whole server for {timeout:g} s (a busy loop or a "

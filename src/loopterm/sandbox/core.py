@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from types import TracebackType
 
+from loopterm.bounds import clamp_result
 from loopterm.events import ValidationResult
 from loopterm.sandbox.limits import Limits
 from loopterm.sandbox.results import CheckInfo, JobReport, assemble
@@ -82,7 +83,8 @@ class Sandbox:
                 break
         if report.layers:
             self.layers = report.layers
-        return assemble(self.task.id, worker.checks, report, (time.perf_counter() - started) * 1000)
+        # Bounded here too, for every caller (validate --json, rescore, the loop).
+        return clamp_result(assemble(self.task.id, worker.checks, report, (time.perf_counter() - started) * 1000))
 
     async def _once(self, worker: Worker, source: str, limits: Limits) -> JobReport:
         job, future = worker.new_job()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 from typing import Any
 
@@ -41,6 +42,20 @@ MAX_BODY = 1024 * 1024
 
 class FrameError(Exception):
     """A frame broke the protocol; the message says how, in one line."""
+
+
+def plain_text(value: object, limit: int) -> str:
+    """A string field a candidate sent, as text fit to keep: at most ``limit`` characters, no lone surrogates.
+
+    JSON's ``"\\ud800"`` decodes to a lone surrogate, which cannot be written as
+    UTF-8 later; each becomes U+FFFD here.
+    """
+    text = str(value)[:limit]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return text
 
 
 def size_text(n: int) -> str:

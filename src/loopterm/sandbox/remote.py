@@ -14,11 +14,12 @@ import socket
 from typing import Any
 
 from loopterm.sandbox.direct import Answer
-from loopterm.sandbox.frames import MAX_BODY, MAX_HEADER, FrameError, encode, read_frame
+from loopterm.sandbox.frames import MAX_BODY, MAX_HEADER, FrameError, encode, plain_text, read_frame
 
 OUTPUT_READ = 1024 * 1024
 MAX_DRAIN = 64 * 1024 * 1024  # raw output read and dropped past the kept part, at most
 WHERE_CHARS = 120
+LOAD_ERROR_CHARS = 2000
 MAX_HEADERS = 200  # response headers in one answer
 KNOWN_LAYERS = frozenset({"quota", "rlimits", "landlock-fs", "landlock-tcp", "landlock-scope", "seccomp",
                           "audit-hook"})
@@ -147,7 +148,7 @@ class Candidate:
             if kind == "loaded":
                 future.set_result(None)
             else:
-                future.set_exception(LoadFailed(str(header.get("error"))[:4000]))
+                future.set_exception(LoadFailed(plain_text(header.get("error"), LOAD_ERROR_CHARS)))
             return
         rid = header.get("id")
         future = self._waiting.pop(rid, None) if isinstance(rid, int) else None
