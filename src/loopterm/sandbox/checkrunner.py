@@ -212,6 +212,7 @@ class Validation:
         self.stopped: str | None = None  # why the runner stopped the candidate, when it did
         self.blamed: str | None = None  # the check that found the server blocked
         self.candidate: Candidate | None = None
+        self.done = asyncio.Event()  # set once the candidate is stopped or gone
 
     async def run(self) -> Report:
         warm = await self.runner.warm()
@@ -303,8 +304,13 @@ class Validation:
             return hang_message(pending, timeout)
         if await candidate.alive(min(ALIVE_S, timeout)):
             return hang_message(pending, timeout)  # this handler waits forever; the others go on
-        if self.blamed is not None or candidate.gone is not None:
-            return hang_message(pending, timeout)  # another check found it first: this one was queued behind
+        if candidate.gone is not None:
+            return hang_message(pending, timeout)  # it ended meanwhile: this check is reported not run
+        if self.blamed is not None:
+            # Another check found it first; this one was queued behind it, and is reported
+            # not run once the candidate is stopped.
+            await self.done.wait()
+            return hang_message(pending, timeout)
         self.blamed = check.id
         sent = f"sent {pending[0]}; " if pending else ""
         await self.stop(f"a request blocked the candidate's whole server for {timeout:g} s (a busy loop or a "
@@ -328,6 +334,7 @@ class Validation:
             warm.signal(self.job, signal.SIGKILL)
         if candidate is not None:
             candidate.fail(reason)
+        self.done.set()
 
     async def _finish(self, warm: WarmProcess, candidate: Candidate) -> None:
         died_by_itself = candidate.gone is not None and self.stopped is None
