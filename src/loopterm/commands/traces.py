@@ -151,6 +151,7 @@ def confirm(question: str, yes: bool) -> bool:
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    from loopterm.sanitize import visible
     from loopterm.traces import store
 
     root = _root(args)
@@ -162,7 +163,8 @@ def run_rm(args: argparse.Namespace) -> int:
     if info.live():
         raise UsageError(str(store.live_error(folder, info.writer)))
     what = "damaged race" if info.status == "damaged" else "race"
-    summary = f"{info.name} ({info.task_id}, {len(info.lanes)} lanes, {store.human_size(info.size)})"
+    # The task id comes from the race.json: shown with its control characters made visible.
+    summary = visible(f"{info.name} ({info.task_id}, {len(info.lanes)} lanes, {store.human_size(info.size)})")
     if not confirm(f"delete {what} {summary}?", args.yes):
         print("nothing deleted")
         return 1
@@ -195,7 +197,7 @@ def run_prune(args: argparse.Namespace) -> int:
         try:
             store.remove(info.folder, root)
         except store.StoreError as exc:  # started writing since the listing (a race resumed by id?): kept
-            print(f"loopterm: warning: {exc}", file=sys.stderr)
+            print(f"loopterm: warning: {visible(str(exc))}", file=sys.stderr)
             kept += 1
             size -= info.size
     deleted = len(old) - kept
