@@ -152,7 +152,8 @@ class Recorder:
     def record(self, model: str, body: Any, request: Request) -> int:
         with self._arrived:
             self.hits[model] += 1
-            self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url)})
+            self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url),
+                                         "at": time.time()})  # the wall clock, as HTTP dates are
             self._arrived.notify_all()
             return self.hits[model]
 
