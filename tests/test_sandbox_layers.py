@@ -88,6 +88,39 @@ print(json.dumps(results))
     }
 
 
+@pytest.mark.skipif(not seccomp.supported(), reason="seccomp filter is x86-64 Linux only")
+def test_seccomp_keeps_priority_scheduling_and_pidfds_to_the_process_itself(tmp_path: Path) -> None:
+    code = PROBE + r'''
+import signal
+from loopterm.sandbox import seccomp
+parent = os.getppid()
+assert seccomp.install()
+results = {}
+results["setpriority_parent"] = attempt(lambda: os.setpriority(os.PRIO_PROCESS, parent, 10))
+results["setpriority_user"] = attempt(lambda: os.setpriority(os.PRIO_USER, 0, 10))
+results["setpriority_self"] = attempt(lambda: os.setpriority(os.PRIO_PROCESS, 0, 1))
+results["affinity_parent"] = attempt(lambda: os.sched_setaffinity(parent, {0}))
+results["affinity_self"] = attempt(lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+results["scheduler_parent"] = attempt(lambda: os.sched_setscheduler(parent, os.SCHED_IDLE, os.sched_param(0)))
+results["scheduler_self"] = attempt(lambda: os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0)))
+results["pidfd_open"] = attempt(lambda: os.pidfd_open(parent))
+print(json.dumps(results))
+'''
+    before = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    results = run_python(code, cwd=tmp_path)
+    assert results == {
+        "setpriority_parent": "EPERM",
+        "setpriority_user": "EPERM",
+        "setpriority_self": "ok",
+        "affinity_parent": "EPERM",
+        "affinity_self": "ok",
+        "scheduler_parent": "EPERM",
+        "scheduler_self": "ok",
+        "pidfd_open": "EPERM",
+    }
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == before
+
+
 @pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")
 def test_landlock_confines_files_tcp_and_signals(tmp_path: Path) -> None:
     workdir = tmp_path / "work"
@@ -250,3 +283,36 @@ def test_policy_reads_the_installation_but_not_the_worker_folder(tmp_path: Path)
     assert "/" not in policy.read_dirs
     child = policy.with_workdir(str(tmp_path / "job"), "/proc/99")
     assert isinstance(child, Policy) and child.workdir.endswith("job") and "/proc/99" in child.read_dirs
+
+
+def test_priority_scheduling_and_pidfd_calls_on_other_processes_are_refused_by_the_hook_layer() -> None:
+    # In a forked child (the wrappers replace os/posix/signal functions for the rest of its life).
+    script = """
+import os, signal, sys
+from loopterm.sandbox import guard
+parent = os.getppid()
+guard._self_only_process_calls(os.getpid())
+out = []
+for name, call in [
+    ("setpriority-parent", lambda: os.setpriority(os.PRIO_PROCESS, parent, 5)),
+    ("affinity-parent", lambda: os.sched_setaffinity(parent, {0})),
+    ("pidfd_open", lambda: os.pidfd_open(parent)),
+    ("pidfd_send_signal", lambda: signal.pidfd_send_signal(3, 0)),
+    ("setpriority-self", lambda: os.setpriority(os.PRIO_PROCESS, 0, 1)),
+    ("affinity-self", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0))),
+]:
+    try:
+        call()
+        out.append(name + "=ok")
+    except guard.SandboxDenied:
+        out.append(name + "=denied")
+print(" ".join(out))
+"""
+    import subprocess
+    import sys
+
+    before = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["setpriority-parent=denied", "affinity-parent=denied", "pidfd_open=denied",
+                                   "pidfd_send_signal=denied", "setpriority-self=ok", "affinity-self=ok"], done.stderr
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == before

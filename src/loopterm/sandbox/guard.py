@@ -327,7 +327,49 @@ def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], 
 def install(policy: Policy) -> None:
     """Install the hook for the rest of this process's life."""
     _neuter_fork_exec()
+    _self_only_process_calls(os.getpid())
     sys.addaudithook(make_hook(policy, os.getpid()))
+
+
+# Calls that act on another process and raise no audit event: (module, name, index of the pid argument).
+# The candidate may use them on itself (0 or its own pid); pidfd calls never.
+SELF_ONLY_CALLS = (("setpriority", 1), ("sched_setaffinity", 0), ("sched_setscheduler", 0),
+                   ("sched_setparam", 0))
+NEVER_CALLS = (("os", "pidfd_open"), ("signal", "pidfd_send_signal"), ("os", "process_vm_readv"),
+               ("os", "process_vm_writev"))
+
+
+def _self_only_process_calls(own_pid: int) -> None:
+    """A clear error (seccomp refuses them anyway) for priority, scheduling and pidfd calls on others."""
+    import posix
+    import signal
+
+    modules = {"os": (os, posix), "signal": (signal,)}
+
+    def self_only(name: str, index: int, original: Any) -> Any:
+        def call(*args: Any, _original: Any = original, _index: int = index, _own: int = own_pid,
+                 _len: Any = len, _denied: Any = SandboxDenied) -> Any:
+            if _len(args) > _index and args[_index] not in (0, _own):
+                raise _denied(f"blocked by the loopterm sandbox: {name} on process {args[_index]}")
+            return _original(*args)
+
+        return call
+
+    def never(name: str) -> Any:
+        def call(*_args: Any, _denied: Any = SandboxDenied) -> Any:
+            raise _denied(f"blocked by the loopterm sandbox: {name} (another process)")
+
+        return call
+
+    for name, index in SELF_ONLY_CALLS:
+        original = getattr(posix, name, None)
+        if original is not None:
+            for module in modules["os"]:
+                setattr(module, name, self_only(name, index, original))
+    for where, name in NEVER_CALLS:
+        for module in modules[where]:
+            if hasattr(module, name):
+                setattr(module, name, never(name))
 
 
 def _neuter_fork_exec() -> None:
