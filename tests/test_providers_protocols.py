@@ -12,8 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from fakes.fixtures import FakeServer, running_fake_server
@@ -26,6 +25,7 @@ from fakes.models import (
     RETRY_AFTER_S,
 )
 from fakes.server import closed_port_url
+from loop_ticks import loop_ticks_during
 
 from loopterm.lanes import Lane, Price
 from loopterm.providers.base import ChatMessage, ErrorKind, Generation, estimate_tokens
@@ -36,7 +36,6 @@ from loopterm.providers.streaming import Backoff, StreamingProvider, estimate_pr
 
 pytestmark = pytest.mark.anyio
 
-T = TypeVar("T")
 KEY_ENV = "LOOPTERM_TEST_FAKE_KEY"
 SECRET = "sk-loopterm-TEST-SECRET-7f3a9c2e51"
 FAST = Backoff(base_s=0.01, cap_s=0.02)
@@ -186,28 +185,6 @@ async def test_unreachable_server_is_retried_then_named(protocol: str, make: Mak
     assert gen.error_kind is ErrorKind.UNREACHABLE
     assert f"cannot reach {base_url(protocol, root)}: is the server running?" in (gen.error or "")
     assert [r.kind for r in gen.retries] == ["unreachable", "unreachable"]
-
-
-async def loop_ticks_during(awaitable: Awaitable[T], interval_s: float = 0.05) -> tuple[T, int]:
-    """``awaitable``'s result, and how often a ``interval_s`` ticker on the same loop woke meanwhile.
-
-    The count measures how long the loop waited in ticks, and a busy machine barely moves
-    it: a stall of the whole process delays the ticker and the awaited timer alike and
-    costs one tick, where a wall-clock reading would grow by the whole stall.
-    """
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(interval_s)
-            ticks += 1
-
-    ticking = asyncio.create_task(ticker())
-    try:
-        return await awaitable, ticks
-    finally:
-        ticking.cancel()
 
 
 async def test_timeout_is_the_lanes_timeout(protocol: str, make: Make, fake_server: FakeServer) -> None:
