@@ -49,7 +49,7 @@ async def test_a_turn_shows_in_its_pane_as_soon_as_it_arrives(no_ticks: None) ->
         release, source.released = source.released, asyncio.Event()
         source.hold_at = turn + 1  # only the validation arrives, then the race holds again
         release.set()  # no tick will come for an hour
-        await until(pilot, lambda: "6/8 75%" in " ".join(frontier.lines), timeout=2)
+        await until(pilot, lambda: "6/8 75%" in " ".join(frontier.lines))
 
 
 async def test_the_summary_and_the_lane_detail_follow_news(no_ticks: None) -> None:
@@ -64,7 +64,7 @@ async def test_the_summary_and_the_lane_detail_follow_news(no_ticks: None) -> No
         assert "PASS" not in " ".join(str(c) for c in table.get_row_at(0))
         source.hold_at = None
         source.released.set()
-        await until(pilot, lambda: "PASS" in " ".join(str(c) for c in table.get_row_at(0)), timeout=2)
+        await until(pilot, lambda: "PASS" in " ".join(str(c) for c in table.get_row_at(0)))
 
 
 async def test_a_burst_of_events_costs_one_repaint(no_ticks: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,8 +89,7 @@ async def test_the_bench_summary_follows_news(no_ticks: None) -> None:
     async with app.run_test(size=(120, 48)) as pilot:
         screen = app.screen
         assert isinstance(screen, BenchSummaryScreen)
-        await until(pilot, lambda: [c[0] for c in screen.query_one(BenchTable).cells] == ["Lane A (sim)", "B (sim)"],
-                    timeout=2)
+        await until(pilot, lambda: [c[0] for c in screen.query_one(BenchTable).cells] == ["Lane A (sim)", "B (sim)"])
         await until(pilot, lambda: str(screen.query_one("#bench-progress").render()).endswith("finished"))
 
 
