@@ -339,14 +339,21 @@ class Validation:
     async def _finish(self, warm: WarmProcess, candidate: Candidate) -> None:
         died_by_itself = candidate.gone is not None and self.stopped is None
         warm.signal(self.job, signal.SIGKILL)
-        try:
-            status = await warm.exit_status(self.job, EXIT_S)
-        except WarmProcessGone:
-            status = None
-            self.report.infrastructure = True
-            self.report.reason = "the sandbox's warm process died; it restarts for the next validation"
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(candidate.output_closed.wait(), 1.0)
+        status: int | None = None
+        if died_by_itself or warm.dead:
+            # Its exit status says why it ended (and whether the warm process died with it).
+            try:
+                status = await warm.exit_status(self.job, EXIT_S)
+            except WarmProcessGone:
+                self.report.infrastructure = True
+                self.report.reason = "the sandbox's warm process died; it restarts for the next validation"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(candidate.output_closed.wait(), 1.0)
+        else:
+            # Finished or stopped by us: what it wrote before is in the pipe already, and the
+            # report need not wait for the kill to land (the warm process reaps it).
+            candidate.drain_now()
+            self.runner.forget_exit(self.job)
         await candidate.close()
         self.report.output = candidate.output_text()
         self.report.dropped = candidate.dropped
@@ -375,6 +382,7 @@ class Runner:
         self.warm_process: WarmProcess | None = None
         self._warm_lock = asyncio.Lock()
         self.jobs: dict[int, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     async def warm(self) -> WarmProcess:
         async with self._warm_lock:
@@ -384,6 +392,20 @@ class Runner:
                         await self.warm_process.close()
                 self.warm_process = await WarmProcess.start(self.root, self.hidden)
             return self.warm_process
+
+    def forget_exit(self, job: int) -> None:
+        """Let the warm process's ``exit`` for ``job`` arrive in the background and be dropped."""
+        warm = self.warm_process
+        if warm is None:
+            return
+
+        async def drop() -> None:
+            with contextlib.suppress(WarmProcessGone):
+                await warm.exit_status(job, EXIT_S)
+
+        task = asyncio.create_task(drop())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def validate(self, job: int, source: str, limits: Limits) -> None:
         async def go() -> None:

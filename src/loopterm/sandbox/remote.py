@@ -102,6 +102,14 @@ class Candidate:
             self.output += chunk[:room]
         self.dropped += max(0, len(chunk) - max(room, 0))
 
+    def drain_now(self) -> None:
+        """Read what is already in the output pipe (the writer may still hold it open)."""
+        while not self.output_closed.is_set():
+            before = self._drained
+            self._read_output()
+            if self._drained == before:
+                return
+
     def _read_where(self) -> None:
         try:
             chunk = os.read(self.where_fd, 256)

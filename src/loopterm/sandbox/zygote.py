@@ -70,29 +70,101 @@ def _preload() -> None:
 
 
 def _warm_up() -> None:
-    """One request through a tiny app: fills FastAPI's and pydantic's lazy caches."""
+    """Requests through a small app of our own: fills FastAPI's, starlette's and pydantic's lazy caches.
+
+    It uses what a typical candidate uses (enums, literals, decimals, nested
+    and optional models, validators, path and query parameters, exception
+    handlers, raw bodies, custom responses), so the first load and the first
+    requests of each forked candidate find those code paths warm. It is our
+    own code: nothing of any task is loaded here.
+    """
     import asyncio
+    import enum
+    from decimal import Decimal
+    from typing import Literal
 
-    import httpx
-    from fastapi import FastAPI
-    from pydantic import BaseModel, Field
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-    class Item(BaseModel):
-        name: str = Field(min_length=1)
+    from loopterm.sandbox.serve import _call
+
+    class Colour(str, enum.Enum):  # noqa: UP042 (what candidates write)
+        RED = "RED"
+        BLUE = "BLUE"
+
+    class Part(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        sku: str = Field(min_length=1, max_length=64)
         quantity: int = Field(ge=1)
+        price: Decimal = Field(ge=0)
+        share: float = Field(default=0, ge=0, le=100)
+
+        @field_validator("sku")
+        @classmethod
+        def strip(cls, value: str) -> str:
+            return value.strip()
+
+    class Order(BaseModel):
+        customer: str
+        colour: Colour
+        kind: Literal["a", "b"] = "a"
+        parts: list[Part] = Field(min_length=1, max_length=100)
+        note: str | None = None
+
+        @model_validator(mode="after")
+        def check(self) -> Order:
+            return self
 
     app = FastAPI()
 
-    @app.post("/items", status_code=201)
-    async def create(item: Item) -> dict[str, Any]:  # async: a sync handler would start a thread
-        return {"item": item.model_dump()}
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse({"errors": errors}, status_code=422, media_type="application/problem+json")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.post("/orders", status_code=201)
+    async def create(order: Order) -> JSONResponse:
+        body = order.model_dump(mode="json")
+        return JSONResponse(body, status_code=201, headers={"Location": "/orders/1"})
+
+    @app.post("/raw")
+    async def raw(request: Request) -> Response:
+        data = await request.body()
+        if request.headers.get("content-type") != "application/json":
+            raise HTTPException(status_code=415, detail="unsupported")
+        return Response(content=data, media_type="application/json")
+
+    @app.get("/orders/{order_id}")
+    async def get(order_id: str, colour: Colour | None = None) -> dict[str, Any]:
+        if order_id == "missing":
+            raise HTTPException(status_code=404, detail="not found")
+        return {"id": order_id, "colour": colour}
+
+    def scope(method: str, path: str, query: str = "", ctype: str = "application/json") -> dict[str, Any]:
+        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                "headers": [(b"host", b"warm"), (b"content-type", ctype.encode())], "scheme": "http",
+                "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                "server": ("warm", None), "client": ("127.0.0.1", 123), "root_path": ""}
+
+    order = (b'{"customer": "c", "colour": "RED", "parts": [{"sku": " a ", "quantity": 2, "price": 1.5}], '
+             b'"note": null}')
 
     async def go() -> None:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://warm") as client:
-            await client.post("/items", json={"name": "a", "quantity": 1})
-            await client.post("/items", json={"name": "", "quantity": 0})
-            await client.get("/missing")
+        await _call(app, scope("POST", "/orders"), order)
+        await _call(app, scope("POST", "/orders"), b'{"customer": 1, "colour": "X", "parts": []}')
+        await _call(app, scope("POST", "/orders"), b"{not json")
+        await _call(app, scope("POST", "/raw", ctype="text/plain"), b"x")
+        await _call(app, scope("POST", "/raw"), b"{}")
+        await _call(app, scope("GET", "/orders/1", "colour=BLUE"), b"")
+        await _call(app, scope("GET", "/orders/missing"), b"")
+        await _call(app, scope("GET", "/nowhere"), b"")
+        await _call(app, scope("DELETE", "/orders"), b"")
 
     loop = asyncio.new_event_loop()
     try:
