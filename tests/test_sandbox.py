@@ -178,9 +178,12 @@ async def test_cancelling_a_validation_returns_at_once_and_the_sandbox_goes_on(s
         await asyncio.wait_for(task, patient.load_timeout_s / 2)  # long before the candidate's own deadline
     assert (await sandbox.validate(REFERENCE)).status == "PASS"
     assert sandbox.worker_pid == pid
-    # The runner's one child is the warm process; it killed and reaped the cancelled
-    # candidate (which would loop for a minute) before the next one finished.
+    # The runner's one child is the warm process; it kills and reaps the cancelled candidate
+    # (which would loop for a minute) and the finished one, long before that minute is up.
     (warm,) = children(pid)
+    deadline = time.monotonic() + patient.load_timeout_s / 2
+    while children(warm) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     assert children(warm) == []
 
 
