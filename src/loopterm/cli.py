@@ -16,7 +16,7 @@ from typing import NoReturn
 from loopterm import __version__
 
 # Order is the order of `loopterm --help`.
-COMMANDS = ["race", "bench", "report", "replay", "traces", "rescore", "export", "validate", "lanes"]
+COMMANDS = ["race", "bench", "report", "replay", "traces", "rescore", "export", "validate", "lanes", "doctor"]
 
 
 class UsageError(Exception):

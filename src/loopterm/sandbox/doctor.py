@@ -233,7 +233,9 @@ def in_child(probe: Callable[[], dict[str, Any]], timeout_s: float = PROBE_TIMEO
     if timed_out:
         return {"error": f"the probe process did not answer within {timeout_s:g} s"}
     if os.WIFSIGNALED(status):
-        return {"error": f"the probe process was killed by {signal.Signals(os.WTERMSIG(status)).name}"}
+        number = os.WTERMSIG(status)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else f"signal {number}"
+        return {"error": f"the probe process was killed by {name}"}
     try:
         out = json.loads(b"".join(chunks))
     except ValueError:
@@ -283,9 +285,9 @@ def probe_seccomp(sim: Simulation) -> Layer:
                 "other processes, even as root")
     machine = platform.machine() or "unknown"
     if sim.no_seccomp or not seccomp.supported():
-        arch = "(simulated) " if sim.no_seccomp else ""
-        found = (f"{arch}the filter is written for Linux x86-64; this machine is "
-                 f"{platform.system() or 'unknown'} {machine}")
+        simulated = " (simulated: taken as unsupported)" if sim.no_seccomp else ""
+        found = (f"the filter is written for Linux x86-64; this machine is "
+                 f"{platform.system() or 'unknown'} {machine}{simulated}")
         return Layer("seccomp", "seccomp", MISSING, enforces, found)
     out = in_child(_seccomp_probe)
     if "error" in out:
@@ -353,7 +355,7 @@ def probe_landlock(sim: Simulation, root: str, abi: int, seccomp_active: bool) -
     def item(key: str, feature: str, name: str, needs: int, what: str, proof: str, risk: str) -> Item:
         if abi < needs:
             if abi == 0:
-                found = f"this kernel offers no Landlock{simulated} (not built in, or not enabled at boot: lsm=)"
+                found = f"this kernel offers no Landlock (not built in, or not enabled at boot: lsm=){simulated}"
             else:
                 found = f"needs ABI {needs} ({_linux(needs)}); this kernel has ABI {abi}{simulated}"
             return Item(key, name, MISSING, what, found, risk)
@@ -447,12 +449,12 @@ def probe_quota(sim: Simulation, root: str, limits: Limits) -> Layer:
     os.mkdir(folder)
     out = in_child(lambda: _quota_probe(folder, sim.no_namespaces))
     leaked = os.listdir(folder)
-    simulated = " (simulated: unshare refused)" if sim.no_namespaces else ""
+    simulated = "; simulated: unshare refused" if sim.no_namespaces else ""
     if "error" in out:
         return Layer("quota", "quota", MISSING, enforces, f"the probe failed: {out['error']}", risk)
     if not out.get("mounted"):
-        found = (f"no private mount namespace and tmpfs here ({_errno_text(int(out.get('errno') or 0))})"
-                 f"{simulated}: namespaces or mounts are not allowed (a container, or user namespaces turned off)")
+        found = (f"no private mount namespace and tmpfs here ({_errno_text(int(out.get('errno') or 0))}"
+                 f"{simulated}): namespaces or mounts are not allowed (a container, or user namespaces turned off)")
         return Layer("quota", "quota", MISSING, enforces, found, risk)
     if leaked:
         return Layer("quota", "quota", MISSING, enforces,
@@ -485,8 +487,10 @@ def probe_rlimits(limits: Limits, seccomp_active: bool) -> Layer:
         got = out.get(key)
         if error is not None:
             return Item(key, name, MISSING, what, f"the probe failed: {error}", risk)
-        if got is None or got == resource.RLIM_INFINITY or (want is not None and got > want):
+        if got is None or got == resource.RLIM_INFINITY:
             return Item(key, name, MISSING, what, "could not be set here (unlimited in a test process)", risk)
+        if want is not None and got > want:
+            return Item(key, name, MISSING, what, f"{got} in a test process, above loopterm's {shown}", risk)
         if want is not None and got < want:
             return Item(key, name, ACTIVE, what, f"{got} (an inherited hard limit is below loopterm's {shown})")
         return Item(key, name, ACTIVE, what, f"set to {shown} in a test process")
