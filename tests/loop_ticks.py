@@ -16,6 +16,8 @@ async def loop_ticks_during(awaitable: Awaitable[T], interval_s: float = 0.05) -
     stall of the whole process delays the ticker and the awaited timer alike and costs
     one tick, however long it lasted. So a test can bound how long something waited
     (say, a 0.3 s timeout is about 6 ticks, a 5 s one about 100) without a timed assertion.
+    That holds for waits on the loop's own timers; a wait on another process's work (a
+    sandbox starting, say) grows with the machine's load, in ticks as in seconds.
     """
     ticks = 0
 

@@ -277,10 +277,8 @@ async def test_a_10_mb_answer_is_a_fail_turn_that_is_neither_read_whole_nor_re_s
     validator = FakeValidator(partial_result(task))
     events: list[Event] = []
     writer = TraceWriter(tmp_path)
-    started = time.perf_counter()
     await run_race([lane], RaceConfig(max_turns=2, thrash_k=0), [writer, events.append], task=task,
                    validator=validator)
-    elapsed = time.perf_counter() - started
 
     first = of_type(events, ValidationDone)[0]
     assert first.code is None
@@ -290,10 +288,11 @@ async def test_a_10_mb_answer_is_a_fail_turn_that_is_neither_read_whole_nor_re_s
     assert [t.status for t in of_type(events, TurnDone)] == [TurnStatus.FAIL, TurnStatus.PARTIAL]
     assert len(validator.seen) == 1 and "app = FastAPI()" in validator.seen[0]  # turn 1 validated nothing
 
-    # The client stopped reading: the server saw the stream abandoned, never played to its end.
-    assert await asyncio.to_thread(huge_server.abandoned.wait, 3.0)
+    # The client stopped reading: the server saw the stream abandoned, never played to its end
+    # (a client reading to the end would have waited out the server's 3 s pause, and left no
+    # abandon). Ordered, not timed: the wait below is only a deadline.
+    assert await asyncio.to_thread(huge_server.abandoned.wait, 30.0)
     assert not huge_server.finished.is_set()
-    assert elapsed < 3.0
 
     # The next prompt is small and carries none of the answer.
     assert len(huge_server.bodies) == 2

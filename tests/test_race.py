@@ -115,7 +115,9 @@ async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task) -> None:
     done = by_lane(events, LaneDone)["frontier-sim"][0]
     assert done.outcome is Outcome.BUDGET
     assert "budget of 0.3 s" in done.reason
-    assert done.t < 5
+    # At the budget, not at the end of the turn: it never saw its first token. (Ordered, not
+    # timed: both waits are timers on one loop, so a busy machine delays them alike.)
+    assert by_lane(events, GenerationProgress).get("frontier-sim") is None
 
 
 async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task: Task) -> None:
