@@ -13,7 +13,7 @@ from loopterm.events import GenerationDone, LaneDone, RaceDone, TurnDone, Valida
 from loopterm.lanes import resolve
 from loopterm.loop.race import RaceConfig
 from loopterm.racestate import RaceState
-from loopterm.sources import LiveRace
+from loopterm.sources import EngineSource
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import ordinal, outcome_text
 from loopterm.tasks import find_task
@@ -28,10 +28,10 @@ TICK = object()  # the eight-lane test's timer, in its timeline of events
 SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 
 
-def live_race(root: Path, *, time_scale: float, max_turns: int = 6) -> LiveRace:
+def live_race(root: Path, *, time_scale: float, max_turns: int = 6) -> EngineSource:
     lanes = [resolve(name) for name in SIM_LANES]
     config = RaceConfig(max_turns=max_turns, time_scale=time_scale, seed=1)
-    return LiveRace(lanes, config, find_task(), root)
+    return EngineSource(lanes, config, find_task(), root)
 
 
 async def test_a_real_sim_race_shows_what_the_trace_records(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ async def test_eight_lanes_at_full_speed_keep_the_ui_responsive(tmp_path: Path) 
     # figure in the README, not an assertion.)
     timeline: list[object] = []
     lanes = [resolve(name) for name in SIM_LANES * 2]
-    source = LiveRace(lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path,
+    source = EngineSource(lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path,
                       extra_sinks=[timeline.append])
     app = make_app(source)
     async with app.run_test(size=(160, 48)) as pilot:

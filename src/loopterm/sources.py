@@ -6,6 +6,7 @@ kind it is. A replay also offers ``ReplayControls`` for its keys.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from loopterm.events import Event
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane
-    from loopterm.loop.race import RaceConfig, RaceResult
+    from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
 
 EventSink = Callable[[Event], None]
@@ -41,28 +42,82 @@ class ReplayControls(Protocol):
     def restart(self) -> None: ...
 
 
+class EngineFailed(RuntimeError):
+    """The engine process could not run the race; the message is its one line."""
+
+
 @dataclass
-class LiveRace:
-    """A race run now, written to a trace as it goes."""
+class EngineSource:
+    """A race (or bench) run now by an engine in its own process (``loopterm.engine``).
+
+    The viewer only reads the engine's events, so repaints never delay a
+    stream read, a timestamp or a validation. Cancelling ``run`` (the user
+    quits) asks the engine to stop (SIGINT) and keeps reading until it has
+    closed every lane and the trace, exactly as an in-process race would.
+    """
 
     lanes: list[Lane]
     config: RaceConfig
     task: Task
     trace_root: Path
+    race_id: str | None = None
+    what: str = "race"
     live: bool = True
     trace_folder: Path | None = None
-    result: RaceResult | None = None
-    extra_sinks: list[EventSink] = field(default_factory=list)
+    failure: str | None = None  # the trace could not be written: one line, as the plain commands say it
+    extra_sinks: list[EventSink] = field(default_factory=list)  # more consumers in this process (tests)
 
     async def run(self, sink: EventSink) -> None:
-        from loopterm.loop.race import run_race
-        from loopterm.traces.writer import TraceWriter
+        import asyncio
+        import json
+        import signal
+        import sys
 
-        writer = TraceWriter(self.trace_root)
+        from loopterm.engine import END, spec_for
+        from loopterm.events import load_event
+
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "loopterm.engine",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            limit=64 * 1024 * 1024,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        spec = spec_for(self.lanes, self.config, self.trace_root, self.race_id, self.what)
+        proc.stdin.write((json.dumps(spec) + "\n").encode())  # stdin stays open: its end means we are gone
+        errors = asyncio.create_task(proc.stderr.read())
+        cancelled = False
+
+        async def read_all() -> None:
+            while line := await proc.stdout.readline():
+                if line.startswith(b'{"' + END.encode() + b'"'):
+                    end = json.loads(line)
+                    self.trace_folder = Path(end["trace"]) if end.get("trace") else None
+                    self.failure = end.get("failure")
+                    continue
+                event = load_event(line)
+                for extra in self.extra_sinks:
+                    extra(event)
+                sink(event)
+
         try:
-            self.result = await run_race(
-                self.lanes, self.config, [writer, *self.extra_sinks, sink], task=self.task
-            )
+            await read_all()
+        except asyncio.CancelledError:
+            cancelled = True
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+            await asyncio.shield(read_all())  # the lanes' ABORTED ends and the race's end
         finally:
-            self.trace_folder = writer.folder
-            writer.close()
+            if proc.returncode is None:
+                try:
+                    await asyncio.shield(asyncio.wait_for(proc.wait(), 10))
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+        stderr = (await errors).decode("utf-8", "replace").strip()
+        if cancelled:
+            raise asyncio.CancelledError
+        if self.failure is not None:
+            raise EngineFailed(self.failure.removeprefix("loopterm: "))
+        if proc.returncode not in (0, None):
+            last = stderr.splitlines()[-1] if stderr else f"exit code {proc.returncode}"
+            raise EngineFailed(f"the race engine stopped: {last}")

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     MAX_RUNS,
-    TraceSink,
     load_task,
     positive_int,
     runs_count,
@@ -36,12 +33,10 @@ from loopterm.commands.race import (
 from loopterm.naming import plural
 from loopterm.printer import ClosableOutput
 from loopterm.sanitize import visible
+from loopterm.traces.sink import TraceSink
 
 if TYPE_CHECKING:
-    from loopterm.events import Event
-    from loopterm.lanes import Lane
-    from loopterm.loop.race import RaceConfig
-    from loopterm.tasks import Task
+    pass
 
 # With nothing finishing for this long, the plain printer says what is still going.
 HEARTBEAT_S = 15.0
@@ -91,43 +86,22 @@ def run(args: argparse.Namespace) -> int:
     return _live(lanes, config, task, root, race_id, theme=args.theme)
 
 
-@dataclass
-class BenchSource:
-    """The bench as an event source for the viewer: one race, ``race_id`` known up front."""
-
-    lanes: list[Lane]
-    config: RaceConfig
-    task: Task
-    trace_root: Path
-    race_id: str
-    live: bool = True
-    trace_folder: Path | None = None
-
-    async def run(self, sink: Callable[[Event], None]) -> None:
-        from loopterm.loop.race import run_race
-        from loopterm.traces.writer import TraceWriter
-
-        writer = TraceWriter(self.trace_root)
-        try:
-            await run_race(self.lanes, self.config, [writer, sink], task=self.task, race_id=self.race_id)
-        finally:
-            self.trace_folder = writer.folder
-            writer.close()
-
-
 def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
     from loopterm.printer import plain_console
+    from loopterm.sources import EngineSource
     from loopterm.tui.launch import default_theme, print_bench_results
     from loopterm.tui.screens.bench_summary import make_bench_app
 
-    source = BenchSource(lanes, config, task, root, race_id)
+    source = EngineSource(lanes, config, task, root, race_id=race_id, what="bench")
     app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency,
                          stop_on_signals=True)
     code = app.run()
     out = plain_console()
     print_bench_results(app)
-    if app.source_error is not None:
+    if source.failure is not None:  # the trace could not be written: as the plain bench says it
+        print(visible(source.failure), file=sys.stderr)
+    elif app.source_error is not None:
         print(f"loopterm: the bench stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     if source.trace_folder is not None:
         out.print(f"trace: {source.trace_folder}", markup=False, soft_wrap=True)

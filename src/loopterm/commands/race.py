@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
     MAX_TURNS,
-    TraceSink,
     add_task_args,
     any_int,
     load_task,
@@ -24,6 +23,7 @@ from loopterm.commands.common import (
     use_plain,
     writable_trace_root,
 )
+from loopterm.traces.sink import TraceSink
 
 if TYPE_CHECKING:
     from loopterm.loop.race import RaceConfig

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.sanitize import visible
-from loopterm.sources import EventSource, LiveRace, ReplayControls
+from loopterm.sources import EngineSource, EventSource, ReplayControls
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane
@@ -69,11 +69,13 @@ def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, t
     """Race ``lanes`` full screen; 0 when the race finished, 130 when the user quit it."""
     from loopterm.tui.app import make_app
 
-    source = LiveRace(lanes, config, task, root)
+    source = EngineSource(lanes, config, task, root)
     app = make_app(source, theme=default_theme(theme), stop_on_signals=True)
     code = app.run()
     _print_results(app)
-    if app.source_error is not None:
+    if source.failure is not None:  # the trace could not be written: as the plain race says it
+        print(visible(source.failure), file=sys.stderr)
+    elif app.source_error is not None:
         print(f"loopterm: the race stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     folder = source.trace_folder or (root / app.race.race_id if app.race.race_id else None)
     if folder is not None:
