@@ -90,9 +90,9 @@ def test_cancel_while_reading_the_prompt_is_prompt_and_exits_cleanly() -> None:
     line = result.stdout.strip().splitlines()[-1]
     fields = dict(part.split("=") for part in line.split()[2:])
     assert fields["tokens"] == "0" and fields["free"] == "True", line  # stopped before the first token
-    # Reading the whole prompt takes a minute or more here; the stop landed within a slice or two.
+    # Reading the whole prompt takes a minute or more here; the stop landed within a slice or
+    # two. Counted in tokens read, not timed: a busy machine reads fewer in the same time.
     assert int(fields["read"]) <= int(fields["of"]) // 4, line
-    assert float(line.split()[1]) < 30, line
 
 
 def test_exit_with_a_worker_inside_llama_cpp_waits_for_it() -> None:
