@@ -190,7 +190,9 @@ class SimProvider:
         total_tokens = estimate_tokens(text)
         ttft = self._scaled(self.profile.ttft_s)
         stream_s = self._scaled(total_tokens / self.profile.tokens_per_s)
-        await asyncio.sleep(ttft)
+        # Every tick has a deadline on the clock, counted from the start: a busy process
+        # that wakes late catches up on the next tick instead of stretching the answer.
+        await _sleep_until(start + ttft)
         first = time.perf_counter() - start
         ticks = max(1, int(stream_s / _TICK_S)) if stream_s > 0 else 1
         for i in range(1, ticks + 1):
@@ -198,7 +200,7 @@ class SimProvider:
             if on_progress is not None:
                 on_progress(chars, estimate_tokens(text[:chars]))
             if stream_s > 0:
-                await asyncio.sleep(stream_s / ticks)
+                await _sleep_until(start + ttft + stream_s * i / ticks)
             else:
                 await asyncio.sleep(0)
         prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
@@ -209,3 +211,8 @@ class SimProvider:
             usage=TokenUsage(prompt=prompt_tokens, completion=total_tokens, estimated=True),
             cost=0.0,
         )
+
+
+async def _sleep_until(deadline: float) -> None:
+    """Sleep until ``deadline`` on ``time.perf_counter``'s clock (at once when it has passed)."""
+    await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
