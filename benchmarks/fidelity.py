@@ -103,6 +103,10 @@ def _race_done(root: Path) -> bool:
     return False
 
 
+def _show(seconds: float | None) -> str:
+    return "   no pass" if seconds is None else f"{seconds:8.2f}s"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lanes", default=DEFAULT_LANES)
@@ -130,8 +134,7 @@ def main() -> int:
             ratio = t_view / t_plain if t_plain and t_view else None
             if ratio is not None:
                 ratios.setdefault(name, []).append(ratio)
-            show = (lambda t: "   no pass" if t is None else f"{t:8.2f}s")
-            print(f"  {name:<24} {show(t_plain)} {show(t_view)} {'' if ratio is None else f'{ratio:6.3f}'}")
+            print(f"  {name:<24} {_show(t_plain)} {_show(t_view)} {'' if ratio is None else f'{ratio:6.3f}'}")
         shares.append(float(seen["cpu_share"]))  # type: ignore[arg-type]
         rates.append(float(seen["kib_per_s"]))  # type: ignore[arg-type]
     print(f"\nlanes {args.lanes} seed {args.seed} at {args.size}, {args.repeat} run(s)")

@@ -14,7 +14,7 @@ from loopterm.tasks import find_task
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_blocked_event_loop_does_not_add_its_time_to_a_simulated_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_blocked_loop_does_not_add_its_time_to_a_simulated_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     # A profile that streams for about 1 s (no jitter). The loop is then blocked for 1.5 s
     # soon after the first token: with a sleep per tick the block would be added on top
     # (about 2.5 s); against deadlines the answer ends right after the block (about 1.5 s).
