@@ -66,6 +66,7 @@ class Candidate:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._next = 0
         self._abandoned: set[int] = set()
+        self._outbox: list[bytes] = []
         self._drained = 0
         self._reader_task: asyncio.Task[None] | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -189,14 +190,29 @@ class Candidate:
 
     # -- what the runner asks ------------------------------------------------------
     async def _send(self, header: dict[str, Any], body: bytes = b"") -> None:
+        """Queue a frame; the frames queued in one turn of the event loop leave in one write.
+
+        Requests a check sends together (``asyncio.gather`` of 8 concurrent
+        approvals) then reach the candidate together, and its server starts
+        them all before running any: the same interleaving on every run, as
+        when the app was called in-process. One write a frame would let a
+        candidate finish the first request before the next arrived, so a
+        check-then-set race would be caught on some runs and not others.
+        """
         if self.gone is not None or self._writer is None:
             raise CandidateGone(self.gone or "the candidate process is not running")
+        self._outbox.append(encode(header, body))
+        if len(self._outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        frames, self._outbox = self._outbox, []
+        if self.gone is not None or self._writer is None or not frames:
+            return
         try:
-            self._writer.write(encode(header, body))
-            await self._writer.drain()
+            self._writer.write(b"".join(frames))
         except (ConnectionError, OSError) as exc:
             self.fail(f"the candidate process ended ({type(exc).__name__})")
-            raise CandidateGone(self.gone or "") from None
 
     async def _ask(self, header: dict[str, Any], body: bytes = b"") -> Any:
         self._next += 1
