@@ -19,7 +19,7 @@ LONG_MODEL = "/home/someone/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"
 # Without llama-cpp-python every llamacpp lane reads "not installed" before its file is looked for.
 needs_llama_cpp = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None,
-    reason="needs the local extra (llama-cpp-python): pip install -e '.[local]'",
+    reason="needs the local extra (llama-cpp-python): pip install 'loopterm[local]'",
 )
 HOSTED_VARS = ("OPENAI_API_KEY", "GEMINI_API_KEY", "INCEPTION_API_KEY", "OLLAMA_API_KEY", "OLLAMA_HOST", "COLUMNS")
 
