@@ -78,7 +78,7 @@ HONEST = {
     "escape_write_outside", "escape_network", "escape_unix_sockets", "escape_signals", "escape_sched_parent",
     "escape_raise_priority", "escape_ctypes_ptrace", "escape_code_swap", "escape_settrace",
     "escape_new_process",
-    "exhaust_disk_quota", "exhaust_threads", "exhaust_endless_stdout", "exhaust_memfd",
+    "exhaust_disk_quota", "exhaust_endless_stdout", "exhaust_memfd",
     "exhaust_socket_buffers", "exhaust_endless_body", "exhaust_memory_bomb",
     "runner_gzip_bomb", "runner_codec_bomb", "runner_punycode", "runner_header_tricks",
     "ansi_output",
@@ -398,11 +398,18 @@ async def _disk(box: Sandbox, world: World, name: str) -> ValidationResult:
 @special("exhaust_threads")
 async def _threads(box: Sandbox, world: World, name: str) -> ValidationResult:
     result = await box.validate(world.source(name))
-    count = number(result, "COUNT")
-    # Limits.threads is the candidate's budget of processes and threads (over what already runs).
-    assert count <= LIMITS.threads, (
-        f"started {count} threads; the budget is {LIMITS.threads} (RLIMIT_NPROC is not applied to root, and "
-        f"this machine's pid space is {Path('/proc/sys/kernel/pid_max').read_text().strip()})")
+    # Limits.threads is the candidate's budget of threads. Either the kernel held it there (COUNT),
+    # or the runner's watchdog stopped it soon after it went past, long before the pid space runs out.
+    texts = [result.error or "", *(c.message for c in result.checks)]
+    stopped = [re.search(r"started (\d+) threads \(limit (\d+)\)", t) for t in texts]
+    found = next((m for m in stopped if m), None)
+    if found is None:
+        count = number(result, "COUNT")
+        assert count <= LIMITS.threads, f"started {count} threads; the budget is {LIMITS.threads}"
+    else:
+        assert int(found.group(2)) == LIMITS.threads
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+        assert int(found.group(1)) < min(2000, pid_max // 4), found.group(0)
     return result
 
 

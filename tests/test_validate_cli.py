@@ -116,7 +116,7 @@ def test_human_report_shows_status_score_and_failing_checks(tmp_path: Path) -> N
     assert "echo:" not in out.stdout  # passing checks are not listed
     assert "latency over 2 validations: min" in out.stdout
     # quota only where the kernel allows mount namespaces
-    assert "sandbox: quota, rlimits" in out.stdout or "sandbox: rlimits" in out.stdout
+    assert "sandbox: quota, no-capabilities, rlimits" in out.stdout or "sandbox: rlimits" in out.stdout
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,7 @@ ALIVE_S = 1.0  # how long a timed-out check's ping may take before the server co
 WHERE_S = 0.5  # how long a stopped candidate gets to say which line it was on
 EXIT_S = 3.0  # how long the warm process may take to report a killed candidate's exit
 LOAD_ERROR_CHARS = 2000
+THREADS_POLL_S = 0.05
 OOM_LOAD = "ran out of memory while being imported"  # loader.load_app's words
 
 
@@ -220,7 +221,7 @@ class Validation:
         output_r, output_w = os.pipe()
         where_r, where_w = os.pipe()
         try:
-            await warm.spawn(self.job, self.limits, [theirs.fileno(), output_w, where_w])
+            pid = await warm.spawn(self.job, self.limits, [theirs.fileno(), output_w, where_w])
         except WarmProcessGone as exc:
             for fd in (output_r, where_r):
                 os.close(fd)
@@ -233,14 +234,37 @@ class Validation:
             os.close(output_w)
             os.close(where_w)
         candidate = self.candidate = Candidate(ours, output_r, where_r, self.limits.output_kib * 1024)
+        watchdog = asyncio.create_task(self._count_threads(pid))
         try:
             await candidate.open(self.source.encode("utf-8", "surrogateescape"))
             await self._load_and_check(candidate)
         except CandidateGone:
             pass
         finally:
+            watchdog.cancel()
             await self._finish(warm, candidate)
         return self.report
+
+    async def _count_threads(self, pid: int) -> None:
+        """Stop a candidate that starts more threads than ``Limits.threads``.
+
+        RLIMIT_NPROC does not bind root (nor, for its count, other users'
+        processes apart), and thousands of threads would use up the machine's
+        pids, so the next fork of any lane would fail. Polled, so a candidate
+        may overshoot by what it starts in one interval.
+        """
+        limit = self.limits.threads
+        path = f"/proc/{pid}/status"
+        while True:
+            await asyncio.sleep(THREADS_POLL_S)
+            try:
+                with open(path) as status:
+                    count = next((int(line.split()[1]) for line in status if line.startswith("Threads:")), 0)
+            except (OSError, ValueError):
+                return
+            if count > limit:
+                await self.stop(f"started {count} threads (limit {limit})")
+                return
 
     async def _load_and_check(self, candidate: Candidate) -> None:
         limits = self.limits

@@ -25,7 +25,7 @@ import tempfile
 import traceback
 from typing import Any, NoReturn
 
-from loopterm.sandbox import guard, landlock, quota, seccomp
+from loopterm.sandbox import caps, guard, landlock, quota, seccomp
 from loopterm.sandbox.frames import encode
 from loopterm.sandbox.limits import Limits
 from loopterm.sandbox.policy import Policy
@@ -154,6 +154,8 @@ def _lock_down(policy: Policy, limits: Limits, landlock_abi: int) -> list[str]:
     if limits.quota_mib and quota.private_tmpfs(policy.workdir, limits.quota_mib):
         os.chdir(policy.workdir)  # the old cwd is the folder under the new mount
         layers.append("quota")
+    if caps.drop_all():  # after the mount, which needs CAP_SYS_ADMIN
+        layers.append("no-capabilities")
     layers.append("rlimits")
     _limits(limits)
     if limits.landlock and landlock_abi > 0:

@@ -50,8 +50,8 @@ class Limits(BaseModel):
     threads: int = Field(
         128,
         ge=8,
-        description="Headroom of processes+threads above the system's current count (RLIMIT_NPROC, "
-        "non-root only: the kernel does not apply it to root).",
+        description="Threads the candidate process may run; the check runner stops it past that "
+        "(it also bounds RLIMIT_NPROC above the system's count, for non-root users).",
     )
     quota_mib: int = Field(
         64,

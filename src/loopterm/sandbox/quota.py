@@ -20,6 +20,7 @@ CLONE_NEWUSER = 0x10000000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+INODES = 16384  # files and folders in the candidate's folder, at most
 
 
 def _write(path: str, text: str) -> None:
@@ -53,6 +54,7 @@ def private_tmpfs(workdir: str, size_mib: int) -> bool:
             return False
     if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False
-    options = f"size={size_mib}m,mode=0700".encode()
+    # nr_inodes: empty files cost kernel memory the size limit does not count.
+    options = f"size={size_mib}m,nr_inodes={INODES},mode=0700".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     return libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", flags, options) == 0

@@ -12,6 +12,8 @@ filter does, for root too. Refused with EPERM:
 - other processes: kill/tgkill outside this process, pidfd_open,
   pidfd_send_signal, pidfd_getfd, ptrace, process_vm_readv/writev,
   process_madvise, kcmp, migrate_pages, move_pages;
+- memory no limit counts: memfd_create and memfd_secret (their pages are in
+  no address space, so RLIMIT_AS never sees them);
 - scheduling of anyone but itself: ioprio_set always; setpriority and
   sched_setparam/setscheduler/setaffinity/setattr only on "this thread" (0),
   so the warm process and the runner keep their priority and CPUs;
@@ -62,6 +64,7 @@ NR = {
     "setpriority": 141, "sched_setparam": 142, "sched_setscheduler": 144, "sched_setaffinity": 203,
     "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279, "kcmp": 312, "sched_setattr": 314,
     "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438, "process_madvise": 440,
+    "memfd_create": 319, "memfd_secret": 447,
 }
 ALWAYS_DENIED = (
     "fork", "vfork", "execve", "execveat", "connect", "accept", "accept4", "bind", "listen",
@@ -76,7 +79,7 @@ ALWAYS_DENIED = (
     "keyctl", "unshare", "setns", "perf_event_open", "name_to_handle_at", "open_by_handle_at",
     "bpf", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "ioprio_set", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_madvise", "kcmp",
-    "migrate_pages", "move_pages",
+    "migrate_pages", "move_pages", "memfd_create", "memfd_secret",
 )
 # Allowed only when these arguments are all 0 ("this thread", PRIO_PROCESS of itself).
 SELF_ONLY = {

@@ -42,6 +42,13 @@ def hidden_paths(task: Task) -> list[str]:
     from loopterm import paths
 
     hidden = [str(Path(loopterm.__file__).resolve().parent), str(task.spec_dir), str(task.validation_dir)]
+    # An install (editable ones too) may hold its own copy of the package and its data
+    # (site-packages/loopterm/_data/validation/...), inside the allowed Python installation.
+    for entry in sys.path:
+        copy = Path(entry or ".") / "loopterm"
+        with contextlib.suppress(OSError):
+            if copy.is_dir():
+                hidden.append(str(copy.resolve()))
     with contextlib.suppress(Exception):
         data = paths.data_dir()
         hidden += [str(data / "spec"), str(data / "validation")]  # every bundled task, not only this one

@@ -256,6 +256,7 @@ class Zygote:
             self.send({"t": "spawn_failed", "job": job_id, "error": f"could not start a process: {exc.strerror}"})
             return
         if pid == 0:  # the child: never returns
+            self.jobs.clear()  # its copy of the table would name the other candidates' pids and folders
             child.main(fds[0], fds[1], fds[2], limits, self.policy, workdir, self.landlock_abi)
         for fd in fds:
             os.close(fd)
