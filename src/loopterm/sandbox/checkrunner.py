@@ -92,16 +92,16 @@ class WarmProcess:
     @classmethod
     async def start(cls, root: str, hidden: list[str]) -> WarmProcess:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = json.dumps({"hidden": hidden})
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "loopterm.sandbox.zygote", str(theirs.fileno()), config,
+                sys.executable, "-m", "loopterm.sandbox.zygote", str(theirs.fileno()),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
                 stderr=None,  # the runner's stderr, which the engine keeps the tail of
                 pass_fds=(theirs.fileno(),), cwd=root, start_new_session=True,
             )
         finally:
             theirs.close()
+        ours.send(json.dumps({"hidden": hidden}).encode())
         ours.setblocking(False)
         data = await asyncio.get_running_loop().sock_recv(ours, 65536)
         if not data:

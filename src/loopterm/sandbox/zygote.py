@@ -1,13 +1,14 @@
 """The warm process: holds libraries only, forks one locked-down candidate process per request.
 
-Run as ``python -m loopterm.sandbox.zygote <fd> '<config json>'`` by the check
-runner, with a scrubbed environment in a fresh temp folder. It imports
-FastAPI, pydantic, starlette, httpx and the common stdlib modules, warms them
-with one request to a tiny app of its own, freezes the heap (so forks share
-it), then serves its parent on one SOCK_SEQPACKET socket (fd ``<fd>``). It
-never sees a suite, a check, the reference, a candidate's source or its
-output: the runner sends the source to the candidate process directly, so a
-candidate reading its own memory finds nothing of anyone else's.
+Run as ``python -m loopterm.sandbox.zygote <fd>`` by the check runner (its
+config, the paths to hide, is the first datagram on that socket), with a
+scrubbed environment in a fresh temp folder. It imports FastAPI, pydantic,
+starlette, httpx and the common stdlib modules, warms them with requests to a
+small app of its own, freezes the heap (so forks share it), then serves its
+parent on one SOCK_SEQPACKET socket (fd ``<fd>``). It never sees a suite, a
+check, the reference, a candidate's source or its output: the runner sends
+the source to the candidate process directly, so a candidate reading its own
+memory finds nothing of anyone else's.
 
 runner -> warm process (one datagram each; ``spawn`` carries three fds: the
 candidate's socket, the write end of its output pipe, the write end of its
@@ -296,7 +297,9 @@ class Zygote:
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the engine; EOF stops us
     ctrl = socket.socket(fileno=int(argv[0]))
-    config = json.loads(argv[1])
+    # The config comes on the socket, not the command line: a candidate can read its
+    # /proc/self/cmdline, and the config names the paths it must not know.
+    config = json.loads(ctrl.recv(MAX_MESSAGE) or b"{}")
     root = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", root)]
     from loopterm.sandbox import landlock, seccomp, serve  # noqa: F401  (serve: loaded before forks)
