@@ -26,7 +26,7 @@ from loopterm.cli import main
 from loopterm.commands import doctor as doctor_command
 from loopterm.sandbox import doctor, landlock, seccomp
 
-LAYER_IDS = ["rlimits", "quota", "landlock", "seccomp", "audit-hook", "process-layout"]
+LAYER_IDS = ["rlimits", "quota", "capabilities", "landlock", "seccomp", "audit-hook", "process-layout"]
 ENTRY_KEYS = {"id", "name", "status", "enforces", "found", "risk"}
 STATUSES = {"active", "missing", "partial"}
 
@@ -88,11 +88,11 @@ def test_every_layer_is_active_here_and_the_exit_code_is_0(capsys: pytest.Captur
     code, text, data = report(capsys)
     assert code == 0, text
     assert data["ok"] is True
-    assert [entry["status"] for entry in data["layers"]] == ["active"] * 6
+    assert [entry["status"] for entry in data["layers"]] == ["active"] * len(LAYER_IDS)
     for entry in data["layers"]:
         assert entry["risk"] is None
         assert all(part["status"] == "active" and part["risk"] is None for part in entry["items"])
-    assert "all 6 layers active" in text
+    assert "all 7 layers active" in text
     assert "missing" not in text and "partial" not in text and "SIMULATED" not in text
     assert data["platform"]["landlock_abi"] == landlock.abi_version()
     # What was found says it was tried for real, not assumed.
@@ -148,7 +148,7 @@ def test_without_landlock(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     assert ("risk: without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be kept "
             "from signalling the warm process") in text
     assert layer(data, "seccomp")["status"] == "active"
-    assert "5 of 6 layers active; not fully: Landlock (missing)" in text
+    assert "6 of 7 layers active; not fully: Landlock (missing)" in text
     assert "SIMULATED" not in text  # a monkeypatched kernel probe is not the switch
 
 
@@ -210,7 +210,7 @@ def test_without_namespaces(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     assert "EPERM" in quota["found"]  # the kernel's own refusal, from the probe process
     assert ("risk: without the quota, a candidate can fill the disk up to the file-size limit (16 MiB) per file, "
             "with as many files as it likes") in text
-    assert "5 of 6 layers active; not fully: quota (missing)" in text
+    assert "6 of 7 layers active; not fully: quota (missing)" in text
 
 
 def test_nothing_is_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,3 +269,24 @@ def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "doctor" in capsys.readouterr().out
+
+
+def test_the_capabilities_layer_says_what_a_root_candidate_could_do_when_it_cannot_drop_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A kernel or container that refuses capset: the probe process still holds root's capabilities.
+    from loopterm.sandbox import caps, doctor
+
+    monkeypatch.setattr(caps, "drop_all", lambda: False)
+    monkeypatch.setattr(caps, "held", lambda: 0x1FF)
+    layer = doctor.probe_capabilities()
+    assert layer.status == doctor.MISSING
+    assert layer.risk is not None and "real-time policy" in layer.risk
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root process starts with capabilities to drop")
+def test_the_candidate_really_holds_no_capability(tmp_path: Path) -> None:
+    from loopterm.sandbox import caps, doctor
+
+    out = doctor.in_child(lambda: {"dropped": caps.drop_all(), "after": caps.held()})
+    assert out == {"dropped": True, "after": 0}

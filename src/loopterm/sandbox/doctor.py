@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from loopterm.sandbox import child, guard, landlock, quota, seccomp
+from loopterm.sandbox import caps, child, guard, landlock, quota, seccomp
 from loopterm.sandbox.limits import Limits
 from loopterm.sandbox.policy import Policy
 
@@ -467,6 +467,37 @@ def probe_quota(sim: Simulation, root: str, limits: Limits) -> Layer:
                  f"a test process mounted a {PROBE_QUOTA_MIB} MiB tmpfs in a private namespace; nothing showed outside")
 
 
+# --- capabilities ---------------------------------------------------------------------------------
+
+
+def _caps_probe() -> dict[str, Any]:
+    before = caps.held()
+    dropped = caps.drop_all()
+    refused = _refused(lambda: os.setpriority(os.PRIO_PROCESS, 0, -5)) if before not in (0, -1) else None
+    return {"before": before, "dropped": dropped, "after": caps.held(), "raise_priority": refused}
+
+
+def probe_capabilities() -> Layer:
+    enforces = ("the candidate process holds no Linux capability, even when loopterm runs as root: it cannot "
+                "raise its own priority, take a real-time scheduling policy or force socket buffers past "
+                "the system's limits")
+    risk = ("a candidate started by root keeps root's capabilities: it could take a real-time policy and busy-"
+            "loop, starving the check runner and every other lane, and force socket buffers past the system's "
+            "limits; as another user it holds none to begin with")
+    out = in_child(_caps_probe)
+    if "error" in out:
+        return Layer("capabilities", "no capabilities", MISSING, enforces, f"the probe failed: {out['error']}", risk)
+    if int(out.get("before") or 0) == 0:
+        return Layer("capabilities", "no capabilities", ACTIVE, enforces,
+                     "loopterm runs without capabilities here, so candidates hold none")
+    if not out.get("dropped") or out.get("after") != 0:
+        return Layer("capabilities", "no capabilities", MISSING, enforces,
+                     f"a test process could not drop its capabilities (left: {out.get('after')})", risk)
+    return Layer("capabilities", "no capabilities", ACTIVE, enforces,
+                 "a test process dropped every capability; raising its own priority was then refused "
+                 f"({out.get('raise_priority') or 'refused'})")
+
+
 # --- resource limits -----------------------------------------------------------------------------
 
 
@@ -606,6 +637,7 @@ def diagnose(sim: Simulation | None = None, limits: Limits | None = None) -> Dia
         layers = (
             probe_rlimits(limits, seccomp_active),
             probe_quota(sim, root, limits),
+            probe_capabilities(),
             landlock_layer,
             seccomp_layer,
             probe_audit_hook(root),
