@@ -163,3 +163,20 @@ def test_lane_info_masks_url_credentials_and_drops_key_like_params() -> None:
     info = lane.info("r").model_dump_json()
     assert "SECRET" not in info
     assert "https://***@proxy.example/v1?key=***&x=1" in info and "instant" in info
+
+
+def test_a_sim_lane_with_an_unknown_profile_is_refused_where_the_file_says_it(tmp_path: Path) -> None:
+    path = tmp_path / "lanes.toml"
+    path.write_text('[[lanes]]\nname = "Turbo"\nprovider = "sim"\n\nmodel = "turbo"\n')
+    with pytest.raises(LaneError) as caught:
+        load_lanes_file(path)
+    assert str(caught.value) == (f"{path}:5: lane 'Turbo': field 'model': unknown simulated profile 'turbo'; "
+                                 "choose one of fast-diffusion, frontier, mini, weak-local")
+
+
+def test_a_lanes_file_that_is_not_utf8_is_one_line_naming_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "lanes.toml"
+    path.write_bytes(b'[[lanes]]\nname = "caf\xe9"\nprovider = "sim"\nmodel = "mini"\n')
+    with pytest.raises(LaneError) as caught:
+        load_lanes_file(path)
+    assert str(caught.value) == f"{path}: not UTF-8 text (byte 21 is b'\\xe9'); save the file as UTF-8"

@@ -438,6 +438,12 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _is_sim_profile(model: str) -> bool:
+    from loopterm.providers.sim import PROFILES
+
+    return model in PROFILES
+
+
 def load_lanes_file(path: Path) -> dict[str, Lane]:
     """Read a lanes TOML file; errors name the file, line and field."""
     try:
@@ -446,6 +452,9 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
         raise LaneError(f"{path}: no such lanes file; check the path") from None
     except OSError as exc:
         raise LaneError(f"{path}: cannot read lanes file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start:exc.start + 1]
+        raise LaneError(f"{path}: not UTF-8 text (byte {exc.start} is {bad!r}); save the file as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -483,6 +492,11 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
             if key_line:
                 where = f"{path}:{key_line}"
             raise LaneError(f"{where}: lane {label!r}: field '{field}': {_message(err)}") from None
+        if lane.provider == SIM_PROVIDER and not _is_sim_profile(lane.model):
+            key_line = _field_line(text, line, ("model",)) if line else None
+            where = f"{path}:{key_line}" if key_line else where
+            raise LaneError(f"{where}: lane {label!r}: field 'model': unknown simulated profile "
+                            f"{lane.model!r}; choose one of {SIM_PROFILES_HINT.replace('sim:', '')}")
         if lane.name in lanes:
             raise LaneError(f"{where}: lane name {lane.name!r} is used twice; names must be unique")
         lanes[lane.name] = lane
