@@ -1,0 +1,24 @@
+"""Ctrl-C at any moment of a command's start is one line and exit 130, never a traceback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.25, 0.4, 0.8])
+def test_ctrl_c_early_in_a_race_is_one_line_and_130(tmp_path: Path, delay: float) -> None:
+    # Whatever the moment (importing the commands, warming the sandbox, racing), the same answer.
+    proc = subprocess.Popen([sys.executable, "-m", "loopterm", "race", "--plain", "--trace-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert err.strip().splitlines()[-1].startswith("loopterm: "), err
