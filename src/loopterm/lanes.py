@@ -19,42 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loopterm.events import LaneInfo
+from loopterm.keys import key_shaped, secret_like
 
 ProviderName = Literal["openai", "gemini", "ollama", "llamacpp", "sim"]
 
 SIM_PROVIDER = "sim"
 LANE_CLASSES = ("H/AR", "H/D", "L/AR", "L/D")
 
-# Param names that carry a secret. A lanes file is a plain file that ends up
-# in traces (params are recorded): keys belong in the environment, named by
-# api_key_env. Matched case-insensitively, "-" as "_", at any depth (so
-# ``extra_headers = {Authorization = ...}`` is caught too).
-_SECRET_NAMES = frozenset({
-    "api_key", "apikey", "key", "token", "access_token", "auth_token", "bearer", "secret",
-    "client_secret", "password", "passwd", "authorization", "auth", "x_api_key", "x_goog_api_key",
-    "credentials", "cookie",
-})
-_SECRET_SUFFIXES = ("_api_key", "_apikey", "_token", "_secret", "_password")
-
-
-def secret_like(name: str) -> bool:
-    """True for a param or query name that would hold a secret (``api_key``, ``Authorization``...)."""
-    norm = name.strip().lower().replace("-", "_")
-    return norm in _SECRET_NAMES or norm.endswith(_SECRET_SUFFIXES)
-
-
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEY_PREFIXES = ("sk-", "sk_", "AIza", "gsk_", "xai-", "hf_")
-
-
-def key_shaped(value: str) -> bool:
-    """True for a string that looks like an API key rather than a variable name:
-    a known key prefix, or 20+ characters mixing lower case, upper case and digits
-    (variable names are words: OPENAI_API_KEY, my_proxy_key)."""
-    if value.startswith(_KEY_PREFIXES):
-        return True
-    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
-    return len(value) >= 20 and mixed
 
 
 def secret_param(params: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:

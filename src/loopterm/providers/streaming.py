@@ -13,13 +13,13 @@ import asyncio
 import email.utils
 import math
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopterm.bounds import ANSWER_MAX_BYTES, head_bytes, utf8_size
 from loopterm.events import RetryRecord, TokenUsage
+from loopterm.keys import mask_keys
 from loopterm.naming import plural
 from loopterm.providers.base import (
     ChatMessage,
@@ -88,16 +88,14 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-# Hosted APIs echo part of a rejected key back ("Incorrect API key provided:
-# sk-ab***yz"); anything shaped like a key is masked before it reaches text we keep.
-_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.]{4,}|AIza[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
 
 
 def scrub(text: str, secret: str | None) -> str:
     """``text`` with the secret and key-shaped words masked, on one short line."""
     if secret and secret != DUMMY_KEY:
         text = text.replace(secret, "***")
-    text = _KEYLIKE.sub("***", text)
+    # Hosted APIs echo part of a rejected key back ("Incorrect API key provided: sk-ab***yz").
+    text = mask_keys(text)
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
 
