@@ -95,7 +95,9 @@ def test_the_engine_stops_cleanly_when_the_viewer_is_gone(tmp_path: Path) -> Non
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write((json.dumps(spec) + "\n").encode())
     proc.stdin.flush()
-    first = json.loads(proc.stdout.readline())
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read() if proc.stderr else ""  # the engine said why it stopped
+    first = json.loads(line)
     assert first["type"] == "race_started"
     proc.stdin.close()
     rest = proc.stdout.read().decode().splitlines()
@@ -114,7 +116,9 @@ def test_sigint_stops_the_engine_with_a_complete_trace(tmp_path: Path) -> None:
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write((json.dumps(spec) + "\n").encode())
     proc.stdin.flush()
-    assert json.loads(proc.stdout.readline())["type"] == "race_started"
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read() if proc.stderr else ""
+    assert json.loads(line)["type"] == "race_started"
     proc.send_signal(signal.SIGINT)
     lines = proc.stdout.read().decode().splitlines()
     assert proc.wait(timeout=60) == 0
