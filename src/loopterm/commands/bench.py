@@ -25,7 +25,7 @@ from loopterm.commands.race import (
     DEFAULT_SIM_LANES,
     EXIT_OUTPUT_CLOSED,
     add_loop_options,
-    check_keys,
+    check_ready,
     loop_config,
     resolve_lanes,
     stop_on_signals,
@@ -76,17 +76,17 @@ def run(args: argparse.Namespace) -> int:
     from loopterm.loop.race import new_race_id
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
-    check_keys(lanes)
+    check_ready(lanes)
     task = load_task(args)
     race_id = new_race_id()
     config = loop_config(args, task, runs=args.runs, concurrency=args.concurrency, kind="bench", bench_id=race_id)
     root = writable_trace_root(args.trace_dir)
     if use_plain(args):
         return asyncio.run(_plain(lanes, config, task, root, race_id, as_json=args.json))
-    return _live(lanes, config, task, root, race_id, theme=args.theme)
+    return _live(lanes, config, task, root, race_id, theme=args.theme, fps=args.fps)
 
 
-def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -> int:
+def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None, fps: int | None = None) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
     from loopterm.printer import plain_console
     from loopterm.sources import EngineSource
@@ -95,7 +95,7 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None) -
 
     source = EngineSource(lanes, config, task, root, race_id=race_id, what="bench")
     app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency,
-                         stop_on_signals=True)
+                         stop_on_signals=True, fps=fps)
     code = app.run()
     out = plain_console()
     print_bench_results(app)

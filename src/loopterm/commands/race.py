@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
     MAX_TURNS,
+    _number,
     add_task_args,
     any_int,
     load_task,
@@ -24,6 +25,7 @@ from loopterm.commands.common import (
     writable_trace_root,
 )
 from loopterm.traces.sink import TraceSink
+from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
 if TYPE_CHECKING:
     from loopterm.loop.race import RaceConfig
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 # within about a minute; real lanes always run at real speed.
 DEFAULT_TIME_SCALE = 0.2
 DEFAULT_SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
+fps_count = _number(int, 1, inclusive=True, maximum=MAX_FPS)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,6 +74,11 @@ def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
     p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
     add_task_args(p)
     p.add_argument("--theme", help="TUI theme name")
+    p.add_argument(
+        "--fps", type=fps_count, default=DEFAULT_FPS, metavar="N",
+        help=f"the viewer repaints at most N times a second (default {DEFAULT_FPS}, at most {MAX_FPS}); "
+        "lower it for a slow link. Below 10 the timers tick N times a second too",
+    )
 
 
 def loop_config(args: argparse.Namespace, task: Task, **extra: Any) -> RaceConfig:
@@ -106,22 +114,41 @@ def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str])
         raise UsageError(str(exc)) from None
 
 
-def check_keys(lanes) -> None:
+def check_ready(lanes) -> None:
+    """Refuse, before anything starts, lanes that cannot run here, naming what to do for each.
+
+    A missing key, the local extra not installed, a local server that does not
+    answer: what `loopterm lanes` already says. Started anyway they would only
+    end as ERROR lanes with a 0/47 bar and exit 0.
+    """
+    import asyncio
     import os
+
+    from loopterm.providers.readiness import readiness
+    from loopterm.sanitize import visible
 
     for lane in lanes:
         if lane.api_key_env and not os.environ.get(lane.api_key_env):
             raise UsageError(
-                f"lane '{lane.name}' needs an API key in {lane.api_key_env}; export it, "
+                f"lane '{visible(lane.name)}' needs an API key in {lane.api_key_env}; export it, "
                 "or race other lanes (no lanes = the offline simulated race)"
             )
+
+    async def look() -> list:
+        return list(await asyncio.gather(*(readiness(lane) for lane in lanes)))
+
+    found = asyncio.run(look())
+    missing = [f"lane '{visible(lane.name)}' is not ready: {ready.detail}"
+               for lane, ready in zip(lanes, found, strict=True) if not ready.ready]
+    if missing:
+        raise UsageError("; ".join(missing) + " (see `loopterm lanes`; no lanes = the offline simulated race)")
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
     lanes = resolve_lanes(args.lanes, args.lanes_file, DEFAULT_SIM_LANES)
-    check_keys(lanes)
+    check_ready(lanes)
     task = load_task(args)
     config = loop_config(args, task)
     root = writable_trace_root(args.trace_dir)
@@ -129,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_plain(lanes, config, task, root, as_json=args.json))
     from loopterm.tui.launch import run_live
 
-    return run_live(lanes, config, task, root, theme=args.theme)
+    return run_live(lanes, config, task, root, theme=args.theme, fps=args.fps)
 
 
 async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
