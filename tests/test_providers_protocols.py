@@ -374,6 +374,17 @@ async def test_a_refused_attempt_adds_no_tokens(protocol: str, make: Make, fake_
     assert (gen.usage.prompt, gen.usage.completion, gen.usage.estimated) == (PROMPT_TOKENS, COMPLETION_TOKENS, False)
 
 
+@pytest.mark.parametrize("refusal", ["rate-limit-always", "always-500", "unauthorized"])
+async def test_a_request_the_server_refused_counts_no_tokens_and_no_cost(
+    protocol: str, make: Make, fake_server: FakeServer, refusal: str
+) -> None:
+    # Refused before any work: nothing streamed, no count sent. The prompt's estimate is not spent.
+    gen = await make(fake_server.url, tagged(refusal), max_retries=0).generate(MESSAGES)
+    assert gen.error is not None and gen.text == ""
+    assert (gen.usage.prompt, gen.usage.completion, gen.usage.reasoning) == (0, 0, 0)
+    assert gen.cost is None
+
+
 async def test_an_error_event_inside_a_200_stream_is_a_server_error(
     protocol: str, make: Make, fake_server: FakeServer
 ) -> None:

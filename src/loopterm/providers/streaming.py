@@ -448,17 +448,16 @@ class StreamingProvider:
         every billed attempt, so a stream cut after thousands of tokens and then
         retried still shows what it cost."""
         text = meter.text
-        usage = _attempt_usage(messages, meter)
-        # A failed attempt with no text cost nothing we can know about.
-        billed = [usage] if failure is None or text else []
-        billed += spent
-        if spent:
-            usage = TokenUsage(
-                prompt=sum(u.prompt for u in billed),
-                completion=sum(u.completion for u in billed),
-                reasoning=sum(u.reasoning for u in billed),
-                estimated=any(u.estimated for u in billed),
-            )
+        # A failed attempt that streamed nothing and reported no count was refused
+        # before any work (a 429, a 5xx, an HTML page): it adds no tokens and no cost.
+        last = _attempt_usage(messages, meter) if failure is None else self._billed(messages, meter)
+        billed = ([last] if last is not None else []) + spent
+        usage = billed[0] if len(billed) == 1 else TokenUsage(
+            prompt=sum(u.prompt for u in billed),
+            completion=sum(u.completion for u in billed),
+            reasoning=sum(u.reasoning for u in billed),
+            estimated=any(u.estimated for u in billed),
+        )
         return Generation(
             text=text,
             ttft_s=meter.ttft_s,
