@@ -374,6 +374,16 @@ async def test_a_refused_attempt_adds_no_tokens(protocol: str, make: Make, fake_
     assert (gen.usage.prompt, gen.usage.completion, gen.usage.estimated) == (PROMPT_TOKENS, COMPLETION_TOKENS, False)
 
 
+async def test_a_web_page_instead_of_the_api_is_a_protocol_error_and_not_retried(
+    protocol: str, make: Make, fake_server: FakeServer
+) -> None:
+    # base_url at a proxy's or a web server's front page: 200, text/html. Not a cut stream to retry.
+    gen = await make(fake_server.url, tagged("html-page"), max_retries=3).generate(MESSAGES)
+    assert gen.error_kind is ErrorKind.PROTOCOL, gen.error
+    assert gen.retries == []
+    assert "check base_url" in (gen.error or "")
+
+
 @pytest.mark.parametrize("refusal", ["rate-limit-always", "always-500", "unauthorized"])
 async def test_a_request_the_server_refused_counts_no_tokens_and_no_cost(
     protocol: str, make: Make, fake_server: FakeServer, refusal: str

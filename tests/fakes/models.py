@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 ANSWER = "Hello from the fake server.\n```python\nprint('hi')\n```\n"
 PIECES = [ANSWER[i : i + 6] for i in range(0, len(ANSWER), 6)]
@@ -58,6 +58,7 @@ SERVER_TIMINGS = {"prompt_n": 42, "prompt_ms": 120.5, "predicted_n": 17, "predic
                   "predicted_per_second": 50.0}
 
 Ending = Literal["finish", "cut", "drop", "garbage", "error"]
+HTML_PAGE = "<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
 MID_STREAM_ERROR = "the model is overloaded, try again"
 THOUGHT = "Let me think about this."  # reasoning the model shows before its answer
 
@@ -78,6 +79,7 @@ class Script:
     reasoning: bool = False
     timings: bool = False  # llama.cpp server's own durations in the last OpenAI chunk
     message: str = ""  # the error message, for error statuses
+    html: bool = False  # a 200 with a web page instead of the API's answer (base_url at a proxy's front page)
 
 
 ERROR_STATUS = {"unauthorized": 401, "forbidden": 403, "bad-request": 400, "always-500": 500}
@@ -122,6 +124,8 @@ def script_for(model: str, hit: int) -> Script | None:
         return Script(status=429, retry_after_s=2.0, retry_after_date=True) if hit == 1 else Script()
     if behaviour == "rate-limit-always":
         return Script(status=429)
+    if behaviour == "html-page":
+        return Script(html=True)
     if behaviour == "reference":
         answer = f"Here is the file.\n```python\n{_reference_source()}```\n"
         return Script(pieces=[answer[i : i + 400] for i in range(0, len(answer), 400)])
@@ -246,6 +250,8 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
                            "code": "model_not_found"}},
                 status_code=404,
             )
+        if script.html:
+            return HTMLResponse(HTML_PAGE)
         if script.status != 200:
             message = {401: "Incorrect API key provided: sk-fa***ey", 429: "Rate limit reached"}.get(
                 script.status, f"fake error {script.status}"
@@ -326,6 +332,8 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
         script = script_for(model, hit)
         if script is None:
             return _google_error(404, f"models/{model} is not found for API version v1beta")
+        if script.html:
+            return HTMLResponse(HTML_PAGE)
         if script.status != 200:
             message = script.message or f"fake error {script.status}"
             # A date goes in the header (a proxy in front of Gemini); seconds in Gemini's own RetryInfo.
@@ -377,6 +385,8 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
         script = script_for(model, rec.record(model, body, request))
         if script is None:
             return JSONResponse({"error": f"model '{model}' not found"}, status_code=404)
+        if script.html:
+            return HTMLResponse(HTML_PAGE)
         if script.status != 200:
             return JSONResponse(
                 {"error": f"fake error {script.status}"}, status_code=script.status,

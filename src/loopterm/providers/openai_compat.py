@@ -108,8 +108,12 @@ class OpenAIProvider(StreamingProvider):
                     if choice.finish_reason:
                         finished = True
         # The SDK ends quietly when the body ends, [DONE] or not; a stream that
-        # never said why it stopped was cut.
+        # never said why it stopped was cut. Unless it was never a stream: a web
+        # page (base_url at a proxy's front page) reads as no events at all.
         if not finished:
+            kind = stream.response.headers.get("content-type", "")
+            if not meter.chars and "text/event-stream" not in kind:
+                raise self.protocol_error(f"a 200 answer of type {kind or 'unknown'} instead of an event stream")
             raise self.stream_cut(meter, dropped=False)
 
     def _classify(self, exc: Exception, meter: StreamMeter) -> ProviderError:
