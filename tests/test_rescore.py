@@ -212,8 +212,17 @@ def test_cli_rescore_bad_input(task_dir: Path, tmp_path: Path) -> None:
     assert out.returncode == 2 and "task 'mini' not found" in out.stderr and len(out.stderr.splitlines()) == 1
     out = cli(["rescore", "zzz", "--trace-dir", str(root)])
     assert out.returncode == 2 and "no race 'zzz'" in out.stderr
-    out = cli(["rescore", "--trace-dir", str(root)])
-    assert out.returncode == 2 and "ID|PATH" in out.stderr
+    out = cli(["rescore", "--trace-dir", str(tmp_path / "empty")])
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+
+
+def test_cli_rescore_with_no_id_rescores_the_newest_race(task_dir: Path, tmp_path: Path) -> None:
+    # As replay, export and report do.
+    root = tmp_path / "traces"
+    old = write_trace(root, recorded_race(task_dir))
+    out = cli(["rescore", "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["rescore_of"] == old.name
 
 
 @pytest.mark.anyio

@@ -27,10 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "Validate every candidate recorded in a race again, in the sandbox, against the task's "
             "current suite: no model is called. Turn statuses, the THRASH rule and each lane's outcome "
             "are recomputed (a lane that now passes earlier stops there), a new trace marked as a "
-            "rescore of the old one is written, and old vs new is printed per lane."
+            "rescore of the old one is written, and old vs new is printed per lane. The newest race "
+            "when no ID is given, as for replay, export and report."
         ),
     )
-    p.add_argument("ref", metavar="ID|PATH", help="race id, unique prefix, or trace path")
+    p.add_argument("ref", nargs="?", metavar="ID|PATH", help="race id, unique prefix, or trace path")
     p.add_argument("--task-dir", type=Path, help="a folder holding spec/<task>/ and validation/<task>/")
     p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
     out = p.add_mutually_exclusive_group()
