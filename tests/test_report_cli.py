@@ -99,6 +99,12 @@ def test_table_format_and_lane_filter(traces: Path, capsys: pytest.CaptureFixtur
     assert "Runs Passed" in out and "0/1" in out
 
 
+def test_a_unique_prefix_of_the_shown_name_picks_a_lane(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "WEAK")
+    assert code == 0
+    assert "Weak | local" in out and "Lane A" not in out
+
+
 def test_unknown_lane_names_the_lanes_there_are(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "nope")
     assert code == 2

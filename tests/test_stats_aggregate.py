@@ -159,6 +159,19 @@ def test_lane_filter_matches_name_slug_or_provider_model() -> None:
     assert [row.lane for row in report.rows] == ["Lane A"]
 
 
+def test_a_unique_prefix_of_the_shown_name_selects_a_lane_and_a_shared_one_is_refused() -> None:
+    events = race([Run("a-r01", [1.0], name="Mini", model="mini"),
+                   Run("b-r01", [1.0], name="Fast diffusion", model="fast"),
+                   Run("c-r01", [1.0], name="Frontier", model="frontier")])
+    for name in ("mini", "MIN", "fa", "fast diffusion ("):
+        report = build_report([events], lanes=[name])
+        assert len(report.rows) == 1, name
+    assert [r.lane for r in build_report([events], lanes=["fr"]).rows] == ["Frontier"]
+    with pytest.raises(UnknownLanes) as caught:
+        build_report([events], lanes=["f"])
+    assert str(caught.value) == "f matches several lanes: Fast diffusion (sim), Frontier (sim); give more of the name"
+
+
 def test_mixing_time_scales_or_turn_limits_is_warned() -> None:
     a = race([Run("a-r01", [1.0])], "20261122-000000-0001", time_scale=1.0)
     b = race([Run("a-r01", [1.0])], "20261122-000000-0002", time_scale=0.1, max_turns=5)

@@ -298,21 +298,46 @@ def _started(events: Sequence[Event]) -> RaceStarted:
 class UnknownLanes(ValueError):
     """``--lanes`` names that match no lane of the races read."""
 
-    def __init__(self, unknown: Sequence[str], available: Sequence[str]) -> None:
+    def __init__(self, unknown: Sequence[str], available: Sequence[str], ambiguous: Sequence[str] = ()) -> None:
         self.unknown = list(unknown)
         self.available = list(available)
         names = ", ".join(self.unknown)
+        if ambiguous:
+            super().__init__(f"{names!s} matches several lanes: {', '.join(ambiguous)}; give more of the name")
+            return
         listed = ", ".join(self.available) or "none"
         super().__init__(f"no lane matches {names}; lanes in these races: {listed}")
 
 
-def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None = None) -> Report:
-    """The report over each race's events; ``lanes`` keeps only rows matching those names.
+def _only(lanes: Sequence[str], runs: list[BenchRun]) -> list[BenchRun]:
+    """The runs of the lanes named. A name matches case-insensitively the lane's name, its run-id
+    slug or ``provider:model``, or else a prefix of one lane's shown name (``mini`` for
+    ``Mini (sim)``) when no other lane's shown name has that prefix."""
+    shown = {id(r): display_name(r.summary.info.name, r.summary.info.simulated) for r in runs}
+    available = list(dict.fromkeys(shown.values()))
+    keep: set[int] = set()
+    unknown: list[str] = []
+    for name in lanes:
+        folded = name.casefold()
+        exact = [r for r in runs if folded in lane_names(r.summary)]
+        if not exact:
+            prefixed = [text for text in available if text.casefold().startswith(folded)]
+            if len(prefixed) > 1:
+                raise UnknownLanes([name], available, ambiguous=prefixed)
+            exact = [r for r in runs if prefixed and shown[id(r)] == prefixed[0]]
+        if not exact:
+            unknown.append(name)
+        keep.update(id(r) for r in exact)
+    if unknown:
+        raise UnknownLanes(unknown, available)
+    return [r for r in runs if id(r) in keep]
 
-    A lane name matches case-insensitively the lane's name, its run-id slug
-    (``fast-diffusion-sim``) or ``provider:model`` (``sim:fast-diffusion``).
-    A name that matches no lane raises :class:`UnknownLanes`: a typo must not
-    quietly shrink the table.
+
+def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None = None) -> Report:
+    """The report over each race's events; ``lanes`` keeps only rows matching those names (:func:`_only`).
+
+    A name that matches no lane, or a prefix of several, raises
+    :class:`UnknownLanes`: a typo must not quietly shrink the table.
     """
     sources: list[Source] = []
     runs: list[BenchRun] = []
@@ -329,13 +354,7 @@ def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None =
         )
 
     if lanes is not None:
-        unknown = [n for n in lanes if not any(n.casefold() in lane_names(r.summary) for r in runs)]
-        if unknown:
-            available = list(dict.fromkeys(display_name(r.summary.info.name, r.summary.info.simulated)
-                                           for r in runs))
-            raise UnknownLanes(unknown, available)
-        wanted = {name.casefold() for name in lanes}
-        runs = [r for r in runs if wanted & lane_names(r.summary)]
+        runs = _only(lanes, runs)
 
     groups: dict[LaneKey, list[BenchRun]] = {}
     for run in runs:
