@@ -98,7 +98,8 @@ def test_check_sends_one_tiny_request_and_reports_the_kind(fake_server: FakeServ
 
     table = loopterm("--lanes", str(path), "--check", "Good")
     assert table.returncode == 0
-    header, row = table.stdout.splitlines()
+    header, row, where = table.stdout.splitlines()
+    assert where == f"lanes file: {path} (2 lanes)"
     assert header.split()[6:8] == ["CHECK", "TTFT"]
     assert row.split()[6] == "ok"
 
@@ -173,7 +174,7 @@ async def check(lane, timeout_s):
     return await real_check(lane, timeout_s)
 readiness.check = check
 args = argparse.Namespace(names=["A"], lanes_file=Path({str(lanes)!r}), check=True, timeout=10.0, json=True)
-rows = cmd._rows(args)
+rows, _in_file = cmd._rows(args)
 asyncio.run(cmd._fill(rows, True, 10.0))
 print(seen, rows[0]["check"]["ok"])
 """

@@ -59,7 +59,9 @@ def test_a_wide_terminal_keeps_one_line_a_lane() -> None:
     assert lines[0].split()[-1] == "DETAIL"
     mercury = next(line for line in lines if line.startswith("mercury-2 "))
     assert mercury.endswith("no key: set INCEPTION_API_KEY")
-    assert len(lines) == 1 + len(PRESETS) + 1 + 4  # header, presets, ollama:<model>, four sim profiles
+    # header, presets, ollama:<model>, four sim profiles, where the lanes file is
+    assert len(lines) == 1 + len(PRESETS) + 1 + 4 + 1
+    assert lines[-1].startswith("lanes file: ")
 
 
 def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: FakeServer, tmp_path: Path) -> None:
@@ -80,7 +82,7 @@ def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: Fak
     assert max(len(line) for line in lines) <= 80
     assert lines[0].split()[-2:] == ["CHECK", "TTFT"] and "DETAIL" not in lines[0]
     assert lines[1].split()[-1] == "auth"
-    message = " ".join(line.strip() for line in lines[2:])
+    message = " ".join(line.strip() for line in lines[2:] if not line.startswith(("lanes file", "  /")))
     assert message.startswith("Refused: ") and message.endswith("check the key in LISTING_KEY")
     assert "sk-listing-test-0000" not in out.stdout
 

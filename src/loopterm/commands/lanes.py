@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+def _rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], int]:
+    """The rows to list, and how many lanes the lanes file holds."""
     from loopterm import lanes as lanes_mod
 
     try:
@@ -57,7 +58,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
             except lanes_mod.LaneError as exc:
                 raise UsageError(str(exc)) from None
             add(name, "file" if name in file_lanes else "named", lane)
-        return rows
+        return rows, len(file_lanes)
     for ref, lane in lanes_mod.PRESETS.items():
         if ref not in file_lanes:  # a file lane of the same name is what that name runs
             add(ref, "preset", lane)
@@ -70,7 +71,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
         add(f"sim:{name}", "sim", profile.lane())
     for name, lane in file_lanes.items():
         add(name, "file", lane)
-    return rows
+    return rows, len(file_lanes)
 
 
 async def _fill(rows: list[dict[str, Any]], check: bool, timeout_s: float) -> None:
@@ -214,6 +215,26 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
     return "\n".join(lines)
 
 
+def _where_lanes_file(given: Any, count: int, width: int = 120) -> str:
+    """Where lanes of your own go, and whether that file exists (the table alone never said).
+
+    On one line when it fits ``width``, else the path on a line of its own.
+    """
+    from loopterm.naming import plural
+    from loopterm.paths import lanes_file
+
+    path = given if given is not None else lanes_file()
+    if count:
+        note = plural(count, "lane")
+    elif given is None and not path.is_file():
+        note = "none yet; add [[lanes]] tables there, see the README"
+    else:
+        note = "no lanes"
+    shown = visible(str(path))
+    line = f"lanes file: {shown} ({note})"
+    return line if len(line) <= width else f"lanes file ({note}):\n  {shown}"
+
+
 def _width() -> int:
     """The terminal's columns; 120 off a terminal, as the other plain listings."""
     import shutil
@@ -224,12 +245,19 @@ def _width() -> int:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    rows = _rows(args)
+    rows, in_file = _rows(args)
     asyncio.run(_fill(rows, args.check, args.timeout))
     if args.json:
         print(json.dumps([_as_json(row) for row in rows], indent=2))
     else:
-        print(_table(rows, args.check, _width()))
+        width = _width()
+        print(_table(rows, args.check, width))
+        print(_where_lanes_file(args.lanes_file, in_file, width))
+    if args.check and not any("check" in row for row in rows) and all(row["ready"] for row in rows):
+        import sys
+
+        print("loopterm: nothing was checked: simulated lanes need no check and no other lane is ready "
+              "(see DETAIL)", file=sys.stderr)
     failed = any(row.get("check") and not row["check"]["ok"] for row in rows)
     # A lane named for --check that could not even be tried did not pass it:
     # `lanes --check mercury-2 && race ...` must not go ahead without a key.
