@@ -13,18 +13,17 @@ from pathlib import Path
 
 import pytest
 from pty_helpers import read_until
-from rich.console import Console
 from trace_helpers import hand_race, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, LaneDone, RaceDone
-from loopterm.printer import PlainPrinter
+from loopterm.printer import PlainPrinter, plain_console
 
 
 def printed(events: list[Event], speed: float | None) -> str:
     """What the plain printer shows for these events (the replay must show the same)."""
     buffer = io.StringIO()
-    printer = PlainPrinter(Console(file=buffer, width=120, highlight=False), replay_speed=speed)
+    printer = PlainPrinter(plain_console(buffer), replay_speed=speed)  # 120 columns off a terminal
     for event in events:
         printer(event)
     return buffer.getvalue()

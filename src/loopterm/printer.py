@@ -26,6 +26,14 @@ class OutputClosed(BrokenPipeError):
 
 
 class _PlainConsole(Console):
+    def _render_buffer(self, buffer: Any) -> str:
+        text = super()._render_buffer(buffer)
+        if self.is_terminal:
+            return text
+        # Off a terminal (`| cat`, a file, a log) rich pads every table line to the full width
+        # with spaces; nobody reading a pipe wants them, and diffs and greps trip on them.
+        return "\n".join(line.rstrip(" ") for line in text.split("\n"))
+
     def on_broken_pipe(self) -> None:
         # rich would raise SystemExit from inside whichever lane printed; raise something
         # a printer can catch, and send later writes (and the final flush) to /dev/null.

@@ -109,7 +109,8 @@ def listing_table(races: list, width: int):
     from loopterm.traces import store
 
     narrow = width < FULL_TABLE_WIDTH
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
+    # No edge: SIMPLE_HEAD's top and bottom edges are lines of spaces (a blank first line).
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True, show_edge=False)
     columns = ["ID", "Date", "Task", "Outcomes", "Status"] if narrow else [
         "ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"]
     if width < NO_TASK_WIDTH:
