@@ -91,7 +91,7 @@ def test_table_cells_follow_the_columns() -> None:
     assert (a["Lane"], a["Runs Passed"], a["Median Iterations"], a["ERROR runs"]) == ("Lane A (sim)", "2/2", "2.5", "0")
     assert a["Mean Time To Pass"] == "3.1 s" and a["Predicted (fit)"] != "n/a"
     b = dict(zip(COLUMNS, cells[1], strict=True))
-    assert (b["Runs Passed"], b["Best Failed Score"], b["ERROR runs"]) == ("0/1", "0.500", "1")
+    assert (b["Runs Passed"], b["Best Failed Score"], b["ERROR runs"]) == ("0/1", "50%", "1")
 
 
 class Host(App[None]):

@@ -78,7 +78,7 @@ def test_markdown_has_the_talks_columns_and_escapes_pipes(traces: Path, capsys: 
     detail = next(line for line in lines if line.startswith("| Lane | Mean Time To Pass"))
     assert [c.strip() for c in detail.strip("|").split("|")] == list(DETAIL_COLUMNS)
     assert "| Lane A (sim) | H/D | 2/2 | 1 | 1.5 | 1.9 s | 2.5 s | n/a | 0 |" in lines
-    assert "| Weak \\| local (sim) | L/AR | 0/1 | 0 | n/a | n/a | 2.5 s | 0.125 | 0 |" in lines
+    assert "| Weak \\| local (sim) | L/AR | 0/1 | 0 | n/a | n/a | 2.5 s | 12% | 0 |" in lines
 
 
 def test_csv_parses_with_every_field(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -244,3 +244,16 @@ def test_the_report_names_a_rescored_benchmark_as_one() -> None:
     assert describe_sources(build_report([rescored])).startswith("rescored benchmark 20261122-010000-cccc")
     plain = race([Run("a", [1.0])], kind="race")
     assert describe_sources(build_report([plain])).startswith("race 20261122-000000-aaaa")
+
+
+def test_in_a_race_p90_and_time_to_pass_count_from_the_same_start() -> None:
+    # A race's lanes are timed from the race start; a lane that started 2 s in used to get
+    # a P90 counted from its own start, below its own time to pass (1.4 vs 1.5 s in the issue).
+    events = race([Run("a-r01", [0.5, 1.0], start=2.0)], kind="race")
+    row = build_report([events]).rows[0]
+    assert row.mean_time_to_pass_s is not None and row.p90_s is not None
+    assert row.p90_s >= row.mean_time_to_pass_s
+    # In a bench each run waits for its slot and is timed from its own start, both figures alike.
+    bench = build_report([race([Run("a-r01", [0.5, 1.0], start=2.0)], kind="bench")]).rows[0]
+    assert bench.p90_s is not None and bench.mean_time_to_pass_s is not None
+    assert bench.p90_s >= bench.mean_time_to_pass_s

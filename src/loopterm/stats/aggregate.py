@@ -22,7 +22,8 @@ The columns, for one lane:
   the run's start (a race's lanes: the race start) to the end of the
   validation that passed.
 - ``p90_s``: 90th percentile, nearest-rank method, of the wall-clock of every
-  counted run, passed or not (the run's start to its end): sort the n values
+  counted run, passed or not (to its end, from the same start as its time to
+  pass: the race start for a race's lanes, the run's start in a bench): sort the n values
   ascending and take the one at 1-based rank ceil(0.9 n). With fewer than 10
   runs that is the slowest run; with 10 to 19 it is the second slowest.
 - ``best_failed_score``: the highest final score among counted runs that did

@@ -57,6 +57,11 @@ def fmt_number(value: float | None, digits: int = 3) -> str:
     return NA if value is None else f"{value:.{digits}f}"
 
 
+def fmt_percent(value: float | None) -> str:
+    """A score as every other view shows it: ``87%``."""
+    return NA if value is None else f"{value:.0%}"
+
+
 def fmt_iterations(value: float | None) -> str:
     return NA if value is None else f"{value:g}"
 
@@ -100,7 +105,7 @@ def result_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
         fmt_iterations(row.median_iterations),
         fmt_seconds(row.mean_time_to_pass_s),
         fmt_seconds(row.p90_s),
-        fmt_number(row.best_failed_score),
+        fmt_percent(row.best_failed_score),
         str(row.errors),
     )
 

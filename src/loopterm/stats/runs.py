@@ -27,7 +27,7 @@ class RunSummary:
     reason: str = ""
     turns: int = 0
     time_to_pass_s: float | None = None
-    wall_s: float | None = None  # lane start to lane end
+    wall_s: float | None = None  # to the lane's end, from where its time to pass counts (race or lane start)
     best_score: float = 0.0
     final_score: float = 0.0
     scores: list[float] = field(default_factory=list)  # score after each turn
@@ -96,8 +96,10 @@ class RunSummary:
 def summarize(events: Iterable[Event]) -> list[RunSummary]:
     """Fold a race's events into one summary per lane run, in the race's lane order."""
     runs: dict[str, RunSummary] = {}
+    origin: float | None = None  # where times to pass count from: the race start in a race, else None
     for event in events:
         if isinstance(event, RaceStarted):
+            origin = event.t if event.timed_from_race_start else None
             for lane in event.lanes:
                 runs[lane.run_id] = RunSummary(info=lane)
             continue
@@ -133,7 +135,8 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
             # cut short by a budget or a stop here too, which disagreed with their statuses.
             run.turns = len(run.statuses)
             run.time_to_pass_s = event.time_to_pass_s
-            run.wall_s = event.t - run.start_t
+            # From the same start as the time to pass, so P90 and the mean of one run agree.
+            run.wall_s = event.t - (run.start_t if origin is None else origin)
             run.best_score = max(run.best_score, event.best_score)
             run.place = event.place
     return list(runs.values())
