@@ -1,4 +1,8 @@
-"""The loop engine and races, end to end: real sandbox, real suite, real traces."""
+"""The loop engine and races, end to end: real sandbox, real suite, real traces.
+
+The races share one warm sandbox (conftest's ``sandbox``), as the lanes of a race do;
+a race that starts its own is covered by the race and bench commands' tests.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pytest
 from fakes.fixtures import FakeServer, running_fake_server
 
 from loopterm.events import (
+    Event,
     GenerationDone,
     GenerationProgress,
     LaneDone,
@@ -34,10 +39,12 @@ pytestmark = pytest.mark.anyio
 SIMS = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 
 
-async def race(lanes: list[Lane], root: Path, task: Task, **config: object) -> tuple[list, Path, RaceResult]:
+async def race(
+    lanes: list[Lane], root: Path, task: Task, sandbox: Sandbox, **config: object
+) -> tuple[list, Path, RaceResult]:
     events: list = []
     writer = TraceWriter(root)
-    result = await run_race(lanes, RaceConfig(**config), [writer, events.append], task=task)
+    result = await run_race(lanes, RaceConfig(**config), [writer, events.append], task=task, validator=sandbox)
     assert writer.folder is not None
     return events, writer.folder, result
 
@@ -50,10 +57,10 @@ def by_lane(events: list, cls: type) -> dict[str, list]:
     return out
 
 
-async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, task: Task) -> None:
+async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
     lanes = [resolve(name) for name in SIMS]
-    first, folder, result = await race(lanes, tmp_path / "a", task, time_scale=0, seed=3, max_turns=6)
-    second, _, _ = await race(lanes, tmp_path / "b", task, time_scale=0, seed=3, max_turns=6)
+    first, folder, result = await race(lanes, tmp_path / "a", task, sandbox, time_scale=0, seed=3, max_turns=6)
+    second, _, _ = await race(lanes, tmp_path / "b", task, sandbox, time_scale=0, seed=3, max_turns=6)
 
     def scores(events: list) -> dict[str, list[tuple[str, float]]]:
         return {k: [(e.status.value, e.score) for e in v] for k, v in by_lane(events, TurnDone).items()}
@@ -81,8 +88,8 @@ async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, 
     assert trace.events == first
 
 
-async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, task: Task) -> None:
-    events, _, _ = await race([resolve("sim:fast-diffusion")], tmp_path, task, time_scale=0, seed=5)
+async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+    events, _, _ = await race([resolve("sim:fast-diffusion")], tmp_path, task, sandbox, time_scale=0, seed=5)
     validations = by_lane(events, ValidationDone)["fast-diffusion-sim"]
     assert validations[-1].result.status == "PASS"
     assert validations[-1].code == task.reference_source
@@ -93,13 +100,13 @@ async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, 
     assert validations[0].feedback and all(i in validations[0].feedback for i in failing)
 
 
-async def test_turn_limit_and_thrash(tmp_path: Path, task: Task) -> None:
+async def test_turn_limit_and_thrash(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
     weak = resolve("sim:weak-local")
-    events, _, _ = await race([weak], tmp_path / "limit", task, time_scale=0, seed=1, max_turns=2, thrash_k=0)
+    events, _, _ = await race([weak], tmp_path / "limit", task, sandbox, time_scale=0, seed=1, max_turns=2, thrash_k=0)
     done = by_lane(events, LaneDone)["weak-local-sim"][0]
     assert done.outcome is Outcome.TURN_LIMIT and done.turns == 2
 
-    events, _, _ = await race([weak], tmp_path / "thrash", task, time_scale=0, seed=1, thrash_k=2)
+    events, _, _ = await race([weak], tmp_path / "thrash", task, sandbox, time_scale=0, seed=1, thrash_k=2)
     turns = by_lane(events, TurnDone)["weak-local-sim"]
     done = by_lane(events, LaneDone)["weak-local-sim"][0]
     assert done.outcome is Outcome.THRASH
@@ -109,9 +116,9 @@ async def test_turn_limit_and_thrash(tmp_path: Path, task: Task) -> None:
     assert all(t.score <= best_before for t in turns[-2:])
 
 
-async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task) -> None:
+async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
     # Frontier at its real pace waits ~15 s for a first token: the 0.3 s budget ends it.
-    events, _, _ = await race([resolve("sim:frontier")], tmp_path, task, time_scale=1, seed=1, budget_s=0.3)
+    events, _, _ = await race([resolve("sim:frontier")], tmp_path, task, sandbox, time_scale=1, seed=1, budget_s=0.3)
     done = by_lane(events, LaneDone)["frontier-sim"][0]
     assert done.outcome is Outcome.BUDGET
     assert "budget of 0.3 s" in done.reason
@@ -120,7 +127,7 @@ async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task) -> None:
     assert by_lane(events, GenerationProgress).get("frontier-sim") is None
 
 
-async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task: Task) -> None:
+async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
     streaming_started = asyncio.Event()
     events: list = []
     writer = TraceWriter(tmp_path)
@@ -132,7 +139,7 @@ async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path,
 
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:frontier")]
     config = RaceConfig(time_scale=1, seed=1)
-    runner = asyncio.create_task(run_race(lanes, config, [writer, sink], task=task))
+    runner = asyncio.create_task(run_race(lanes, config, [writer, sink], task=task, validator=sandbox))
     await streaming_started.wait()
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -155,7 +162,7 @@ def fake_server() -> Iterator[FakeServer]:
 
 
 async def test_real_sdk_lanes_against_fake_servers(
-    tmp_path: Path, task: Task, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
     monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-test-not-a-secret-but-treated-as-one")
@@ -170,7 +177,7 @@ async def test_real_sdk_lanes_against_fake_servers(
         Lane(name="Broken", provider="openai", model="always-500~race", base_url=f"{url}/v1",
              api_key_env="FAKE_OPENAI_KEY", max_retries=1),
     ]
-    events, folder, _ = await race(lanes, tmp_path, task, max_turns=5, thrash_k=3, seed=1)
+    events, folder, _ = await race(lanes, tmp_path, task, sandbox, max_turns=5, thrash_k=3, seed=1)
     done = {k: v[0] for k, v in by_lane(events, LaneDone).items()}
     assert done["passes"].outcome is Outcome.PASS and done["passes"].turns == 1 and done["passes"].place == 1
     assert done["no-app"].outcome is Outcome.THRASH and done["no-app"].turns == 4
@@ -199,11 +206,11 @@ async def test_real_sdk_lanes_against_fake_servers(
 
 
 async def test_one_hung_lane_does_not_delay_another(
-    tmp_path: Path, task: Task, fake_server: FakeServer
+    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer
 ) -> None:
     hung = Lane(name="Hung", provider="openai", model="hang~iso", base_url=f"{fake_server.url}/v1",
                 timeout_s=3, max_retries=0)
-    events, _, _ = await race([hung, resolve("sim:fast-diffusion")], tmp_path, task, time_scale=0, seed=2)
+    events, _, _ = await race([hung, resolve("sim:fast-diffusion")], tmp_path, task, sandbox, time_scale=0, seed=2)
     done = {k: v[0] for k, v in by_lane(events, LaneDone).items()}
     assert done["hung"].outcome is Outcome.ERROR
     assert "no complete answer within 3 s" in done["hung"].reason
@@ -211,22 +218,21 @@ async def test_one_hung_lane_does_not_delay_another(
     assert done["fast-diffusion-sim"].t < done["hung"].t - 1.0
 
 
-async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, task: Task) -> None:
+async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
     # Eight lanes on one sandbox: every lane gets the same real verdicts it would alone.
-    async with Sandbox(task) as sandbox:
-        events: list = []
-        lanes = [resolve("sim:fast-diffusion") for _ in range(8)]
-        await run_race(lanes, RaceConfig(time_scale=0, seed=4), [events.append], task=task, validator=sandbox)
+    events: list = []
+    lanes = [resolve("sim:fast-diffusion") for _ in range(8)]
+    await run_race(lanes, RaceConfig(time_scale=0, seed=4), [events.append], task=task, validator=sandbox)
     done = by_lane(events, LaneDone)
     assert len(done) == 8 and {len(v) for v in done.values()} == {1}
     assert all(v[0].outcome is Outcome.PASS for v in done.values())
 
 
 async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_start_in_a_bench(
-    tmp_path: Path, task: Task
+    tmp_path: Path, task: Task, sandbox: Sandbox
 ) -> None:
     fast = resolve("sim:fast-diffusion")
-    events, _, _ = await race([fast, fast], tmp_path / "race", task, time_scale=0, seed=6)
+    events, _, _ = await race([fast, fast], tmp_path / "race", task, sandbox, time_scale=0, seed=6)
     origin = events[0].t
     for run_id, (done,) in by_lane(events, LaneDone).items():
         passing = by_lane(events, ValidationDone)[run_id][-1]
@@ -234,7 +240,7 @@ async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_sta
         assert done.time_to_pass_s == pytest.approx(passing.t - origin)  # the pane timer's clock
 
     # a bench run waits for its --concurrency slot: it is timed from its own start
-    events, _, _ = await race([fast], tmp_path / "bench", task, time_scale=0, seed=6, runs=2, concurrency=1,
+    events, _, _ = await race([fast], tmp_path / "bench", task, sandbox, time_scale=0, seed=6, runs=2, concurrency=1,
                               kind="bench", bench_id="b")
     second = by_lane(events, LaneStarted)["fast-diffusion-sim-r02"][0]
     assert second.t > events[0].t + 0.05  # it really started after the first run
@@ -244,7 +250,7 @@ async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_sta
 
 
 async def test_provider_sdks_are_imported_before_the_race_clock_starts(
-    tmp_path: Path, task: Task, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Importing an SDK takes over a second and blocks the loop: inside the race it would stall every lane.
     import sys
@@ -259,5 +265,20 @@ async def test_provider_sdks_are_imported_before_the_race_clock_starts(
 
     lane = Lane(name="G", provider="gemini", model="ok~preload", base_url=fake_server.url,
                 api_key_env="FAKE_GEMINI_KEY")
-    await run_race([lane], RaceConfig(max_turns=1), [sink], task=task)
+    await run_race([lane], RaceConfig(max_turns=1), [sink], task=task, validator=sandbox)
     assert seen == [True]
+
+
+async def test_a_race_ranks_its_passing_lanes_and_a_bench_ranks_no_run(task: Task, sandbox: Sandbox) -> None:
+    lanes = [resolve("sim:fast-diffusion"), resolve("sim:mini")]
+    raced: list[Event] = []
+    await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15), [raced.append], task=task,
+                   validator=sandbox)
+    places = sorted(e.place for e in raced if isinstance(e, LaneDone) and e.outcome is Outcome.PASS)
+    assert places and places == list(range(1, len(places) + 1))
+    benched: list[Event] = []
+    await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15, runs=2, kind="bench", bench_id="b"),
+                   [benched.append], task=task, validator=sandbox)
+    ends = [e for e in benched if isinstance(e, LaneDone)]
+    assert len(ends) == 4 and any(e.outcome is Outcome.PASS for e in ends)
+    assert all(e.place is None for e in ends)  # independent runs: no "4th Frontier (sim) #1"

@@ -25,6 +25,7 @@ from loopterm.events import Event, LaneDone, Outcome, RaceDone, RaceStarted
 from loopterm.lanes import Lane
 from loopterm.loop.clock import RaceClock
 from loopterm.loop.lane import LaneLoop, LoopSettings, Validator
+from loopterm.loop.status import Places
 from loopterm.providers import make_provider, preload
 from loopterm.tasks import DEFAULT_TASK, Task, find_task
 
@@ -110,16 +111,13 @@ async def run_race(
     race_id = race_id or new_race_id()
     settings = LoopSettings(config.max_turns, config.thrash_k, config.budget_s)
     gate = asyncio.Semaphore(config.concurrency or max(1, len(runs)))
-    places = 0
+    place = Places(ranked=config.kind != "bench")
     closed: dict[str, LaneDone] = {}  # run id -> how it ended
 
     def emit(event: Event) -> None:
-        nonlocal places
         if isinstance(event, LaneDone):
             closed[event.lane] = event
-            if event.outcome is Outcome.PASS:
-                places += 1
-                event.place = places
+            place(event)
         for sink in sinks:
             sink(event)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loopterm.events import TurnStatus, ValidationResult
+from loopterm.events import LaneDone, Outcome, TurnStatus, ValidationResult
 
 
 @dataclass
@@ -37,3 +37,18 @@ def classify(result: ValidationResult, thrashing: bool) -> TurnStatus:
     if thrashing:
         return TurnStatus.THRASH
     return TurnStatus.PARTIAL if result.status == "PARTIAL" else TurnStatus.FAIL
+
+
+class Places:
+    """Places in finishing order: the first lane to PASS is 1st. Only a race's lanes are ranked;
+    a bench's runs are independent samples and get none. One rule for the live race and rescore."""
+
+    def __init__(self, ranked: bool) -> None:
+        self.ranked = ranked
+        self.given = 0
+
+    def __call__(self, event: LaneDone) -> None:
+        event.place = None
+        if self.ranked and event.outcome is Outcome.PASS:
+            self.given += 1
+            event.place = self.given

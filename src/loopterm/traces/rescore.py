@@ -47,7 +47,7 @@ from loopterm.loop.lane import (
     refused_turn_feedback,
 )
 from loopterm.loop.race import new_race_id
-from loopterm.loop.status import ThrashTracker, classify
+from loopterm.loop.status import Places, ThrashTracker, classify
 from loopterm.tasks import Task
 from loopterm.traces.reader import RaceTrace
 
@@ -250,13 +250,10 @@ async def rescore_events(
         *(rescore_lane(run_id, trace.lane_events(run_id), task, validator, header, clock) for run_id in lanes)
     )
     body = sorted((e for events in per_lane for e in events), key=lambda e: e.t)
-    places = 0
+    place = Places(ranked=trace.started.bench_id is None)
     for event in body:
         if isinstance(event, LaneDone):
-            event.place = None
-            if event.outcome is Outcome.PASS:
-                places += 1
-                event.place = places
+            place(event)
     old_done = next((e for e in reversed(trace.events) if isinstance(e, RaceDone)), None)
     end_t = max([header.t, *(e.t for e in body)])
     return [header, *body, RaceDone(t=end_t, aborted=old_done.aborted if old_done else False)]
