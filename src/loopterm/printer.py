@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from rich.console import Console
 
+from loopterm.charset import AsciiTable, wants_ascii
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
 from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
@@ -25,9 +26,14 @@ class OutputClosed(BrokenPipeError):
     """Our output went away: a closed pipe (``loopterm race --plain | head``) or a hung-up terminal."""
 
 
+_ASCII_TABLE = AsciiTable()
+
+
 class _PlainConsole(Console):
     def _render_buffer(self, buffer: Any) -> str:
         text = super()._render_buffer(buffer)
+        if not text.isascii() and wants_ascii():  # LANG=C, TERM=linux, LOOPTERM_ASCII=1: as the viewer
+            text = text.translate(_ASCII_TABLE)
         if self.is_terminal:
             return text
         # Off a terminal (`| cat`, a file, a log) rich pads every table line to the full width

@@ -17,14 +17,13 @@ whatever still reaches a line with a control character in it.
 from __future__ import annotations
 
 import os
-import unicodedata
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.color import Color
 from rich.segment import Segment
 from textual.filter import LineFilter
 
+from loopterm.charset import AsciiTable, wants_ascii
 from loopterm.sanitize import visible
 
 
@@ -65,50 +64,8 @@ class Glyphs:
 UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└")
 ASCII = Glyphs(bar_full="#", bar_empty=".", spark="_.-=+*#", hline="-", vline="|", corner="+", ascii=True)
 
-_ASCII_TERMS = {"linux", "vt100", "vt102", "vt220", "dumb"}
-
-
 def choose_glyphs(environ: dict[str, str] | os._Environ[str] | None = None) -> Glyphs:
-    env = os.environ if environ is None else environ
-    if env.get("LOOPTERM_ASCII", "").strip() not in ("", "0"):
-        return ASCII
-    if env.get("TERM", "") in _ASCII_TERMS:
-        return ASCII
-    return UNICODE
-
-
-# Characters the viewer (or Textual) draws, in ASCII. A cut line ends in ">" (as
-# vim marks a line that goes on), not "~", which marks estimated token counts.
-_ASCII_FOR = {"…": ">", "·": "-", "—": "-", "–": "-", "•": "*", "⏎": ">", "▏": "|", "▕": "|", "█": "#",
-              "░": ".", "▒": ":",
-              "▓": "#", "▀": "-", "▄": "_", "▌": "|", "▐": "|", "×": "x", "−": "-", "→": ">", "←": "<",
-              "↑": "^", "↓": "v", "✓": "v", "✗": "x", "≥": ">", "≤": "<"}
-
-
-def _ascii_for(char: str) -> str:
-    if char.isascii():
-        return char
-    if char in _ASCII_FOR:
-        return _ASCII_FOR[char]
-    name = unicodedata.name(char, "")
-    if "BOX DRAWINGS" in name or name.startswith(("LEFT ", "RIGHT ", "UPPER ", "LOWER ")):
-        vertical, horizontal = "VERTICAL" in name, "HORIZONTAL" in name
-        if vertical != horizontal:
-            return "|" if vertical else "-"
-        if "BOX DRAWINGS" in name and name.endswith((" LEFT", " RIGHT")):  # half lines (tab underlines)
-            return "-"
-        if "BOX DRAWINGS" in name and name.endswith((" UP", " DOWN")):
-            return "|"
-        if "EIGHTH" in name or "BLOCK" in name:  # scrollbars and sparkline levels
-            return "|" if ("LEFT" in name or "RIGHT" in name) else "_"
-        return "+"
-    return "?" * max(1, cell_len(char))  # a wide glyph keeps its width
-
-
-class _AsciiTable(dict[int, str]):
-    def __missing__(self, code: int) -> str:
-        value = self[code] = _ascii_for(chr(code))
-        return value
+    return ASCII if wants_ascii(environ) else UNICODE
 
 
 class AsciiFilter(LineFilter):
@@ -116,7 +73,7 @@ class AsciiFilter(LineFilter):
 
     def __init__(self, enabled: bool = True) -> None:
         super().__init__(enabled)
-        self._table = _AsciiTable()
+        self._table = AsciiTable()
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         return [segment if segment.text.isascii() else
