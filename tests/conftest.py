@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran, run_main
+from shared_sandbox import SharedSandbox
 
-from loopterm.sandbox import Sandbox
 from loopterm.tasks import Task, find_task
 
 
@@ -36,8 +37,26 @@ def task() -> Task:
     return find_task("quote-approval")
 
 
-@pytest.fixture
-async def sandbox(task: Task) -> AsyncIterator[Sandbox]:
-    """A warm sandbox for ``task``, closed after the test."""
-    async with Sandbox(task) as box:
+@pytest.fixture(scope="session")
+def sandbox(task: Task, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSandbox]:
+    """One warm sandbox for the quote-approval task, shared by the tests that validate with it
+    (see shared_sandbox.py); started by the first test that asks for it."""
+    root = tmp_path_factory.mktemp("shared-sandbox-home")
+    with pytest.MonkeyPatch.context() as env:  # set up before any test's own dirs: never the user's
+        env.setenv("LOOPTERM_CACHE_DIR", str(root / "cache"))
+        env.setenv("LOOPTERM_CONFIG_DIR", str(root / "config"))
+        box = SharedSandbox(task)
+    try:
         yield box
+    finally:
+        box.close()
+
+
+@pytest.fixture
+def loopterm_main(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> LoopTerm:
+    """``loopterm ARGS`` run in this process (see in_process.py): ``loopterm_main("race", "--json", env={...})``."""
+
+    def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path | None = None) -> Ran[str]:
+        return run_main(capfd, monkeypatch, args, env=env, cwd=cwd)
+
+    return run

@@ -1,29 +1,34 @@
-"""``loopterm bench`` end to end: real sim lanes, the real suite, a real child process."""
+"""``loopterm bench`` end to end: real sim lanes, the real suite; a real child process for SIGTERM.
+
+The others call the command's entry point in this process (``loopterm_main``).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran
 
 from loopterm.cli import main
 from loopterm.traces.reader import read_race
 
 
-def loopterm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "160"}
-    return subprocess.run(
-        [sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+@pytest.fixture
+def loopterm(loopterm_main: LoopTerm) -> Callable[..., Ran]:
+    def run(*args: str, cwd: Path) -> Ran:
+        return loopterm_main(*args, cwd=cwd, env={"COLUMNS": "160"})
+
+    return run
 
 
 def test_bench_json_is_what_report_reads_back_from_the_trace(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], loopterm: Callable[..., Ran]
 ) -> None:
     traces = tmp_path / "traces"
     done = loopterm(
@@ -58,10 +63,10 @@ def test_bench_json_is_what_report_reads_back_from_the_trace(
 
     # `report` on the stored trace prints the very same object.
     assert main(["report", folder.name[:15], "--trace-dir", str(traces), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == data
+    assert json.loads(capfd.readouterr().out) == data
 
 
-def test_bench_plain_prints_progress_and_the_table(tmp_path: Path) -> None:
+def test_bench_plain_prints_progress_and_the_table(tmp_path: Path, loopterm: Callable[..., Ran]) -> None:
     traces = tmp_path / "traces"
     done = loopterm(
         "bench", "sim:fast-diffusion", "--runs", "2", "--concurrency", "1", "--time-scale", "0",
@@ -78,7 +83,7 @@ def test_bench_plain_prints_progress_and_the_table(tmp_path: Path) -> None:
     assert f"loopterm report {folder.name}" in out
 
 
-def test_bench_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
+def test_bench_rejects_bad_input_in_one_line(tmp_path: Path, loopterm: Callable[..., Ran]) -> None:
     done = loopterm("bench", "sim:nope", "--trace-dir", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "nope" in done.stderr

@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran
 from rich.cells import cell_len
 from rich.console import Console
 from trace_helpers import hand_race, lane_turns, started, write_trace
@@ -93,15 +92,14 @@ def test_an_aborted_race_exports_up_to_where_it_stopped(tmp_path: Path) -> None:
     assert cast.frames[-1][0] == pytest.approx(events[cut + 3].t - events[0].t)
 
 
-def test_bad_input(tmp_path: Path) -> None:
+def test_bad_input(tmp_path: Path, loopterm_main: LoopTerm) -> None:
     folder = write_trace(tmp_path, hand_race())
     header = json.loads((folder / "race.json").read_text())
     header["race_started"]["schema"] = 3
     (folder / "race.json").write_text(json.dumps(header))
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "loopterm", "export", *args], capture_output=True, text=True,
-                              timeout=60)
+    def run(*args: str) -> Ran:
+        return loopterm_main("export", *args)
 
     out = run(folder.name, "--trace-dir", str(tmp_path))
     assert out.returncode == 2 and "written by a newer loopterm (event schema 3;" in out.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fakes.fixtures import FakeServer, running_fake_server
 from fakes.models import ANSWER
+from in_process import LoopTerm
 
 from loopterm.lanes import OLLAMA_URL, LaneError, load_lanes_file, ollama_url, resolve
 from loopterm.providers.base import ErrorKind
@@ -43,14 +44,13 @@ def test_ollama_host_is_read_like_the_ollama_cli(monkeypatch: pytest.MonkeyPatch
     assert resolve("ollama:qwen2.5-coder").base_url == url
 
 
-def test_a_bad_ollama_host_is_one_line_saying_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_ollama_host_is_one_line_saying_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch, loopterm_main: LoopTerm
+) -> None:
     monkeypatch.setenv("OLLAMA_HOST", "http://")
     with pytest.raises(LaneError, match=r"^OLLAMA_HOST='http://' is not a host: set it like 127\.0\.0\.1:11434"):
         resolve("ollama:m")
-    out = subprocess.run(
-        [sys.executable, "-m", "loopterm", "lanes"], capture_output=True, text=True, timeout=60,
-        env={**os.environ, "OLLAMA_HOST": "http://"},
-    )
+    out = loopterm_main("lanes")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "loopterm: error: OLLAMA_HOST='http://' is not a host: set it like 127.0.0.1:11434 or "

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from fakes.fixtures import FakeServer, running_fake_server
 from fakes.server import closed_port_url
+from in_process import LoopTerm
+from shared_sandbox import SharedSandbox
 
 from loopterm.events import LaneDone
 from loopterm.lanes import load_lanes_file
@@ -58,7 +60,7 @@ max_retries = 0
 
 
 async def test_url_credentials_never_reach_the_trace(
-    tmp_path: Path, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_server: FakeServer, sandbox: SharedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
     # Two more lanes send a real key from the environment: one passes, one is refused (401).
@@ -73,7 +75,8 @@ async def test_url_credentials_never_reach_the_trace(
     lanes = list(load_lanes_file(path).values())
     events: list = []
     writer = TraceWriter(tmp_path / "traces")
-    await run_race(lanes, RaceConfig(max_turns=1, seed=1), [writer, events.append], task=find_task("quote-approval"))
+    await run_race(lanes, RaceConfig(max_turns=1, seed=1), [writer, events.append], task=find_task("quote-approval"),
+                   validator=sandbox)
     assert writer.folder is not None
     done = {e.lane: e for e in events if isinstance(e, LaneDone)}
     # The lanes really ran against the credentialed URLs (the request still uses them) ...
@@ -111,15 +114,14 @@ def test_lanes_listing_masks_url_credentials(tmp_path: Path, fake_server: FakeSe
     "value",
     ["sk-proj-Abc123SECRETdef456", "AIzaSyA1SECRETb2c3d4e5f6g7h8", "sk_live_SECRET12345", "a8F3kQ9zSECRETx7Lm2Pq4"],
 )
-def test_a_key_pasted_as_api_key_env_is_refused_without_repeating_it(tmp_path: Path, value: str) -> None:
+def test_a_key_pasted_as_api_key_env_is_refused_without_repeating_it(
+    tmp_path: Path, value: str, loopterm_main: LoopTerm
+) -> None:
     # api_key_env is shown in messages and listings and stored in traces:
     # the key in its place would leak everywhere, so the file is refused.
     path = tmp_path / "lanes.toml"
     path.write_text(f'[[lanes]]\nname = "X"\nprovider = "openai"\nmodel = "m"\napi_key_env = "{value}"\n')
-    out = subprocess.run(
-        [sys.executable, "-m", "loopterm", "lanes", "--lanes", str(path), "X"],
-        capture_output=True, text=True, timeout=60,
-    )
+    out = loopterm_main("lanes", "--lanes", str(path), "X")
     assert out.returncode == 2
     (line,) = out.stderr.strip().splitlines()
     assert line.startswith(f"loopterm: error: {path}:5: lane 'X': field 'api_key_env': is not an environment")

@@ -8,6 +8,7 @@ and the validator's feedback on it, also after an answer with no code.
 from __future__ import annotations
 
 import pytest
+from shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, TurnDone, TurnStatus, ValidationDone
 from loopterm.faults import apply_faults
@@ -15,7 +16,6 @@ from loopterm.lanes import resolve
 from loopterm.loop.clock import RaceClock
 from loopterm.loop.lane import LaneLoop, LoopSettings
 from loopterm.providers.base import ChatMessage, Generation, ProgressCallback
-from loopterm.sandbox import Sandbox
 from loopterm.tasks import Task
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ def fenced(code: str) -> str:
     return f"Here is the file.\n\n```python\n{code}```\n"
 
 
-async def run(task: Task, sandbox: Sandbox, answers: list[str]) -> tuple[Scripted, list[Event]]:
+async def run(task: Task, sandbox: SharedSandbox, answers: list[str]) -> tuple[Scripted, list[Event]]:
     model = Scripted(answers)
     events: list[Event] = []
     loop = LaneLoop("lane", resolve("sim:mini"), model, sandbox, task, LoopSettings(thrash_k=0),
@@ -46,7 +46,7 @@ async def run(task: Task, sandbox: Sandbox, answers: list[str]) -> tuple[Scripte
     return model, events
 
 
-async def test_each_turn_sends_the_goal_contract_code_and_feedback(task: Task, sandbox: Sandbox) -> None:
+async def test_each_turn_sends_the_goal_contract_code_and_feedback(task: Task, sandbox: SharedSandbox) -> None:
     broken = apply_faults(task.reference_source, task.faults[:1])
     model, events = await run(task, sandbox, [fenced(broken), "Looks right to me, no change.",
                                               fenced(task.reference_source)])
@@ -75,7 +75,7 @@ async def test_each_turn_sends_the_goal_contract_code_and_feedback(task: Task, s
     assert all(check in after_no_code[0] for check in failing)
 
 
-async def test_a_no_code_first_answer_has_no_feedback_to_repeat(task: Task, sandbox: Sandbox) -> None:
+async def test_a_no_code_first_answer_has_no_feedback_to_repeat(task: Task, sandbox: SharedSandbox) -> None:
     model, events = await run(task, sandbox, ["I would use FastAPI.", fenced(task.reference_source)])
     second = model.prompts[1][0]["content"]
     assert "no Python code block" in second and "still stands" not in second

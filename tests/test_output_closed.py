@@ -53,8 +53,9 @@ def _complete_aborted(root: Path) -> None:
 
 
 def test_a_race_whose_output_is_closed_stops_and_keeps_a_complete_trace(tmp_path: Path) -> None:
-    # At time scale 1 the frontier lane needs about a minute: the race is surely cut short.
-    proc = _loopterm("race", "--plain", "--time-scale", "1", "--seed", "1", "--trace-dir", str(tmp_path))
+    # At time scale 0.2 the fast lane prints a turn about every half second and the frontier
+    # lane needs over ten seconds: the race is surely cut short.
+    proc = _loopterm("race", "--plain", "--time-scale", "0.2", "--seed", "1", "--trace-dir", str(tmp_path))
     err = _close_after(proc, 2)
     assert proc.returncode == 141
     assert err.startswith("loopterm: output closed; race stopped, trace: ") and "Traceback" not in err
@@ -83,8 +84,8 @@ def test_a_bench_whose_output_is_closed_stops_and_keeps_a_complete_trace(tmp_pat
 
 
 def test_a_plain_replay_and_a_listing_stop_quietly_when_their_output_closes(tmp_path: Path) -> None:
-    # Stretched so the replay would take about 40 s at 1x.
-    write_trace(tmp_path, [e.model_copy(update={"t": e.t * 4}) for e in hand_race()])
+    # Stretched so the replay would take about 10 s at 1x; its second line comes after 1.6 s.
+    write_trace(tmp_path, [e.model_copy(update={"t": e.t * 2}) for e in hand_race()])
     replay = _loopterm("replay", "--plain", "--trace-dir", str(tmp_path))
     err = _close_after(replay, 1)
     assert replay.returncode == 141 and err == ""

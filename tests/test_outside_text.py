@@ -24,6 +24,7 @@ from bench_events import Run
 from bench_events import race as bench_race
 from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
 from fakes.server import serve
+from in_process import Ran, run_main
 from rich.console import Console
 from rich.syntax import Syntax
 from textual.widgets import DataTable, Static
@@ -223,14 +224,19 @@ raise RuntimeError("\x1b[2J\x1b[32mall checks PASS\x1b[0m")
 '''
 
 
-def validate(path: Path) -> subprocess.CompletedProcess[bytes]:
-    """``loopterm validate`` as a terminal would get it: the bytes, unchanged."""
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "loopterm", "validate", str(path), *MINI],
-                          capture_output=True, timeout=120, env=env)
+@pytest.fixture
+def validate(
+    capfdbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Path], Ran[bytes]]:
+    """``loopterm validate`` (in this process) as a terminal would get it: the bytes, unchanged."""
+
+    def run(path: Path) -> Ran[bytes]:
+        return run_main(capfdbinary, monkeypatch, ["validate", str(path), *MINI], env={"COLUMNS": "200"})
+
+    return run
 
 
-def test_validate_shows_a_failing_checks_message_safely(tmp_path: Path) -> None:
+def test_validate_shows_a_failing_checks_message_safely(tmp_path: Path, validate: Callable[[Path], Ran[bytes]]) -> None:
     candidate = tmp_path / "loud_app.py"
     candidate.write_text(LOUD_APP, encoding="utf-8")
     out = validate(candidate)
@@ -240,7 +246,9 @@ def test_validate_shows_a_failing_checks_message_safely(tmp_path: Path) -> None:
     assert text.startswith("PARTIAL")
 
 
-def test_validate_shows_an_import_error_and_the_output_safely(tmp_path: Path) -> None:
+def test_validate_shows_an_import_error_and_the_output_safely(
+    tmp_path: Path, validate: Callable[[Path], Ran[bytes]]
+) -> None:
     candidate = tmp_path / "raising.py"
     candidate.write_text(RAISING, encoding="utf-8")
     out = validate(candidate)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes.fixtures import FakeServer, running_fake_server
+from shared_sandbox import SharedSandbox
 
 from loopterm.events import (
     Event,
@@ -29,7 +30,6 @@ from loopterm.events import (
 from loopterm.lanes import Lane, Price, resolve
 from loopterm.loop.race import RaceConfig, RaceResult, run_race
 from loopterm.providers import streaming
-from loopterm.sandbox import Sandbox
 from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
@@ -40,7 +40,7 @@ SIMS = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 
 
 async def race(
-    lanes: list[Lane], root: Path, task: Task, sandbox: Sandbox, **config: object
+    lanes: list[Lane], root: Path, task: Task, sandbox: SharedSandbox, **config: object
 ) -> tuple[list, Path, RaceResult]:
     events: list = []
     writer = TraceWriter(root)
@@ -57,7 +57,9 @@ def by_lane(events: list, cls: type) -> dict[str, list]:
     return out
 
 
-async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_sim_race_is_deterministic_traced_and_well_formed(
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
+) -> None:
     lanes = [resolve(name) for name in SIMS]
     first, folder, result = await race(lanes, tmp_path / "a", task, sandbox, time_scale=0, seed=3, max_turns=6)
     second, _, _ = await race(lanes, tmp_path / "b", task, sandbox, time_scale=0, seed=3, max_turns=6)
@@ -88,7 +90,9 @@ async def test_sim_race_is_deterministic_traced_and_well_formed(tmp_path: Path, 
     assert trace.events == first
 
 
-async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_a_passing_sim_turn_submits_exactly_the_reference(
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
+) -> None:
     events, _, _ = await race([resolve("sim:fast-diffusion")], tmp_path, task, sandbox, time_scale=0, seed=5)
     validations = by_lane(events, ValidationDone)["fast-diffusion-sim"]
     assert validations[-1].result.status == "PASS"
@@ -100,7 +104,7 @@ async def test_a_passing_sim_turn_submits_exactly_the_reference(tmp_path: Path, 
     assert validations[0].feedback and all(i in validations[0].feedback for i in failing)
 
 
-async def test_turn_limit_and_thrash(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_turn_limit_and_thrash(tmp_path: Path, task: Task, sandbox: SharedSandbox) -> None:
     weak = resolve("sim:weak-local")
     events, _, _ = await race([weak], tmp_path / "limit", task, sandbox, time_scale=0, seed=1, max_turns=2, thrash_k=0)
     done = by_lane(events, LaneDone)["weak-local-sim"][0]
@@ -116,7 +120,7 @@ async def test_turn_limit_and_thrash(tmp_path: Path, task: Task, sandbox: Sandbo
     assert all(t.score <= best_before for t in turns[-2:])
 
 
-async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task, sandbox: SharedSandbox) -> None:
     # Frontier at its real pace waits ~15 s for a first token: the 0.3 s budget ends it.
     events, _, _ = await race([resolve("sim:frontier")], tmp_path, task, sandbox, time_scale=1, seed=1, budget_s=0.3)
     done = by_lane(events, LaneDone)["frontier-sim"][0]
@@ -127,7 +131,9 @@ async def test_budget_stops_a_slow_lane(tmp_path: Path, task: Task, sandbox: San
     assert by_lane(events, GenerationProgress).get("frontier-sim") is None
 
 
-async def test_cancelling_a_race_leaves_a_complete_aborted_trace(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_cancelling_a_race_leaves_a_complete_aborted_trace(
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
+) -> None:
     streaming_started = asyncio.Event()
     events: list = []
     writer = TraceWriter(tmp_path)
@@ -162,7 +168,7 @@ def fake_server() -> Iterator[FakeServer]:
 
 
 async def test_real_sdk_lanes_against_fake_servers(
-    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, task: Task, sandbox: SharedSandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
     monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-test-not-a-secret-but-treated-as-one")
@@ -206,7 +212,7 @@ async def test_real_sdk_lanes_against_fake_servers(
 
 
 async def test_one_hung_lane_does_not_delay_another(
-    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer
+    tmp_path: Path, task: Task, sandbox: SharedSandbox, fake_server: FakeServer
 ) -> None:
     hung = Lane(name="Hung", provider="openai", model="hang~iso", base_url=f"{fake_server.url}/v1",
                 timeout_s=3, max_retries=0)
@@ -218,7 +224,9 @@ async def test_one_hung_lane_does_not_delay_another(
     assert done["fast-diffusion-sim"].t < done["hung"].t - 1.0
 
 
-async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, task: Task, sandbox: Sandbox) -> None:
+async def test_a_shared_sandbox_validates_lanes_concurrently(
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
+) -> None:
     # Eight lanes on one sandbox: every lane gets the same real verdicts it would alone.
     events: list = []
     lanes = [resolve("sim:fast-diffusion") for _ in range(8)]
@@ -229,7 +237,7 @@ async def test_a_shared_sandbox_validates_lanes_concurrently(tmp_path: Path, tas
 
 
 async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_start_in_a_bench(
-    tmp_path: Path, task: Task, sandbox: Sandbox
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
 ) -> None:
     fast = resolve("sim:fast-diffusion")
     events, _, _ = await race([fast, fast], tmp_path / "race", task, sandbox, time_scale=0, seed=6)
@@ -250,7 +258,7 @@ async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_sta
 
 
 async def test_provider_sdks_are_imported_before_the_race_clock_starts(
-    tmp_path: Path, task: Task, sandbox: Sandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, task: Task, sandbox: SharedSandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Importing an SDK takes over a second and blocks the loop: inside the race it would stall every lane.
     import sys
@@ -269,7 +277,7 @@ async def test_provider_sdks_are_imported_before_the_race_clock_starts(
     assert seen == [True]
 
 
-async def test_a_race_ranks_its_passing_lanes_and_a_bench_ranks_no_run(task: Task, sandbox: Sandbox) -> None:
+async def test_a_race_ranks_its_passing_lanes_and_a_bench_ranks_no_run(task: Task, sandbox: SharedSandbox) -> None:
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:mini")]
     raced: list[Event] = []
     await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15), [raced.append], task=task,

@@ -1,4 +1,8 @@
-"""`loopterm race` as a user runs it: a real process, real traces, real signals."""
+"""`loopterm race` as a user runs it: real traces; a real process where signals are the point.
+
+The rest call the command's entry point in this process (``loopterm_main``): the same
+exit code, stdout and stderr, without an interpreter start per test.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
 
 from loopterm.events import LaneDone, Outcome
 from loopterm.traces.reader import read_race
-
-
-def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loopterm", *args],
-        capture_output=True, text=True, timeout=timeout, env=env or os.environ.copy(),
-    )
 
 
 def only_race(root: Path) -> Path:
@@ -28,8 +26,8 @@ def only_race(root: Path) -> Path:
     return folders[0]
 
 
-def test_plain_race_prints_turns_and_the_results_table(tmp_path: Path) -> None:
-    out = run(["race", "--time-scale", "0", "--seed", "1", "--max-turns", "4", "--trace-dir", str(tmp_path)])
+def test_plain_race_prints_turns_and_the_results_table(tmp_path: Path, loopterm_main: LoopTerm) -> None:
+    out = loopterm_main("race", "--time-scale", "0", "--seed", "1", "--max-turns", "4", "--trace-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("race ") and "4 lanes" in lines[0] and "simulated latencies ×0" in lines[0]
@@ -40,9 +38,9 @@ def test_plain_race_prints_turns_and_the_results_table(tmp_path: Path) -> None:
     assert read_race(folder).status == "complete"
 
 
-def test_json_summary_has_every_field(tmp_path: Path) -> None:
-    out = run(["race", "sim:fast-diffusion", "sim:weak-local", "--json", "--time-scale", "0", "--seed", "2",
-               "--trace-dir", str(tmp_path)])
+def test_json_summary_has_every_field(tmp_path: Path, loopterm_main: LoopTerm) -> None:
+    out = loopterm_main("race", "sim:fast-diffusion", "sim:weak-local", "--json", "--time-scale", "0", "--seed", "2",
+                        "--trace-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["trace_dir"] == str(only_race(tmp_path))
@@ -73,22 +71,22 @@ def test_json_summary_has_every_field(tmp_path: Path) -> None:
         (["--task", "nope"], "task 'nope' not found"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    env = os.environ.copy()
-    env.pop("INCEPTION_API_KEY", None)
-    out = run(["race", "--plain", "--trace-dir", str(tmp_path), *args], env=env)
+def test_bad_input_is_one_clear_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str, loopterm_main: LoopTerm
+) -> None:
+    out = loopterm_main("race", "--plain", "--trace-dir", str(tmp_path), *args, env={"INCEPTION_API_KEY": None})
     assert out.returncode == 2
     assert message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
-def test_a_trace_dir_that_is_a_file_is_one_line_before_anything_runs(tmp_path: Path) -> None:
+def test_a_trace_dir_that_is_a_file_is_one_line_before_anything_runs(tmp_path: Path, loopterm_main: LoopTerm) -> None:
     # Found only at the first event, this was a NotADirectoryError traceback from inside the race.
     not_a_dir = tmp_path / "traces"
     not_a_dir.write_text("a file\n")
     for where in (not_a_dir, not_a_dir / "below"):
-        out = run(["race", "--plain", "--time-scale", "0", "--trace-dir", str(where)])
+        out = loopterm_main("race", "--plain", "--time-scale", "0", "--trace-dir", str(where))
         assert out.returncode == 2
         assert out.stderr.strip().splitlines() == [
             f"loopterm: error: cannot store traces in {where}: "
@@ -143,10 +141,10 @@ def test_a_killed_race_leaves_a_readable_trace(tmp_path: Path) -> None:
     assert len([e for e in trace.events if isinstance(e, LaneDone)]) == 4
 
 
-def test_json_turns_of_a_budget_run_match_its_statuses(tmp_path: Path) -> None:
+def test_json_turns_of_a_budget_run_match_its_statuses(tmp_path: Path, loopterm_main: LoopTerm) -> None:
     # Frontier at its own pace: the 0.3 s budget ends turn 1 before its first token.
-    out = run(["race", "sim:frontier", "--json", "--time-scale", "1", "--budget", "0.3", "--seed", "1",
-               "--trace-dir", str(tmp_path)])
+    out = loopterm_main("race", "sim:frontier", "--json", "--time-scale", "1", "--budget", "0.3", "--seed", "1",
+                        "--trace-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     (lane,) = json.loads(out.stdout)["lanes"]
     assert lane["outcome"] == "BUDGET"

@@ -1,6 +1,6 @@
 """Bench runs at once are bounded by --concurrency; runs a stop kept from starting are still closed.
 
-Real sim lanes, the real sandbox, the real trace writer; what is asserted is
+Real sim lanes, the real sandbox (conftest's shared one), the real trace writer; what is asserted is
 read from the events the race emits.
 """
 
@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, LaneStarted, Outcome, RaceDone, TurnStarted
 from loopterm.lanes import resolve
@@ -35,15 +36,19 @@ def most_at_once(events: list[Event]) -> int:
 
 
 @pytest.mark.parametrize(("concurrency", "expected"), [(2, 2), (None, 4)])
-async def test_at_most_concurrency_runs_at_once(task: Task, concurrency: int | None, expected: int) -> None:
+async def test_at_most_concurrency_runs_at_once(
+    task: Task, sandbox: SharedSandbox, concurrency: int | None, expected: int
+) -> None:
     events: list[Event] = []
     config = RaceConfig(time_scale=0.02, seed=4, runs=4, concurrency=concurrency, max_turns=2, kind="bench")
-    await run_race([resolve("sim:fast-diffusion")], config, [events.append], task=task)
+    await run_race([resolve("sim:fast-diffusion")], config, [events.append], task=task, validator=sandbox)
     assert sum(isinstance(e, LaneDone) for e in events) == 4
     assert most_at_once(events) == expected  # the bound, reached (so the count can see it)
 
 
-async def test_runs_a_stop_kept_from_starting_are_closed_aborted(tmp_path: Path, task: Task) -> None:
+async def test_runs_a_stop_kept_from_starting_are_closed_aborted(
+    tmp_path: Path, task: Task, sandbox: SharedSandbox
+) -> None:
     events: list[Event] = []
     first_turn = asyncio.Event()
     writer = TraceWriter(tmp_path)
@@ -55,7 +60,8 @@ async def test_runs_a_stop_kept_from_starting_are_closed_aborted(tmp_path: Path,
 
     # One slot: while run 1 streams its first turn, runs 2 and 3 wait for the slot.
     config = RaceConfig(time_scale=1, seed=1, runs=3, concurrency=1, kind="bench")
-    runner = asyncio.create_task(run_race([resolve("sim:frontier")], config, [writer, sink], task=task))
+    runner = asyncio.create_task(run_race([resolve("sim:frontier")], config, [writer, sink], task=task,
+                                          validator=sandbox))
     await first_turn.wait()
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -9,11 +9,10 @@ measurements and are not checked.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from in_process import LoopTerm
 
 from loopterm.stats.export import fmt_iterations, fmt_number
 
@@ -29,13 +28,10 @@ def readme_rows(repo_root: Path) -> dict[str, list[str]]:
     return {row[0]: dict(zip(header, row, strict=True)) for row in body}
 
 
-def test_readme_bench_table_matches_a_rerun(repo_root: Path, tmp_path: Path) -> None:
+def test_readme_bench_table_matches_a_rerun(repo_root: Path, tmp_path: Path, loopterm_main: LoopTerm) -> None:
     published = readme_rows(repo_root)
     args = re.sub(r"--time-scale \S+", "--time-scale 0", COMMAND).split()[1:]
-    done = subprocess.run(
-        [sys.executable, "-m", "loopterm", *args, "--json", "--trace-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, env=os.environ.copy(),
-    )
+    done = loopterm_main(*args, "--json", "--trace-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr
     rows = {row["lane"]: row for row in json.loads(done.stdout)["rows"]}
     assert set(rows) == set(published)
@@ -47,18 +43,15 @@ def test_readme_bench_table_matches_a_rerun(repo_root: Path, tmp_path: Path) -> 
         assert cells["r"] == fmt_number(row["fitted_r"], 2), lane
 
 
-def test_readme_demo_turn_count_matches_a_rerun(repo_root: Path, tmp_path: Path) -> None:
+def test_readme_demo_turn_count_matches_a_rerun(repo_root: Path, tmp_path: Path, loopterm_main: LoopTerm) -> None:
     # "the offline demo, `loopterm race --seed 1` ... the weak local lane's N turns to THRASH decide it"
     text = (repo_root / "README.md").read_text()
     match = re.search(r"`loopterm race --seed (\d+)`.*?weak local lane's (\d+) turns to THRASH", text)
     assert match, "the README no longer states the demo's weak-local turns"
     seed, turns = match.groups()
     # A run's answers depend on its seed and run id only, so the lane alone at time scale 0 repeats them.
-    done = subprocess.run(
-        [sys.executable, "-m", "loopterm", "race", "sim:weak-local", "--seed", seed, "--time-scale", "0",
-         "--json", "--trace-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, env=os.environ.copy(),
-    )
+    done = loopterm_main("race", "sim:weak-local", "--seed", seed, "--time-scale", "0", "--json",
+                         "--trace-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr
     (lane,) = json.loads(done.stdout)["lanes"]
     assert (lane["outcome"], lane["turns"]) == ("THRASH", int(turns))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from loop_ticks import loop_ticks_during
+from shared_sandbox import SharedSandbox
 from trace_helpers import hand_race
 
 from loopterm.events import Event, GenerationProgress, RaceDone, RaceStarted
@@ -298,7 +299,7 @@ async def test_real_clock_timing_sanity() -> None:
     assert ticks < 40, ticks
 
 
-async def test_replay_of_a_live_race_ends_in_the_live_race_final_state(tmp_path: Path) -> None:
+async def test_replay_of_a_live_race_ends_in_the_live_race_final_state(tmp_path: Path, sandbox: SharedSandbox) -> None:
     from loopterm.lanes import resolve
     from loopterm.loop.race import RaceConfig, run_race
     from loopterm.traces.writer import TraceWriter
@@ -308,7 +309,7 @@ async def test_replay_of_a_live_race_ends_in_the_live_race_final_state(tmp_path:
     writer = TraceWriter(tmp_path)
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:weak-local")]
     await run_race(lanes, RaceConfig(time_scale=0, seed=5, max_turns=5),
-                   [writer, live_events.append, live_state.apply])
+                   [writer, live_events.append, live_state.apply], validator=sandbox)
     assert writer.folder is not None
     trace = read_race(writer.folder)
     assert trace.warnings == [] and trace.events == live_events

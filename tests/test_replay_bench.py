@@ -7,9 +7,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -18,6 +20,16 @@ def loopterm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "160"}
     return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def replay(loopterm_main: LoopTerm) -> Callable[..., Ran]:
+    """Replay and export run in this process (``loopterm_main``); the bench itself in a child, once a module."""
+
+    def run(*args: str, cwd: Path) -> Ran:
+        return loopterm_main(*args, cwd=cwd, env={"COLUMNS": "160"})
+
+    return run
 
 
 def table_of(out: str) -> str:
@@ -37,9 +49,11 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     return tmp, folder, live.stdout
 
 
-def test_plain_replay_of_a_bench_prints_the_bench_progress_and_table(bench: tuple[Path, Path, str]) -> None:
+def test_plain_replay_of_a_bench_prints_the_bench_progress_and_table(
+    bench: tuple[Path, Path, str], replay: Callable[..., Ran]
+) -> None:
     tmp, folder, live = bench
-    out = loopterm("replay", str(folder), "--plain", "--speed", "50", cwd=tmp)
+    out = replay("replay", str(folder), "--plain", "--speed", "50", cwd=tmp)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"bench {folder.name} · task ")
     assert "REPLAY ×50" in out.stdout.splitlines()[1]
@@ -51,10 +65,10 @@ def test_plain_replay_of_a_bench_prints_the_bench_progress_and_table(bench: tupl
     assert table_of(out.stdout) == table_of(live)  # the very table bench printed
 
 
-def test_exporting_a_bench_casts_the_bench_output(bench: tuple[Path, Path, str]) -> None:
+def test_exporting_a_bench_casts_the_bench_output(bench: tuple[Path, Path, str], replay: Callable[..., Ran]) -> None:
     tmp, folder, _ = bench
     cast = tmp / "bench.cast"
-    out = loopterm("export", str(folder), "-o", str(cast), "--width", "160", cwd=tmp)
+    out = replay("export", str(folder), "-o", str(cast), "--width", "160", cwd=tmp)
     assert out.returncode == 0, out.stderr
     frames = [json.loads(line) for line in cast.read_text().splitlines()[1:]]
     text = ANSI.sub("", "".join(data for _, _, data in frames)).replace("\r\n", "\n")
@@ -63,11 +77,13 @@ def test_exporting_a_bench_casts_the_bench_output(bench: tuple[Path, Path, str])
     assert "One-shot" in text.split("\n\n", 1)[1]  # the bench table closes the cast
 
 
-def test_a_bench_cast_wraps_its_lines_at_the_cast_width(bench: tuple[Path, Path, str]) -> None:
+def test_a_bench_cast_wraps_its_lines_at_the_cast_width(
+    bench: tuple[Path, Path, str], replay: Callable[..., Ran]
+) -> None:
     tmp, folder, live = bench
     assert max(len(line) for line in live.splitlines()) > 60  # some bench lines are wider than the cast
     cast = tmp / "narrow-bench.cast"
-    out = loopterm("export", str(folder), "-o", str(cast), "--width", "60", cwd=tmp)
+    out = replay("export", str(folder), "-o", str(cast), "--width", "60", cwd=tmp)
     assert out.returncode == 0, out.stderr
     frames = [json.loads(line) for line in cast.read_text().splitlines()[1:]]
     lines = ANSI.sub("", "".join(data for _, _, data in frames)).split("\r\n")

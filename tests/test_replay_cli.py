@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
 from pty_helpers import read_until
 from trace_helpers import hand_race, write_trace
 
@@ -27,11 +28,6 @@ def printed(events: list[Event], speed: float | None) -> str:
     for event in events:
         printer(event)
     return buffer.getvalue()
-
-
-def cli(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture
@@ -108,12 +104,12 @@ def test_a_damaged_trace_replays_what_is_readable(root: Path, capsys: pytest.Cap
     assert "turn  4/4" in out  # the readable rest of slow is all there
 
 
-def test_a_newer_schema_is_refused_with_exit_2(root: Path) -> None:
+def test_a_newer_schema_is_refused_with_exit_2(root: Path, loopterm_main: LoopTerm) -> None:
     folder = write_trace(root, hand_race())
     header = json.loads((folder / "race.json").read_text())
     header["race_started"]["schema"] = 7
     (folder / "race.json").write_text(json.dumps(header))
-    out = cli(["replay", "--plain", "--trace-dir", str(root)])
+    out = loopterm_main("replay", "--plain", "--trace-dir", str(root))
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.splitlines()) == 1
@@ -133,21 +129,21 @@ def test_a_newer_schema_is_refused_with_exit_2(root: Path) -> None:
         ([], "no stored races in"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(root: Path, args: list[str], message: str) -> None:
-    out = cli(["replay", "--plain", "--trace-dir", str(root), *args])
+def test_bad_input_is_one_line_and_exit_2(root: Path, args: list[str], message: str, loopterm_main: LoopTerm) -> None:
+    out = loopterm_main("replay", "--plain", "--trace-dir", str(root), *args)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.splitlines()) == 1
 
 
-def test_plain_replay_keeps_the_recorded_timing(root: Path) -> None:
-    # The race lasts 0.55 s at 1x: a real process must take at least that long, and not much longer.
+def test_plain_replay_keeps_the_recorded_timing(root: Path, loopterm_main: LoopTerm) -> None:
+    # The race lasts 0.55 s at 1x: the replay must take at least that long.
     events = [e.model_copy(update={"t": e.t / 10}) for e in hand_race()]
     write_trace(root, events)
     began = time.monotonic()
-    out = cli(["replay", "--plain", "--trace-dir", str(root)])
+    out = loopterm_main("replay", "--plain", "--trace-dir", str(root))
     assert out.returncode == 0, out.stderr
     assert "REPLAY ×1" in out.stdout and "Results" in out.stdout
-    # the process's own start-up is in there too; the replay part alone is >= 0.55 s
+    # the command's own start-up is in there too; the replay part alone is >= 0.55 s
     assert time.monotonic() - began >= events[-1].t
 
 

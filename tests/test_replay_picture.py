@@ -19,7 +19,18 @@ pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
 
 
-async def live_picture() -> tuple[dict[str, list[str]], list[str]]:
+Picture = tuple[dict[str, list[str]], list[str]]  # every pane's lines, the summary table's rows
+_live: list[Picture] = []
+
+
+async def live_picture() -> Picture:
+    """The live race's final picture: the same scripted race for every case, so drawn once."""
+    if not _live:
+        _live.append(await draw_live_picture())
+    return _live[0]
+
+
+async def draw_live_picture() -> Picture:
     app, source = app_for()
     async with app.run_test(size=SIZE) as pilot:
         await finished(pilot, app, source)

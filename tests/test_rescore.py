@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
+from shared_sandbox import SharedSandbox
 from trace_helpers import lane_turns, started, write_trace
 
 from loopterm.events import (
@@ -174,15 +174,12 @@ async def test_rescore_against_a_changed_suite(task_dir: Path, tmp_path: Path) -
     assert by(new, "c", TurnDone)[1].total == 4
 
 
-def cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def test_cli_rescore_writes_a_new_trace_and_prints_old_vs_new(task_dir: Path, tmp_path: Path) -> None:
+def test_cli_rescore_writes_a_new_trace_and_prints_old_vs_new(
+    task_dir: Path, tmp_path: Path, loopterm_main: LoopTerm
+) -> None:
     root = tmp_path / "traces"
     old = write_trace(root, recorded_race(task_dir))
-    out = cli(["rescore", old.name[:10], "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    out = loopterm_main("rescore", old.name[:10], "--task-dir", str(task_dir), "--trace-dir", str(root), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["rescore_of"] == old.name and data["suite_changed"] is False
@@ -192,10 +189,10 @@ def test_cli_rescore_writes_a_new_trace_and_prints_old_vs_new(task_dir: Path, tm
     new = read_race(Path(data["trace_dir"]))
     assert new.started.kind == "rescore" and new.started.rescore_of == old.name and new.status == "complete"
 
-    listing = json.loads(cli(["traces", "--json", "--trace-dir", str(root)]).stdout)
+    listing = json.loads(loopterm_main("traces", "--json", "--trace-dir", str(root)).stdout)
     assert [(r["kind"], r["rescore_of"]) for r in listing] == [("rescore", old.name), ("race", None)]
 
-    plain = cli(["rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--plain"])
+    plain = loopterm_main("rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--plain")
     assert plain.returncode == 0, plain.stderr
     lines = plain.stdout.splitlines()
     assert lines[0] == f"rescore of race {old.name} · task mini · the suite is unchanged since the race"
@@ -205,28 +202,32 @@ def test_cli_rescore_writes_a_new_trace_and_prints_old_vs_new(task_dir: Path, tm
     assert lines[-1].startswith("trace: ")
 
 
-def test_cli_rescore_bad_input(task_dir: Path, tmp_path: Path) -> None:
+def test_cli_rescore_bad_input(task_dir: Path, tmp_path: Path, loopterm_main: LoopTerm) -> None:
     root = tmp_path / "traces"
     old = write_trace(root, recorded_race(task_dir))
-    out = cli(["rescore", old.name, "--trace-dir", str(root), "--task-dir", str(tmp_path / "none")])
+    out = loopterm_main("rescore", old.name, "--trace-dir", str(root), "--task-dir", str(tmp_path / "none"))
     assert out.returncode == 2 and "task 'mini' not found" in out.stderr and len(out.stderr.splitlines()) == 1
-    out = cli(["rescore", "zzz", "--trace-dir", str(root)])
+    out = loopterm_main("rescore", "zzz", "--trace-dir", str(root))
     assert out.returncode == 2 and "no race 'zzz'" in out.stderr
-    out = cli(["rescore", "--trace-dir", str(tmp_path / "empty")])
+    out = loopterm_main("rescore", "--trace-dir", str(tmp_path / "empty"))
     assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
 
 
-def test_cli_rescore_with_no_id_rescores_the_newest_race(task_dir: Path, tmp_path: Path) -> None:
+def test_cli_rescore_with_no_id_rescores_the_newest_race(
+    task_dir: Path, tmp_path: Path, loopterm_main: LoopTerm
+) -> None:
     # As replay, export and report do.
     root = tmp_path / "traces"
     old = write_trace(root, recorded_race(task_dir))
-    out = cli(["rescore", "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    out = loopterm_main("rescore", "--task-dir", str(task_dir), "--trace-dir", str(root), "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["rescore_of"] == old.name
 
 
 @pytest.mark.anyio
-async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_path: Path) -> None:
+async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(
+    tmp_path: Path, sandbox: SharedSandbox
+) -> None:
     from loopterm.lanes import resolve
     from loopterm.loop.race import RaceConfig, run_race
     from loopterm.stats.runs import summarize
@@ -235,12 +236,11 @@ async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_p
     task = find_task("quote-approval")
     writer = TraceWriter(tmp_path)
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:weak-local")]
-    async with Sandbox(task) as sandbox:
-        await run_race(lanes, RaceConfig(time_scale=0, seed=11, max_turns=4), [writer], task=task,
-                       validator=sandbox)
-        assert writer.folder is not None
-        trace = read_race(writer.folder)
-        new = await rescore_events(trace, task, sandbox)
+    # The shared sandbox (conftest's) runs the race and the rescore alike.
+    await run_race(lanes, RaceConfig(time_scale=0, seed=11, max_turns=4), [writer], task=task, validator=sandbox)
+    assert writer.folder is not None
+    trace = read_race(writer.folder)
+    new = await rescore_events(trace, task, sandbox)
     old_runs, new_runs = summarize(trace.events), summarize(new)
     assert [(r.outcome, r.statuses, r.scores, r.place) for r in new_runs] == [
         (r.outcome, r.statuses, r.scores, r.place) for r in old_runs
@@ -256,13 +256,15 @@ async def test_a_real_race_rescored_on_the_unchanged_suite_scores_the_same(tmp_p
     assert failing(new) == failing(trace.events)  # the same checks fail (messages carry random ids)
 
 
-def test_cli_rescore_reads_past_lines_that_are_json_but_no_event(task_dir: Path, tmp_path: Path) -> None:
+def test_cli_rescore_reads_past_lines_that_are_json_but_no_event(
+    task_dir: Path, tmp_path: Path, loopterm_main: LoopTerm
+) -> None:
     root = tmp_path / "traces"
     old = write_trace(root, recorded_race(task_dir))
     lane = old / "b.jsonl"
     lines = lane.read_text().splitlines()
     lane.write_text("\n".join([lines[0], '{"hello": 1}', "42", *lines[1:]]) + "\n")
-    out = cli(["rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--json"])
+    out = loopterm_main("rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--json")
     assert out.returncode == 0, out.stderr
     assert "loopterm: warning: b.jsonl:2: not an event (no schema); line skipped as damaged" in out.stderr
     assert "loopterm: warning: b.jsonl:3: not an event (a JSON int, not an object)" in out.stderr

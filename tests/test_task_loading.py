@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran
 from trace_helpers import started, write_trace
 
 from loopterm.events import RaceDone
@@ -27,13 +26,17 @@ BROKEN = {
 }
 
 
-def loopterm(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+@pytest.fixture
+def loopterm(loopterm_main: LoopTerm) -> Callable[..., Ran]:
+    """The command's entry point in this process (conftest's ``loopterm_main``), 200 columns wide."""
+
+    def run(*args: str | Path, cwd: Path | None = None) -> Ran:
+        return loopterm_main(*args, cwd=cwd, env={"COLUMNS": "200"})
+
+    return run
 
 
-def one_error_line(out: subprocess.CompletedProcess[str]) -> str:
+def one_error_line(out: Ran) -> str:
     assert out.returncode == 2, out.stdout + out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("loopterm: error: "), out.stderr
@@ -42,7 +45,9 @@ def one_error_line(out: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("task_id", ["", ".", "..", "../validation", "quote-approval/", "Quote-Approval"])
-def test_a_task_id_that_is_not_one_plain_name_is_a_usage_error(task_id: str, tmp_path: Path) -> None:
+def test_a_task_id_that_is_not_one_plain_name_is_a_usage_error(
+    task_id: str, tmp_path: Path, loopterm: Callable[..., Ran]
+) -> None:
     line = one_error_line(loopterm("validate", REFERENCE, "--task", task_id, cwd=tmp_path))
     assert f"task id {task_id!r} is not valid" in line
 
@@ -57,7 +62,9 @@ def broken_task_dir(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Pat
     return folder, pattern
 
 
-def test_validate_with_a_broken_suite_names_file_line_and_error(broken_task_dir: tuple[Path, str]) -> None:
+def test_validate_with_a_broken_suite_names_file_line_and_error(
+    broken_task_dir: tuple[Path, str], loopterm: Callable[..., Ran]
+) -> None:
     folder, pattern = broken_task_dir
     line = one_error_line(loopterm("validate", REFERENCE, "--task", "mini", "--task-dir", folder))
     assert "task mini: cannot load checks.py: " in line
@@ -66,7 +73,7 @@ def test_validate_with_a_broken_suite_names_file_line_and_error(broken_task_dir:
 
 
 def test_rescore_with_a_broken_suite_names_file_line_and_error(
-    broken_task_dir: tuple[Path, str], tmp_path: Path
+    broken_task_dir: tuple[Path, str], tmp_path: Path, loopterm: Callable[..., Ran]
 ) -> None:
     folder, pattern = broken_task_dir
     root = tmp_path / "traces"

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
 from trace_helpers import hand_race, write_trace
 
 from loopterm.cli import main
 from loopterm.events import LaneDone, Outcome, RaceDone, ValidationDone
 from loopterm.traces import store
 from loopterm.traces.reader import TraceError, read_race
-
-
-def loopterm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
 
 
 def insert_lines(lane: Path, at: int, lines: list[str]) -> None:
@@ -59,11 +53,11 @@ def test_only_a_newer_schema_line_refuses_the_trace(tmp_path: Path) -> None:
     assert store.read_info(other).status == "newer schema"
 
 
-def test_replay_reads_past_junk_lines(tmp_path: Path) -> None:
+def test_replay_reads_past_junk_lines(tmp_path: Path, loopterm_main: LoopTerm) -> None:
     root = tmp_path / "traces"
     folder = write_trace(root, hand_race())
     insert_lines(folder / "fast.jsonl", 0, ["null"])
-    out = loopterm("replay", "--plain", "--speed", "50", "--trace-dir", str(root))
+    out = loopterm_main("replay", "--plain", "--speed", "50", "--trace-dir", str(root))
     assert out.returncode == 0
     assert out.stderr == "loopterm: warning: fast.jsonl:1: not an event (a JSON NoneType, not an object); " \
                          "line skipped as damaged\n"
@@ -105,7 +99,7 @@ def test_a_completed_race_with_a_lane_cut_short_is_aborted_throughout(tmp_path: 
 
 
 def test_a_folder_whose_race_json_is_lost_is_listed_as_damaged_and_deletable(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], loopterm_main: LoopTerm
 ) -> None:
     root = tmp_path / "traces"
     folder = write_trace(root, hand_race())
@@ -116,16 +110,16 @@ def test_a_folder_whose_race_json_is_lost_is_listed_as_damaged_and_deletable(
     infos = store.list_races(root)
     assert [(i.name, i.status) for i in infos] == [(folder.name, "damaged")]
     assert "no race.json" in (infos[0].problem or "")
-    out = loopterm("replay", folder.name, "--plain", "--trace-dir", str(root))
+    out = loopterm_main("replay", folder.name, "--plain", "--trace-dir", str(root))
     assert out.returncode == 2 and len(out.stderr.splitlines()) == 1
     assert "race.json is missing" in out.stderr and f"loopterm traces rm {folder.name}" in out.stderr
     assert (folder / "fast.jsonl").is_file()  # refusing to replay kept the lane files
     assert main(["traces", "rm", folder.name[:10], "--yes", "--trace-dir", str(root)]) == 0
     assert not folder.exists()
     assert main(["traces", "rm", "my-notes", "--yes", "--trace-dir", str(root)]) == 2
-    assert "no race 'my-notes'" in capsys.readouterr().err
+    assert "no race 'my-notes'" in capfd.readouterr().err
     assert main(["traces", "rm", str(notes), "--yes", "--trace-dir", str(root)]) == 2
-    assert notes.is_dir() and "not a loopterm race folder" in capsys.readouterr().err
+    assert notes.is_dir() and "not a loopterm race folder" in capfd.readouterr().err
 
 
 def test_a_damaged_header_race_is_listed_and_deletable(tmp_path: Path) -> None:

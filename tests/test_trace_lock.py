@@ -1,8 +1,10 @@
 """A race being written holds its folder's lock: rm, prune and replay see it; a killed race frees it at once.
 
-Real child processes: a simulated race at its real pace (``--time-scale 1``)
+A real child process: a simulated race at its real pace (``--time-scale 1``)
 is live for many seconds, much of it with lanes waiting for a first token and
-no event written, the case a "files changed lately" guess got wrong.
+no event written, the case a "files changed lately" guess got wrong. The
+commands that look at it (rm, prune, replay, the listing) run in this process
+(``loopterm_main``), a process other than the race's, as a user's would be.
 """
 
 from __future__ import annotations
@@ -16,15 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
 
 from loopterm.traces import store
 
 LiveRace = tuple[subprocess.Popen[str], Path, Path]  # the race process, the traces dir, its race folder
-
-
-def loopterm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
 
 
 def _default_sigint() -> None:
@@ -52,19 +50,21 @@ def live_race(tmp_path: Path) -> Iterator[LiveRace]:
         proc.communicate(timeout=30)
 
 
-def test_rm_and_prune_leave_a_running_race_which_then_ends_cleanly(live_race: LiveRace) -> None:
+def test_rm_and_prune_leave_a_running_race_which_then_ends_cleanly(
+    live_race: LiveRace, loopterm_main: LoopTerm
+) -> None:
     proc, root, folder = live_race
     info = store.read_info(folder)
     assert info.live() and info.writer == proc.pid and info.status == "running"
 
-    out = loopterm("traces", "rm", folder.name, "--yes", "--trace-dir", str(root))
+    out = loopterm_main("traces", "rm", folder.name, "--yes", "--trace-dir", str(root))
     assert out.returncode == 2
     assert out.stderr.strip() == (f"loopterm: error: race {folder.name} is still being written by process "
                                   f"{proc.pid}; stop that race first (nothing deleted)")
-    out = loopterm("traces", "prune", "--older-than", "0", "--yes", "--trace-dir", str(root))
+    out = loopterm_main("traces", "prune", "--older-than", "0", "--yes", "--trace-dir", str(root))
     assert out.returncode == 0 and "no races older than 0 days" in out.stdout
     assert folder.is_dir()
-    listing = json.loads(loopterm("traces", "--json", "--trace-dir", str(root)).stdout)
+    listing = json.loads(loopterm_main("traces", "--json", "--trace-dir", str(root)).stdout)
     assert listing[0]["status"] == "running" and listing[0]["live"] is True
 
     # The race was never disturbed: Ctrl-C ends it with a complete, aborted trace.
@@ -77,9 +77,9 @@ def test_rm_and_prune_leave_a_running_race_which_then_ends_cleanly(live_race: Li
     assert not store.read_info(folder).live()
 
 
-def test_replaying_a_race_still_being_written_says_so(live_race: LiveRace) -> None:
+def test_replaying_a_race_still_being_written_says_so(live_race: LiveRace, loopterm_main: LoopTerm) -> None:
     proc, root, folder = live_race
-    out = loopterm("replay", folder.name, "--plain", "--speed", "50", "--trace-dir", str(root))
+    out = loopterm_main("replay", folder.name, "--plain", "--speed", "50", "--trace-dir", str(root))
     assert out.returncode == 0, out.stderr
     assert "loopterm: warning: the race is still being written; replaying what is recorded so far" in out.stderr
     assert "killed or crashed" not in out.stderr and "closed as aborted" not in out.stderr
@@ -87,15 +87,15 @@ def test_replaying_a_race_still_being_written_says_so(live_race: LiveRace) -> No
     assert proc.poll() is None  # reading it did not disturb it
 
 
-def test_a_killed_race_is_deletable_at_once(live_race: LiveRace) -> None:
+def test_a_killed_race_is_deletable_at_once(live_race: LiveRace, loopterm_main: LoopTerm) -> None:
     proc, root, folder = live_race
     proc.kill()  # SIGKILL: no cleanup ran; the OS dropped the lock
     proc.wait(timeout=30)
     assert (folder / "race.lock").exists()  # left behind, but nobody holds it
     info = store.read_info(folder)
     assert not info.live() and info.status == "incomplete"
-    out = loopterm("replay", folder.name, "--plain", "--speed", "50", "--trace-dir", str(root))
+    out = loopterm_main("replay", folder.name, "--plain", "--speed", "50", "--trace-dir", str(root))
     assert "killed or crashed" in out.stderr
-    out = loopterm("traces", "rm", folder.name, "--yes", "--trace-dir", str(root))
+    out = loopterm_main("traces", "rm", folder.name, "--yes", "--trace-dir", str(root))
     assert out.returncode == 0, out.stderr
     assert not folder.exists()

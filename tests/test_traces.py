@@ -11,17 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm
 from trace_helpers import hand_race, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import LaneDone, Outcome, RaceDone
 from loopterm.traces import store
 from loopterm.traces.store import StoreError
-
-
-def cli(args: list[str], timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True,
-                          timeout=timeout, **kw)  # type: ignore[call-overload]
 
 
 def stored(root: Path, race_id: str, days_ago: float = 0.0, **kw: object) -> Path:
@@ -161,8 +157,8 @@ def test_cli_rm_with_yes_deletes_by_prefix(root: Path, capsys: pytest.CaptureFix
     assert len(store.list_races(root)) == 2
 
 
-def test_cli_rm_refuses_without_yes_off_a_terminal(root: Path) -> None:
-    out = cli(["traces", "rm", "20261120", "--trace-dir", str(root)], stdin=subprocess.DEVNULL)
+def test_cli_rm_refuses_without_yes_off_a_terminal(root: Path, loopterm_main: LoopTerm) -> None:
+    out = loopterm_main("traces", "rm", "20261120", "--trace-dir", str(root))  # stdin: /dev/null
     assert out.returncode == 2
     assert out.stderr.strip() == (
         "loopterm: error: not deleting without confirmation: stdin is not a terminal; add --yes to delete"
@@ -253,10 +249,10 @@ def test_cli_prune_keeps_live_races_and_refuses_without_yes(root: Path, capsys: 
     assert "20261122-180000-live" in [r.race_id for r in store.older_than(root, 3)]
 
 
-def test_cli_bad_input(root: Path) -> None:
-    out = cli(["traces", "prune", "--older-than", "soon", "--trace-dir", str(root)])
+def test_cli_bad_input(root: Path, loopterm_main: LoopTerm) -> None:
+    out = loopterm_main("traces", "prune", "--older-than", "soon", "--trace-dir", str(root))
     assert out.returncode == 2 and "--older-than: expected a number" in out.stderr
-    out = cli(["traces", "prune", "--trace-dir", str(root)])
+    out = loopterm_main("traces", "prune", "--trace-dir", str(root))
     assert out.returncode == 2 and "--older-than" in out.stderr
 
 

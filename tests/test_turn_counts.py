@@ -1,6 +1,6 @@
 """A run's turns are the turns that ended: budget, abort and ERROR runs agree with their statuses.
 
-Real sim lanes, the real sandbox and suite. The unfinished turn of a run cut
+Real sim lanes, the real sandbox (conftest's shared one) and suite. The unfinished turn of a run cut
 short is named in its reason, never counted.
 """
 
@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 from event_builders import race_started
+from shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, Outcome, TurnDone, TurnStarted, TurnStatus
 from loopterm.lanes import resolve
@@ -18,7 +19,6 @@ from loopterm.loop.lane import LaneLoop, LoopSettings
 from loopterm.loop.race import RaceConfig, run_race
 from loopterm.providers import make_provider
 from loopterm.providers.base import ChatMessage, ErrorKind, Generation, ProgressCallback, Provider
-from loopterm.sandbox import Sandbox
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.runs import summarize
 from loopterm.tasks import Task
@@ -30,11 +30,11 @@ def of(events: list[Event], cls: type, lane: str) -> list:
     return [e for e in events if isinstance(e, cls) and e.lane == lane]
 
 
-async def test_a_budget_cut_turn_is_not_counted(task: Task) -> None:
+async def test_a_budget_cut_turn_is_not_counted(task: Task, sandbox: SharedSandbox) -> None:
     # Frontier at its own pace waits ~15 s for a first token: the budget ends turn 1 unfinished.
     events: list[Event] = []
     await run_race([resolve("sim:frontier")], RaceConfig(time_scale=1, seed=1, budget_s=0.3), [events.append],
-                   task=task)
+                   task=task, validator=sandbox)
     (done,) = of(events, LaneDone, "frontier-sim")
     assert done.outcome is Outcome.BUDGET and of(events, TurnDone, "frontier-sim") == []
     assert done.turns == 0
@@ -45,7 +45,7 @@ async def test_a_budget_cut_turn_is_not_counted(task: Task) -> None:
     assert bench_run["turns"] == len(bench_run["scores"]) == 0
 
 
-async def test_an_abort_counts_the_turns_that_ended(task: Task) -> None:
+async def test_an_abort_counts_the_turns_that_ended(task: Task, sandbox: SharedSandbox) -> None:
     # Stop the race once the fast lane's first turn has ended and its second has begun.
     events: list[Event] = []
     second_turn = asyncio.Event()
@@ -56,7 +56,8 @@ async def test_an_abort_counts_the_turns_that_ended(task: Task) -> None:
             second_turn.set()
 
     config = RaceConfig(time_scale=0.2, seed=1)
-    runner = asyncio.create_task(run_race([resolve("sim:fast-diffusion")], config, [sink], task=task))
+    runner = asyncio.create_task(run_race([resolve("sim:fast-diffusion")], config, [sink], task=task,
+                                          validator=sandbox))
     await second_turn.wait()
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -82,7 +83,7 @@ class FailsOnTurnTwo:
         return Generation(error="server error 500 after 2 retries", error_kind=ErrorKind.SERVER_ERROR)
 
 
-async def test_an_error_turn_carries_the_last_score_and_checks_passed(task: Task, sandbox: Sandbox) -> None:
+async def test_an_error_turn_carries_the_last_score_and_checks_passed(task: Task, sandbox: SharedSandbox) -> None:
     lane = resolve("sim:fast-diffusion")  # never one-shots: turn 1 is partial
     provider = FailsOnTurnTwo(make_provider(lane, task=task, seed=5, time_scale=0))
     events: list[Event] = []

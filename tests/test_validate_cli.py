@@ -1,14 +1,17 @@
-"""``loopterm validate`` through a real subprocess: exit codes, JSON shape, report, bad input."""
+"""``loopterm validate`` as a user runs it: exit codes, JSON shape, report, bad input.
+
+The command's entry point runs in this process (``loopterm_main``): the same exit code
+and output as a child process, without an interpreter start per test.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from in_process import LoopTerm, Ran
 
 from loopterm.commands.validate import agreement, as_json, disagreement_line
 from loopterm.events import CheckResult, ValidationResult
@@ -20,15 +23,19 @@ MINI = ["--task", "mini", "--task-dir", str(TASK_DIR)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def loopterm(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}  # LOOPTERM_* dirs come from conftest's temp dirs
-    return subprocess.run(
-        [sys.executable, "-m", "loopterm", "validate", *map(str, args)],
-        capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
-    )
+Validate = Callable[..., Ran]  # loopterm("candidate.py", "--json"): `loopterm validate candidate.py --json`
 
 
-def test_json_for_a_passing_candidate_is_one_object_and_exit_0() -> None:
+@pytest.fixture
+def loopterm(loopterm_main: LoopTerm) -> Validate:
+    def run(*args: str | Path, cwd: Path | None = None) -> Ran:
+        # LOOPTERM_* dirs come from conftest's temp dirs
+        return loopterm_main("validate", *args, cwd=cwd, env={"COLUMNS": "200"})
+
+    return run
+
+
+def test_json_for_a_passing_candidate_is_one_object_and_exit_0(loopterm: Validate) -> None:
     out = loopterm(REFERENCE, *MINI, "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)  # exactly one JSON document on stdout
@@ -40,7 +47,7 @@ def test_json_for_a_passing_candidate_is_one_object_and_exit_0() -> None:
     assert set(data["checks"][0]) == {"id", "group", "description", "passed", "message", "duration_ms"}
 
 
-def test_json_for_a_candidate_that_does_not_load(tmp_path: Path) -> None:
+def test_json_for_a_candidate_that_does_not_load(tmp_path: Path, loopterm: Validate) -> None:
     out = loopterm(CANDIDATES / "syntax_error.py", *MINI, "--json")
     assert out.returncode == 1
     data = json.loads(out.stdout)
@@ -49,7 +56,7 @@ def test_json_for_a_candidate_that_does_not_load(tmp_path: Path) -> None:
     assert all(not c["passed"] and data["error"] in c["message"] for c in data["checks"])
 
 
-def test_repeat_adds_latency_figures() -> None:
+def test_repeat_adds_latency_figures(loopterm: Validate) -> None:
     out = loopterm(REFERENCE, *MINI, "--json", "--repeat", "3")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -83,7 +90,7 @@ def test_repeated_runs_that_disagree_are_reported() -> None:
     assert steady["flaky_checks"] == [] and disagreement_line(steady, 3) is None
 
 
-def test_a_nul_byte_is_a_syntax_error_without_a_line_number(tmp_path: Path) -> None:
+def test_a_nul_byte_is_a_syntax_error_without_a_line_number(tmp_path: Path, loopterm: Validate) -> None:
     nul = tmp_path / "nul.py"
     nul.write_bytes(b"app = 1\0\n")
     out = loopterm(nul, *MINI, "--json")
@@ -91,7 +98,7 @@ def test_a_nul_byte_is_a_syntax_error_without_a_line_number(tmp_path: Path) -> N
     assert json.loads(out.stdout)["error"] == "syntax error: source code string cannot contain null bytes"
 
 
-def test_human_report_lists_every_failing_check_for_a_person(tmp_path: Path) -> None:
+def test_human_report_lists_every_failing_check_for_a_person(tmp_path: Path, loopterm: Validate) -> None:
     # Fails all 47: the model's feedback would stop near 6,000 characters with a note for the
     # model; a person gets every failing check.
     text = tmp_path / "text.py"
@@ -106,7 +113,7 @@ def test_human_report_lists_every_failing_check_for_a_person(tmp_path: Path) -> 
     assert "logic: 21 failing" in out.stdout and "robustness: 15 failing" in out.stdout
 
 
-def test_human_report_shows_status_score_and_failing_checks(tmp_path: Path) -> None:
+def test_human_report_shows_status_score_and_failing_checks(tmp_path: Path, loopterm: Validate) -> None:
     partial = tmp_path / "partial.py"
     partial.write_text(REFERENCE.read_text().replace('"hello"}', '"goodbye"}'))
     out = loopterm(partial, *MINI, "--repeat", "2")
@@ -129,7 +136,7 @@ def test_human_report_shows_status_score_and_failing_checks(tmp_path: Path) -> N
         (["good.py", "--task", "no-such-task"], "task 'no-such-task' not found"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str, loopterm: Validate) -> None:
     (tmp_path / "bad.py").write_bytes(b"app = '\xff\xfe'\n")
     (tmp_path / "good.py").write_text(REFERENCE.read_text())
     out = loopterm(*args, cwd=tmp_path)
@@ -139,7 +146,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert len(lines) == 1 and lines[0].startswith("loopterm: error: ") and message in lines[0], out.stderr
 
 
-def test_the_quote_approval_reference_passes_every_check() -> None:
+def test_the_quote_approval_reference_passes_every_check(loopterm: Validate) -> None:
     out = loopterm(ROOT / "validation/quote-approval/reference.py", "--json")
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr
     data = json.loads(out.stdout)
