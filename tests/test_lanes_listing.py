@@ -64,6 +64,12 @@ def test_a_wide_terminal_keeps_one_line_a_lane() -> None:
     assert lines[-1].startswith("lanes file: ")
 
 
+def widest(lines: list[str], lanes_file: Path) -> int:
+    """The widest line but the lanes file's own path, which is never cut: on a line of its own when
+    it does not fit, and how long it is depends on where pytest keeps its temporary folders."""
+    return max(len(line) for line in lines if line != f"  {lanes_file}")
+
+
 def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: FakeServer, tmp_path: Path) -> None:
     bad = f"unauthorized~{uuid.uuid4().hex[:8]}"
     path = tmp_path / "lanes.toml"
@@ -79,7 +85,7 @@ def test_a_failed_check_is_wrapped_under_its_lane_at_80_columns(fake_server: Fak
         os.environ.pop("LISTING_KEY")
     assert out.returncode == 1
     lines = out.stdout.splitlines()
-    assert max(len(line) for line in lines) <= 80
+    assert widest(lines, path) <= 80
     assert lines[0].split()[-2:] == ["CHECK", "TTFT"] and "DETAIL" not in lines[0]
     assert lines[1].split()[-1] == "auth"
     message = " ".join(line.strip() for line in lines[2:] if not line.startswith(("lanes file", "  /")))
@@ -128,7 +134,7 @@ def long_model_path_listing(tmp_path: Path) -> list[str]:
 
 def test_a_long_model_path_keeps_its_file_name_within_80_columns(tmp_path: Path) -> None:
     lines = long_model_path_listing(tmp_path)
-    assert max(len(line) for line in lines) <= 80
+    assert widest(lines, tmp_path / "lanes.toml") <= 80
     assert lines[0].split() == ["LANE", "MODEL", "CLASS", "READY"]
     assert "..." in lines[1] and "qwen2.5-coder-7b-instruct-q4_k_m.gguf" in lines[1]
     assert len(lines) > 2 and lines[2].startswith(" ")  # why it is not ready, under its lane
@@ -138,5 +144,5 @@ def test_a_long_model_path_keeps_its_file_name_within_80_columns(tmp_path: Path)
 def test_a_missing_model_file_is_named_whole_under_its_lane(tmp_path: Path) -> None:
     # With llama-cpp-python installed the listing looks for the file, and names the whole path.
     lines = long_model_path_listing(tmp_path)
-    assert max(len(line) for line in lines) <= 80
+    assert widest(lines, tmp_path / "lanes.toml") <= 80
     assert lines[2].strip().startswith("no GGUF file at /home/someone/models/")  # the detail keeps it whole
