@@ -19,7 +19,6 @@ from loopterm.tui import app as app_module
 from loopterm.tui.glyphs import UNICODE
 from loopterm.tui.screens import bench_summary, lane_detail, summary
 from loopterm.tui.screens.bench_summary import BenchSummaryScreen, make_bench_app
-from loopterm.tui.widgets import lane_pane, race_header
 from loopterm.tui.widgets.bench_table import BenchTable
 
 pytestmark = pytest.mark.anyio
@@ -29,8 +28,8 @@ HOUR = 3600.0
 
 @pytest.fixture
 def no_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module, name in ((lane_pane, "REPAINT_S"), (race_header, "REPAINT_S"), (summary, "REFRESH_S"),
-                         (lane_detail, "REFRESH_S"), (bench_summary, "REFRESH_S")):
+    for module, name in ((app_module, "TICK_S"), (summary, "REFRESH_S"), (lane_detail, "REFRESH_S"),
+                         (bench_summary, "REFRESH_S")):
         monkeypatch.setattr(module, name, HOUR)
 
 

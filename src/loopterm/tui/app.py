@@ -3,11 +3,13 @@
 ``make_app`` builds it for the CLI (a live race, ``launch.run_live``), for
 replays (``launch.run_replay_app``) and for tests. The source runs as an async
 worker on the app's own loop (the engine is plain asyncio and never blocks);
-its events only update plain state, and every pane repaints from that state
-at about 10 Hz (the timers). News repaints promptly too: the lanes an event
-touched are noted, and at most every ``NEWS_S`` the screens showing them
-repaint once for all the events since (``show_news``), so an event is on
-screen within about 40 ms of its arrival however fast events come.
+its events only update plain state, and the race screen's clock ticks at
+10 Hz (the timers show tenths). News repaints promptly too: the lanes an event
+touched are noted, and at most ``fps`` times a second (``DEFAULT_FPS``: every
+40 ms) the screens showing them repaint once for all the events since
+(``show_news``), so an event is on screen within about 40 ms of its arrival
+however fast events come. Each repaint rewrites only the cells that changed.
+``fps`` below 10 slows the clock's ticks to match (``--fps`` for slow links).
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.racestate import RaceState
 from loopterm.sanitize import visible
 from loopterm.sources import EventSource, ReplayControls
+from loopterm.tui import DEFAULT_FPS
 from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import AsciiFilter, Glyphs, VisibleFilter, choose_glyphs
 from loopterm.tui.screens.chart import ChartScreen
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
-from loopterm.tui.screens.race import RaceScreen
+from loopterm.tui.screens.race import TICK_S, RaceScreen
 from loopterm.tui.screens.summary import SummaryScreen
 from loopterm.tui.themes import DEFAULT_THEME, all_theme_folders, fill_app_variables, load_themes
 from loopterm.tui.widgets.lane_pane import LanePane
@@ -54,7 +57,6 @@ EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal went away (SSH dropped, tmux kil
 
 TraceFolder = Path | Callable[[], Path | None] | None
 
-NEWS_S = 0.04  # news repaints at most this often (25 Hz), each one covering every event since the last
 
 _REPLAY_STEPS = {"toggle_pause", "faster", "slower", "jump_to_end", "restart"}  # ReplayControls methods
 
@@ -88,6 +90,7 @@ class LooptermApp(App[int]):
         theme_folders: Iterable[Path] | None = None,
         stop_on_signals: bool = False,
         notices: Iterable[str] = (),
+        fps: int | None = None,
     ) -> None:
         loaded, errors = load_themes(all_theme_folders() if theme_folders is None else theme_folders)
         super().__init__()
@@ -125,6 +128,9 @@ class LooptermApp(App[int]):
         self._news: set[str | None] = set()  # lanes with events not yet on screen (None: every lane)
         self._news_due = False
         self._news_shown_at = 0.0
+        self.fps = DEFAULT_FPS if fps is None else fps
+        self.news_s = 1 / self.fps  # news repaints at most this often, each covering every event since
+        self.tick_s = max(TICK_S, self.news_s)
         self.terminal_lost = False
 
     def _hide_in_footer(self, key: str) -> None:
@@ -166,7 +172,7 @@ class LooptermApp(App[int]):
     # Running the source ----------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return RaceScreen(self.race, self.now, self.glyphs, self.controls)
+        return RaceScreen(self.race, self.now, self.glyphs, self.controls, tick_s=self.tick_s)
 
     def on_mount(self) -> None:
         for message, severity in self._notices:
@@ -233,7 +239,7 @@ class LooptermApp(App[int]):
         if self._news_due:
             return
         self._news_due = True
-        wait = NEWS_S - (time.monotonic() - self._news_shown_at)
+        wait = self.news_s - (time.monotonic() - self._news_shown_at)
         if wait > 0:
             self.set_timer(wait, self._show_news)
         else:
@@ -465,6 +471,7 @@ def make_app(
     theme_folders: Iterable[Path] | None = None,
     stop_on_signals: bool = False,
     notices: Iterable[str] = (),
+    fps: int | None = None,
 ) -> LooptermApp:
     """The race viewer for ``source``.
 
@@ -478,6 +485,7 @@ def make_app(
     ``theme_folders``: where themes are read from (default: built-in, then the user's).
     ``stop_on_signals``: SIGTERM/SIGHUP stop the race cleanly (the CLI sets it; tests do not).
     ``notices``: warnings shown as toasts once the app runs (e.g. what a trace reader skipped).
+    ``fps``: the most repaints a second (default ``DEFAULT_FPS``); below 10 the timers tick slower too.
     """
     return LooptermApp(
         source,
@@ -489,4 +497,5 @@ def make_app(
         theme_folders=theme_folders,
         stop_on_signals=stop_on_signals,
         notices=notices,
+        fps=fps,
     )

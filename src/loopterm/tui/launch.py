@@ -65,12 +65,17 @@ def _exit_code(app: LooptermApp, code: int | None) -> int:
     return code if code is not None else app.exit_code()
 
 
-def run_live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, theme: str | None = None) -> int:
-    """Race ``lanes`` full screen; 0 when the race finished, 130 when the user quit it."""
+def run_live(
+    lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, theme: str | None = None, fps: int | None = None
+) -> int:
+    """Race ``lanes`` full screen; 0 when the race finished, 130 when the user quit it.
+
+    ``fps``: the most repaints a second (``--fps``; default ``DEFAULT_FPS``).
+    """
     from loopterm.tui.app import make_app
 
     source = EngineSource(lanes, config, task, root)
-    app = make_app(source, theme=default_theme(theme), stop_on_signals=True)
+    app = make_app(source, theme=default_theme(theme), stop_on_signals=True, fps=fps)
     code = app.run()
     _print_results(app)
     if source.failure is not None:  # the trace could not be written: as the plain race says it

@@ -59,6 +59,20 @@ def lane_time(lane: LaneState, race: RaceState, now: float) -> float:
     return max(now, 0.0)
 
 
+def timer_text(lane: LaneState, race: RaceState, now: float) -> str:
+    """The pane's timer as shown, in tenths of a second."""
+    return f"{lane_time(lane, race, now):.1f} s"
+
+
+def clock_words(lane: LaneState, race: RaceState, now: float) -> tuple[str, ...]:
+    """Every word of a pane that moves with the clock: its timer and its phase's wordings.
+
+    Nothing else in a pane depends on ``now``, so a pane whose lane had no news
+    and whose clock words are unchanged shows exactly what it showed before.
+    """
+    return (timer_text(lane, race, now), *phase_variants(lane, race, now))
+
+
 def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
     """What the lane is doing, longest wording first; a narrow pane takes the first that fits."""
     since = max(0.0, now - lane.phase_t) if lane.phase_t is not None else 0.0
@@ -277,7 +291,7 @@ def full_lines(
     lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor
 ) -> list[Text]:
     """The lines of a pane in the grid (the lane's name is in its border)."""
-    timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
+    timer = _join((timer_text(lane, race, now), style("timer")))
     badges = _join((f" {class_badge(lane)} ", style("class")))
     model = visible(lane.info.model)
     if lane.info.simulated:
@@ -393,7 +407,7 @@ def compact_lines(
     lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor
 ) -> list[Text]:
     """The lines of a one-row pane (many lanes, or a small terminal)."""
-    timer = _join((f"{lane_time(lane, race, now):.1f} s", style("timer")))
+    timer = _join((timer_text(lane, race, now), style("timer")))
     cols = compact_columns(race, width)
     badge_width = max(len(class_badge(other)) for other in race.lanes.values())
     badge = class_badge(lane).ljust(badge_width)

@@ -81,6 +81,7 @@ class BenchSummaryScreen(Screen[None]):
         self._finished = False
         self._stale = True  # the report must be (re)built whatever the next events are
         self._aborted = False
+        self._progress_line: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="bench-title", classes="bench-heading")
@@ -159,7 +160,9 @@ class BenchSummaryScreen(Screen[None]):
                 line.append(" PAUSED ", "reverse")
             line.append(" ")
         line.append(progress_text(self.progress, self._finished, self._aborted, now))
-        self.query_one("#bench-progress", Static).update(line)
+        if line != self._progress_line:  # an update lays the screen out again: only for new words
+            self._progress_line = line
+            self.query_one("#bench-progress", Static).update(line)
 
     def on_bench_table_fitted(self, message: BenchTable.Fitted) -> None:
         self._show_notes()
@@ -202,11 +205,13 @@ def make_bench_app(
     trace_folder: Path | None = None,
     stop_on_signals: bool = False,
     notices: Iterable[str] = (),
+    fps: int | None = None,
 ) -> App[int]:
     """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others).
 
     A live bench (``loopterm bench``) or a replayed one (``loopterm replay`` of a
     bench trace: ``controls`` then drive it with the same keys as a race replay).
+    ``fps``: the most repaints a second, as for ``make_app``.
     """
     import inspect
 
@@ -227,5 +232,5 @@ def make_bench_app(
 
     return BenchApp(
         source, controls=controls, theme=theme, glyphs=glyphs, now=source_clock(source),
-        trace_folder=trace_folder, stop_on_signals=stop_on_signals, notices=notices,
+        trace_folder=trace_folder, stop_on_signals=stop_on_signals, notices=notices, fps=fps,
     )

@@ -16,6 +16,8 @@ from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.lane_grid import LaneGrid
 from loopterm.tui.widgets.race_header import RaceHeader
 
+TICK_S = 0.1  # the timers show tenths of a second: ticking faster would change nothing on screen
+
 
 class RaceScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -26,18 +28,34 @@ class RaceScreen(Screen[None]):
     ]
 
     def __init__(
-        self, race: RaceState, now: Callable[[], float], glyphs: Glyphs, controls: ReplayControls | None
+        self,
+        race: RaceState,
+        now: Callable[[], float],
+        glyphs: Glyphs,
+        controls: ReplayControls | None,
+        tick_s: float | None = None,
     ) -> None:
+        """``tick_s``: how often the timers move (default ``TICK_S``; longer under ``--fps``)."""
         super().__init__(id="race")
         self.race = race
         self.now = now
         self.glyphs = glyphs
         self.controls = controls
+        self.tick_s = TICK_S if tick_s is None else tick_s
 
     def compose(self) -> ComposeResult:
         yield RaceHeader(self.race, self.now, self.controls)
         yield LaneGrid(self.race, self.now, self.glyphs)
         yield make_footer(self.app)
+
+    def on_mount(self) -> None:
+        # One clock for the header and every pane: a tick is one repaint of all it changed,
+        # not one per widget at slightly different moments.
+        self.set_interval(self.tick_s, self.tick)
+
+    def tick(self) -> None:
+        self.query_one(RaceHeader).tick()
+        self.grid.tick()
 
     @property
     def grid(self) -> LaneGrid:

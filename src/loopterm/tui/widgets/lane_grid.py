@@ -103,9 +103,18 @@ class LaneGrid(Container, can_focus=False):
             pane.compact = layout.compact
             pane.styles.height = height if layout.compact else "1fr"
 
+    def _children_panes(self) -> list[LanePane]:
+        # The children, not a DOM query: this runs on every tick and every news.
+        return [child for child in self.children if isinstance(child, LanePane)]
+
+    def tick(self) -> None:
+        """The clock moved: every pane repaints what that changed (a finished lane's, nothing)."""
+        for pane in self._children_panes():
+            pane.tick()
+
     def show_news(self, lanes: set[str | None]) -> None:
         every = None in lanes
-        for pane in self.panes:
+        for pane in self._children_panes():
             if every or pane.run_id in lanes:
                 pane.show_news()
 
