@@ -14,6 +14,7 @@ import asyncio
 import socket
 from typing import Any
 
+from loopterm.sandbox.direct import asgi_exchange
 from loopterm.sandbox.frames import FrameError, encode, read_frame
 from loopterm.sandbox.loader import CandidateLoadError, explain_errors, load_app
 
@@ -76,7 +77,9 @@ class Server:
         try:
             if app is None:
                 raise RuntimeError("no such instance")
-            status, headers, parts = await _call(app, scope, body)
+            # The same receive/send as httpx.ASGITransport, as the in-process path uses.
+            status, headers, answer = await asgi_exchange(app)(scope, body)
+            parts = [answer]
         except (SystemExit, KeyboardInterrupt) as exc:
             text = f"the candidate raised {type(exc).__name__}({exc}) while handling a request"
             status, headers, parts = 500, [(b"content-type", b"text/plain; charset=utf-8")], [text.encode()]
@@ -106,54 +109,6 @@ class Server:
             elif op == "load":
                 self.load(int(header["inst"]))
             await self.writer.drain()
-
-
-async def _call(app: Any, scope: dict[str, Any], content: bytes) -> tuple[int, Any, list[bytes]]:
-    """One request through ``app`` with the receive/send semantics of ``httpx.ASGITransport``."""
-    chunks = [content]
-    request_complete = False
-    status: int | None = None
-    headers: Any = None
-    parts: list[bytes] = []
-    started = False
-    complete = asyncio.Event()
-
-    async def receive() -> dict[str, Any]:
-        nonlocal request_complete
-        if request_complete:
-            await complete.wait()
-            return {"type": "http.disconnect"}
-        if chunks:
-            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
-        request_complete = True
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Any) -> None:
-        nonlocal status, headers, started
-        if message["type"] == "http.response.start":
-            assert not started
-            status = message["status"]
-            headers = message.get("headers", [])
-            started = True
-        elif message["type"] == "http.response.body":
-            assert not complete.is_set()
-            body = message.get("body", b"")
-            if body and scope["method"] != "HEAD":
-                parts.append(body)
-            if not message.get("more_body", False):
-                complete.set()
-
-    try:
-        await app(scope, receive, send)
-    except Exception:  # as httpx.ASGITransport does with raise_app_exceptions=False
-        complete.set()
-        if status is None:
-            status = 500
-        if headers is None:
-            headers = []
-    if not complete.is_set() or status is None:
-        raise RuntimeError("the app returned without finishing its response")
-    return status, headers or [], parts
 
 
 def first_source(sock: socket.socket) -> str:

@@ -89,7 +89,7 @@ def _warm_up() -> None:
     from fastapi.responses import JSONResponse, Response
     from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-    from loopterm.sandbox.serve import _call
+    from loopterm.sandbox.direct import asgi_exchange
 
     class Colour(str, enum.Enum):  # noqa: UP042 (what candidates write)
         RED = "RED"
@@ -156,16 +156,18 @@ def _warm_up() -> None:
     order = (b'{"customer": "c", "colour": "RED", "parts": [{"sku": " a ", "quantity": 2, "price": 1.5}], '
              b'"note": null}')
 
+    exchange = asgi_exchange(app)
+
     async def go() -> None:
-        await _call(app, scope("POST", "/orders"), order)
-        await _call(app, scope("POST", "/orders"), b'{"customer": 1, "colour": "X", "parts": []}')
-        await _call(app, scope("POST", "/orders"), b"{not json")
-        await _call(app, scope("POST", "/raw", ctype="text/plain"), b"x")
-        await _call(app, scope("POST", "/raw"), b"{}")
-        await _call(app, scope("GET", "/orders/1", "colour=BLUE"), b"")
-        await _call(app, scope("GET", "/orders/missing"), b"")
-        await _call(app, scope("GET", "/nowhere"), b"")
-        await _call(app, scope("DELETE", "/orders"), b"")
+        await exchange(scope("POST", "/orders"), order)
+        await exchange(scope("POST", "/orders"), b'{"customer": 1, "colour": "X", "parts": []}')
+        await exchange(scope("POST", "/orders"), b"{not json")
+        await exchange(scope("POST", "/raw", ctype="text/plain"), b"x")
+        await exchange(scope("POST", "/raw"), b"{}")
+        await exchange(scope("GET", "/orders/1", "colour=BLUE"), b"")
+        await exchange(scope("GET", "/orders/missing"), b"")
+        await exchange(scope("GET", "/nowhere"), b"")
+        await exchange(scope("DELETE", "/orders"), b"")
 
     loop = asyncio.new_event_loop()
     try:
