@@ -20,5 +20,7 @@ def test_ctrl_c_early_in_a_race_is_one_line_and_130(tmp_path: Path, delay: float
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err
-    assert proc.returncode == 130, (proc.returncode, err)
+    # 130 from us, or death by SIGINT itself (-2) when the signal lands as Python hands the
+    # interrupt on at exit: a shell shows both as 130. Never a traceback, always the one line.
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
     assert err.strip().splitlines()[-1].startswith("loopterm: "), err
