@@ -213,7 +213,10 @@ def test_without_namespaces(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     assert "6 of 7 layers active; not fully: quota (missing)" in text
 
 
-def test_nothing_is_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_is_left_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A temp dir of its own: another test process running doctor at the same time (xdist) must
+    # not be taken for a leftover of this one.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     before_children, before_dirs = children(), leftovers()
     for switch in ("", "no-namespaces,landlock-abi=5", "no-landlock,no-seccomp"):
         doctor.diagnose(doctor.Simulation.parse(switch))

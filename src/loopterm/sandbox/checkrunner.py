@@ -45,6 +45,7 @@ from loopterm.sandbox.direct import CandidateClient
 from loopterm.sandbox.limits import Limits
 from loopterm.sandbox.remote import Candidate, CandidateGone, LoadFailed
 from loopterm.sandbox.runner import BASE_URL, hang_message, run_checks
+from loopterm.sandbox.warm import WarmProcess, WarmProcessGone
 from loopterm.suite import Check, CheckContext, Suite
 
 ALIVE_S = 1.0  # how long a timed-out check's ping may take before the server counts as blocked
@@ -53,10 +54,6 @@ EXIT_S = 3.0  # how long the warm process may take to report a killed candidate'
 LOAD_ERROR_CHARS = 2000
 THREADS_POLL_S = 0.05
 OOM_LOAD = "ran out of memory while being imported"  # loader.load_app's words
-
-
-class WarmProcessGone(Exception):
-    """The warm process died; every validation it was running is the sandbox's failure."""
 
 
 def describe_exit(status: int, limits: Limits, loaded: bool) -> str:
@@ -75,110 +72,6 @@ def describe_exit(status: int, limits: Limits, loaded: bool) -> str:
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     when = "before the checks finished" if loaded else "while loading"
     return f"the candidate process exited with code {code} {when} (os._exit?)"
-
-
-class WarmProcess:
-    """The runner's handle on the zygote: spawn, signal, and learn of exits."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, ctrl: socket.socket, ready: dict[str, Any]) -> None:
-        self.proc = proc
-        self.ctrl = ctrl
-        self.ready = ready
-        self.dead = False
-        self._spawned: dict[int, asyncio.Future[int]] = {}
-        self._exits: dict[int, asyncio.Future[int]] = {}
-        self._reader = asyncio.create_task(self._read_loop())
-
-    @classmethod
-    async def start(cls, root: str, hidden: list[str]) -> WarmProcess:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "loopterm.sandbox.zygote", str(theirs.fileno()),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=None,  # the runner's stderr, which the engine keeps the tail of
-                pass_fds=(theirs.fileno(),), cwd=root, start_new_session=True,
-            )
-        finally:
-            theirs.close()
-        ours.send(json.dumps({"hidden": hidden}).encode())
-        ours.setblocking(False)
-        data = await asyncio.get_running_loop().sock_recv(ours, 65536)
-        if not data:
-            await proc.wait()
-            raise WarmProcessGone(f"the sandbox's warm process exited before it was ready (code {proc.returncode})")
-        return cls(proc, ours, json.loads(data))
-
-    async def _read_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while data := await loop.sock_recv(self.ctrl, 65536):
-                message = json.loads(data)
-                job = message.get("job")
-                kind = message.get("t")
-                if kind == "spawned":
-                    self._resolve(self._spawned, job, int(message["pid"]))
-                elif kind == "spawn_failed":
-                    future = self._spawned.pop(job, None)
-                    if future is not None and not future.done():
-                        future.set_exception(WarmProcessGone(str(message.get("error"))))
-                elif kind == "exit":
-                    self._resolve(self._exits, job, int(message["status"]))
-        except (OSError, ValueError):
-            pass
-        self.dead = True
-        for future in (*self._spawned.values(), *self._exits.values()):
-            if not future.done():
-                future.set_exception(WarmProcessGone("the sandbox's warm process died"))
-                future.exception()
-
-    @staticmethod
-    def _resolve(table: dict[int, asyncio.Future[int]], job: Any, value: int) -> None:
-        future = table.get(job)
-        if future is not None and not future.done():
-            future.set_result(value)
-
-    async def spawn(self, job: int, limits: Limits, fds: list[int]) -> int:
-        if self.dead:
-            raise WarmProcessGone("the sandbox's warm process died")
-        loop = asyncio.get_running_loop()
-        self._spawned[job] = loop.create_future()
-        self._exits[job] = loop.create_future()
-        message = json.dumps({"op": "spawn", "job": job, "limits": limits.model_dump()}).encode()
-        socket.send_fds(self.ctrl, [message], fds)
-        try:
-            return await self._spawned[job]
-        finally:
-            self._spawned.pop(job, None)
-
-    def signal(self, job: int, sig: int) -> None:
-        if not self.dead:
-            with contextlib.suppress(OSError):
-                self.ctrl.send(json.dumps({"op": "signal", "job": job, "sig": sig}).encode())
-
-    async def exit_status(self, job: int, timeout: float) -> int | None:
-        future = self._exits.get(job)
-        if future is None:
-            return None
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            return None
-        finally:
-            if future.done():
-                self._exits.pop(job, None)
-
-    async def close(self) -> None:
-        self.ctrl.close()  # EOF: it kills its children and exits
-        try:
-            await asyncio.wait_for(self.proc.wait(), 3.0)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
-            await self.proc.wait()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
 
 
 @dataclass
