@@ -51,7 +51,8 @@ def _report_hang(signum: int, frame: Any) -> None:
     where = candidate_line(frame)
     if where:
         with contextlib.suppress(OSError):
-            os.write(WHERE_FD, where.encode()[:200])
+            # One line each: asked twice, the answers must not run together in one read.
+            os.write(WHERE_FD, where.encode()[:200] + b"\n")
 
 
 class CappedOutput(io.TextIOBase):
