@@ -51,7 +51,6 @@ from loopterm.suite import Check, CheckContext, Suite
 ALIVE_S = 1.0  # how long a timed-out check's ping may take before the server counts as blocked
 WHERE_S = 0.5  # how long a stopped candidate gets to say which line it was on
 EXIT_S = 3.0  # how long the warm process may take to report a killed candidate's exit
-LOAD_ERROR_CHARS = 2000
 THREADS_POLL_S = 0.05
 OOM_LOAD = "ran out of memory while being imported"  # loader.load_app's words
 
@@ -167,7 +166,7 @@ class Validation:
             await self.stop(f"timed out after {limits.load_timeout_s:g} s while loading (infinite loop at import?)")
             return
         except LoadFailed as exc:
-            error = str(exc)[:LOAD_ERROR_CHARS]
+            error = str(exc)  # cut to remote.LOAD_ERROR_CHARS where it was read
             if error.startswith(OOM_LOAD):
                 error = f"{error} (limit {limits.memory_mib} MiB)"
             self.report.load_error = error

@@ -14,14 +14,13 @@ import asyncio
 import socket
 from typing import Any
 
-from loopterm.sandbox.direct import asgi_exchange
+from loopterm.sandbox.direct import ExchangeTransport, asgi_exchange
 from loopterm.sandbox.frames import FrameError, encode, read_frame
 from loopterm.sandbox.loader import CandidateLoadError, explain_errors, load_app
 
 # The runner is trusted, but a file or a request is never larger than this.
 MAX_SOURCE = 4 * 1024 * 1024
 SERVER = ("candidate", None)
-CLIENT = ("127.0.0.1", 123)  # what httpx.ASGITransport reports as the client address
 
 
 def _latin1(pairs: Any) -> list[tuple[bytes, bytes]]:
@@ -70,7 +69,7 @@ class Server:
             "raw_path": str(header["raw_path"]).encode("latin-1"),
             "query_string": str(header["query"]).encode("latin-1"),
             "server": tuple(header.get("server") or SERVER),
-            "client": CLIENT,
+            "client": ExchangeTransport.client,  # the in-process path's, so both scopes match
             "root_path": "",
         }
         status, headers, parts = 500, [], []
