@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from loopterm.engine import spec_for
-from loopterm.events import LaneDone, RaceDone, RaceStarted
+from loopterm.events import LaneDone, Outcome, RaceDone, RaceStarted
 from loopterm.lanes import resolve
 from loopterm.loop.race import RaceConfig
 from loopterm.sources import EngineFailed, EngineSource
@@ -141,3 +141,48 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+async def test_the_race_clock_starts_only_after_the_viewer_has_drawn(tmp_path: Path) -> None:
+    # The viewer takes 1.5 s to draw its panes (``before_clock``). No event may then carry a
+    # race time later than the wall time that passed since the viewer said go: the clock
+    # started at go, not at RaceStarted. Load only delays arrivals, which loosens this.
+    race = source(tmp_path, time_scale=0.03, max_turns=2)
+    arrivals: list[tuple[float, object]] = []
+    go: list[float] = []
+
+    async def draw_panes() -> None:
+        assert isinstance(arrivals[-1][1], RaceStarted)  # the viewer has the lanes to draw
+        await asyncio.sleep(1.5)
+        go.append(time.monotonic())
+
+    race.before_clock = draw_panes
+    await asyncio.wait_for(race.run(lambda event: arrivals.append((time.monotonic(), event))), 120)
+    assert len(go) == 1
+    later = [(at, e) for at, e in arrivals if not isinstance(e, RaceStarted)]
+    assert later and all(at >= go[0] for at, _ in later), "an event arrived before the viewer said go"
+    for at, event in later:
+        assert event.t <= at - go[0] + 0.05, (event, at - go[0])  # type: ignore[attr-defined]
+    assert read_race(race.trace_folder).status == "complete"
+
+
+async def test_quitting_before_the_clock_starts_keeps_a_closed_trace(tmp_path: Path) -> None:
+    race = source(tmp_path, time_scale=1.0)
+    events: list[object] = []
+    waiting = asyncio.Event()
+
+    async def never_drawn() -> None:
+        waiting.set()
+        await asyncio.sleep(3600)
+
+    race.before_clock = never_drawn
+    task = asyncio.create_task(race.run(events.append))
+    await asyncio.wait_for(waiting.wait(), 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    ends = [e for e in events if isinstance(e, LaneDone)]
+    assert sorted(e.lane for e in ends) == sorted(lane.run_id for lane in events[0].lanes)  # type: ignore[attr-defined]
+    assert all(e.outcome == Outcome.ABORTED and e.turns == 0 for e in ends)
+    trace = read_race(race.trace_folder)
+    assert trace.status == "aborted" and isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted

@@ -143,3 +143,26 @@ async def test_eight_lanes_at_full_speed_keep_the_ui_responsive(tmp_path: Path) 
     assert sum(ticked) * 2 >= len(ticked), (
         f"the event loop was blocked: the timer ticked during only {sum(ticked)} of {len(ticked)} validations"
     )
+
+
+async def test_the_panes_are_drawn_before_the_race_clock_starts(tmp_path: Path) -> None:
+    # The viewer hands the engine a hook: the engine waits for the viewer's first frame with
+    # every pane in it before its clock starts, so mounting them is not any lane's time.
+    source = live_race(tmp_path, time_scale=0, max_turns=2)
+    app = make_app(source)
+    drawn: list[int] = []
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        hook = source.before_clock
+        assert hook is not None, "the viewer did not ask the engine to wait for its first frame"
+
+        async def drawn_then_go() -> None:
+            await hook()
+            drawn.append(len(panes(app)))
+
+        source.before_clock = drawn_then_go
+        assert app.race_worker is not None
+        await app.race_worker.wait()
+        await pilot.pause(0.1)
+        assert drawn == [4]
+        assert read_race(source.trace_folder).status == "complete"

@@ -6,6 +6,11 @@ folder, race id) and reads the race's events back as JSON lines on this
 process's stdout, one ``events.dump_event`` line each, then one closing line
 ``{"engine": "end", "trace": "<folder>" | null, "failure": "<one line>" | null}``.
 
+A viewer that sets ``"handshake": true`` in the spec gets the ``RaceStarted``
+event, then ``{"engine": "ready"}``, and the race clock starts only when it
+answers ``go`` on stdin: it mounts and draws its panes first, so on a machine
+with few cores that work does not land in the first lanes' times.
+
 Providers, loops, the sandbox client, the trace writer and the race clock all
 live here: a repaint in the viewer cannot delay a stream read or a
 timestamp. Events leave through a non-blocking pipe transport, so a viewer
@@ -31,12 +36,14 @@ from typing import Any
 END = "engine"  # the key of the closing line
 
 
-def spec_for(lanes: list[Any], config: Any, trace_root: Path, race_id: str | None, what: str) -> dict[str, Any]:
+def spec_for(
+    lanes: list[Any], config: Any, trace_root: Path, race_id: str | None, what: str, *, handshake: bool = False
+) -> dict[str, Any]:
     """The one line the viewer sends: everything the engine needs to run the same race."""
     raw = asdict(config)
     raw["task_dir"] = None if config.task_dir is None else str(config.task_dir)
     return {"lanes": [lane.model_dump(mode="json") for lane in lanes], "config": raw,
-            "trace_root": str(trace_root), "race_id": race_id, "what": what}
+            "trace_root": str(trace_root), "race_id": race_id, "what": what, "handshake": handshake}
 
 
 async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: asyncio.StreamReader) -> int:
@@ -66,11 +73,18 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop)
 
+    go = asyncio.Event()
+
     async def watch_stdin() -> None:
         with contextlib.suppress(Exception):
-            while await stdin.read(4096):
-                pass
+            while line := await stdin.readline():
+                if line.strip() == b"go":
+                    go.set()
         stop()  # the viewer is gone
+
+    async def wait_for_viewer() -> None:
+        out.write((json.dumps({END: "ready"}) + "\n").encode())
+        await go.wait()
 
     watcher = asyncio.create_task(watch_stdin())
     writer = TraceSink(TraceWriter(Path(spec["trace_root"])), stop, spec.get("what", "race"))
@@ -82,7 +96,8 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
         out.write((dump_event(event) + "\n").encode())
 
     try:
-        await run_race(lanes, config, [writer, emit], task=task, race_id=spec.get("race_id"))
+        await run_race(lanes, config, [writer, emit], task=task, race_id=spec.get("race_id"),
+                       before_clock=wait_for_viewer if spec.get("handshake") else None)
     except asyncio.CancelledError:
         current.uncancel()
     finally:

@@ -7,7 +7,7 @@ kind it is. A replay also offers ``ReplayControls`` for its keys.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -66,6 +66,9 @@ class EngineSource:
     trace_folder: Path | None = None
     failure: str | None = None  # the trace could not be written: one line, as the plain commands say it
     extra_sinks: list[EventSink] = field(default_factory=list)  # more consumers in this process (tests)
+    # Awaited once ``RaceStarted`` is in the sink and before the race clock starts:
+    # the viewer lays out and draws its panes here (see ``loopterm.engine``).
+    before_clock: Callable[[], Awaitable[None]] | None = None
 
     async def run(self, sink: EventSink) -> None:
         import asyncio
@@ -82,7 +85,8 @@ class EngineSource:
             limit=64 * 1024 * 1024,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        spec = spec_for(self.lanes, self.config, self.trace_root, self.race_id, self.what)
+        spec = spec_for(self.lanes, self.config, self.trace_root, self.race_id, self.what,
+                        handshake=self.before_clock is not None)
         proc.stdin.write((json.dumps(spec) + "\n").encode())  # stdin stays open: its end means we are gone
         errors = asyncio.create_task(proc.stderr.read())
         cancelled = False
@@ -91,6 +95,13 @@ class EngineSource:
             while line := await proc.stdout.readline():
                 if line.startswith(b'{"' + END.encode() + b'"'):
                     end = json.loads(line)
+                    if end[END] == "ready":
+                        if self.before_clock is not None:
+                            # A viewer that failed to draw first still watches: the race goes on.
+                            with contextlib.suppress(Exception):
+                                await self.before_clock()
+                        proc.stdin.write(b"go\n")
+                        continue
                     self.trace_folder = Path(end["trace"]) if end.get("trace") else None
                     self.failure = end.get("failure")
                     continue

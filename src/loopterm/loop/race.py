@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,8 +103,16 @@ async def run_race(
     validator: Validator | None = None,
     race_id: str | None = None,
     clock: Callable[[], float] | None = None,
+    before_clock: Callable[[], Awaitable[None]] | None = None,
 ) -> RaceResult:
-    """Run every lane (``config.runs`` times each) and return how each ended."""
+    """Run every lane (``config.runs`` times each) and return how each ended.
+
+    ``before_clock``: awaited after ``RaceStarted`` is emitted and before the
+    race clock starts. The engine uses it to let a viewer lay out its panes
+    and draw them first (``loopterm.engine``), so the viewer's busiest moment,
+    on a machine with few cores, is not any lane's time. Cancelled while
+    waiting, the race still closes every lane (ABORTED) and itself.
+    """
     task = task or find_task(config.task_id, config.task_dir)
     seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
     runs = plan_runs(lanes, config.runs, seed)
@@ -129,9 +137,8 @@ async def run_race(
             validator = await stack.enter_async_context(Sandbox(task))
         # SDK imports are slow and block the loop: pay for them before the clock starts.
         await asyncio.to_thread(preload, (lane.provider for lane in lanes))
-        clock = clock or RaceClock()
         started = RaceStarted(
-            t=clock(),
+            t=0.0 if clock is None else clock(),
             race_id=race_id,
             task_id=task.id,
             task_hash=task.hash,
@@ -147,6 +154,13 @@ async def run_race(
             bench_id=config.bench_id,
         )
         emit(started)
+        if before_clock is not None:
+            try:
+                await before_clock()
+            except asyncio.CancelledError:
+                _close_unstarted(runs, RaceClock(), emit, "race stopped before it started")
+                raise
+        clock = clock or RaceClock()  # t=0 is now: RaceStarted's time
         result = RaceResult(race_id, started)
 
         async def one(run: LaneRun) -> LaneDone:
@@ -186,14 +200,20 @@ async def run_race(
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for run in runs:  # runs cancelled before they began: still closed in the trace
-                if run.run_id not in closed:
-                    emit(_unstarted(run, clock(), "race stopped before this run started"))
+            # Runs cancelled before they began: still closed in the trace.
+            _close_unstarted([r for r in runs if r.run_id not in closed], clock, emit,
+                             "race stopped before this run started")
             result.aborted = True
-            emit(RaceDone(t=clock(), aborted=True))
             raise
     emit(RaceDone(t=clock(), aborted=False))
     return result
+
+
+def _close_unstarted(runs: Sequence[LaneRun], clock: Callable[[], float], emit: Emit, reason: str) -> None:
+    """End a stopped race: each run that never started ABORTED, then the race itself."""
+    for run in runs:
+        emit(_unstarted(run, clock(), reason))
+    emit(RaceDone(t=clock(), aborted=True))
 
 
 def _unstarted(run: LaneRun, t: float, reason: str) -> LaneDone:

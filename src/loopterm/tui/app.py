@@ -38,7 +38,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from loopterm.events import Event, RaceDone, RaceStarted
 from loopterm.racestate import RaceState
 from loopterm.sanitize import visible
-from loopterm.sources import EventSource, ReplayControls
+from loopterm.sources import EngineSource, EventSource, ReplayControls
 from loopterm.tui import DEFAULT_FPS
 from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import AsciiFilter, Glyphs, VisibleFilter, choose_glyphs
@@ -182,6 +182,8 @@ class LooptermApp(App[int]):
             self.screen.add_class("-ascii")
         if self._stop_on_signals:
             self._catch_signals()
+        if isinstance(self.source, EngineSource) and self.source.before_clock is None:
+            self.source.before_clock = self.drawn_before_clock
         self.race_worker = self._run_source()
 
     def _catch_signals(self) -> None:
@@ -258,6 +260,21 @@ class LooptermApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, RaceScreen):
                 await screen.sync_lanes()
+
+    async def drawn_before_clock(self) -> None:
+        """The race is announced and its clock not yet started: mount and draw the panes now.
+
+        A live source awaits this between ``RaceStarted`` and the race clock's
+        start (``EngineSource.before_clock``), so laying out the panes, the
+        viewer's costliest moment, does not compete with the first lanes for
+        the CPU. The view clock restarts at 0 once the frame is drawn, when
+        the race clock does.
+        """
+        await self._sync_lanes()
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        await drawn.wait()
+        self.view_clock.start(0.0)
 
     @property
     def race_running(self) -> bool:
