@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/fidelity.py [--lanes sim:fast-diffusion,...] [--seed 1] [--size 120x40]
                                             [--repeat 1] [--fps N]
+    .venv/bin/python benchmarks/fidelity.py --skew [--size 200x50] [--repeat 1]
 
 For each repeat it runs the race once with ``--plain`` and once in the full
 viewer under a pseudo-terminal of the given size (a real terminal's bytes are
@@ -10,7 +11,18 @@ and their ratio, the viewer process's CPU share of one core while racing (the
 engine is a separate process and not counted), and the terminal output rate.
 Simulated lanes pace their tokens against deadlines of the race clock, so
 with the same seed both runs do the same work; what differs is only whether
-a viewer is watching.
+a viewer is watching. Lanes are keyed by run id, so a profile raced twice
+counts twice.
+
+``--skew``: real streaming lanes against a fake OpenAI-compatible server on
+127.0.0.1 (``skewserver.py``) that sends each chunk at a known time and
+records it, raced beside four simulated lanes with the viewer drawing at the
+given size, and once in ``--plain``. Each ``GenerationProgress`` event the
+engine records (one per chunk, at most every 100 ms) carries the characters
+received so far, which names the chunk that brought them; its recorded race
+time minus that chunk's send time, less the smallest such difference (the
+two clocks' fixed offset plus the fastest delivery), is that chunk's skew:
+how late its arrival was stamped. Goal: p99 under 20 ms with the viewer busy.
 """
 
 from __future__ import annotations
@@ -43,24 +55,25 @@ def times_to_pass(trace_folder: Path) -> dict[str, float | None]:
     from loopterm.stats.runs import summarize
     from loopterm.traces.reader import read_race
 
-    return {run.info.name: run.time_to_pass_s for run in summarize(read_race(trace_folder).events)}
+    return {run.info.run_id: run.time_to_pass_s for run in summarize(read_race(trace_folder).events)}
 
 
-def plain(lanes: list[str], seed: int, root: Path) -> dict[str, float | None]:
+def plain(lanes: list[str], seed: int, root: Path, extra: tuple[str, ...] = ()) -> dict[str, float | None]:
     out = subprocess.run([*LOOPTERM, "race", *lanes, "--seed", str(seed), "--plain", "--json",
-                          "--trace-dir", str(root)], capture_output=True, text=True, check=True)
+                          "--trace-dir", str(root), *extra], capture_output=True, text=True, check=True)
     summary = json.loads(out.stdout)
-    return {lane["name"]: lane["time_to_pass_s"] for lane in summary["lanes"]}
+    return {lane["run_id"]: lane["time_to_pass_s"] for lane in summary["lanes"]}
 
 
-def viewer(lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: int | None) -> dict[str, object]:
+def viewer(lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: int | None,
+           extra: tuple[str, ...] = ()) -> dict[str, object]:
     cols, rows = size
     pid, fd = pty.fork()
     if pid == 0:  # the viewer, on the pty
         os.environ.update(TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
-        extra = ["--fps", str(fps)] if fps else []
+        more = ["--fps", str(fps)] if fps else []
         os.execv(sys.executable, [*LOOPTERM, "race", *lanes, "--seed", str(seed), "--trace-dir", str(root),
-                                  *extra])
+                                  *more, *extra])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     written = 0
     started = time.monotonic()
@@ -88,9 +101,13 @@ def viewer(lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: 
     os.waitpid(pid, 0)
     assert racing_until is not None, "the race never finished"
     wall = racing_until - started
-    folder = max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    folder = newest_trace(root)
     return {"times": times_to_pass(folder), "cpu_share": (cpu_at_end - cpu_at_start) / wall,
             "kib_per_s": written_while_racing / 1024 / wall, "wall_s": wall}
+
+
+def newest_trace(root: Path) -> Path:
+    return max((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
 
 
 def _race_done(root: Path) -> bool:
@@ -114,7 +131,12 @@ def main() -> int:
     parser.add_argument("--size", default="120x40")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--fps", type=int)
+    parser.add_argument("--skew", action="store_true", help="measure chunk skew against a fake streaming server")
     args = parser.parse_args()
+    if args.skew:
+        from skewserver import measure_skew
+
+        return measure_skew(args.size, args.repeat, args.fps, plain, viewer, newest_trace)
     lanes = args.lanes.split(",")
     cols, rows = (int(x) for x in args.size.split("x"))
     ratios: dict[str, list[float]] = {}
