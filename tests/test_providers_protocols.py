@@ -175,7 +175,7 @@ async def test_missing_key_names_the_variable_and_sends_nothing(
     model = tagged("ok")
     gen = await make(fake_server.url, model).generate(MESSAGES)
     assert gen.error_kind is ErrorKind.MISSING_KEY
-    assert gen.error == f"Fake {protocol}: no API key: set {KEY_ENV} in the environment"
+    assert gen.error == f"Fake {protocol}: no key: set {KEY_ENV}"
     assert fake_server.recorder.hits[model] == 0
 
 

@@ -66,7 +66,7 @@ def test_json_summary_has_every_field(tmp_path: Path, loopterm_main: LoopTerm) -
         (["--seed", "1.5"], "--seed: expected a whole number, got '1.5'"),
         (["sim:genius"], "unknown simulated profile 'sim:genius'"),
         (["warp-9"], "unknown lane 'warp-9'"),
-        (["mercury-2"], "lane 'Mercury 2' needs an API key in INCEPTION_API_KEY"),
+        (["mercury-2"], "lane 'Mercury 2' is not ready: no key: set INCEPTION_API_KEY"),
         (["--lanes", "/nonexistent/lanes.toml"], "no such lanes file"),
         (["--task", "nope"], "task 'nope' not found"),
     ],

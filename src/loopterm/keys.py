@@ -9,6 +9,7 @@ is known to the other.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Param names that carry a secret. A lanes file is a plain file that ends up
 # in traces (params are recorded): keys belong in the environment, named by
@@ -26,6 +27,39 @@ def secret_like(name: str) -> bool:
     """True for a param or query name that would hold a secret (``api_key``, ``Authorization``...)."""
     norm = name.strip().lower().replace("-", "_")
     return norm in _SECRET_NAMES or norm.endswith(_SECRET_SUFFIXES)
+
+
+def secret_param(params: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path of the first key-like name in ``params`` (nested tables included), else None."""
+    if isinstance(params, dict):
+        for name, value in params.items():
+            if secret_like(str(name)):
+                return (*path, str(name))
+            found = secret_param(value, (*path, str(name)))
+            if found:
+                return found
+    elif isinstance(params, list):
+        for item in params:
+            found = secret_param(item, path)
+            if found:
+                return found
+    return None
+
+
+def secret_message(path: tuple[str, ...]) -> str:
+    return (
+        f"param '{'.'.join(path)}' would put a secret in the lanes file (and every trace): "
+        "put the key in an environment variable and name it with api_key_env"
+    )
+
+
+def without_secrets(params: Any) -> Any:
+    """``params`` with every secret-named entry dropped, at any depth (what a trace may store)."""
+    if isinstance(params, dict):
+        return {k: without_secrets(v) for k, v in params.items() if not secret_like(str(k))}
+    if isinstance(params, list):
+        return [without_secrets(v) for v in params]
+    return params
 
 
 KEY_PREFIXES = ("sk-", "sk_", "AIza", "gsk_", "xai-", "hf_")

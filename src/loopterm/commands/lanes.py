@@ -63,10 +63,8 @@ def _rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], int]:
         if ref not in file_lanes:  # a file lane of the same name is what that name runs
             add(ref, "preset", lane)
     add(OLLAMA_PATTERN, "preset", None)
-    try:
-        from loopterm.providers.sim import PROFILES
-    except ImportError:  # the simulated models are optional while the package is assembled
-        PROFILES = {}
+    from loopterm.lanes.sims import PROFILES
+
     for name, profile in PROFILES.items():
         add(f"sim:{name}", "sim", profile.lane())
     for name, lane in file_lanes.items():

@@ -24,6 +24,7 @@ from loopterm.commands.common import (
     use_plain,
     writable_trace_root,
 )
+from loopterm.lanes.sims import DEFAULT_SIM_LANES
 from loopterm.traces.sink import TraceSink
 from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 # Simulated latencies are compressed by default so the offline demo ends
 # within about a minute; real lanes always run at real speed.
 DEFAULT_TIME_SCALE = 0.2
-DEFAULT_SIM_LANES = ["sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local"]
 fps_count = _number(int, 1, inclusive=True, maximum=MAX_FPS)
 
 
@@ -122,17 +122,9 @@ def check_ready(lanes) -> None:
     end as ERROR lanes with a 0/47 bar and exit 0.
     """
     import asyncio
-    import os
 
     from loopterm.providers.readiness import readiness
     from loopterm.sanitize import visible
-
-    for lane in lanes:
-        if lane.api_key_env and not os.environ.get(lane.api_key_env):
-            raise UsageError(
-                f"lane '{visible(lane.name)}' needs an API key in {lane.api_key_env}; export it, "
-                "or race other lanes (no lanes = the offline simulated race)"
-            )
 
     async def look() -> list:
         return list(await asyncio.gather(*(readiness(lane) for lane in lanes)))

@@ -1,6 +1,8 @@
 """Providers: one module per wire protocol, plus simulated models.
 
-``make_provider`` imports the SDK a lane needs only when that lane is used.
+Which module and class serve a provider kind is declared once, in the
+registry (``loopterm.lanes.kinds``); ``make_provider`` imports that module,
+and with it the SDK, only when a lane of that kind is used.
 """
 
 from __future__ import annotations
@@ -9,21 +11,12 @@ import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from loopterm.lanes.kinds import KINDS, kind_of
 from loopterm.providers.base import Provider
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane
     from loopterm.tasks import Task
-
-
-# The module behind each provider kind; importing one imports its SDK.
-_MODULES = {
-    "sim": "loopterm.providers.sim",
-    "openai": "loopterm.providers.openai_compat",
-    "gemini": "loopterm.providers.gemini",
-    "ollama": "loopterm.providers.ollama_native",
-    "llamacpp": "loopterm.providers.llamacpp",
-}
 
 
 def preload(kinds: Iterable[str]) -> None:
@@ -34,34 +27,20 @@ def preload(kinds: Iterable[str]) -> None:
     lane that imported it. Races call this before their clock starts.
     """
     for kind in sorted(set(kinds)):
-        if kind in _MODULES:
-            importlib.import_module(_MODULES[kind])
+        if kind in KINDS:
+            importlib.import_module(KINDS[kind].module)
 
 
 def make_provider(
     lane: Lane, *, task: Task | None = None, seed: int | None = None, time_scale: float = 1.0
 ) -> Provider:
     """The provider for one lane run. ``task``, ``seed`` and ``time_scale`` feed sim lanes."""
-    if lane.provider == "sim":
-        from loopterm.providers.sim import SimProvider
-
+    kind = kind_of(lane)
+    factory = getattr(importlib.import_module(kind.module), kind.factory)
+    if lane.simulated:
         if task is None:
             raise ValueError("a simulated lane needs the task it pretends to solve")
-        return SimProvider(lane, task=task, seed=seed, time_scale=time_scale)
-    if lane.provider == "openai":
-        from loopterm.providers.openai_compat import OpenAIProvider
-
-        return OpenAIProvider(lane)
-    if lane.provider == "gemini":
-        from loopterm.providers.gemini import GeminiProvider
-
-        return GeminiProvider(lane)
-    if lane.provider == "ollama":
-        from loopterm.providers.ollama_native import OllamaProvider
-
-        return OllamaProvider(lane)
-    if lane.provider == "llamacpp":
-        from loopterm.providers.llamacpp import LlamaCppProvider
-
-        return LlamaCppProvider(lane)
-    raise ValueError(f"unknown provider {lane.provider!r}")
+        provider: Provider = factory(lane, task=task, seed=seed, time_scale=time_scale)
+        return provider
+    real: Provider = factory(lane)
+    return real

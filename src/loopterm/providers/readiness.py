@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import importlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from loopterm.lanes import Lane, ollama_url, safe_url
+from loopterm.lanes import Lane, key_problem, kind_of, safe_url, server_url
 from loopterm.providers.base import ErrorKind, Generation
 
 PROBE_TIMEOUT_S = 0.5
@@ -27,13 +27,6 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.dock
 class Readiness:
     ready: bool
     detail: str  # what is there, or what is missing and what to do
-
-
-def server_url(lane: Lane) -> str | None:
-    """The URL a lane talks to (None: the SDK's hosted default or in-process)."""
-    if lane.provider == "ollama":
-        return lane.base_url or ollama_url()
-    return lane.base_url
 
 
 def is_local(url: str) -> bool:
@@ -59,55 +52,31 @@ async def tcp_probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
 
 
 async def readiness(lane: Lane) -> Readiness:
-    if lane.simulated:
-        return Readiness(True, "simulated: offline, no key")
-    if lane.provider == "llamacpp":
-        from loopterm.providers import llamacpp
-
-        missing = llamacpp.readiness(lane)
-        return Readiness(missing is None, missing or "in-process, offline")
-    var = lane.api_key_env
-    if var and not os.environ.get(var, "").strip():
-        return Readiness(False, f"no key: set {var}")
-    needs = needs_key_variable(lane)
-    if needs:
-        return Readiness(False, needs)
+    kind = kind_of(lane)
+    if kind.installed is not None:
+        module, _, function = kind.installed.partition(":")
+        missing = getattr(importlib.import_module(module), function)(lane)
+        if missing is not None:
+            return Readiness(False, missing)
+    if kind.ready_detail:
+        return Readiness(True, kind.ready_detail)
+    problem = key_problem(lane)
+    if problem is not None:
+        return Readiness(False, problem)
     url = server_url(lane)
     if url is not None and is_local(url):
         shown = safe_url(url)
         if await tcp_probe(url):
             return Readiness(True, f"server up at {shown}")
         return Readiness(False, f"cannot reach {shown}: is the server running?")
-    if var:
-        return Readiness(True, f"key in {var}")
-    return Readiness(True, "no key named (the server must not need one)" if url else "no key needed")
-
-
-def needs_key_variable(lane: Lane) -> str | None:
-    """What to do when a lane names no key variable but its endpoint always wants a key."""
     if lane.api_key_env:
-        return None
-    if lane.provider == "gemini":
-        return "Gemini always needs a key: set api_key_env (e.g. GEMINI_API_KEY) for this lane"
-    if lane.provider == "openai" and lane.base_url is None:
-        return "api.openai.com needs a key: set api_key_env (e.g. OPENAI_API_KEY) for this lane"
-    return None
+        return Readiness(True, f"key in {lane.api_key_env}")
+    return Readiness(True, "no key named (the server must not need one)" if url else "no key needed")
 
 
 def tiny(lane: Lane, timeout_s: float) -> Lane:
     """The lane capped to a few output tokens, no retries, a short timeout."""
-    params = dict(lane.params)
-    if lane.provider == "openai":
-        # OpenAI's newer models refuse max_tokens; other servers may not know its successor.
-        key = "max_completion_tokens" if lane.base_url is None else "max_tokens"
-        if "max_tokens" not in params and "max_completion_tokens" not in params:
-            params[key] = CHECK_MAX_TOKENS
-    elif lane.provider == "gemini":
-        params["max_output_tokens"] = CHECK_MAX_TOKENS
-    elif lane.provider == "ollama":
-        params["num_predict"] = CHECK_MAX_TOKENS
-    elif lane.provider == "llamacpp":
-        params["max_tokens"] = CHECK_MAX_TOKENS
+    params = {**lane.params, **kind_of(lane).cap(lane, CHECK_MAX_TOKENS)}
     return lane.model_copy(
         update={"params": params, "max_retries": 0, "timeout_s": min(lane.timeout_s, timeout_s)}
     )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from loopterm.bounds import ANSWER_MAX_BYTES, head_bytes, utf8_size
 from loopterm.events import RetryRecord, TokenUsage
 from loopterm.keys import mask_keys
+from loopterm.lanes.kinds import key_problem
 from loopterm.naming import plural
 from loopterm.providers.base import (
     ChatMessage,
@@ -284,20 +285,11 @@ class StreamingProvider:
         key (Gemini, api.openai.com): then MISSING_KEY before any round trip,
         with the words ``loopterm lanes`` shows for it.
         """
+        problem = key_problem(self.lane) if required else None
+        if problem is not None:
+            raise self.error(ErrorKind.MISSING_KEY, problem)
         var = self.lane.api_key_env
-        if not var:
-            from loopterm.providers.readiness import needs_key_variable
-
-            needs = needs_key_variable(self.lane) if required else None
-            if needs is not None:
-                raise self.error(ErrorKind.MISSING_KEY, needs)
-            return None
-        key = os.environ.get(var, "").strip()
-        if key:
-            return key
-        if required:
-            raise self.error(ErrorKind.MISSING_KEY, f"no API key: set {var} in the environment")
-        return None
+        return (os.environ.get(var, "").strip() or None) if var else None
 
     def error(self, kind: ErrorKind, what: str, retry_after: float | None = None) -> ProviderError:
         return ProviderError(kind, f"{self.lane.name}: {what}", retry_after=retry_after)
