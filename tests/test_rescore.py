@@ -158,18 +158,21 @@ async def test_rescore_against_a_changed_suite(task_dir: Path, tmp_path: Path) -
     done = {e.lane: e for e in new if isinstance(e, LaneDone)}
     assert done["a"].outcome is Outcome.ABORTED and done["a"].place is None
     assert "recorded answers end at turn 2" in done["a"].reason and "PASS" in done["a"].reason
-    # b: 2/4 best, 3/4 best, 2/4 stale, no code 0/4 stale -> THRASH with k=2 on turn 4
+    # b: 2/4 best, 3/4 best, 2/4 stale, no code (turn 3's 2/4 still in place) stale -> THRASH with k=2 on turn 4
     b = by(new, "b", TurnDone)
-    assert [(d.status, d.passed) for d in b] == [
-        (TurnStatus.PARTIAL, 2), (TurnStatus.PARTIAL, 3), (TurnStatus.PARTIAL, 2), (TurnStatus.THRASH, 0),
+    assert [(d.status, d.passed, d.no_code) for d in b] == [
+        (TurnStatus.PARTIAL, 2, False), (TurnStatus.PARTIAL, 3, False), (TurnStatus.PARTIAL, 2, False),
+        (TurnStatus.THRASH, 2, True),
     ]
-    assert b[2].broke == ["echo"] and b[3].broke == ["hello", "missing"] and b[3].total == 4
+    # a no-code answer breaks nothing: the implementation did not change
+    assert b[2].broke == ["echo"] and (b[3].fixed, b[3].broke) == ([], []) and b[3].total == 4
     no_code = by(new, "b", ValidationDone)[3]
     # as the loop does, a no-code answer's feedback re-sends the standing feedback on the last code
     standing = by(new, "b", ValidationDone)[2].feedback
     assert no_code.code is None and no_code.result.total == 4
     assert no_code.feedback == no_code_turn_feedback(standing) and standing in no_code.feedback
     assert done["b"].outcome is Outcome.THRASH and done["b"].turns == 4 and done["b"].best_score == 0.75
+    assert done["b"].final_score == 0.5  # the code in place, not the answer that had none
     assert done["b"].reason == "no new best score in 2 turns (best 75%)"
     assert by(new, "c", TurnDone)[1].total == 4
 
