@@ -1,8 +1,8 @@
 """An answer with no code, through the real loop, sandbox and suite: the code in place keeps its score.
 
-A scripted model answers with a real sim model's code on some turns and with
-no code (or a failed call) on others; the pane, the plain line and the trace
-show the implementation still in place, marked "no code".
+A scripted model (scripted_model.py) answers with a real sim model's code on
+some turns and with no code (or a failed call) on others; the pane, the plain
+line and the trace show the implementation still in place, marked "no code".
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from event_builders import race_started
+from scripted_model import scripted_run
 from shared_sandbox import SharedSandbox
 
-from loopterm.events import Event, LaneDone, Outcome, RaceDone, TurnDone, TurnStatus, ValidationDone
-from loopterm.lanes import resolve
-from loopterm.loop.clock import RaceClock
-from loopterm.loop.lane import LaneLoop, LoopSettings
+from loopterm.events import Event, LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone
 from loopterm.printer import PlainPrinter, plain_console
-from loopterm.providers import make_provider
-from loopterm.providers.base import ChatMessage, ErrorKind, Generation, ProgressCallback, Provider
 from loopterm.racestate import RaceState
 from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
@@ -31,37 +26,6 @@ from loopterm.tui.glyphs import UNICODE
 from loopterm.tui.panetext import full_lines, plain_style
 
 pytestmark = pytest.mark.anyio
-
-NO_CODE = "I have reviewed the failures and the approach looks right to me; no change needed."
-
-
-class Scripted:
-    """Each turn as scripted: "sim" (the real sim model's answer), "none" (no code) or "error" (a failed call)."""
-
-    def __init__(self, inner: Provider, script: Sequence[str]) -> None:
-        self.inner = inner
-        self.script = list(script)
-
-    async def generate(self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None) -> Generation:
-        step = self.script.pop(0)
-        if step == "none":
-            return Generation(text=NO_CODE, generation_s=0.01)
-        if step == "error":
-            return Generation(error="server error 500 after 2 retries", error_kind=ErrorKind.SERVER_ERROR)
-        return await self.inner.generate(messages, on_progress)
-
-
-async def scripted_run(task: Task, sandbox: SharedSandbox, script: Sequence[str], **settings: int) -> list[Event]:
-    """One weak-local lane (it never passes: a floor of faults) run through the real loop: its whole trace."""
-    lane = resolve("sim:weak-local")
-    provider = Scripted(make_provider(lane, task=task, seed=3, time_scale=0), script)
-    rules = LoopSettings(**settings)
-    events: list[Event] = [race_started([lane.info("weak", 0)], race_id="20260101-000000-abcd", task_hash=task.hash,
-                                        max_turns=rules.max_turns, thrash_k=rules.thrash_k)]
-    loop = LaneLoop("weak", lane, provider, sandbox, task, rules, RaceClock(), events.append)
-    await loop.run()
-    events.append(RaceDone(t=events[-1].t + 0.001))
-    return events
 
 
 def turns(events: Sequence[Event]) -> list[TurnDone]:
