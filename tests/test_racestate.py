@@ -160,15 +160,20 @@ def test_generation_error_ends_in_error_outcome() -> None:
 
 
 def test_no_code_answer_keeps_the_previous_candidate() -> None:
-    state = fold([started(), LaneStarted(t=0, lane="fast")])
-    state.apply(ValidationDone(t=1, lane="fast", turn=1, code="first", result=result([]), feedback="ok"))
+    state = fold([started(), LaneStarted(t=0, lane="fast"), TurnStarted(t=0, lane="fast", turn=1)])
+    first = result(CHECK_IDS[:2])
+    state.apply(ValidationDone(t=1, lane="fast", turn=1, code="first", result=first, feedback="ok"))
+    state.apply(TurnStarted(t=1.5, lane="fast", turn=2))
     no_code = result([])
     no_code.checks, no_code.error, no_code.passed, no_code.score = [], "the answer contained no code", 0, 0.0
     state.apply(ValidationDone(t=2, lane="fast", turn=2, code=None, result=no_code, feedback="send code"))
     lane = state.lanes["fast"]
     assert (lane.latest_code, lane.latest_code_turn) == ("first", 1)
-    assert lane.validation_error == "the answer contained no code"
-    assert lane.failing == []
+    assert (lane.latest_feedback, lane.latest_feedback_turn) == ("send code", 2)
+    # the pane still shows the code in place: its score and failing checks, marked "no code"
+    assert (lane.passed, lane.total, lane.score) == (first.passed, first.total, first.score)
+    assert [c.id for c in lane.failing] == CHECK_IDS[:2] and lane.validation_error is None
+    assert lane.no_code and lane.history[-1].no_code and not lane.history[0].no_code
 
 
 def test_events_after_a_lane_ended_or_for_unknown_lanes_are_ignored() -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from loopterm.events import TurnStatus, ValidationResult
-from loopterm.loop.status import ThrashTracker, classify
+from loopterm.loop.judge import ThrashTracker, classify
 
 
 def test_thrash_after_k_turns_without_a_new_best() -> None:

@@ -208,8 +208,13 @@ class TurnDone(_Event):
     passed: int
     total: int
     best_score: float
-    fixed: list[str] = Field(default_factory=list)  # check ids failing last turn, passing now
-    broke: list[str] = Field(default_factory=list)  # check ids passing last turn, failing now
+    # Implementations compared: check ids the code in place before this turn failed and this turn's passes
+    fixed: list[str] = Field(default_factory=list)
+    broke: list[str] = Field(default_factory=list)  # ... and the other way round
+    # The answer brought no code (none in it, or refused for its size): score, passed and total are those
+    # of the implementation still in place (0 before any), and fixed/broke are empty. Traces written
+    # before this field scored such a turn 0; the reader reads them as it is now (traces/upgrade.py).
+    no_code: bool = False
     model_s: float
     validation_s: float
     harness_s: float

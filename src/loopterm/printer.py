@@ -152,7 +152,7 @@ class PlainPrinter(ClosableOutput):
             self._line(header)
         elif isinstance(event, TurnDone):
             name = self.names.get(event.lane, event.lane).ljust(self.width)
-            change = ""
+            change = " no code" if event.no_code else ""  # its score: the code still in place
             if event.fixed:
                 change += f" +{len(event.fixed)} fixed"
             if event.broke:

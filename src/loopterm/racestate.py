@@ -89,6 +89,8 @@ class TurnRow:
     broke: list[str] = field(default_factory=list)
     feedback: str | None = None  # what the validator said about this turn's candidate
     done_t: float | None = None
+    # The answer brought no code (none in it, or refused for its size): the score is the code still in place.
+    no_code: bool = False
 
 
 @dataclass
@@ -113,6 +115,7 @@ class LaneState:
     validation_error: str | None = None  # the suite could not run checks at all
     fixed: list[str] = field(default_factory=list)  # by the last finished turn
     broke: list[str] = field(default_factory=list)
+    no_code: bool = False  # the last turn's answer brought no code (its score is the code in place)
     last_status: str | None = None
     outcome: str | None = None  # Outcome value once the lane is done
     reason: str = ""
@@ -318,6 +321,13 @@ def _validation_done(lane: LaneState, event: ValidationDone) -> None:
     row = lane.row(event.turn)
     if row is not None:
         row.feedback = event.feedback
+    lane.no_code = event.code is None
+    if row is not None:
+        row.no_code = lane.no_code
+    if event.code is None:
+        # Nothing was validated: the implementation in place is unchanged, and so are its score,
+        # its failing checks and its load error; only the mark says this answer had no code.
+        return
     lane.passed = result.passed
     lane.total = result.total
     lane.score = result.score
@@ -352,6 +362,8 @@ def _turn_done(lane: LaneState, event: TurnDone) -> None:
     lane.broke = list(event.broke)
     lane.last_status = event.status.value
     row = lane.row(event.turn)
+    # The mark belongs to the last finished turn, like fixed and broke (an ERROR turn has none).
+    lane.no_code = event.no_code or (row is not None and row.no_code)
     if row is not None:
         row.status = event.status.value
         row.score = event.score

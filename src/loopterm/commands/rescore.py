@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from loopterm.paths import traces_dir
     from loopterm.sandbox import SandboxError
     from loopterm.stats.runs import summarize
+    from loopterm.stats.table import run_labels
     from loopterm.tasks import TaskError, find_task
     from loopterm.traces.writer import TraceWriter
 
@@ -102,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
         writer.close()
     old_runs = {r.info.run_id: r for r in summarize(trace.events)}
     new_runs = summarize(events)
+    labels = run_labels(new_runs)
     changed = trace.started.task_hash != task.hash
+    failures = sandbox_failures(events, labels)
     if args.json:
         data = {
             "race_id": events[0].race_id,  # type: ignore[union-attr]
@@ -113,20 +116,39 @@ def run(args: argparse.Namespace) -> int:
             "task_hash_new": task.hash,
             "suite_changed": changed,
             "lanes": [
-                {"name": r.info.name, "run_id": r.info.run_id, "old": _side(old_runs[r.info.run_id]),
-                 "new": _side(r)}
+                {"name": r.info.name, "label": labels[r.info.run_id], "run_id": r.info.run_id,
+                 "old": _side(old_runs[r.info.run_id]), "new": _side(r)}
                 for r in new_runs
             ],
         }
         print(json.dumps(data, indent=2))
-        return 0
-    _print_comparison(trace, new_runs, old_runs, changed, str(writer.folder), plain=args.plain)
-    return 0
+    else:
+        _print_comparison(trace, new_runs, old_runs, labels, changed, str(writer.folder), plain=args.plain)
+    for line in failures:
+        print(f"loopterm: error: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def sandbox_failures(events: list[Event], labels: dict[str, str]) -> list[str]:
+    """One line per lane whose rescore stopped because the sandbox failed under a validation.
+
+    Such a lane ends ERROR (as in a race, never the model's FAIL), so its new
+    outcome says nothing about its answers: the command exits 1 and says to run it again.
+    """
+    from loopterm.events import ValidationDone
+
+    return [
+        f"{labels.get(e.lane, visible(e.lane))}: the sandbox failed while rescoring turn {e.turn} "
+        f"({visible(e.result.infrastructure_error)}); that lane's rescore ends there as ERROR, not the model's "
+        "failure; run rescore again"
+        for e in events
+        if isinstance(e, ValidationDone) and e.result.infrastructure_error
+    ]
 
 
 def _print_comparison(
-    trace: RaceTrace, new_runs: list[RunSummary], old_runs: dict[str, RunSummary], changed: bool,
-    folder: str, *, plain: bool,
+    trace: RaceTrace, new_runs: list[RunSummary], old_runs: dict[str, RunSummary], labels: dict[str, str],
+    changed: bool, folder: str, *, plain: bool,
 ) -> None:
     from rich import box
     from rich.console import Console
@@ -143,7 +165,8 @@ def _print_comparison(
     for new in new_runs:
         old = old_runs[new.info.run_id]
         same = old.outcome == new.outcome and old.turns == new.turns and old.scores == new.scores
-        table.add_row(Text(visible(new.info.name)), _short(old), _short(new), f"{old.best_score:.0%}",
+        # the name as every other view shows it: "(sim)", and "#2" when two lanes share a name
+        table.add_row(Text(labels[new.info.run_id]), _short(old), _short(new), f"{old.best_score:.0%}",
                       f"{new.best_score:.0%}", "same" if same else "changed")
     console.print(table)
     console.print(f"trace: {folder}", markup=False, soft_wrap=True)

@@ -1,9 +1,10 @@
-"""The loop of one lane: generate, extract, validate, classify, decide.
+"""The loop of one lane: generate, extract, validate, and ask the judge (``loop/judge.py``).
 
 Turn 1 sends the task's first prompt (goal, contract, rules, output format).
 Every later turn is a fresh single message (a "Ralph loop": no chat history)
 re-sending the goal and contract, the current implementation and the
-validator's feedback on it. Every step is emitted as an event.
+validator's feedback on it. Every step is emitted as an event. What a turn
+scored, its status and whether the lane stops are the judge's verdict.
 
 Bounded (``loopterm.bounds``): an answer past ``ANSWER_MAX_BYTES`` or code
 past ``CODE_MAX_BYTES`` is a FAIL turn that validates nothing (the answer is
@@ -38,7 +39,7 @@ from loopterm.events import (
 from loopterm.feedback import format_feedback, no_code_feedback
 from loopterm.lanes import Lane
 from loopterm.loop.extract import extract_code
-from loopterm.loop.status import ThrashTracker, classify
+from loopterm.loop.judge import Judge, Verdict
 from loopterm.providers.base import ChatMessage, Provider
 from loopterm.tasks import Task
 
@@ -59,6 +60,18 @@ class LoopSettings:
     budget_s: float | None = None
 
 
+async def validate_candidate(validator: Validator, code: str) -> ValidationResult:
+    """One candidate's validation, clamped; when the sandbox itself failed under it, once more.
+
+    Shared by the live loop and rescore, so both give the sandbox the same second chance
+    before a turn becomes an ERROR.
+    """
+    result = clamp_result(await validator.validate(code))
+    if result.infrastructure_error:  # the sandbox restarts its worker: one more try
+        result = clamp_result(await validator.validate(code))
+    return result
+
+
 def no_code_turn_feedback(standing: str | None) -> str:
     """The feedback after an answer with no code.
 
@@ -75,12 +88,15 @@ def no_code_turn_feedback(standing: str | None) -> str:
 
 
 def no_code_result(task: Task) -> ValidationResult:
-    """A turn whose answer had no code: every check counts as failed."""
+    """The result recorded for an answer with no code: nothing validated (score 0, no checks).
+
+    The turn's own score is the judge's: the implementation still in place.
+    """
     return refused_result(task, "the answer contained no Python code block")
 
 
 def refused_result(task: Task, reason: str) -> ValidationResult:
-    """A turn whose answer was not validated (no code, or too long): every check counts as failed."""
+    """The result recorded for an answer not validated (no code, or too long): score 0, no checks."""
     total = len(task.suite.checks)
     return ValidationResult(
         task=task.id,
@@ -140,9 +156,9 @@ class LaneLoop:
         # Turns that ended (a TurnDone each, ERROR turns included): what LaneDone.turns reports.
         # A turn cut short by the budget or a stop has no TurnDone and is only named in the reason.
         self.completed = 0
+        # The judge's best and the score of the implementation in place, for a LaneDone cut short.
         self.best = 0.0
         self.score = 0.0
-        self.passed = 0  # checks passed by the implementation scored last
         self.start_t = 0.0
         self.origin_t = origin_t
 
@@ -184,11 +200,10 @@ class LaneLoop:
 
     async def _turns(self) -> LaneDone:
         s = self.settings
-        thrash = ThrashTracker(s.thrash_k)
+        judge = Judge(checks=len(self.task.suite.checks), thrash_k=s.thrash_k, max_turns=s.max_turns)
         prompt = self.task.first_prompt()
         code: str | None = None
         standing: str | None = None  # the validator's feedback on ``code``
-        previous_failing: set[str] | None = None
         for turn in range(1, s.max_turns + 1):
             self.turn = turn
             turn_start = time.perf_counter()
@@ -217,7 +232,7 @@ class LaneLoop:
                 )
             )
             if gen.error is not None:
-                return self._error_turn(turn, turn_start, model_s, 0.0, gen.error)
+                return self._error_turn(judge.error(turn, gen.error), turn_start, model_s, 0.0)
             del gen  # an uncapped answer is kept nowhere past this point (not even while the next turn runs)
 
             new_code = None if refusal is not None else extract_code(answer)
@@ -233,9 +248,7 @@ class LaneLoop:
             else:
                 code = new_code
                 v_start = time.perf_counter()
-                result = clamp_result(await self.validator.validate(code))
-                if result.infrastructure_error:  # the sandbox restarts its worker: one more try
-                    result = clamp_result(await self.validator.validate(code))
+                result = await validate_candidate(self.validator, code)
                 validation_s = time.perf_counter() - v_start
                 feedback = standing = format_feedback(result)
             pass_t = self.clock()
@@ -250,77 +263,44 @@ class LaneLoop:
                 )
             )
 
-            if result.infrastructure_error:
-                return self._error_turn(turn, turn_start, model_s, validation_s, result.infrastructure_error)
-
-            failing = {c.id for c in result.checks if not c.passed}
-            if new_code is None:
-                failing = {c.id for c in self.task.suite.checks}
-            fixed = sorted(previous_failing - failing) if previous_failing is not None else []
-            broke = sorted(failing - previous_failing) if previous_failing is not None else []
-            previous_failing = failing
-
-            self.score = result.score
-            self.passed = result.passed
-            status = classify(result, thrash.update(result.score))
-            self.best = max(self.best, result.score)
-            if status in (TurnStatus.PARTIAL, TurnStatus.FAIL) and turn < s.max_turns:
+            verdict = judge.judge(turn, result, code=new_code is not None)
+            self.score, self.best = judge.score, judge.best
+            if verdict.status is TurnStatus.ERROR:
+                return self._error_turn(verdict, turn_start, model_s, validation_s)
+            if verdict.stop is None:
                 # Built before TurnDone so the harness time of this turn includes it.
                 prompt = self.task.fix_prompt(code or "(no implementation yet)", feedback, turn + 1)
             self.emit(
                 TurnDone(
                     t=self.clock(),
                     lane=self.run_id,
-                    turn=turn,
-                    status=status,
-                    score=result.score,
-                    passed=result.passed,
-                    total=result.total,
-                    best_score=self.best,
-                    fixed=fixed,
-                    broke=broke,
+                    **verdict.turn_fields(),
                     model_s=model_s,
                     validation_s=validation_s,
                     harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
                 )
             )
             self.completed = turn
-            if status is TurnStatus.PASS:
-                return self._done(
-                    Outcome.PASS,
-                    f"passed {result.passed}/{result.total} on turn {turn}",
-                    ttp=pass_t - (self.start_t if self.origin_t is None else self.origin_t),
-                )
-            if status is TurnStatus.THRASH:
-                return self._done(
-                    Outcome.THRASH,
-                    f"no new best score in {s.thrash_k} turns (best {self.best:.0%})",
-                )
-        return self._done(Outcome.TURN_LIMIT, f"turn limit of {s.max_turns} reached")
+            if verdict.stop is not None:
+                origin = self.start_t if self.origin_t is None else self.origin_t
+                ttp = pass_t - origin if verdict.stop is Outcome.PASS else None
+                return self._done(verdict.stop, verdict.reason, ttp=ttp)
+        return self._done(Outcome.TURN_LIMIT, judge.limit_reason)  # only with max_turns 0: no turn to judge
 
-    def _error_turn(self, turn: int, turn_start: float, model_s: float, validation_s: float, reason: str) -> LaneDone:
-        """Provider or sandbox trouble: an ERROR turn that never counts as the model's failure.
-
-        Nothing about the implementation changed, so the turn carries the last
-        scored turn's score and checks passed (both 0 before any).
-        """
+    def _error_turn(self, verdict: Verdict, turn_start: float, model_s: float, validation_s: float) -> LaneDone:
+        """Provider or sandbox trouble: an ERROR turn (the judge's ``error`` verdict), never the model's failure."""
         self.emit(
             TurnDone(
                 t=self.clock(),
                 lane=self.run_id,
-                turn=turn,
-                status=TurnStatus.ERROR,
-                score=self.score,
-                passed=self.passed,
-                total=len(self.task.suite.checks),
-                best_score=self.best,
+                **verdict.turn_fields(),
                 model_s=model_s,
                 validation_s=validation_s,
                 harness_s=max(0.0, time.perf_counter() - turn_start - model_s - validation_s),
             )
         )
-        self.completed = turn
-        return self._done(Outcome.ERROR, reason)
+        self.completed = verdict.turn
+        return self._done(Outcome.ERROR, verdict.reason)
 
     def _progress(self, turn: int) -> Callable[[int, int], None]:
         last = [-1.0]

@@ -24,8 +24,8 @@ from loopterm import __version__
 from loopterm.events import Event, LaneDone, Outcome, RaceDone, RaceStarted
 from loopterm.lanes import Lane
 from loopterm.loop.clock import RaceClock
+from loopterm.loop.judge import Places
 from loopterm.loop.lane import LaneLoop, LoopSettings, Validator
-from loopterm.loop.status import Places
 from loopterm.providers import make_provider, preload
 from loopterm.tasks import DEFAULT_TASK, Task, find_task
 
@@ -119,13 +119,17 @@ async def run_race(
     race_id = race_id or new_race_id()
     settings = LoopSettings(config.max_turns, config.thrash_k, config.budget_s)
     gate = asyncio.Semaphore(config.concurrency or max(1, len(runs)))
-    place = Places(ranked=config.kind != "bench")
+    place: Places | None = None  # the judge's rule for this race, from its header
     closed: dict[str, LaneDone] = {}  # run id -> how it ended
 
     def emit(event: Event) -> None:
-        if isinstance(event, LaneDone):
+        nonlocal place
+        if isinstance(event, RaceStarted):
+            place = Places.of(event)
+        elif isinstance(event, LaneDone):
             closed[event.lane] = event
-            place(event)
+            if place is not None:
+                place(event)
         for sink in sinks:
             sink(event)
 

@@ -10,7 +10,8 @@ race without ``race_done`` (killed, crashed, or still being written: its
 writer's lock says which) gets a synthetic ``RaceDone``; its ``aborted`` flag
 is always the status worked out here, so the results title matches the lanes.
 Only a line from a newer schema makes a trace unreadable: misreading it would
-be worse.
+be worse. A lane written before ``TurnDone.no_code`` is read as the judge
+scores it now (``traces/upgrade.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from loopterm.events import (
     ValidationDone,
     load_event,
 )
+from loopterm.traces.upgrade import upgrade_lane
 from loopterm.traces.writer import HEADER, writer_pid
 
 
@@ -158,7 +160,8 @@ def read_race(path: str | Path) -> RaceTrace:
         if not file.exists():
             warnings.append(f"{file.name}: missing; that lane has no events")
             continue
-        events.extend(_read_lane_file(file, warnings, ended=race_done is not None, live=live))
+        lane = _read_lane_file(file, warnings, ended=race_done is not None, live=live)
+        events.extend(upgrade_lane(lane, started))  # an older trace's no-code turns, read as judged now
     # Stable sort: within a lane, file order; across lanes, time order.
     events[1:] = sorted(events[1:], key=lambda e: e.t)
 

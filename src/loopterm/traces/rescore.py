@@ -2,12 +2,15 @@
 
 No model is called. Each lane's recorded events are walked in order; every
 recorded candidate (``ValidationDone.code``) is validated again by the real
-sandbox, an answer with no code stays a no-code turn, and each turn's status,
-score, fixed and broke are recomputed with the engine's own rules
-(``ThrashTracker``, ``classify``, ``format_feedback``). A lane that now passes
-or thrashes earlier stops there. A lane whose recorded answers run out before
-the new rules stop it (it passed or thrashed in the race, not any more) ends
-ABORTED with a reason saying so: a live race would have asked for more.
+sandbox (with the loop's own retry when the sandbox fails under it), an answer
+with no code stays a no-code turn, and each turn is judged again by the
+engine's own judge (``loop/judge.py``: status, score, fixed and broke, best,
+stop) with the loop's own feedback words. A lane that now passes or thrashes
+earlier stops there; a sandbox failure during the rescore is an ERROR turn
+that stops the lane with the sandbox's reason, as in a race, never a FAIL. A
+lane whose recorded answers run out before the new rules stop it (it passed,
+thrashed or met a sandbox failure in the race, not any more) ends ABORTED
+with a reason saying so: a live race would have asked for more.
 
 Timing: generation times are the recorded ones; validation times are the new,
 real ones, so every event after a validation moves by the difference.
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from loopterm import __version__
-from loopterm.bounds import clamp_result, code_refusal, is_refusal
+from loopterm.bounds import code_refusal, is_refusal
 from loopterm.events import (
     Event,
     GenerationDone,
@@ -39,15 +42,16 @@ from loopterm.events import (
     ValidationResult,
 )
 from loopterm.feedback import format_feedback
+from loopterm.loop.judge import Judge, Places
 from loopterm.loop.lane import (
     Validator,
     no_code_result,
     no_code_turn_feedback,
     refused_result,
     refused_turn_feedback,
+    validate_candidate,
 )
 from loopterm.loop.race import new_race_id
-from loopterm.loop.status import Places, ThrashTracker, classify
 from loopterm.tasks import Task
 from loopterm.traces.reader import RaceTrace
 
@@ -59,18 +63,16 @@ class _LaneRescore:
     """The running state of one lane while its recorded turns are re-judged."""
 
     run_id: str
-    thrash: ThrashTracker
+    judge: Judge
     offset: float = 0.0  # new t minus recorded t: grows by (new - old) validation time
     start_t: float = 0.0
-    best: float = 0.0
-    score: float = 0.0
     turn: int = 0
-    previous_failing: set[str] | None = None
     pass_t: float | None = None  # new t of the latest validation (time to pass when it passed)
     validation_s: float = 0.0
-    result: ValidationResult | None = None
-    code_given: bool = True
+    validated: tuple[ValidationResult, bool] | None = None  # the turn's new result, and whether it had code
     standing: str | None = None  # the new feedback on the lane's latest code, re-sent after a no-code answer
+    # A turn recorded as the sandbox's ERROR that validates now: the race stopped there, the rules did not.
+    error_cleared: bool = False
 
 
 def started_event(old: RaceStarted, task: Task, race_id: str | None = None) -> RaceStarted:
@@ -97,9 +99,9 @@ async def rescore_lane(
     clock: Clock = time.perf_counter,
 ) -> list[Event]:
     """The new events of one lane, from its recorded ones."""
-    lane = _LaneRescore(run_id, ThrashTracker(header.thrash_k))
+    judge = Judge(checks=len(task.suite.checks), thrash_k=header.thrash_k, max_turns=header.max_turns)
+    lane = _LaneRescore(run_id, judge)
     old_turns = {e.turn: e for e in recorded if isinstance(e, TurnDone)}
-    all_ids = {c.id for c in task.suite.checks}
     out: list[Event] = []
 
     def shifted(event: Event) -> Event:
@@ -115,9 +117,8 @@ async def rescore_lane(
         elif isinstance(event, ValidationDone):
             out.append(await _revalidate(lane, event, old_turns.get(event.turn), task, validator, clock))
         elif isinstance(event, TurnDone):
-            done = _turn_done(lane, event, all_ids)
+            done, stop = _turn_done(lane, event)
             out.append(done)
-            stop = _stop(lane, done, header.thrash_k)
             if stop is not None:
                 out.append(stop)
                 return out
@@ -149,67 +150,45 @@ async def _revalidate(
         result, feedback, new_s = no_code_result(task), no_code_turn_feedback(lane.standing), 0.0
     else:
         began = clock()
-        result = clamp_result(await validator.validate(event.code))
+        result = await validate_candidate(validator, event.code)  # as the loop: a failed sandbox gets a retry
         new_s = clock() - began
         feedback = lane.standing = format_feedback(result)
     lane.offset += new_s - old_s
     lane.validation_s = new_s
-    lane.result = result
-    lane.code_given = event.code is not None
+    lane.validated = (result, event.code is not None)
     lane.pass_t = event.t + lane.offset
     return event.model_copy(update={"t": lane.pass_t, "result": result, "feedback": feedback})
 
 
-def _turn_done(lane: _LaneRescore, event: TurnDone, all_ids: set[str]) -> TurnDone:
+def _turn_done(lane: _LaneRescore, event: TurnDone) -> tuple[TurnDone, LaneDone | None]:
+    """The turn judged again, and the lane's end when the judge stops it there."""
     t = event.t + lane.offset
     lane.turn = max(lane.turn, event.turn)
-    if event.status is TurnStatus.ERROR:
-        # The model call failed: nothing was validated then, nothing is now.
-        return event.model_copy(
-            update={"t": t, "score": lane.score, "best_score": lane.best, "total": len(all_ids), "passed": 0}
-        )
-    if lane.result is None:
-        return event.model_copy(update={"t": t})  # its validation line was damaged: keep what was recorded
-    result = lane.result
-    lane.result = None
-    failing = {c.id for c in result.checks if not c.passed} if lane.code_given else set(all_ids)
-    previous = lane.previous_failing
-    fixed = sorted(previous - failing) if previous is not None else []
-    broke = sorted(failing - previous) if previous is not None else []
-    lane.previous_failing = failing
-    lane.score = result.score
-    status = classify(result, lane.thrash.update(result.score))
-    lane.best = max(lane.best, result.score)
-    return event.model_copy(
-        update={
-            "t": t,
-            "status": status,
-            "score": result.score,
-            "passed": result.passed,
-            "total": result.total,
-            "best_score": lane.best,
-            "fixed": fixed,
-            "broke": broke,
-            "validation_s": lane.validation_s,
-        }
-    )
-
-
-def _stop(lane: _LaneRescore, done: TurnDone, thrash_k: int) -> LaneDone | None:
-    if done.status is TurnStatus.PASS:
+    validated, lane.validated = lane.validated, None
+    if validated is None:
+        if event.status is TurnStatus.ERROR:
+            # The model call failed: nothing was validated then, nothing is now. The recorded
+            # lane_done that follows says why the lane stopped, as the race wrote it.
+            verdict = lane.judge.error(event.turn, "")
+            return event.model_copy(update={"t": t, **verdict.turn_fields()}), None
+        return event.model_copy(update={"t": t}), None  # its validation line was damaged: keep what was recorded
+    result, code = validated
+    verdict = lane.judge.judge(event.turn, result, code=code)
+    lane.error_cleared = event.status is TurnStatus.ERROR and verdict.status is not TurnStatus.ERROR
+    done = event.model_copy(update={"t": t, **verdict.turn_fields(), "validation_s": lane.validation_s})
+    if verdict.stop is None:
+        return done, None
+    ttp = None
+    if verdict.stop is Outcome.PASS:
         assert lane.pass_t is not None
-        return _lane_done(lane, done.t, Outcome.PASS, f"passed {done.passed}/{done.total} on turn {done.turn}",
-                          ttp=lane.pass_t - lane.start_t)
-    if done.status is TurnStatus.THRASH:
-        return _lane_done(lane, done.t, Outcome.THRASH,
-                          f"no new best score in {thrash_k} turns (best {lane.best:.0%})")
-    return None
+        ttp = lane.pass_t - lane.start_t
+    return done, _lane_done(lane, t, verdict.stop, verdict.reason, ttp)
 
 
 def _lane_end(lane: _LaneRescore, old: LaneDone, max_turns: int) -> LaneDone:
     """The recorded lane ended without the new rules stopping it: say how."""
     t = old.t + lane.offset
-    if old.outcome in (Outcome.PASS, Outcome.THRASH):
+    if old.outcome in (Outcome.PASS, Outcome.THRASH) or (old.outcome is Outcome.ERROR and lane.error_cleared):
         reason = (
             f"the recorded answers end at turn {lane.turn} (the race stopped this lane there: "
             f"{old.outcome.value}); a live race would have asked for more"
@@ -229,8 +208,8 @@ def _lane_done(lane: _LaneRescore, t: float, outcome: Outcome, reason: str, ttp:
         reason=reason,
         turns=lane.turn,
         time_to_pass_s=ttp,
-        best_score=lane.best,
-        final_score=lane.score,
+        best_score=lane.judge.best,
+        final_score=lane.judge.score,
     )
 
 
@@ -250,7 +229,7 @@ async def rescore_events(
         *(rescore_lane(run_id, trace.lane_events(run_id), task, validator, header, clock) for run_id in lanes)
     )
     body = sorted((e for events in per_lane for e in events), key=lambda e: e.t)
-    place = Places(ranked=trace.started.bench_id is None)
+    place = Places.of(header)
     for event in body:
         if isinstance(event, LaneDone):
             place(event)

@@ -263,6 +263,8 @@ def _change_text(lane: LaneState, style: StyleFor) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if lane.last_status:
         text.append(lane.last_status, style("muted"))
+    if lane.no_code:  # the score shown is the implementation still in place
+        text.append("  no code", style("fail"))
     if lane.fixed:
         text.append(f"  +{len(lane.fixed)} fixed", style("fixed"))
     if lane.broke:
