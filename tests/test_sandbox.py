@@ -22,7 +22,9 @@ from loopterm.tasks import find_task
 CANDIDATES = Path(__file__).parent / "candidates"
 TASK_DIR = CANDIDATES / "task"
 REFERENCE = (TASK_DIR / "validation/mini/reference.py").read_text()
-LIMITS = Limits(load_timeout_s=1.0, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
+# load_timeout_s: long enough that a loaded machine (load 9 on 2 cores) still imports a small
+# candidate in time; only the tests that hang at import wait for all of it.
+LIMITS = Limits(load_timeout_s=3.0, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
 # /hello and /echo answer; any unknown path busy-loops (a custom 404 handler).
 HANGS_ON_404 = REFERENCE + '''
 
