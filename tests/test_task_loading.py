@@ -81,3 +81,19 @@ def test_rescore_with_a_broken_suite_names_file_line_and_error(
     line = one_error_line(loopterm("rescore", trace.name, "--task-dir", folder, "--trace-dir", root))
     assert "task mini: cannot load checks.py: " in line
     assert re.search(pattern, line), line
+
+
+@pytest.mark.parametrize(("tail", "said"), [
+    ("SUITE = None\n", "defines no SUITE"),
+    ('SUITE = {"checks": []}\n', "SUITE is a dict, not a loopterm.suite.Suite"),
+])
+def test_a_suite_that_is_not_a_suite_is_a_usage_error_naming_the_file(
+    tail: str, said: str, tmp_path: Path, loopterm: Callable[..., Ran]
+) -> None:
+    # It was blamed on the sandbox ("the check runner exited before it was ready").
+    folder = tmp_path / "tasks"
+    shutil.copytree(MINI, folder)
+    checks = folder / "validation/mini/checks.py"
+    checks.write_text(checks.read_text() + tail)
+    line = one_error_line(loopterm("validate", REFERENCE, "--task", "mini", "--task-dir", folder))
+    assert f"task mini: {checks}: {said}" in line, line

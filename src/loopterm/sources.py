@@ -85,14 +85,15 @@ class EngineSource:
             limit=64 * 1024 * 1024,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        stdin, stdout = proc.stdin, proc.stdout  # named, so read_all below sees them as not None
         spec = spec_for(self.lanes, self.config, self.trace_root, self.race_id, self.what,
                         handshake=self.before_clock is not None)
-        proc.stdin.write((json.dumps(spec) + "\n").encode())  # stdin stays open: its end means we are gone
+        stdin.write((json.dumps(spec) + "\n").encode())  # stdin stays open: its end means we are gone
         errors = asyncio.create_task(proc.stderr.read())
         cancelled = False
 
         async def read_all() -> None:
-            while line := await proc.stdout.readline():
+            while line := await stdout.readline():
                 if line.startswith(b'{"' + END.encode() + b'"'):
                     end = json.loads(line)
                     if end[END] == "ready":
@@ -100,7 +101,7 @@ class EngineSource:
                             # A viewer that failed to draw first still watches: the race goes on.
                             with contextlib.suppress(Exception):
                                 await self.before_clock()
-                        proc.stdin.write(b"go\n")
+                        stdin.write(b"go\n")
                         continue
                     self.trace_folder = Path(end["trace"]) if end.get("trace") else None
                     self.failure = end.get("failure")

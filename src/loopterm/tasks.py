@@ -17,6 +17,7 @@ import importlib.util
 import re
 import string
 import sys
+import types
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +44,7 @@ def _package_name(task_id: str, validation_dir: Path) -> str:
     return f"_loopterm_task_{re.sub(r'[^0-9a-zA-Z]', '_', task_id)}_{digest}"
 
 
-def import_task_module(task_id: str, validation_dir: Path, name: str):
+def import_task_module(task_id: str, validation_dir: Path, name: str) -> types.ModuleType:
     """Import ``validation/<id>/<name>.py`` as part of a package for that folder.
 
     The folder need not have an ``__init__.py``; sibling modules can import each
@@ -111,10 +112,16 @@ class Task:
 
     @cached_property
     def suite(self) -> Suite:
+        from loopterm.suite import Suite
+
         module = import_task_module(self.id, self.validation_dir, "checks")
         suite = getattr(module, "SUITE", None)
+        where = self.validation_dir / "checks.py"
         if suite is None:
-            raise TaskError(f"task {self.id}: {self.validation_dir}/checks.py defines no SUITE")
+            raise TaskError(f"task {self.id}: {where}: defines no SUITE; add SUITE = Suite(...) from loopterm.suite")
+        if not isinstance(suite, Suite):
+            # Found only inside the check runner, it read as the sandbox failing to start.
+            raise TaskError(f"task {self.id}: {where}: SUITE is a {type(suite).__name__}, not a loopterm.suite.Suite")
         return suite
 
     @cached_property

@@ -6,14 +6,17 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
+
+if TYPE_CHECKING:
+    from loopterm.tasks import Task
 
 
 def _number(
     kind: type[int] | type[float], minimum: float, inclusive: bool, maximum: float | None = None
-) -> Callable[[str], Any]:
+) -> Callable[[str], int | float]:
     """An argparse type: a finite number of ``kind`` at or above (or above) ``minimum``,
     and at most ``maximum`` when given."""
     noun = "a whole number" if kind is int else "a number"
@@ -21,7 +24,7 @@ def _number(
     if kind is float and minimum == 0 and inclusive:
         bound = "of 0 or more"
 
-    def parse(text: str) -> Any:
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
@@ -55,7 +58,7 @@ def add_task_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_task(args: argparse.Namespace):
+def load_task(args: argparse.Namespace) -> Task:
     from loopterm.tasks import TaskError, find_task
 
     try:

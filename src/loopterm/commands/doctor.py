@@ -32,7 +32,7 @@ EPILOG = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     import textwrap
 
     def fill(text: str) -> str:  # argparse would break "no-seccomp" at its hyphen

@@ -11,7 +11,7 @@ from loopterm.commands.common import positive_float, positive_int
 FORMATS = ["cast"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="export a stored race (asciinema cast of its plain replay)",

@@ -14,7 +14,7 @@ from loopterm.sanitize import visible
 OLLAMA_PATTERN = "ollama:<model>"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "lanes",
         help="list presets and your lanes, and whether each is ready",
@@ -168,16 +168,16 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
     table: list[tuple[dict[str, str], str]] = []
     for row in rows:
         item = _as_json(row)
-        cells = [visible(cell) for cell in (
+        values = [visible(cell) for cell in (
             item["lane"], item["provider"], item["model"], item["class"] or "-", item["source"],
             "yes" if item["ready"] else "no",
         )]
         detail = item["detail"]
         if check:
-            cells += list(_check_cell(row))
+            values += list(_check_cell(row))
             if row.get("check") and not row["check"]["ok"]:
                 detail = row["check"]["error"] or detail
-        table.append((dict(zip(header, cells, strict=True)), visible(detail)))
+        table.append((dict(zip(header, values, strict=True)), visible(detail)))
 
     def fixed(columns: list[str]) -> tuple[list[int], int]:
         widths = [max([len(name)] + [len(cells[name]) for cells, _ in table]) for name in columns]
@@ -195,10 +195,10 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
             lines += [line([cells[c] for c in columns], widths, detail) for cells, detail in table]
             return "\n".join(lines)
     # The details go under their lanes: keep the most columns that fit on one line.
-    columns = next((c for c in layouts if fixed(c)[1] - 2 <= width), None)
-    if columns is None:
+    fitting = next((c for c in layouts if fixed(c)[1] - 2 <= width), None)
+    columns = layouts[-1] if fitting is None else fitting
+    if fitting is None:
         # Still too wide: a long model (a .gguf path) keeps its end, where its name is.
-        columns = layouts[-1]
         _widths, used = fixed(columns)
         room = max(12, max(len(cells["MODEL"]) for cells, _ in table) - (used - 2 - width))
         for cells, _detail in table:

@@ -29,6 +29,10 @@ from loopterm.traces.sink import TraceSink
 from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from loopterm.events import Event
+    from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
 
@@ -38,7 +42,7 @@ DEFAULT_TIME_SCALE = 0.2
 fps_count = _number(int, 1, inclusive=True, maximum=MAX_FPS)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "race",
         help="race lanes on the task, live (offline sim lanes by default)",
@@ -97,7 +101,7 @@ def loop_config(args: argparse.Namespace, task: Task, **extra: Any) -> RaceConfi
     )
 
 
-def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str]):
+def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str]) -> list[Lane]:
     """Lanes from the command line; every lanes-file lane when only a file is given."""
     from loopterm import lanes as lanes_mod
 
@@ -114,7 +118,7 @@ def resolve_lanes(names: list[str], lanes_file: Path | None, default: list[str])
         raise UsageError(str(exc)) from None
 
 
-def check_ready(lanes) -> None:
+def check_ready(lanes: list[Lane]) -> None:
     """Refuse, before anything starts, lanes that cannot run here, naming what to do for each.
 
     A missing key, the local extra not installed, a local server that does not
@@ -123,10 +127,10 @@ def check_ready(lanes) -> None:
     """
     import asyncio
 
-    from loopterm.providers.readiness import readiness
+    from loopterm.providers.readiness import Readiness, readiness
     from loopterm.sanitize import visible
 
-    async def look() -> list:
+    async def look() -> list[Readiness]:
         return list(await asyncio.gather(*(readiness(lane) for lane in lanes)))
 
     found = asyncio.run(look())
@@ -151,21 +155,22 @@ def run(args: argparse.Namespace) -> int:
     return run_live(lanes, config, task, root, theme=args.theme, fps=args.fps)
 
 
-async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
+async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, as_json: bool) -> int:
     """The race with plain output. SIGTERM, SIGHUP or a closed output (``| head``) stop
     it like Ctrl-C: every lane is closed in the trace, which is marked aborted."""
     import asyncio
 
+    from loopterm.events import RaceStarted
     from loopterm.loop.race import run_race
     from loopterm.printer import PlainPrinter
     from loopterm.stats.runs import summarize
     from loopterm.traces.writer import TraceWriter
 
-    events: list = []
+    events: list[Event] = []
     current = asyncio.current_task()
-    stop = current.cancel if current is not None else None
+    stop = _canceller(current)
     writer = TraceSink(TraceWriter(root), stop)
-    sinks = [writer, events.append]
+    sinks: list[Callable[[Event], None]] = [writer, events.append]
     printer = PlainPrinter(on_closed=stop) if not as_json else None
     if printer is not None:
         sinks.append(printer)
@@ -188,7 +193,7 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     folder = writer.writer.folder  # None when stopped before the race started (sandbox warm-up)
     if as_json:
         summary = {
-            "race_id": events[0].race_id if events else None,
+            "race_id": next((event.race_id for event in events if isinstance(event, RaceStarted)), None),
             "trace_dir": None if folder is None else str(folder),
             "aborted": interrupted,
             "lanes": [run.to_json() for run in summarize(events)],
@@ -204,6 +209,17 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
             print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
         return 130
     return 0
+
+
+def _canceller(task: asyncio.Task[Any] | None) -> Callable[[], None] | None:
+    """A way to stop ``task`` as Ctrl-C would, or None outside a task."""
+    if task is None:
+        return None
+
+    def stop() -> None:
+        task.cancel()
+
+    return stop
 
 
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short

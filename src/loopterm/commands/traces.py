@@ -6,10 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import non_negative_float
 from loopterm.naming import plural
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from loopterm.traces.store import TraceInfo
 
 
 def add_trace_dir(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
@@ -22,7 +28,7 @@ def add_trace_dir(parser: argparse.ArgumentParser, *, nested: bool = False) -> N
     )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "traces",
         help="list stored races; rm or prune them",
@@ -99,7 +105,7 @@ SHORT_OUTCOMES = {"PASS": "PASS", "THRASH": "THR", "TURN_LIMIT": "TL", "BUDGET":
 NARROW_LEGEND = "THR thrash · TL turn limit · BUD budget · ERR error · ABT aborted · ? unfinished"
 
 
-def listing_table(races: list, width: int):
+def listing_table(races: list[TraceInfo], width: int) -> Table:
     """The `traces` table, fitted to ``width`` columns."""
     from rich import box
     from rich.table import Table

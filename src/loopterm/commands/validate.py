@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from loopterm.events import ValidationResult
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate",
         help="score one candidate file against the task's checks, in the sandbox",
@@ -167,8 +167,9 @@ def failure_text(result: ValidationResult) -> str:
     """
     from loopterm.suite import GROUPS
 
+    lines: list[str] = []
     if result.error is not None:
-        lines = [f"did not load: {result.error}"]
+        lines.append(f"did not load: {result.error}")
         output = result.output.strip().splitlines()
         if output:
             lines.append(f"its output (last {min(len(output), OUTPUT_LINES)} lines):")
@@ -176,7 +177,6 @@ def failure_text(result: ValidationResult) -> str:
         return "\n".join(lines)
     failing = result.failing
     order = list(GROUPS) + sorted({c.group for c in failing} - set(GROUPS))
-    lines: list[str] = []
     for group in order:
         members = [c for c in failing if c.group == group]
         if not members:

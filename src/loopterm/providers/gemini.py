@@ -128,7 +128,7 @@ class GeminiProvider(StreamingProvider):
         client: genai.Client = self.client_for(key)
         meter.restart()  # building the SDK client is harness work, not the model's
         stream = await client.aio.models.generate_content_stream(
-            model=self.lane.model, contents=contents, config=config  # type: ignore[arg-type]
+            model=self.lane.model, contents=contents, config=config
         )
         finished = False
         async for chunk in stream:

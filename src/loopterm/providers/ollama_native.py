@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import ollama
 
 from loopterm.events import TokenUsage
@@ -79,9 +80,10 @@ class OllamaProvider(StreamingProvider):
         )
 
     async def _close_client(self, client: ollama.AsyncClient) -> None:
-        await client.close()
+        # ollama's close() has no annotations (it awaits httpx's aclose and returns nothing).
+        await client.close()  # type: ignore[no-untyped-call]
 
-    async def _on_response(self, response: Any) -> None:
+    async def _on_response(self, response: httpx.Response) -> None:
         self._retry_after = parse_retry_after(response.headers) if response.status_code >= 400 else None
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
@@ -128,7 +130,7 @@ class OllamaProvider(StreamingProvider):
         return self.protocol_error(f"unexpected {type(exc).__name__}")
 
 
-async def _strip_authorization(request: Any) -> None:
+async def _strip_authorization(request: httpx.Request) -> None:
     request.headers.pop("authorization", None)
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import openai
 from openai import AsyncOpenAI
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from loopterm.events import TokenUsage
 from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError
@@ -50,10 +52,10 @@ def _detail(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
-        if isinstance(body.get("message"), str):
-            return body["message"]
+        for source in (inner, body):
+            message = source.get("message") if isinstance(source, dict) else None
+            if isinstance(message, str):
+                return message
     return exc.message
 
 
@@ -87,7 +89,7 @@ class OpenAIProvider(StreamingProvider):
         known, extra = split_params(self.lane.params)
         stream = await client.chat.completions.create(
             model=self.lane.model,
-            messages=[{"role": m["role"], "content": m["content"]} for m in messages],  # type: ignore[misc]
+            messages=[_wire_message(m) for m in messages],
             stream=True,
             stream_options={"include_usage": True},
             extra_body=extra or None,
@@ -139,7 +141,16 @@ class OpenAIProvider(StreamingProvider):
         return self.protocol_error(f"unexpected {type(exc).__name__}")
 
 
-def _read_timings(chunk: Any, meter: StreamMeter) -> None:
+def _wire_message(message: ChatMessage) -> ChatCompletionMessageParam:
+    """One message as the SDK types it: a TypedDict per role, so each role is spelled out."""
+    if message["role"] == "system":
+        return {"role": "system", "content": message["content"]}
+    if message["role"] == "user":
+        return {"role": "user", "content": message["content"]}
+    return {"role": "assistant", "content": message["content"]}
+
+
+def _read_timings(chunk: ChatCompletionChunk, meter: StreamMeter) -> None:
     """llama.cpp's server puts its own durations in the last chunk (``timings``,
     in milliseconds): kept beside our clock, named as Ollama's are."""
     timings = (chunk.model_extra or {}).get("timings")
@@ -151,7 +162,7 @@ def _read_timings(chunk: Any, meter: StreamMeter) -> None:
             meter.timing[name] = value / 1000
 
 
-def _usage(usage: Any) -> TokenUsage:
+def _usage(usage: CompletionUsage) -> TokenUsage:
     details = getattr(usage, "completion_tokens_details", None)
     reasoning = getattr(details, "reasoning_tokens", None) or 0
     return TokenUsage(

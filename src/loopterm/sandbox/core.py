@@ -64,8 +64,8 @@ class Sandbox:
                 if worker is not None:
                     await worker.close()
                 self._worker = None
-                self._worker = await Worker.start(self.task, self.allow_env)
-            return self._worker
+                worker = self._worker = await Worker.start(self.task, self.allow_env)
+            return worker
 
     async def validate(self, source: str, *, limits: Limits | None = None) -> ValidationResult:
         """Run the task's suite against ``source``, served by a fresh, locked-down candidate process.

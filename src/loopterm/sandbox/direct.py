@@ -56,7 +56,7 @@ class CandidateClient(httpx.AsyncClient):
         self._d_defaults = [(name.lower(), value) for name, value in self.headers.raw]
         self._d_default_names = {name.decode("latin-1") for name, _ in self._d_defaults}
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: httpx.URL | str,
@@ -110,7 +110,7 @@ class CandidateClient(httpx.AsyncClient):
                     return None
         return self._d_prefix + path, query
 
-    def _d_headers(self, method: str, content: bytes | None, headers: dict[str, str]) -> list:
+    def _d_headers(self, method: str, content: bytes | None, headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
         given = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
         if content:  # httpx treats an empty body as none at all
             return [*self._d_host, *self._d_defaults, *given, (b"content-length", str(len(content)).encode())]

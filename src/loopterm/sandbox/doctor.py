@@ -564,8 +564,11 @@ def probe_rlimits(limits: Limits, seccomp_active: bool) -> Layer:
 def _audit_probe(workdir: str) -> dict[str, Any]:
     guard.install(Policy(workdir, (), ()))
     out: dict[str, Any] = {}
-    for what, action in (("tcp socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()),
-                         ("signal to another process", lambda: os.kill(os.getppid(), 0))):
+    probes: list[tuple[str, Callable[[], None]]] = [
+        ("tcp socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()),
+        ("signal to another process", lambda: os.kill(os.getppid(), 0)),
+    ]
+    for what, action in probes:
         try:
             action()
             out[what] = "it was allowed"

@@ -101,13 +101,13 @@ def explain_errors(app: Any, filename: str) -> Any:
     handler finishes so the framework's own 500 can be replaced.
     """
 
-    async def wrapped(scope: dict, receive: Any, send: Any) -> None:
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("type") != "http":
             await app(scope, receive, send)
             return
-        held: list[dict] = []
+        held: list[dict[str, Any]] = []
 
-        async def hold(message: dict) -> None:
+        async def hold(message: dict[str, Any]) -> None:
             held.append(message)
 
         try:

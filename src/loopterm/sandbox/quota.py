@@ -57,4 +57,5 @@ def private_tmpfs(workdir: str, size_mib: int) -> bool:
     # nr_inodes: empty files cost kernel memory the size limit does not count.
     options = f"size={size_mib}m,nr_inodes={INODES},mode=0700".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-    return libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", flags, options) == 0
+    mounted: int = libc.mount(b"tmpfs", os.fsencode(workdir), b"tmpfs", flags, options)
+    return mounted == 0

@@ -13,7 +13,7 @@ import os
 import socket
 from typing import Any
 
-from loopterm.sandbox.direct import Answer
+from loopterm.sandbox.direct import Answer, Exchange
 from loopterm.sandbox.frames import MAX_BODY, MAX_HEADER, FrameError, encode, plain_text, read_frame, size_text
 
 OUTPUT_READ = 1024 * 1024
@@ -196,21 +196,21 @@ class Candidate:
                 future.set_exception(LoadFailed(plain_text(header.get("error"), LOAD_ERROR_CHARS)))
             return
         rid = header.get("id")
-        future = self._waiting.pop(rid, None) if isinstance(rid, int) else None
-        if future is None and rid in self._abandoned:
+        asked = self._waiting.pop(rid, None) if isinstance(rid, int) else None
+        if asked is None and rid in self._abandoned:
             self._abandoned.discard(rid)
             return
-        if future is None or future.done():
+        if asked is None or asked.done():
             raise FrameError("answered a request nobody sent (or answered one twice)")
         if kind == "pong":
-            future.set_result(None)
+            asked.set_result(None)
             return
         if kind != "resp":
             raise FrameError(f"sent a frame of unknown type {str(kind)[:20]!r}")
         status = header.get("status")
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise FrameError("sent an answer whose status is not an HTTP status code")
-        future.set_result((status, _header_pairs(header.get("headers")), body))
+        asked.set_result((status, _header_pairs(header.get("headers")), body))
 
     def fail(self, reason: str) -> None:
         """The candidate is done for: everything waiting on it ends with ``reason``."""
@@ -271,7 +271,7 @@ class Candidate:
             await self._send({"op": "load", "inst": inst})
         await asyncio.shield(future)
 
-    def exchange_for(self, inst: int) -> Any:
+    def exchange_for(self, inst: int) -> Exchange:
         """The ``Exchange`` (direct.py) that sends a request to instance ``inst``."""
 
         async def exchange(scope: dict[str, Any], content: bytes) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from loopterm.events import CheckResult, ValidationResult
 
@@ -56,6 +57,7 @@ def assemble(task_id: str, checks: list[CheckInfo], report: JobReport, duration_
         listed.append(result)
     total = len(listed)
     passed = sum(1 for c in listed if c.passed)
+    status: Literal["PASS", "PARTIAL", "FAIL"]
     if total and passed == total:
         status = "PASS"
     elif passed:

@@ -72,7 +72,9 @@ class Server:
             "client": ExchangeTransport.client,  # the in-process path's, so both scopes match
             "root_path": "",
         }
-        status, headers, parts = 500, [], []
+        status = 500
+        headers: Any = []  # whatever the candidate's app sent: their shape is checked below
+        parts: list[bytes] = []
         try:
             if app is None:
                 raise RuntimeError("no such instance")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -62,7 +62,7 @@ class RaceTrace:
         return [e for e in self.events if getattr(e, "lane", None) == run_id]
 
 
-def _read_header(folder: Path) -> dict:
+def _read_header(folder: Path) -> dict[str, Any]:
     path = folder / HEADER
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

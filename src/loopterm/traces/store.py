@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from loopterm.events import SCHEMA_VERSION, Outcome, newer_schema
 from loopterm.traces.writer import HEADER, FolderLock, writer_pid
@@ -72,7 +73,7 @@ class TraceInfo:
         """"PASS 2 · THRASH 1" in the order outcomes are defined."""
         return " · ".join(f"{name} {count}" for name, count in self.outcomes.items()) or "-"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.race_id,
             "folder": self.name,

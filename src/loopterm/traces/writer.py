@@ -250,7 +250,7 @@ class TraceWriter:
         self.root = root
         self.folder: Path | None = None
         self._files: dict[str, IO[str]] = {}
-        self._header: dict | None = None
+        self._header: dict[str, Any] | None = None
         self._lock: int | None = None
 
     def __call__(self, event: Event) -> None:
