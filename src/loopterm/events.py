@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -251,6 +252,10 @@ Event = Annotated[
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+# What takes the stream one event at a time: a trace writer, a printer, a viewer's state.
+# Here, beside the events, so storage (the replay clock) and the viewers name it alike.
+EventSink = Callable[[Event], None]
 
 
 class SchemaError(ValueError):

@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from loopterm.events import Event
+from loopterm.events import EventSink
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
-
-EventSink = Callable[[Event], None]
-
 
 class EventSource(Protocol):
     live: bool

@@ -21,8 +21,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from loopterm.events import Event
-from loopterm.sources import EventSink
+from loopterm.events import Event, EventSink
 from loopterm.traces.reader import RaceTrace
 
 SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
