@@ -7,7 +7,11 @@ behind the viewer), so a full disk reads the same everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loopterm.events import Event
+    from loopterm.traces.writer import TraceWriter
 
 
 class TraceSink:
@@ -19,13 +23,13 @@ class TraceSink:
     race (as Ctrl-C would), and the command says what happened in one line.
     """
 
-    def __init__(self, writer: Any, on_failed: Callable[[], object] | None, what: str = "race") -> None:
+    def __init__(self, writer: TraceWriter, on_failed: Callable[[], object] | None, what: str = "race") -> None:
         self.writer = writer
         self.on_failed = on_failed
         self.what = what  # "race" or "bench", for the message
         self.error: OSError | None = None
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         if self.error is not None:
             from loopterm.events import RaceDone  # only once a write failed: this runs for every event
 
