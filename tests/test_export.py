@@ -16,8 +16,8 @@ from trace_helpers import hand_race, lane_turns, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
-from loopterm.printer import PlainPrinter
-from loopterm.traces.cast import render_cast
+from loopterm.plain.cast import render_cast
+from loopterm.plain.race import PlainPrinter
 from loopterm.traces.reader import read_race
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

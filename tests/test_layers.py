@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
 
 DOMAIN = [
     "loopterm.cli",
@@ -38,3 +42,41 @@ def test_help_is_fast_because_it_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _imports(path: Path) -> set[str]:
+    """Every loopterm module ``path`` imports, at any depth (function-level imports too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0] == "loopterm"}
+
+
+def _modules(package: str) -> dict[str, set[str]]:
+    root = SRC / package.replace(".", "/")
+    files = sorted(root.rglob("*.py")) if root.is_dir() else [root.with_suffix(".py")]
+    assert files, f"{package}: nothing to check"
+    return {str(path.relative_to(SRC)): _imports(path) for path in files}
+
+
+def _reaching(imports: set[str], layers: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in imports if any(name == layer or name.startswith(layer + ".") for layer in layers))
+
+
+def test_storage_never_imports_a_command_or_a_view() -> None:
+    """traces/ (writer, reader, store, replay clock) sits below the CLI and every printer."""
+    above = ("loopterm.cli", "loopterm.commands", "loopterm.plain", "loopterm.tui")
+    bad = {module: _reaching(imports, above) for module, imports in _modules("loopterm.traces").items()}
+    assert {module: names for module, names in bad.items() if names} == {}
+
+
+def test_only_the_cli_imports_the_commands() -> None:
+    """Commands call into the library, never the other way (storage reaching up to the CLI was a bug)."""
+    top = ("loopterm.cli", "loopterm.commands")
+    bad = {module: _reaching(imports, top) for module, imports in _modules("loopterm").items()
+           if not module.startswith(("loopterm/commands/", "loopterm/cli.py", "loopterm/__main__.py"))}
+    assert {module: names for module, names in bad.items() if names} == {}

@@ -83,7 +83,7 @@ def printed(runs: list[Run], **kw: object) -> list[str]:
 
     from rich.console import Console
 
-    from loopterm.commands.bench import ProgressPrinter
+    from loopterm.plain.bench import ProgressPrinter
 
     buffer = io.StringIO()
     progress = BenchProgress()

@@ -157,7 +157,7 @@ async def _plain(lanes, config, task, root: Path, *, as_json: bool) -> int:
     import asyncio
 
     from loopterm.loop.race import run_race
-    from loopterm.printer import PlainPrinter
+    from loopterm.plain.race import PlainPrinter
     from loopterm.stats.runs import summarize
     from loopterm.traces.writer import TraceWriter
 

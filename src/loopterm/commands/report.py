@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
     if args.format == "table":
-        from loopterm.printer import plain_console
+        from loopterm.plain.console import plain_console
 
         plain_console().print(to_rich(report))
     else:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import add_task_args, load_task
-from loopterm.naming import plural
 from loopterm.sanitize import visible
+from loopterm.words import plural
 
 if TYPE_CHECKING:
     from loopterm.events import ValidationResult
@@ -198,7 +198,7 @@ def print_report(
 ) -> None:
     from rich.markup import escape
 
-    from loopterm.printer import plain_console
+    from loopterm.plain.console import plain_console
 
     console = plain_console()
     colour = {"PASS": "green", "PARTIAL": "yellow", "FAIL": "red"}[result.status]

@@ -49,9 +49,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, RaceStarted, ValidationDone
-from loopterm.naming import display_name
 from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
 from loopterm.stats.runs import RunSummary, summarize
+from loopterm.words import display_name
 
 NOT_COUNTED = frozenset({"ERROR", "ABORTED"})
 

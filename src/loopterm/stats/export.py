@@ -22,12 +22,10 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import LaneRow, Report
-from loopterm.stats.table import fmt_cost, natural_width
-
-NA = "n/a"
+from loopterm.stats.table import natural_width
+from loopterm.words import NA, display_name, fmt_cost, fmt_percent, fmt_seconds, fmt_tokens, plural
 
 RESULT_COLUMNS = (
     "Lane", "Class", "Runs Passed", "One-shot", "Median Iterations",
@@ -47,31 +45,12 @@ CSV_FIELDS = (
 CURVE_TURNS = 10  # turns shown in the by-turn table; the JSON has them all
 
 
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return NA
-    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"
-
-
 def fmt_number(value: float | None, digits: int = 3) -> str:
     return NA if value is None else f"{value:.{digits}f}"
 
 
-def fmt_percent(value: float | None) -> str:
-    """A score as every other view shows it: ``87%``."""
-    return NA if value is None else f"{value:.0%}"
-
-
 def fmt_iterations(value: float | None) -> str:
     return NA if value is None else f"{value:g}"
-
-
-def fmt_tokens(row: LaneRow) -> str:
-    if row.tokens_per_run is None:
-        return NA
-    n = row.tokens_per_run
-    text = f"{n / 1000:.1f}k" if n >= 1000 else f"{n:.0f}"
-    return text + ("~" if row.tokens_estimated else "")
 
 
 # Short, so the cell does not wrap: "> limit" (the fitted curve passes only after the turn
@@ -118,7 +97,7 @@ def detail_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
         fmt_number(row.fitted_r, 2),
         fmt_seconds(row.mean_model_s),
         fmt_seconds(row.mean_validation_s),
-        fmt_tokens(row),
+        fmt_tokens(row.tokens_per_run, row.tokens_estimated),
         fmt_cost(row.cost_per_run),
         fmt_cost(row.cost_per_passed_run),
     )
@@ -131,8 +110,7 @@ def curve_cells(row: LaneRow, rows: list[LaneRow], turns: int) -> tuple[str, ...
         if n >= len(observed):
             cells.append("")
             continue
-        fit = NA if fitted is None else f"{fitted[n]:.0%}"
-        cells.append(f"{observed[n]:.0%} / {fit}")
+        cells.append(f"{fmt_percent(observed[n])} / {fmt_percent(None if fitted is None else fitted[n])}")
     return tuple(cells)
 
 

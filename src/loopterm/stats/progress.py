@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
-from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import NOT_COUNTED
+from loopterm.words import display_name, fmt_estimate, plural
 
 
 @dataclass
@@ -34,7 +34,7 @@ class LaneProgress:
 
     @property
     def label(self) -> str:
-        """The lane's name as shown: a simulated lane says so (see :mod:`loopterm.naming`), and a
+        """The lane's name as shown: a simulated lane says so (see :func:`loopterm.words.display_name`), and a
         lanes file's control characters are made visible (see :mod:`loopterm.sanitize`)."""
         return visible(display_name(self.name, self.simulated))
 
@@ -64,6 +64,7 @@ class BenchProgress:
         self.lane_of: dict[str, LaneProgress] = {}  # run_id -> its lane
         self.started: dict[str, float] = {}
         self.turn_at: dict[str, tuple[int, float]] = {}  # run_id -> (current turn, when it started)
+        self.turns_ended: dict[str, int] = {}  # run_id -> its turns that ended (a run's turns, as tables count them)
         self.finished: set[str] = set()
         self.aborted = 0  # runs ended ABORTED: the bench is being (or was) stopped
         self.order: list[str] = []  # every run id in plan order (the order runs are admitted)
@@ -84,6 +85,7 @@ class BenchProgress:
         elif isinstance(event, TurnStarted):
             self.turn_at[event.lane] = (event.turn, event.t)
         elif isinstance(event, TurnDone) and event.lane in self.lane_of:
+            self.turns_ended[event.lane] = self.turns_ended.get(event.lane, 0) + 1
             since = self.turn_at.get(event.lane, (0, self.started.get(event.lane, event.t)))[1]
             if event.status.value != "ERROR":
                 self.lane_of[event.lane].turn_times.append(event.t - since)
@@ -101,7 +103,11 @@ class BenchProgress:
             elif outcome == "ABORTED":
                 self.aborted += 1
             if outcome not in NOT_COUNTED:
-                lane.run_turns.append(event.turns)
+                lane.run_turns.append(self.turns_of(event.lane))
+
+    def turns_of(self, run_id: str) -> int:
+        """The run's turns that ended: a turn cut short by a stop or a budget is not one."""
+        return self.turns_ended.get(run_id, 0)
 
     @property
     def total(self) -> int:
@@ -175,8 +181,11 @@ def state_text(progress: BenchProgress) -> str | None:
     return None
 
 
-def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str]) -> str:
-    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended."""
+def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str] = fmt_estimate) -> str:
+    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended.
+
+    ``secs`` formats the seconds: an estimate's formatter (:func:`loopterm.words.fmt_estimate`) unless told.
+    """
     eta = progress.eta_s(now)
     if eta is not None:
         return f"ETA {secs(eta)}"

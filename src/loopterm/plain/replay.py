@@ -1,11 +1,10 @@
-"""The plain replay's printer: the race printer for a race, the bench progress printer for a bench.
+"""``replay --plain``: a trace printed the way its live command printed it.
 
-``loopterm replay --plain`` and the cast export both print a trace the way
-its live command printed it: a race with ``PlainPrinter`` (lines per turn,
-then the race results), a benchmark with the bench command's own
-``ProgressPrinter`` (a line per finished run) and, once the trace ends, the
-bench table from the same report ``bench`` and ``report`` build. Nothing is
-copied from the bench command; its printer is reused as it is.
+A race with :class:`~loopterm.plain.race.PlainPrinter` (lines per turn, then
+the race results), a benchmark with ``bench --plain``'s
+:class:`~loopterm.plain.bench.ProgressPrinter` (a line per finished run) and,
+once the trace ends, the bench table from the same report ``bench`` and
+``report`` build. The cast export prints through the same printers.
 """
 
 from __future__ import annotations
@@ -15,7 +14,10 @@ from collections.abc import Callable
 from rich.console import Console
 
 from loopterm.events import Event, RaceDone, RaceStarted
-from loopterm.printer import ClosableOutput, PlainPrinter
+from loopterm.plain.bench import ProgressPrinter, print_bench_table
+from loopterm.plain.console import ClosableOutput, line_width, plain_console, print_line
+from loopterm.plain.race import PlainPrinter
+from loopterm.stats.progress import BenchProgress
 
 
 def is_bench(started: RaceStarted) -> bool:
@@ -31,18 +33,16 @@ class BenchReplayPrinter(ClosableOutput):
         *,
         replay_speed: float | None = None,
         on_closed: Callable[[], None] | None = None,
-        soft_wrap: bool = True,
+        wrap: bool | None = None,
     ) -> None:
-        from loopterm.commands.bench import ProgressPrinter
-        from loopterm.stats.progress import BenchProgress
-
         self.console = console
         self.on_closed = on_closed
         self.replay_speed = replay_speed
+        self.wrap = wrap
         self.events: list[Event] = []
         # The concurrency is not recorded; it only shapes the ETA, which a replay's end makes moot.
         self.progress = BenchProgress()
-        self.printer = ProgressPrinter(self.progress, console, soft_wrap=soft_wrap)
+        self.printer = ProgressPrinter(self.progress, console, wrap=wrap)
         self.printer.on_closed = self._printer_closed
 
     def _printer_closed(self) -> None:
@@ -55,21 +55,15 @@ class BenchReplayPrinter(ClosableOutput):
         self.progress(event)
         self.printer(event)
         if isinstance(event, RaceStarted) and self.replay_speed is not None:
-            self.guarded(lambda: self.console.print(f"REPLAY ×{self.replay_speed:g}", markup=False,
-                                                    highlight=False))
+            width = line_width(self.console, self.wrap)
+            self.guarded(lambda: print_line(self.console, f"REPLAY ×{self.replay_speed:g}", width=width))
         elif isinstance(event, RaceDone):
-            self.guarded(self._table)
+            note = "bench aborted: the table covers the runs that finished" if event.aborted else None
+            self.guarded(lambda: self._table(note))
 
-    def _table(self) -> None:
-        from loopterm.stats.aggregate import build_report
-        from loopterm.stats.export import to_rich
-
-        report = build_report([self.events])
+    def _table(self, note: str | None) -> None:
         self.console.print()
-        self.console.print(to_rich(report))
-        if self.events and isinstance(self.events[-1], RaceDone) and self.events[-1].aborted:
-            self.console.print("bench aborted: the table covers the runs that finished", markup=False,
-                               highlight=False)
+        print_bench_table(self.console, [self.events], note=note, wrap=self.wrap)
 
 
 def plain_printer(
@@ -78,12 +72,10 @@ def plain_printer(
     *,
     replay_speed: float | None = None,
     on_closed: Callable[[], None] | None = None,
-    soft_wrap: bool = True,
+    wrap: bool | None = None,
 ) -> PlainPrinter | BenchReplayPrinter:
     """The printer the live command used for this trace's kind."""
     if is_bench(started):
-        from loopterm.printer import plain_console
-
         return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed,
-                                  soft_wrap=soft_wrap)
-    return PlainPrinter(console, replay_speed=replay_speed, on_closed=on_closed, soft_wrap=soft_wrap)
+                                  wrap=wrap)
+    return PlainPrinter(console, replay_speed=replay_speed, on_closed=on_closed, wrap=wrap)
