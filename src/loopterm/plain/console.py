@@ -1,10 +1,11 @@
 """The console plain output goes to: its width, a closed output, and one line at a time.
 
-Width: on a terminal, the terminal's (``COLUMNS`` overrides it, as POSIX
-says); off a terminal, ``COLUMNS`` when it is set, else 120 (rich would assume
-80 and wrap tables in CI logs). Lines wrap at word boundaries to that width
-on a terminal or when ``COLUMNS`` is set; in a pipe or a log with no
-``COLUMNS`` each line stays whole, so ``grep`` sees one line per event.
+Width: on a terminal, the terminal's (``COLUMNS`` overrides it, as rich
+reads it), and lines wrap at word boundaries to it. Off a terminal (a pipe, a
+file, a CI log) tables are 120 columns wide (rich would assume 80 and wrap
+them) and each line stays whole, so ``grep`` sees one line per event.
+``COLUMNS`` is not read there: processes with no terminal inherit one nobody
+chose for them (a test runner's workers get ``COLUMNS=80``).
 
 Every line goes through :func:`loopterm.sanitize.visible`: lane names, ids and
 ERROR reasons come from lanes files, traces and providers, and an escape
@@ -24,7 +25,7 @@ from loopterm.charset import AsciiTable, wants_ascii
 from loopterm.plain.wrap import NBSP, wrap_line
 from loopterm.sanitize import visible
 
-PIPE_WIDTH = 120  # off a terminal with no COLUMNS
+PIPE_WIDTH = 120  # off a terminal
 
 
 class OutputClosed(BrokenPipeError):
@@ -74,15 +75,6 @@ def with_devnull(stream: object) -> None:
         os.close(null)
 
 
-def _columns() -> int | None:
-    """``COLUMNS`` when it holds a usable width."""
-    try:
-        value = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        return None
-    return value if value >= 20 else None
-
-
 def plain_console(file: IO[str] | None = None, **options: Any) -> PlainConsole:
     """A console for plain output (stdout unless ``file``); see the module's note on widths.
 
@@ -91,10 +83,8 @@ def plain_console(file: IO[str] | None = None, **options: Any) -> PlainConsole:
     """
     stream = file if file is not None else sys.stdout
     terminal = stream.isatty()
-    columns = _columns()
-    console = PlainConsole(file=file, highlight=False, width=None if terminal else columns or PIPE_WIDTH,
-                           **options)
-    if terminal or columns is not None:
+    console = PlainConsole(file=file, highlight=False, width=None if terminal else PIPE_WIDTH, **options)
+    if terminal:
         console.line_width = console.width
     return console
 
