@@ -93,6 +93,15 @@ class RunSummary:
         }
 
 
+def price_known(lane: LaneInfo) -> bool:
+    """A simulated lane costs nothing; any other lane's cost is known when its lanes file or preset gives a price.
+
+    A run of such a lane costs $0 until a generation is billed (a lane stopped
+    before its first answer spent nothing); with no price it is n/a throughout.
+    """
+    return lane.simulated or (lane.price_in is not None and lane.price_out is not None)
+
+
 def summarize(events: Iterable[Event]) -> list[RunSummary]:
     """Fold a race's events into one summary per lane run, in the race's lane order."""
     runs: dict[str, RunSummary] = {}
@@ -101,7 +110,7 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
         if isinstance(event, RaceStarted):
             origin = event.t if event.timed_from_race_start else None
             for lane in event.lanes:
-                runs[lane.run_id] = RunSummary(info=lane)
+                runs[lane.run_id] = RunSummary(info=lane, cost=0.0 if price_known(lane) else None)
             continue
         run = runs.get(getattr(event, "lane", ""))
         if run is None:
