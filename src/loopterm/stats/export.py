@@ -24,7 +24,7 @@ from rich.text import Text
 
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import LaneRow, Report
-from loopterm.stats.table import natural_width
+from loopterm.stats.table import framed, natural_width
 from loopterm.words import NA, display_name, fmt_cost, fmt_percent, fmt_seconds, fmt_tokens, plural
 
 RESULT_COLUMNS = (
@@ -178,14 +178,9 @@ class FittedTable:
         self.rows = rows
         self.caption = caption
 
-    def table(
-        self, keep: list[int], headers: list[str], title: str | None = None, caption: str | None = None
-    ) -> Table:
-        # Cells and caption as Text, not str: a lane's name ("[red]x") is never read as rich markup.
-        table = Table(
-            title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-            caption=None if caption is None else Text(caption, style="table.caption"), caption_justify="left",
-        )
+    def table(self, keep: list[int], headers: list[str]) -> Table:
+        # Cells as Text, not str: a lane's name ("[red]x") is never read as rich markup.
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         for i in keep:
             column = self.columns[i]
             left = i == 0 or column == "Class"
@@ -195,6 +190,7 @@ class FittedTable:
         return table
 
     def parts(self, console: Console, width: int) -> list[Table]:
+        """The table whole, or its columns split over several (each repeating the lane's name)."""
         every = list(range(len(self.columns)))
         headers = list(self.columns)
         # The longest headers go on two lines first, one at a time, until the table fits.
@@ -204,7 +200,7 @@ class FittedTable:
             if i is not None:
                 headers[i] = stacked(self.columns[i])
             if natural_width(console, self.table(every, headers)) <= width:
-                return [self.table(every, headers, self.title, self.caption)]
+                return [self.table(every, headers)]
         two_line = headers
         groups: list[list[int]] = [[]]
         for i in every[1:]:
@@ -213,15 +209,14 @@ class FittedTable:
                 groups.append([i])
             else:
                 groups[-1].append(i)
-        last = len(groups) - 1
-        return [
-            self.table([0, *group], two_line, self.title if n == 0 else f"{self.title} (continued)",
-                       self.caption if n == last else None)
-            for n, group in enumerate(groups)
-        ]
+        return [self.table([0, *group], two_line) for group in groups]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.parts(console, options.max_width)
+        parts = self.parts(console, options.max_width)
+        last = len(parts) - 1
+        for n, table in enumerate(parts):
+            title = self.title if n == 0 else f"{self.title} (continued)"
+            yield from framed(table, title, [self.caption] if self.caption and n == last else [])
 
 
 def _table(

@@ -113,18 +113,8 @@ class RaceTable:
         self.title = title
 
     def table(self, columns: tuple[str, ...] = RESULT_COLUMNS) -> Table:
-        errors = error_lines(self.runs)
-        table = Table(
-            title=self.title,
-            title_justify="left",
-            header_style="bold",
-            box=box.SIMPLE_HEAD,
-            # Text, not str: a lane's name or reason is never read as rich markup ("[red]...").
-            caption=Text("\n".join(errors), style="table.caption") if errors else None,
-            caption_justify="left",
-            pad_edge=False,
-            collapse_padding=True,
-        )
+        """The table itself; its title and the ERROR reasons go above and below it (see ``framed``)."""
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         keep = [RESULT_COLUMNS.index(c) for c in columns]
         for column in columns:
             table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True,
@@ -143,7 +133,21 @@ class RaceTable:
         return self.table(columns)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.fitted(console, options.max_width)
+        yield from framed(self.fitted(console, options.max_width), self.title, error_lines(self.runs))
+
+
+def framed(table: Table, title: str | None, notes: list[str]) -> RenderResult:
+    """``title``, ``table``, then ``notes``: the words at the width they are printed in.
+
+    Not the table's own title and caption: rich wraps those at the table's
+    width, so a cast 140 columns wide kept an ERROR reason in an 80-column block.
+    Text, not str: a lane's name or reason is never read as rich markup ("[red]...").
+    """
+    if title:
+        yield Text(title, style="table.title")
+    yield table
+    if notes:
+        yield Text("\n".join(notes), style="table.caption")
 
 
 def race_table(runs: list[RunSummary], title: str | None = None) -> RaceTable:
