@@ -20,10 +20,6 @@ from loopterm.plain.race import PlainPrinter
 from loopterm.stats.progress import BenchProgress
 
 
-def is_bench(started: RaceStarted) -> bool:
-    return started.kind == "bench" or started.bench_id is not None
-
-
 class BenchReplayPrinter(ClosableOutput):
     """A bench trace in plain text: ``bench --plain``'s progress lines, then its table at ``race_done``."""
 
@@ -75,7 +71,7 @@ def plain_printer(
     wrap: bool | None = None,
 ) -> PlainPrinter | BenchReplayPrinter:
     """The printer the live command used for this trace's kind."""
-    if is_bench(started):
+    if started.is_bench:
         return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed,
                                   wrap=wrap)
     return PlainPrinter(console, replay_speed=replay_speed, on_closed=on_closed, wrap=wrap)

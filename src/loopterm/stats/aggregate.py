@@ -100,7 +100,7 @@ class Source:
     def of(cls, started: RaceStarted) -> Source:
         return cls(
             started.race_id, started.kind, started.task_id, started.max_turns,
-            started.time_scale, started.seed, started.started_at, bench=started.bench_id is not None,
+            started.time_scale, started.seed, started.started_at, bench=started.is_bench,
         )
 
 

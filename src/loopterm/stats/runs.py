@@ -106,9 +106,11 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
     """Fold a race's events into one summary per lane run, in the race's lane order."""
     runs: dict[str, RunSummary] = {}
     origin: float | None = None  # where times to pass count from: the race start in a race, else None
+    ranked = True  # a race's lanes have places; a bench's runs are independent and have none
     for event in events:
         if isinstance(event, RaceStarted):
             origin = event.t if event.timed_from_race_start else None
+            ranked = not event.is_bench
             for lane in event.lanes:
                 runs[lane.run_id] = RunSummary(info=lane, cost=0.0 if price_known(lane) else None)
             continue
@@ -147,5 +149,6 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
             # From the same start as the time to pass, so P90 and the mean of one run agree.
             run.wall_s = event.t - (run.start_t if origin is None else origin)
             run.best_score = max(run.best_score, event.best_score)
-            run.place = event.place
+            # Benches recorded before runs stopped getting places still carry them: not shown.
+            run.place = event.place if ranked else None
     return list(runs.values())
