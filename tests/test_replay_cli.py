@@ -85,7 +85,7 @@ def test_a_killed_race_replays_with_one_warning_line_each(root: Path, capsys: py
     warnings = err.splitlines()
     assert "loopterm: warning: slow: no lane_done; closed as aborted at" in warnings[0]
     assert warnings[1] == ("loopterm: warning: the race has no end record (killed or crashed); "
-                           "replayed as aborted")
+                           "read as aborted")
     assert len(warnings) == 2
     assert "Results (race aborted)" in out and "PASS in" in out
 

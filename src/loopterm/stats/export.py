@@ -36,7 +36,7 @@ DETAIL_COLUMNS = (
     "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
 )
 CSV_FIELDS = (
-    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "one_shot",
+    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "running", "one_shot",
     "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
     "predicted_time_to_pass_s", "predicted_turns", "predicted_passes", "prediction_note", "target_score",
     "mean_model_s", "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
@@ -125,7 +125,8 @@ def describe_sources(report: Report) -> str:
     what = "benchmark" if all(s.bench for s in report.sources) else "race"
     if all(s.kind == "rescore" for s in report.sources):
         what = f"rescored {what}"
-    ids = ", ".join(report.ids)
+    # A race still being written says so: its figures will change.
+    ids = ", ".join(s.id + (" (running)" if s.running else "") for s in report.sources)
     many = "s" if len(report.sources) > 1 else ""
     scales = sorted({s.time_scale for s in report.sources})
     sims = any(row.simulated for row in report.rows)
@@ -138,7 +139,7 @@ def describe_sources(report: Report) -> str:
 
 
 def notes(report: Report) -> list[str]:
-    """Runs left out of the figures, and why: ERROR reasons and aborted runs per lane."""
+    """Runs left out of the figures, and why: ERROR reasons, aborted runs and runs still going, per lane."""
     lines = []
     for row in report.rows:
         label = lane_label(row, report.rows)
@@ -148,6 +149,9 @@ def notes(report: Report) -> list[str]:
             lines.append(f"{label}: {plural(row.errors, 'ERROR run')} not counted ({reasons})")
         if row.aborted:
             lines.append(f"{label}: {plural(row.aborted, 'run')} aborted, not counted")
+    running = sum(row.running for row in report.rows)
+    if running:  # one line, not one a lane: they are not a lane's trouble, only not over yet
+        lines.append(f"{plural(running, 'run')} still running, not counted yet")
     return lines
 
 
@@ -216,7 +220,10 @@ class FittedTable:
         last = len(parts) - 1
         for n, table in enumerate(parts):
             title = self.title if n == 0 else f"{self.title} (continued)"
-            yield from framed(table, title, [self.caption] if self.caption and n == last else [])
+            notes = [self.caption] if self.caption and n == last else []
+            yield from framed(table, title, notes)
+            if notes:
+                yield Text("")  # the table's own bottom edge is a blank line: its notes get one too
 
 
 def _table(
