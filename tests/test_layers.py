@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 DOMAIN = [
@@ -80,3 +82,27 @@ def test_only_the_cli_imports_the_commands() -> None:
     bad = {module: _reaching(imports, top) for module, imports in _modules("loopterm").items()
            if not module.startswith(("loopterm/commands/", "loopterm/cli.py", "loopterm/__main__.py"))}
     assert {module: names for module, names in bad.items() if names} == {}
+
+
+# What `loopterm --help` and a mistyped argument must not pay for: the event models
+# (pydantic builds every one), the printers, the viewer.
+ENGINE = ("loopterm.events", "loopterm.plain", "loopterm.stats", "loopterm.loop", "loopterm.traces.reader",
+          "pydantic", "rich", "textual")
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["--help"], 0), (["bench", "--help"], 0), (["replay", "--help"], 0),
+    (["bench", "--runs", "0"], 2), (["report", "--format", "gif"], 2), (["no-such-command"], 2),
+])
+def test_help_and_argument_errors_do_not_import_the_engine(argv: list[str], code: int) -> None:
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('\\nMODULES ' + ' '.join(sorted(sys.modules)) + '\\n'))\n"
+        "from loopterm.cli import main\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == code, out.stderr
+    modules = out.stderr.rsplit("MODULES ", 1)[1].split()
+    assert "loopterm.cli" in modules and "loopterm.commands.bench" in modules  # the test saw the right run
+    assert _reaching(set(modules), ENGINE) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +58,8 @@ def read_candidate(path: Path) -> str:
 
 def latency(durations_ms: list[float]) -> dict[str, float]:
     """min, median and 90th percentile (nearest rank) of the validations' wall times."""
+    import statistics  # here, not at the top: `loopterm --help` imports every command module
+
     ordered = sorted(durations_ms)
     p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
     return {"min": round(ordered[0], 1), "p50": round(statistics.median(ordered), 1), "p90": round(p90, 1)}
