@@ -18,6 +18,7 @@ from loopterm.events import (
     RaceStarted,
     TurnDone,
 )
+from loopterm.loop.judge import ranked as places_given
 
 
 @dataclass
@@ -106,11 +107,11 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
     """Fold a race's events into one summary per lane run, in the race's lane order."""
     runs: dict[str, RunSummary] = {}
     origin: float | None = None  # where times to pass count from: the race start in a race, else None
-    ranked = True  # a race's lanes have places; a bench's runs are independent and have none
+    ranked = True  # a race's lanes have places; a bench's runs are independent and have none (the judge's rule)
     for event in events:
         if isinstance(event, RaceStarted):
             origin = event.t if event.timed_from_race_start else None
-            ranked = not event.is_bench
+            ranked = places_given(event)
             for lane in event.lanes:
                 runs[lane.run_id] = RunSummary(info=lane, cost=0.0 if price_known(lane) else None)
             continue
