@@ -141,8 +141,9 @@ async def test_screen_follows_a_running_bench_with_an_eta() -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         progress = str(screen.query_one("#bench-progress").render())
-        # a-r01 passed at 2.5 s in 2 turns of 1.25 s; a-r02 has just begun its turn 3: 1.25 s left.
-        assert progress == "Lane A (sim) 1/2 · 1/2 runs · ETA 1 s"  # simulated lanes say so
+        # a-r01 passed at 2.5 s in 2 turns of 1.25 s; a-r02 has just begun its turn 3, past every finished
+        # run: its turn and one more, 2.5 s (the screen's own formatter shows it "2 s").
+        assert progress == "Lane A (sim) 1/2 · 1/2 runs · ETA 2 s"  # simulated lanes say so
         assert screen.query_one(BenchTable).cells[0][2] == "1/1"
         events[:] = everything
         screen.refresh_content()

@@ -15,9 +15,9 @@ from rich.console import Console
 from trace_helpers import hand_race, lane_turns, started, write_trace
 
 from loopterm.cli import main
-from loopterm.events import Event, LaneDone, RaceDone, RaceStarted, TurnDone
-from loopterm.printer import PlainPrinter
-from loopterm.traces.cast import render_cast
+from loopterm.events import Event, LaneDone, Outcome, RaceDone, RaceStarted, TurnDone
+from loopterm.plain.cast import render_cast
+from loopterm.plain.race import PlainPrinter
 from loopterm.traces.reader import read_race
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -151,3 +151,24 @@ def test_export_never_writes_over_a_trace(tmp_path: Path, capsys: pytest.Capture
     assert main(["export", folder.name, "-o", str(folder / "race.cast"), "--trace-dir", str(root)]) == 0
     assert main(["export", folder.name, "-o", str(folder), "--trace-dir", str(root)]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["fast.jsonl", "race.cast", "race.json", "slow.jsonl"]
+
+
+def test_a_wide_cast_writes_below_its_tables_at_its_own_width(tmp_path: Path) -> None:
+    # A table is as wide as its columns; the words under it (an ERROR's reason) wrapped at
+    # that width, so a cast 140 columns wide showed them in an 80-column block.
+    reason = "Slow: " + " ".join(["the server answered 503 Service Unavailable"] * 5)
+    head = started(lanes=("fast", "slow"), max_turns=4)
+    fast = lane_turns("fast", 0.01, [["hello"], ["hello", "echo", "missing"]])
+    slow = lane_turns("slow", 0.02, [["hello"]], outcome=Outcome.ERROR)
+    slow[-1] = slow[-1].model_copy(update={"reason": reason})
+    body = sorted([*fast, *slow], key=lambda e: e.t)
+    folder = write_trace(tmp_path / "traces", [head, *body, RaceDone(t=body[-1].t + 0.01)])
+    out = tmp_path / "wide.cast"
+    assert main(["export", str(folder), "-o", str(out), "--width", "140"]) == 0
+    _, frames = parse_cast(out)
+    lines = ANSI.sub("", "".join(data for _, _, data in frames)).split("\r\n")
+    rule = next(line for line in lines if "────" in line)
+    below = lines[lines.index(rule):]
+    caption = [line.rstrip() for line in below if "Service Unavailable" in line]
+    assert len(rule.strip()) < 80 < max(map(len, caption)) <= 140, caption  # the table is narrow, its words are not
+    assert " ".join(" ".join(caption).split()).endswith(reason.removeprefix("Slow: "))

@@ -7,12 +7,12 @@ import io
 from bench_events import Run, race
 from rich.console import Console
 
-from loopterm.commands.bench import ProgressPrinter
-from loopterm.naming import display_name
-from loopterm.printer import PlainPrinter
+from loopterm.plain.bench import ProgressPrinter
+from loopterm.plain.race import PlainPrinter
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.export import to_markdown
 from loopterm.stats.progress import BenchProgress
+from loopterm.words import display_name
 
 
 def test_display_name_adds_the_mark_once() -> None:

@@ -17,7 +17,8 @@ from scripted_model import scripted_run
 from shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone
-from loopterm.printer import PlainPrinter, plain_console
+from loopterm.plain.console import plain_console
+from loopterm.plain.race import PlainPrinter
 from loopterm.racestate import RaceState
 from loopterm.tasks import Task
 from loopterm.traces.reader import read_race

@@ -33,8 +33,8 @@ from tui_pilot import app_for, panes, until
 
 from loopterm.cli import main
 from loopterm.events import CheckResult, Event, LaneDone, Outcome, RaceDone, TokenUsage, TurnStatus
-from loopterm.printer import PlainPrinter
-from loopterm.traces.plain import plain_printer
+from loopterm.plain.race import PlainPrinter
+from loopterm.plain.replay import plain_printer
 from loopterm.tui.app import make_app
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
 from loopterm.tui.screens.summary import SummaryScreen
@@ -48,7 +48,8 @@ RAW = ("\x1b", "\x07", "\x9b", "\r", "\u202e")
 SHOWN_OSC52 = "^[]52;c;aGk=^G"
 SHOWN_CLEAR = "^[[2J"
 SHOWN_PAYLOAD = f"{SHOWN_OSC52}{SHOWN_CLEAR}FAIL^MPASS \\x9b2J <U+202E>SSAP [red]x[/red]"
-SHOWN_ERROR = f"ERROR: Broken: server error 500 at http://127.0.0.1:9/v1: {SHOWN_PAYLOAD}"  # a plain line
+# A plain line: the lane's name is on the line already, so the reason goes without its copy of it.
+SHOWN_ERROR = f"ERROR: server error 500 at http://127.0.0.1:9/v1: {SHOWN_PAYLOAD}"
 
 RACE_ID = "20261122-101500-e5c4"
 EVIL_NAME = f"Evil{OSC52} lane [red]x[/red]"
@@ -182,7 +183,7 @@ def test_the_exported_cast_plays_no_escape_sequence_from_the_race(root: Path, tm
     # rich's own colours are escape sequences too (the cast is played in a terminal): only the race's must not be.
     for sequence in (OSC52, CLEAR, "\x07", "\x9b", "\u202e", "FAIL\r"):
         assert sequence not in played
-    assert f"Evil{SHOWN_OSC52} lane" in played and "ERROR: Broken: server error 500" in played
+    assert f"Evil{SHOWN_OSC52} lane" in played and "ERROR: server error 500" in played
     assert f"{SHOWN_OSC52}{SHOWN_CLEAR}FAIL^MPASS" in played
 
 

@@ -7,7 +7,7 @@ import io
 from bench_events import TOTAL, Run, race
 from rich.console import Console
 
-from loopterm.printer import PlainPrinter, score_bar
+from loopterm.plain.race import PlainPrinter, score_bar
 
 
 def test_bar_is_full_only_at_a_pass() -> None:

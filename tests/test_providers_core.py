@@ -8,7 +8,8 @@ import time
 import pytest
 
 from loopterm.providers.base import RETRYABLE, ErrorKind
-from loopterm.providers.streaming import Backoff, fmt_s, parse_retry_after, scrub
+from loopterm.providers.streaming import Backoff, parse_retry_after, scrub
+from loopterm.words import fmt_setting_s
 
 
 def test_backoff_doubles_and_caps_and_retry_after_wins() -> None:
@@ -49,4 +50,4 @@ def test_retryable_kinds_are_the_infrastructure_ones() -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [(0.3, "0.3 s"), (2.5, "2.5 s"), (3600, "3600 s"), (12.4, "12 s")])
 def test_durations_read_plainly(seconds: float, text: str) -> None:
-    assert fmt_s(seconds) == text
+    assert fmt_setting_s(seconds) == text

@@ -46,7 +46,7 @@ from rich.console import Console
 from loopterm.events import LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone, ValidationResult
 from loopterm.lanes import Lane
 from loopterm.loop.race import RaceConfig, run_race
-from loopterm.printer import PlainPrinter
+from loopterm.plain.race import PlainPrinter
 from loopterm.sandbox import Limits, Sandbox
 from loopterm.tasks import Task, find_task
 from loopterm.traces.reader import read_race

@@ -171,3 +171,36 @@ def test_one_unknown_name_among_good_ones_fails(traces: Path, capsys: pytest.Cap
     assert code == 2 and out == ""
     assert err.strip() == ("loopterm: error: no lane matches nope; "
                            "lanes in these races: Lane A (sim), Weak | local (sim)")
+
+
+def test_a_bench_still_running_reports_its_unfinished_runs_as_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not "aborted", and no word of replaying: a report reads the trace as written so far (issue 15 item 10)."""
+    from loopterm.events import LaneDone, RaceDone
+
+    events = race([Run("a-r01", [1.0]), Run("a-r02", [0.5, 0.7, 1.0]), Run("b-r01", [0.5, 1.0], name="B", model="b")],
+                  FIRST)
+    # At 1.3 s a-r01 has passed (1.25 s); a-r02 and b-r01 are in their turn 2.
+    going = [e for e in events if e.t <= 1.3 and not isinstance(e, RaceDone)]
+    assert {e.lane for e in going if isinstance(e, LaneDone)} == {"a-r01"}
+    writer = TraceWriter(tmp_path)  # held open: the bench is still being written
+    for event in going:
+        writer(event)
+    try:
+        code, out, err = report(capsys, "--trace-dir", str(tmp_path))
+        assert code == 0
+        assert f"benchmark {FIRST} (running) · " in out
+        assert "2 runs still running, not counted yet" in out
+        assert "aborted" not in out and "aborted" not in err and "replay" not in err
+        assert "the race is still being written (2 runs still running); this is what is recorded so far" in err
+        data = json.loads(report(capsys, "--trace-dir", str(tmp_path), "--format", "json")[1])
+        rows = {r["lane"]: r for r in data["rows"]}
+        assert (rows["Lane A"]["runs"], rows["Lane A"]["running"], rows["Lane A"]["aborted"]) == (1, 1, 0)
+        assert (rows["B"]["runs"], rows["B"]["running"]) == (0, 1)
+        assert [r["outcome"] for r in data["runs"]] == ["PASS", None, None]
+    finally:
+        writer.close()
+    # Once it ends, the same runs count (or are aborted, if it was stopped): nothing is running.
+    code, out, _ = report(capsys, "--trace-dir", str(tmp_path))
+    assert "(running)" not in out and "still running" not in out

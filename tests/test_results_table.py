@@ -32,3 +32,26 @@ def test_numbers_follow_the_raw_name_like_the_panes() -> None:
                    place=2),
     ]
     assert [row[1] for row in result_rows(runs)] == ["Mercury (sim) #1", "Mercury #2"]
+
+
+def test_bench_runs_have_no_places_even_where_an_older_trace_recorded_some() -> None:
+    """Independent runs are not ranked: a bench recorded before the rule still reads '-' (issue 15 item 13)."""
+    from bench_events import Run, race
+
+    from loopterm.events import LaneDone
+    from loopterm.stats.runs import summarize
+
+    runs = [Run("a-r01", [1.0]), Run("a-r02", [0.5, 1.0]), Run("b-r01", [1.0], name="B", model="b")]
+
+    def with_places(events: list) -> list:
+        done = [e for e in events if isinstance(e, LaneDone)]
+        places = {e.lane: n for n, e in enumerate(sorted(done, key=lambda e: e.t), start=1)}
+        return [e.model_copy(update={"place": places[e.lane]}) if isinstance(e, LaneDone) else e for e in events]
+
+    bench = summarize(with_places(race(runs)))
+    assert [r.place for r in bench] == [None, None, None]
+    assert [row[0] for row in result_rows(bench)] == ["-", "-", "-"]
+    assert all(r.to_json()["place"] is None for r in bench)
+    # A race's lanes keep theirs.
+    raced = summarize(with_places(race(runs, kind="race")))
+    assert sorted(row[0] for row in result_rows(raced)) == ["1st", "2nd", "3rd"]

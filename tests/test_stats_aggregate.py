@@ -122,7 +122,8 @@ def test_cost_per_passed_run_with_zero_passes_and_unknown_prices() -> None:
     failed = row_of([Run("f1", [0.5, 0.6], cost=0.1), Run("f2", [0.5], cost=0.1)])
     assert failed.cost_per_run == pytest.approx(0.15)
     assert failed.cost_per_passed_run is None
-    unknown = row_of([Run("u1", [1.0], cost=None), Run("u2", [1.0], cost=0.1)])
+    # A hosted lane with no price (a sim lane's price is known: it is free).
+    unknown = row_of([Run("u1", [1.0], cost=None, provider="openai"), Run("u2", [1.0], cost=0.1, provider="openai")])
     assert unknown.cost_per_run is None and unknown.cost_per_passed_run is None
 
 
@@ -182,7 +183,8 @@ def test_mixing_time_scales_or_turn_limits_is_warned() -> None:
 
 
 def test_json_shape_and_nulls() -> None:
-    report = build_report([race([Run("a-r01", [0.5, 1.0]), Run("a-r02", [0.25, 0.5], outcome="THRASH")])])
+    report = build_report([race([Run("a-r01", [0.5, 1.0], provider="openai"),
+                                 Run("a-r02", [0.25, 0.5], outcome="THRASH", provider="openai")])])
     data = report.to_json()
     assert set(data) == {"ids", "rows", "runs"}
     row = data["rows"][0]

@@ -41,10 +41,35 @@ def test_eta_waits_for_every_lane_then_counts_what_is_left_of_each_run() -> None
     assert done.eta_s() == 0.0 and done.done == done.total == 4
 
 
-def test_a_run_past_its_lanes_usual_turns_has_only_its_current_turn_left() -> None:
+def test_a_run_past_every_finished_run_of_its_lane_is_taken_to_need_one_more_turn() -> None:
     runs = [Run("a1", [0.5, 1.0]), Run("a2", [0.5, 0.6, 0.7, 1.0])]
-    # At 4 s a2 is 0.25 s into turn 4; a1 passed in 2 turns.
-    assert fed(runs, 4.0).eta_s() == pytest.approx(1.0)
+    # At 4 s a2 is 0.25 s into turn 4; a1 passed in 2 turns: a2 is long already, not nearly done.
+    assert fed(runs, 4.0).eta_s() == pytest.approx(1.0 + 1.25)
+    # On the turn limit there is no turn after this one.
+    assert fed(runs, 4.0).remaining_s("a2", 4.0) == pytest.approx(2.25)
+    limited = fed([Run("a1", [0.5, 1.0]), Run("a2", [0.5, 0.6, 0.7, 0.8])], 4.0)
+    limited.max_turns = 4
+    assert limited.eta_s() == pytest.approx(1.0)
+
+
+def test_a_run_is_expected_to_take_as_long_as_the_finished_runs_that_got_as_far() -> None:
+    # Lane A's finished runs took 2 and 10 turns (mean 6); a3, started at 5 s, is 0.1 s into its turn 7
+    # at 12.6 s: it is like the run that got past turn 7 and took 10, so 3 more turns after this one.
+    runs = [Run("a1", [0.5, 1.0]), Run("a2", [0.5] * 9 + [1.0]), Run("a3", [0.5] * 11 + [1.0], start=5.0)]
+    p = fed(runs, 12.6)
+    assert p.lane_of["a1"].run_turns == [2, 10]
+    assert p.eta_s() == pytest.approx(1.15 + 3 * 1.25)
+
+
+def test_the_eta_never_falls_to_nothing_while_a_run_is_still_going() -> None:
+    """The ETA fell to 0 s as a long run's turn ran over, then sprang back up when it took another."""
+    runs = [Run("a1", [0.5, 1.0]), Run("a2", [0.5] * 5 + [1.0])]  # a1 ends at 2.5 s, a2 at 7.5 s
+    turn_s = 1.25
+    for step in range(51, 150):  # from just after a1 ended to just before a2 ends
+        now = step * 0.05
+        p = fed(runs, now)
+        eta = p.eta_s()
+        assert eta is not None and eta >= turn_s / 2, (now, eta)
 
 
 def test_queued_runs_take_the_next_free_slot() -> None:
@@ -68,11 +93,13 @@ def test_before_a_lane_finishes_a_run_the_eta_is_a_lower_bound() -> None:
     runs = [Run("a1", [0.5, 1.0]), Run("b1", [0.2, 0.4, 1.0], name="B", model="b")]
     secs = "{:.2f} s".format
     assert eta_text(fed(runs, 1.0), 1.0, secs) == "ETA ?"  # no turn has ended anywhere
-    p = fed(runs, 3.0)  # a1 passed at 2.5 s; b1 is 0.5 s into its turn 3 of 1.25 s
+    p = fed(runs, 2.6)  # a1 passed at 2.5 s; b1 is 0.1 s into its turn 3 of 1.25 s
     assert p.eta_s() is None
-    # B is taken to need the 3 turns b1 has reached: 0.75 s left of turn 3, nothing after.
-    assert p.eta_s(floor=True) == pytest.approx(0.75)
-    assert eta_text(p, 3.0, secs) == "ETA ≥ 0.75 s"
+    # B is taken to need the 3 turns b1 has reached: 1.15 s left of turn 3, nothing after.
+    assert p.eta_s(floor=True) == pytest.approx(1.15)
+    assert eta_text(p, 2.6, secs) == "ETA ≥ 1.15 s"
+    assert eta_text(p, 2.6) == "ETA ≥ 2 s"  # an estimate, rounded up to whole seconds
+    assert eta_text(fed(runs, 3.0), 3.0) == "ETA ?"  # a floor under a second says nothing
     done = fed(runs, 4.0)
     assert eta_text(done, 4.0, secs) == "ETA 0.00 s"
 
@@ -83,7 +110,7 @@ def printed(runs: list[Run], **kw: object) -> list[str]:
 
     from rich.console import Console
 
-    from loopterm.commands.bench import ProgressPrinter
+    from loopterm.plain.bench import ProgressPrinter
 
     buffer = io.StringIO()
     progress = BenchProgress()

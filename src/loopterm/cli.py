@@ -69,7 +69,7 @@ def _main(argv: list[str] | None) -> int:
         print("loopterm: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `loopterm report | head`: stop quietly, as other tools do
-        from loopterm.printer import with_devnull
+        from loopterm.plain.console import with_devnull
 
         with_devnull(sys.stdout)
         return 141

@@ -142,6 +142,11 @@ class RaceStarted(_Event):
     rescore_of: str | None = None
 
     @property
+    def is_bench(self) -> bool:
+        """A benchmark's runs (or a rescore of one): independent samples, so no places and no race clock."""
+        return self.kind == "bench" or self.bench_id is not None
+
+    @property
     def timed_from_race_start(self) -> bool:
         """Whether a lane's time to pass counts from the race start rather than its own start.
 

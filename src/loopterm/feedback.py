@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 from loopterm.bounds import ERROR_MAX_BYTES, clip
 from loopterm.events import CheckResult, ValidationResult
-from loopterm.naming import plural
 from loopterm.suite import GROUPS
+from loopterm.words import plural
 
 DEFAULT_MAX_CHARS = 6000
 OUTPUT_CHARS = 1500  # the candidate's own stdout/stderr shown on a load failure

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     MAX_RUNS,
@@ -30,16 +29,8 @@ from loopterm.commands.race import (
     resolve_lanes,
     stop_on_signals,
 )
-from loopterm.naming import plural
-from loopterm.printer import ClosableOutput
 from loopterm.sanitize import visible
 from loopterm.traces.sink import TraceSink
-
-if TYPE_CHECKING:
-    pass
-
-# With nothing finishing for this long, the plain printer says what is still going.
-HEARTBEAT_S = 15.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -88,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None, fps: int | None = None) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
-    from loopterm.printer import plain_console
+    from loopterm.plain.console import plain_console
+    from loopterm.plain.results import print_bench_results
     from loopterm.sources import EngineSource
-    from loopterm.tui.launch import default_theme, print_bench_results
+    from loopterm.tui.launch import default_theme
     from loopterm.tui.screens.bench_summary import make_bench_app
 
     source = EngineSource(lanes, config, task, root, race_id=race_id, what="bench")
@@ -98,7 +90,7 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None, f
                          stop_on_signals=True, fps=fps)
     code = app.run()
     out = plain_console()
-    print_bench_results(app)
+    print_bench_results(app.events)
     if source.failure is not None:  # the trace could not be written: as the plain bench says it
         print(visible(source.failure), file=sys.stderr)
     elif app.source_error is not None:
@@ -113,14 +105,15 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     import asyncio
 
     from loopterm.loop.race import run_race
-    from loopterm.printer import plain_console
+    from loopterm.plain.bench import ProgressPrinter, print_bench_table
+    from loopterm.plain.console import plain_console
     from loopterm.stats.aggregate import build_report
-    from loopterm.stats.export import to_json_text, to_rich
+    from loopterm.stats.export import to_json_text
     from loopterm.stats.progress import BenchProgress
     from loopterm.traces.writer import TraceWriter
 
     out = plain_console()
-    progress_console = plain_console() if not as_json else _stderr_console()
+    progress_console = plain_console() if not as_json else plain_console(sys.stderr)
     events: list = []
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
@@ -150,12 +143,12 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
     if not events:  # stopped while the sandbox warmed up: nothing ran, nothing was stored
         print("loopterm: bench stopped before it started; no trace was written", file=sys.stderr)
         return 130 if interrupted else 1
-    report = build_report([events])
     if as_json:
+        report = build_report([events])
         sys.stdout.write(to_json_text(report))
     else:
         out.print()
-        out.print(to_rich(report))
+        report = print_bench_table(out, [events])
         out.print(f"trace: {writer.writer.folder}", markup=False, soft_wrap=True)
         out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
     for warning in report.warnings:
@@ -164,112 +157,3 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
         print("loopterm: bench interrupted; the table covers the runs that finished", file=sys.stderr)
         return 130
     return 0
-
-
-def _stderr_console():
-    from loopterm.printer import plain_console
-
-    return plain_console(sys.stderr)
-
-
-class ProgressPrinter(ClosableOutput):
-    """Plain progress: one line per finished run, and a status line when all is quiet."""
-
-    def __init__(self, progress, console, *, soft_wrap: bool = True) -> None:
-        """``soft_wrap``: long lines stay whole (logs, pipes); False wraps them at the console's width (casts)."""
-        self.progress = progress
-        self.console = console
-        self.soft_wrap = soft_wrap
-        self.width = 12
-        self.last_line_at: float | None = None
-        self.race_id = ""
-        self.t0: float | None = None  # time.monotonic() at race time 0 (the race clock's source)
-
-    def __call__(self, event) -> None:
-        from loopterm.events import LaneDone, RaceStarted
-
-        if isinstance(event, RaceStarted):
-            import time
-
-            self.t0 = time.monotonic() - event.t
-            self.race_id = event.race_id
-            self.width = max((len(lane.label) for lane in self.progress.lanes.values()), default=12)
-            lanes = len(self.progress.lanes)  # distinct lanes (name, provider, model)
-            per_lane = len(event.lanes) // max(1, lanes)
-            scale = ""
-            if any(lane.simulated for lane in event.lanes) and event.time_scale != 1:
-                scale = f" · simulated latencies ×{event.time_scale:g}"
-            self._say(
-                f"bench {event.race_id} · task {event.task_id} · {plural(lanes, 'lane')} × "
-                f"{plural(per_lane, 'run')} · max {plural(event.max_turns, 'turn')}{scale}"
-            )
-        elif isinstance(event, LaneDone) and event.lane in self.progress.lane_of:
-            self._say(self.run_line(event))
-
-    def run_line(self, event) -> str:
-        from loopterm.stats.table import OUTCOME_LABELS
-
-        lane = self.progress.lane_of[event.lane]
-        index = lane.run_ids.index(event.lane) + 1
-        what = OUTCOME_LABELS.get(event.outcome.value, event.outcome.value)
-        turns = plural(event.turns, 'turn')
-        if event.outcome.value == "PASS" and event.time_to_pass_s is not None:
-            what = f"PASS in {_secs(event.time_to_pass_s)} after {turns}"
-        elif event.outcome.value == "ERROR":
-            what = f"ERROR: {event.reason}"
-        else:
-            what = f"{what} after {turns}"
-        return (
-            f"[{event.t:7.1f}s] {lane.label.ljust(self.width)} run {index:>2}/{lane.total} {what}"
-            f" │ {self.lane_summary(lane)} │ {self.eta_text()}"
-        )
-
-    def lane_summary(self, lane) -> str:
-        mean = lane.mean_time_to_pass_s
-        errors = f" · {lane.errors} ERROR" if lane.errors else ""
-        return (
-            f"{lane.done}/{lane.total} done · {lane.passed} passed{errors} · mean to pass "
-            f"{'n/a' if mean is None else _secs(mean)}"
-        )
-
-    def eta_text(self, now: float | None = None) -> str:
-        from loopterm.stats.progress import eta_text, state_text
-
-        p = self.progress
-        state = state_text(p)
-        if state is not None:
-            return state
-
-        return f"{p.done}/{p.total} runs · {eta_text(p, now, _secs)}"
-
-    def status_line(self, now: float) -> str:
-        lanes = " · ".join(
-            f"{lane.label} {lane.done}/{lane.total}" for lane in self.progress.lanes.values()
-        )
-        return f"[{now:7.1f}s] running: {lanes} │ {self.eta_text(now)}"
-
-    def _say(self, line: str) -> None:
-        # Names, ids and ERROR reasons come from outside: their control characters are shown, never sent.
-        line = visible(line)
-        self.guarded(lambda: self.console.print(line, markup=False, soft_wrap=self.soft_wrap, highlight=False))
-        self.last_line_at = self.progress.now
-
-    async def heartbeat(self) -> None:
-        """Every HEARTBEAT_S of silence, one status line (slow lanes finish rarely)."""
-        import asyncio
-        import time
-
-        while True:
-            await asyncio.sleep(HEARTBEAT_S / 5)
-            if self.t0 is None:
-                continue  # the race has not started (sandbox still warming up)
-            now = time.monotonic() - self.t0
-            if self.last_line_at is None or now - self.last_line_at >= HEARTBEAT_S:
-                line = visible(self.status_line(now))
-                self.guarded(lambda line=line: self.console.print(line, markup=False, soft_wrap=True,
-                                                                  highlight=False))
-                self.last_line_at = now
-
-
-def _secs(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"

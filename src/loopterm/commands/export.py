@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from loopterm.commands.replay import load_trace
-    from loopterm.traces.cast import write_cast
+    from loopterm.plain.cast import write_cast
 
     if args.width < 40:
         raise UsageError(f"--width: a cast needs at least 40 columns, not {args.width}")
@@ -54,7 +54,7 @@ def _output(output: Path | None, folder: Path, race_id: str) -> Path | None:
     (``-o <race>/race.json`` would overwrite the recorded header), and never over
     an existing file that is not a ``.cast``.
     """
-    from loopterm.traces.cast import CAST_NAME
+    from loopterm.plain.cast import CAST_NAME
     from loopterm.traces.store import is_trace_folder
 
     if output is None:

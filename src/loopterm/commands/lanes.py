@@ -218,8 +218,8 @@ def _where_lanes_file(given: Any, count: int, width: int = 120) -> str:
 
     On one line when it fits ``width``, else the path on a line of its own.
     """
-    from loopterm.naming import plural
     from loopterm.paths import lanes_file
+    from loopterm.words import plural
 
     path = given if given is not None else lanes_file()
     if count:

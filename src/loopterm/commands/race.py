@@ -162,7 +162,7 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
 
     from loopterm.events import RaceStarted
     from loopterm.loop.race import run_race
-    from loopterm.printer import PlainPrinter
+    from loopterm.plain.race import PlainPrinter
     from loopterm.stats.runs import summarize
     from loopterm.traces.writer import TraceWriter
 

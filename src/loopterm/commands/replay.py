@@ -85,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"loopterm: note: race {visible(trace.race_id)} was aborted; it replays up to where it stopped",
               file=sys.stderr)
     if viewer:
-        from loopterm.traces.plain import is_bench
         from loopterm.tui.launch import run_replay_app
 
         # The viewer stays open at the end so "restart" still works there. Its full
@@ -94,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         source = ReplaySource(trace, speed, hold_at_end=True)
         try:
             return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
-                                  bench=is_bench(trace.started), notices=trace.warnings)
+                                  bench=trace.started.is_bench, notices=trace.warnings, recorded=trace.events)
         finally:
             print_warnings(trace)
     return asyncio.run(_plain(ReplaySource(trace, speed), speed, trace.started))
@@ -105,7 +104,7 @@ async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> in
     import asyncio
 
     from loopterm.commands.race import EXIT_OUTPUT_CLOSED
-    from loopterm.traces.plain import plain_printer
+    from loopterm.plain.replay import plain_printer
 
     current = asyncio.current_task()
     # A bench prints as `bench --plain` did (a line per run, the bench table), a race as `race --plain`.

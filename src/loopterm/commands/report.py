@@ -63,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
 
     lanes = None if args.lanes is None else [name for group in args.lanes for name in group]
     try:
-        report = build_report([t.events for t in traces], lanes=lanes)
+        report = build_report([t.events_so_far for t in traces], lanes=lanes)
     except UnknownLanes as exc:
         raise UsageError(str(exc)) from None
     for warning in report.warnings:
         print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
     if args.format == "table":
-        from loopterm.printer import plain_console
+        from loopterm.plain.console import plain_console
 
         plain_console().print(to_rich(report))
     else:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import non_negative_float
-from loopterm.naming import plural
+from loopterm.words import plural
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -85,7 +85,7 @@ def run_list(args: argparse.Namespace) -> int:
     if not races:
         print(f"no stored races in {root}; run `loopterm race` to record one")
         return 0
-    from loopterm.printer import plain_console
+    from loopterm.plain.console import plain_console
 
     console = plain_console()
     console.print(listing_table(races, console.width))

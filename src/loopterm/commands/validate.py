@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import add_task_args, load_task
-from loopterm.naming import plural
 from loopterm.sanitize import visible
+from loopterm.words import plural
 
 if TYPE_CHECKING:
     from loopterm.events import ValidationResult
@@ -59,6 +58,8 @@ def read_candidate(path: Path) -> str:
 
 def latency(durations_ms: list[float]) -> dict[str, float]:
     """min, median and 90th percentile (nearest rank) of the validations' wall times."""
+    import statistics  # here, not at the top: `loopterm --help` imports every command module
+
     ordered = sorted(durations_ms)
     p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
     return {"min": round(ordered[0], 1), "p50": round(statistics.median(ordered), 1), "p90": round(p90, 1)}
@@ -198,7 +199,7 @@ def print_report(
 ) -> None:
     from rich.markup import escape
 
-    from loopterm.printer import plain_console
+    from loopterm.plain.console import plain_console
 
     console = plain_console()
     colour = {"PASS": "green", "PARTIAL": "yellow", "FAIL": "red"}[result.status]

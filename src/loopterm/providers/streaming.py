@@ -21,7 +21,6 @@ from loopterm.bounds import ANSWER_MAX_BYTES, head_bytes, utf8_size
 from loopterm.events import RetryRecord, TokenUsage
 from loopterm.keys import mask_keys
 from loopterm.lanes.kinds import key_problem
-from loopterm.naming import plural
 from loopterm.providers.base import (
     ChatMessage,
     ErrorKind,
@@ -30,6 +29,7 @@ from loopterm.providers.base import (
     ProviderError,
     estimate_tokens,
 )
+from loopterm.words import fmt_setting_s, plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,11 +99,6 @@ def scrub(text: str, secret: str | None) -> str:
     text = mask_keys(text)
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def fmt_s(seconds: float) -> str:
-    """0.3 s, 2.5 s, 300 s: short, never in exponent notation."""
-    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
 
 
 def transport_failure(exc: BaseException) -> str | None:
@@ -314,7 +309,7 @@ class StreamingProvider:
             )
         if status == 429:
             wait = (
-                f"retry after {fmt_s(retry_after)}"
+                f"retry after {fmt_setting_s(retry_after)}"
                 if retry_after is not None
                 else "slow down: check the account's rate limits or race fewer lanes on this key"
             )
@@ -343,7 +338,7 @@ class StreamingProvider:
     def timed_out(self) -> ProviderError:
         return self.error(
             ErrorKind.TIMEOUT,
-            f"no complete answer within {fmt_s(self.lane.timeout_s)} (timeout_s): "
+            f"no complete answer within {fmt_setting_s(self.lane.timeout_s)} (timeout_s): "
             "raise timeout_s for this lane or check the server",
         )
 
@@ -403,7 +398,7 @@ class StreamingProvider:
             )
             if not kind.retryable or too_long or len(retries) >= self.lane.max_retries:
                 if too_long:
-                    limit = fmt_s(self.backoff.max_retry_after_s)
+                    limit = fmt_setting_s(self.backoff.max_retry_after_s)
                     failure = ProviderError(
                         kind, f"{failure} (not retried: longer than the {limit} a lane waits; try again later)"
                     )

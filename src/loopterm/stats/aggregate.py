@@ -8,8 +8,8 @@ model) are merged into one row, across any number of races and benchmarks.
 Which runs count: a run that ended in ERROR (infrastructure: the provider or
 the harness failed, never the model's answer) or ABORTED (the race was
 stopped) says nothing about the model. Both are left out of every figure and
-shown as their own counts. A run with no end yet (a live bench) is left out
-too. Every other run (PASS, THRASH, TURN_LIMIT, BUDGET) is a counted run.
+shown as their own counts. A run with no end yet (a bench still running) is
+left out too, and counted as running. Every other run (PASS, THRASH, TURN_LIMIT, BUDGET) is a counted run.
 
 The columns, for one lane:
 
@@ -28,7 +28,7 @@ The columns, for one lane:
   runs that is the slowest run; with 10 to 19 it is the second slowest.
 - ``best_failed_score``: the highest final score among counted runs that did
   not pass; None when every counted run passed.
-- ``errors`` / ``aborted``: runs ended in ERROR / ABORTED (not counted).
+- ``errors`` / ``aborted`` / ``running``: runs ended in ERROR / ABORTED, and runs with no end yet (not counted).
 - ``mean_model_s`` / ``mean_validation_s`` / ``mean_turn_s``: means over every
   turn of every counted run of the model's time (request to last token), the
   validation time, and the whole turn (from the previous turn's end, or the
@@ -48,10 +48,10 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from loopterm.events import Event, RaceStarted, ValidationDone
-from loopterm.naming import display_name
+from loopterm.events import Event, RaceDone, RaceStarted, ValidationDone
 from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
 from loopterm.stats.runs import RunSummary, summarize
+from loopterm.words import display_name
 
 NOT_COUNTED = frozenset({"ERROR", "ABORTED"})
 
@@ -95,12 +95,13 @@ class Source:
     seed: int | None
     started_at: str
     bench: bool = False  # a benchmark's runs (a rescore of a benchmark too)
+    running: bool = False  # still being written: no race_done yet
 
     @classmethod
-    def of(cls, started: RaceStarted) -> Source:
+    def of(cls, started: RaceStarted, *, running: bool = False) -> Source:
         return cls(
             started.race_id, started.kind, started.task_id, started.max_turns,
-            started.time_scale, started.seed, started.started_at, bench=started.bench_id is not None,
+            started.time_scale, started.seed, started.started_at, bench=started.is_bench, running=running,
         )
 
 
@@ -149,6 +150,7 @@ class LaneRow:
     passed: int
     errors: int
     aborted: int
+    running: int
     one_shot: int
     median_iterations: float | None
     mean_time_to_pass_s: float | None
@@ -189,6 +191,7 @@ class LaneRow:
             "passed": self.passed,
             "errors": self.errors,
             "aborted": self.aborted,
+            "running": self.running,
             "one_shot": self.one_shot,
             "median_iterations": self.median_iterations,
             "mean_time_to_pass_s": _round(self.mean_time_to_pass_s, 3),
@@ -248,6 +251,7 @@ def lane_row(bench_runs: Sequence[BenchRun]) -> LaneRow:
         passed=len(passes),
         errors=sum(r.outcome == "ERROR" for r in runs),
         aborted=sum(r.outcome == "ABORTED" for r in runs),
+        running=sum(r.outcome is None for r in runs),
         one_shot=sum(r.turns == 1 for r in passes),
         median_iterations=float(statistics.median(r.turns for r in passes)) if passes else None,
         mean_time_to_pass_s=_mean(ttp),
@@ -344,7 +348,7 @@ def build_report(races: Iterable[Sequence[Event]], lanes: Sequence[str] | None =
     runs: list[BenchRun] = []
     for events in races:
         started = _started(events)
-        sources.append(Source.of(started))
+        sources.append(Source.of(started, running=not any(isinstance(e, RaceDone) for e in events)))
         no_code: dict[str, set[int]] = {}
         for event in events:
             if isinstance(event, ValidationDone) and event.code is None:

@@ -22,12 +22,10 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import LaneRow, Report
-from loopterm.stats.table import fmt_cost, natural_width
-
-NA = "n/a"
+from loopterm.stats.table import framed, natural_width
+from loopterm.words import NA, display_name, fmt_cost, fmt_percent, fmt_seconds, fmt_tokens, plural
 
 RESULT_COLUMNS = (
     "Lane", "Class", "Runs Passed", "One-shot", "Median Iterations",
@@ -38,7 +36,7 @@ DETAIL_COLUMNS = (
     "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
 )
 CSV_FIELDS = (
-    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "one_shot",
+    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "running", "one_shot",
     "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
     "predicted_time_to_pass_s", "predicted_turns", "predicted_passes", "prediction_note", "target_score",
     "mean_model_s", "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
@@ -47,31 +45,12 @@ CSV_FIELDS = (
 CURVE_TURNS = 10  # turns shown in the by-turn table; the JSON has them all
 
 
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return NA
-    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s"
-
-
 def fmt_number(value: float | None, digits: int = 3) -> str:
     return NA if value is None else f"{value:.{digits}f}"
 
 
-def fmt_percent(value: float | None) -> str:
-    """A score as every other view shows it: ``87%``."""
-    return NA if value is None else f"{value:.0%}"
-
-
 def fmt_iterations(value: float | None) -> str:
     return NA if value is None else f"{value:g}"
-
-
-def fmt_tokens(row: LaneRow) -> str:
-    if row.tokens_per_run is None:
-        return NA
-    n = row.tokens_per_run
-    text = f"{n / 1000:.1f}k" if n >= 1000 else f"{n:.0f}"
-    return text + ("~" if row.tokens_estimated else "")
 
 
 # Short, so the cell does not wrap: "> limit" (the fitted curve passes only after the turn
@@ -118,7 +97,7 @@ def detail_cells(row: LaneRow, rows: list[LaneRow]) -> tuple[str, ...]:
         fmt_number(row.fitted_r, 2),
         fmt_seconds(row.mean_model_s),
         fmt_seconds(row.mean_validation_s),
-        fmt_tokens(row),
+        fmt_tokens(row.tokens_per_run, row.tokens_estimated),
         fmt_cost(row.cost_per_run),
         fmt_cost(row.cost_per_passed_run),
     )
@@ -131,8 +110,7 @@ def curve_cells(row: LaneRow, rows: list[LaneRow], turns: int) -> tuple[str, ...
         if n >= len(observed):
             cells.append("")
             continue
-        fit = NA if fitted is None else f"{fitted[n]:.0%}"
-        cells.append(f"{observed[n]:.0%} / {fit}")
+        cells.append(f"{fmt_percent(observed[n])} / {fmt_percent(None if fitted is None else fitted[n])}")
     return tuple(cells)
 
 
@@ -147,7 +125,8 @@ def describe_sources(report: Report) -> str:
     what = "benchmark" if all(s.bench for s in report.sources) else "race"
     if all(s.kind == "rescore" for s in report.sources):
         what = f"rescored {what}"
-    ids = ", ".join(report.ids)
+    # A race still being written says so: its figures will change.
+    ids = ", ".join(s.id + (" (running)" if s.running else "") for s in report.sources)
     many = "s" if len(report.sources) > 1 else ""
     scales = sorted({s.time_scale for s in report.sources})
     sims = any(row.simulated for row in report.rows)
@@ -160,7 +139,7 @@ def describe_sources(report: Report) -> str:
 
 
 def notes(report: Report) -> list[str]:
-    """Runs left out of the figures, and why: ERROR reasons and aborted runs per lane."""
+    """Runs left out of the figures, and why: ERROR reasons, aborted runs and runs still going, per lane."""
     lines = []
     for row in report.rows:
         label = lane_label(row, report.rows)
@@ -170,6 +149,9 @@ def notes(report: Report) -> list[str]:
             lines.append(f"{label}: {plural(row.errors, 'ERROR run')} not counted ({reasons})")
         if row.aborted:
             lines.append(f"{label}: {plural(row.aborted, 'run')} aborted, not counted")
+    running = sum(row.running for row in report.rows)
+    if running:  # one line, not one a lane: they are not a lane's trouble, only not over yet
+        lines.append(f"{plural(running, 'run')} still running, not counted yet")
     return lines
 
 
@@ -200,14 +182,9 @@ class FittedTable:
         self.rows = rows
         self.caption = caption
 
-    def table(
-        self, keep: list[int], headers: list[str], title: str | None = None, caption: str | None = None
-    ) -> Table:
-        # Cells and caption as Text, not str: a lane's name ("[red]x") is never read as rich markup.
-        table = Table(
-            title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-            caption=None if caption is None else Text(caption, style="table.caption"), caption_justify="left",
-        )
+    def table(self, keep: list[int], headers: list[str]) -> Table:
+        # Cells as Text, not str: a lane's name ("[red]x") is never read as rich markup.
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
         for i in keep:
             column = self.columns[i]
             left = i == 0 or column == "Class"
@@ -217,6 +194,7 @@ class FittedTable:
         return table
 
     def parts(self, console: Console, width: int) -> list[Table]:
+        """The table whole, or its columns split over several (each repeating the lane's name)."""
         every = list(range(len(self.columns)))
         headers = list(self.columns)
         # The longest headers go on two lines first, one at a time, until the table fits.
@@ -226,7 +204,7 @@ class FittedTable:
             if i is not None:
                 headers[i] = stacked(self.columns[i])
             if natural_width(console, self.table(every, headers)) <= width:
-                return [self.table(every, headers, self.title, self.caption)]
+                return [self.table(every, headers)]
         two_line = headers
         groups: list[list[int]] = [[]]
         for i in every[1:]:
@@ -235,15 +213,17 @@ class FittedTable:
                 groups.append([i])
             else:
                 groups[-1].append(i)
-        last = len(groups) - 1
-        return [
-            self.table([0, *group], two_line, self.title if n == 0 else f"{self.title} (continued)",
-                       self.caption if n == last else None)
-            for n, group in enumerate(groups)
-        ]
+        return [self.table([0, *group], two_line) for group in groups]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.parts(console, options.max_width)
+        parts = self.parts(console, options.max_width)
+        last = len(parts) - 1
+        for n, table in enumerate(parts):
+            title = self.title if n == 0 else f"{self.title} (continued)"
+            notes = [self.caption] if self.caption and n == last else []
+            yield from framed(table, title, notes)
+            if notes:
+                yield Text("")  # the table's own bottom edge is a blank line: its notes get one too
 
 
 def _table(

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
-from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import NOT_COUNTED
+from loopterm.words import display_name, fmt_estimate, plural
 
 
 @dataclass
@@ -34,7 +34,7 @@ class LaneProgress:
 
     @property
     def label(self) -> str:
-        """The lane's name as shown: a simulated lane says so (see :mod:`loopterm.naming`), and a
+        """The lane's name as shown: a simulated lane says so (see :func:`loopterm.words.display_name`), and a
         lanes file's control characters are made visible (see :mod:`loopterm.sanitize`)."""
         return visible(display_name(self.name, self.simulated))
 
@@ -64,14 +64,17 @@ class BenchProgress:
         self.lane_of: dict[str, LaneProgress] = {}  # run_id -> its lane
         self.started: dict[str, float] = {}
         self.turn_at: dict[str, tuple[int, float]] = {}  # run_id -> (current turn, when it started)
+        self.turns_ended: dict[str, int] = {}  # run_id -> its turns that ended (a run's turns, as tables count them)
         self.finished: set[str] = set()
         self.aborted = 0  # runs ended ABORTED: the bench is being (or was) stopped
         self.order: list[str] = []  # every run id in plan order (the order runs are admitted)
+        self.max_turns = 0  # the turn limit: no run takes a turn past it
         self.now = 0.0
 
     def __call__(self, event: Event) -> None:
         self.now = max(self.now, event.t)
         if isinstance(event, RaceStarted):
+            self.max_turns = event.max_turns
             for info in event.lanes:
                 key = (info.name, info.provider, info.model)
                 lane = self.lanes.setdefault(key, LaneProgress(info.name, 0, info.simulated))
@@ -84,6 +87,7 @@ class BenchProgress:
         elif isinstance(event, TurnStarted):
             self.turn_at[event.lane] = (event.turn, event.t)
         elif isinstance(event, TurnDone) and event.lane in self.lane_of:
+            self.turns_ended[event.lane] = self.turns_ended.get(event.lane, 0) + 1
             since = self.turn_at.get(event.lane, (0, self.started.get(event.lane, event.t)))[1]
             if event.status.value != "ERROR":
                 self.lane_of[event.lane].turn_times.append(event.t - since)
@@ -101,7 +105,11 @@ class BenchProgress:
             elif outcome == "ABORTED":
                 self.aborted += 1
             if outcome not in NOT_COUNTED:
-                lane.run_turns.append(event.turns)
+                lane.run_turns.append(self.turns_of(event.lane))
+
+    def turns_of(self, run_id: str) -> int:
+        """The run's turns that ended: a turn cut short by a stop or a budget is not one."""
+        return self.turns_ended.get(run_id, 0)
 
     @property
     def total(self) -> int:
@@ -112,25 +120,46 @@ class BenchProgress:
         return len(self.finished)
 
     def remaining_s(self, run_id: str, now: float, *, floor: bool = False) -> float | None:
-        """What is left of one unfinished run: the rest of its turn, then its lane's usual turns.
+        """What is left of one unfinished run: the rest of its turn, then the turns it should still take.
 
-        A lane's runs are expected to take its finished runs' mean number of
-        turns, each its mean turn time; a run already past that number has
-        only its current turn left. None until the lane has finished a run.
-        With ``floor``, a lane with a finished turn but no finished run is
-        taken to need as many turns as its furthest run has reached so far:
-        a lower bound, since its runs take at least that many.
+        From its lane's finished runs, and conditioned on how far this run has
+        got, so a run that is long already is never taken for nearly done (an
+        ETA that fell to 0 s and sprang back up):
+
+        - the rest of its turn: the mean of the lane's turn times longer than
+          this turn has lasted so far, less what it has lasted; half a mean
+          turn when it is longer than every turn seen;
+        - its turns after this one: the mean turn count of the lane's finished
+          runs that got at least this far, less this turn; one more turn when
+          it is past every finished run (never past the turn limit); each turn
+          the lane's mean turn time.
+
+        None until the lane has finished a run. With ``floor``, a lane with a
+        finished turn but no finished run is taken to need as many turns as its
+        furthest run has reached so far: a lower bound, since its runs take at
+        least that many.
         """
         lane = self.lane_of[run_id]
-        turn_s, turns = lane.mean_turn_s, lane.mean_turns
-        if turns is None and floor:
-            turns = max((self.turn_at[r][0] for r in lane.run_ids if r in self.turn_at), default=1)
-        if turn_s is None or turns is None:
+        if not lane.turn_times or not (lane.run_turns or floor):
             return None
+        turn_s = sum(lane.turn_times) / len(lane.turn_times)
+        turn, since = self.turn_at.get(run_id, (1, self.started.get(run_id, now)))
         if run_id not in self.started:
-            return turns * turn_s
-        turn, since = self.turn_at.get(run_id, (1, self.started[run_id]))
-        return max(0.0, turn_s - (now - since)) + max(0.0, turns - turn) * turn_s
+            turn, since = 1, now  # waiting for a slot: all of it is ahead
+        elapsed = max(0.0, now - since)
+        longer = [d - elapsed for d in lane.turn_times if d > elapsed]
+        rest = sum(longer) / len(longer) if longer else turn_s / 2
+        return rest + self._turns_after(lane, turn) * turn_s
+
+    def _turns_after(self, lane: LaneProgress, turn: int) -> float:
+        """Turns a run on ``turn`` is expected to take after it (see ``remaining_s``)."""
+        if not lane.run_turns:  # the floor: as far as the lane's furthest run has got
+            furthest = max((self.turn_at[r][0] for r in lane.run_ids if r in self.turn_at), default=1)
+            return max(0, furthest - turn)
+        reached = [n for n in lane.run_turns if n >= turn]
+        if reached:
+            return sum(reached) / len(reached) - turn
+        return 1.0 if turn < self.max_turns else 0.0
 
     def eta_s(self, now: float | None = None, *, floor: bool = False) -> float | None:
         """Seconds until the last run should end; None until every lane has finished a run.
@@ -175,10 +204,14 @@ def state_text(progress: BenchProgress) -> str | None:
     return None
 
 
-def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str]) -> str:
-    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended."""
+def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str] = fmt_estimate) -> str:
+    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended.
+
+    ``secs`` formats the seconds: an estimate's formatter (:func:`loopterm.words.fmt_estimate`) unless told.
+    """
     eta = progress.eta_s(now)
     if eta is not None:
         return f"ETA {secs(eta)}"
     floor = progress.eta_s(now, floor=True)
-    return "ETA ?" if floor is None else f"ETA ≥ {secs(floor)}"
+    # A floor under a second says nothing ("ETA ≥ <1 s"): as unknown as no floor at all.
+    return "ETA ?" if floor is None or floor < 1 else f"ETA ≥ {secs(floor)}"

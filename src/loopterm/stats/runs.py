@@ -18,6 +18,7 @@ from loopterm.events import (
     RaceStarted,
     TurnDone,
 )
+from loopterm.loop.judge import ranked as places_given
 
 
 @dataclass
@@ -93,15 +94,26 @@ class RunSummary:
         }
 
 
+def price_known(lane: LaneInfo) -> bool:
+    """A simulated lane costs nothing; any other lane's cost is known when its lanes file or preset gives a price.
+
+    A run of such a lane costs $0 until a generation is billed (a lane stopped
+    before its first answer spent nothing); with no price it is n/a throughout.
+    """
+    return lane.simulated or (lane.price_in is not None and lane.price_out is not None)
+
+
 def summarize(events: Iterable[Event]) -> list[RunSummary]:
     """Fold a race's events into one summary per lane run, in the race's lane order."""
     runs: dict[str, RunSummary] = {}
     origin: float | None = None  # where times to pass count from: the race start in a race, else None
+    ranked = True  # a race's lanes have places; a bench's runs are independent and have none (the judge's rule)
     for event in events:
         if isinstance(event, RaceStarted):
             origin = event.t if event.timed_from_race_start else None
+            ranked = places_given(event)
             for lane in event.lanes:
-                runs[lane.run_id] = RunSummary(info=lane)
+                runs[lane.run_id] = RunSummary(info=lane, cost=0.0 if price_known(lane) else None)
             continue
         run = runs.get(getattr(event, "lane", ""))
         if run is None:
@@ -138,5 +150,6 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
             # From the same start as the time to pass, so P90 and the mean of one run agree.
             run.wall_s = event.t - (run.start_t if origin is None else origin)
             run.best_score = max(run.best_score, event.best_score)
-            run.place = event.place
+            # Benches recorded before runs stopped getting places still carry them: not shown.
+            run.place = event.place if ranked else None
     return list(runs.values())

@@ -10,65 +10,34 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from loopterm.naming import display_name, plural
 from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
+from loopterm.words import (
+    OUTCOME_LABELS,
+    display_name,
+    fmt_cost,
+    fmt_percent,
+    fmt_seconds,
+    fmt_tokens,
+    ordinal,
+    outcome_label,
+    without_name,
+)
+from loopterm.words import outcome_text as _outcome_text
 
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def fmt_s(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds:.1f} s"
-
-
-def fmt_cost(cost: float | None) -> str:
-    if cost is None:
-        return "n/a"
-    if cost == 0:
-        return "$0"
-    return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
-
-
-OUTCOME_LABELS = {
-    "PASS": "PASS",
-    "THRASH": "THRASH",
-    "TURN_LIMIT": "turn limit",
-    "BUDGET": "budget",
-    "ERROR": "ERROR",
-    "ABORTED": "aborted",
-}
+# The display words live in loopterm.words; these stay importable from here for the
+# viewer, which imports them from this module.
+__all__ = ["OUTCOME_LABELS", "fmt_cost", "fmt_tokens", "ordinal"]
 
 
 def outcome_text(run: RunSummary) -> str:
-    """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes and tables.
-
-    An ERROR's reason (a provider's or server's words) has its control characters made visible.
-    """
-    if run.outcome is None:
-        return "running"
-    turns = plural(run.turns, 'turn')
-    if run.outcome == "PASS":
-        return f"PASS in {fmt_s(run.time_to_pass_s)} after {turns}"
-    if run.outcome == "TURN_LIMIT":
-        return f"turn limit after {turns}"
-    if run.outcome == "BUDGET":
-        return f"budget used up after {turns}"
-    if run.outcome == "ERROR":
-        return f"ERROR: {visible(run.reason)}"
-    return f"{run.outcome} after {turns}"
+    """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes, lines and tables
+    (see :func:`loopterm.words.outcome_text`)."""
+    return _outcome_text(run.outcome, run.turns, run.time_to_pass_s, run.reason, run.info.name)
 
 
 RESULT_COLUMNS = ("#", "Lane", "Class", "Outcome", "Turns", "To pass", "Best", "Tokens", "Cost")
 _RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
-
-
-def fmt_tokens(tokens: int, estimated: bool = False) -> str:
-    """1234 -> 1.2k; a trailing ~ marks counts estimated from characters."""
-    text = f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
-    return text + ("~" if estimated else "")
 
 
 def run_labels(runs: list[RunSummary]) -> dict[str, str]:
@@ -95,10 +64,10 @@ def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
                 ordinal(run.place) if run.place else "-",
                 labels[run.info.run_id],
                 run.info.lane_class or "-",
-                OUTCOME_LABELS.get(run.outcome or "", "running"),
+                outcome_label(run.outcome),
                 str(run.turns),
-                fmt_s(run.time_to_pass_s),
-                f"{run.best_score:.0%}",
+                fmt_seconds(run.time_to_pass_s),
+                fmt_percent(run.best_score),
                 fmt_tokens(run.tokens, run.tokens_estimated),
                 fmt_cost(run.cost),
             )
@@ -113,9 +82,7 @@ DROP_ORDER = ("Class", "Cost", "Tokens", "Turns", "Best", "To pass", "#")
 
 def error_reason(run: RunSummary) -> str:
     """An ERROR lane's reason without a leading copy of the lane's own name."""
-    reason = run.reason
-    prefix = f"{run.info.name}: "
-    return reason[len(prefix):] if reason.startswith(prefix) else reason
+    return without_name(run.reason, run.info.name)
 
 
 def error_lines(runs: list[RunSummary]) -> list[str]:
@@ -146,18 +113,8 @@ class RaceTable:
         self.title = title
 
     def table(self, columns: tuple[str, ...] = RESULT_COLUMNS) -> Table:
-        errors = error_lines(self.runs)
-        table = Table(
-            title=self.title,
-            title_justify="left",
-            header_style="bold",
-            box=box.SIMPLE_HEAD,
-            # Text, not str: a lane's name or reason is never read as rich markup ("[red]...").
-            caption=Text("\n".join(errors), style="table.caption") if errors else None,
-            caption_justify="left",
-            pad_edge=False,
-            collapse_padding=True,
-        )
+        """The table itself; its title and the ERROR reasons go above and below it (see ``framed``)."""
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         keep = [RESULT_COLUMNS.index(c) for c in columns]
         for column in columns:
             table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True,
@@ -176,7 +133,21 @@ class RaceTable:
         return self.table(columns)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.fitted(console, options.max_width)
+        yield from framed(self.fitted(console, options.max_width), self.title, error_lines(self.runs))
+
+
+def framed(table: Table, title: str | None, notes: list[str]) -> RenderResult:
+    """``title``, ``table``, then ``notes``: the words at the width they are printed in.
+
+    Not the table's own title and caption: rich wraps those at the table's
+    width, so a cast 140 columns wide kept an ERROR reason in an 80-column block.
+    Text, not str: a lane's name or reason is never read as rich markup ("[red]...").
+    """
+    if title:
+        yield Text(title, style="table.title")
+    yield table
+    if notes:
+        yield Text("\n".join(notes), style="table.caption")
 
 
 def race_table(runs: list[RunSummary], title: str | None = None) -> RaceTable:

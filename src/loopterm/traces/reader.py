@@ -39,6 +39,7 @@ from loopterm.events import (
 )
 from loopterm.traces.upgrade import upgrade_lane
 from loopterm.traces.writer import HEADER, writer_pid
+from loopterm.words import plural
 
 
 class TraceError(ValueError):
@@ -53,10 +54,22 @@ class RaceTrace:
     status: Literal["complete", "aborted"]
     warnings: list[str] = field(default_factory=list)
     live: bool = False  # a live process was still writing it when it was read
+    running: frozenset[str] = frozenset()  # runs still going when it was read (closed here only to replay)
+    so_far: list[Event] | None = None  # see events_so_far
 
     @property
     def race_id(self) -> str:
         return self.started.race_id
+
+    @property
+    def events_so_far(self) -> list[Event]:
+        """The events as written: a run still going has no end, and a race still going none either.
+
+        ``events`` closes them (ABORTED at the last event, then a RaceDone) so
+        a replay ends; a report reads these instead, and counts such runs as
+        running, not as aborted. The same as ``events`` for a race that ended.
+        """
+        return self.events if self.so_far is None else self.so_far
 
     def lane_events(self, run_id: str) -> list[Event]:
         return [e for e in self.events if getattr(e, "lane", None) == run_id]
@@ -170,15 +183,18 @@ def read_race(path: str | Path) -> RaceTrace:
     status: Literal["complete", "aborted"] = (
         "complete" if header.get("status") == "complete" else "aborted"
     )
+    running: set[str] = set()
     for run_id in lane_ids:
         if run_id not in done_lanes:
             closing = _closing(run_id, started, events, end_t, live=live)
             events.append(closing)
             if closing.outcome is Outcome.ABORTED:
                 status = "aborted"
-                state = "still running; shown up to" if live else "no lane_done; closed as aborted at"
-                warnings.append(f"{run_id}: {state} {end_t:.1f} s")
-            else:
+                if live:
+                    running.add(run_id)  # said once for all of them, below
+                else:
+                    warnings.append(f"{run_id}: no lane_done; closed as aborted at {end_t:.1f} s")
+            elif not live:  # live, its lane_done is about to be written
                 warnings.append(f"{run_id}: its lane_done line is lost; its last turn passed, so it shows as PASS")
     # A lane closed as PASS closes at its passing turn, before later events of other lanes.
     events[1:] = sorted(events[1:], key=lambda e: e.t)
@@ -190,15 +206,20 @@ def read_race(path: str | Path) -> RaceTrace:
             warnings.append(f"{exc}: the race's end record is damaged")
     if done is None:
         if live:
-            warnings.append("the race is still being written; replaying what is recorded so far")
+            going = f" ({plural(len(running), 'run')} still running)" if running else ""
+            warnings.append(f"the race is still being written{going}; this is what is recorded so far, "
+                            f"up to {end_t:.1f} s")
         elif race_done is None:
-            warnings.append("the race has no end record (killed or crashed); replayed as aborted")
+            warnings.append("the race has no end record (killed or crashed); read as aborted")
         status = "aborted"
     end = max(end_t, done.t) if isinstance(done, RaceDone) else end_t
     # From the status worked out above, not the header alone: a lane closed here as
     # ABORTED makes the race aborted, whatever race.json said.
+    so_far = [e for e in events if not (isinstance(e, LaneDone) and e.lane in running)] if live else None
     events.append(RaceDone(t=end, aborted=status == "aborted"))
-    return RaceTrace(path, started, events, status, warnings, live=live)
+    if so_far is not None and done is not None:
+        so_far.append(events[-1])  # its end was written: the race is over, only its lock not yet let go
+    return RaceTrace(path, started, events, status, warnings, live=live, running=frozenset(running), so_far=so_far)
 
 
 def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float, *, live: bool = False) -> LaneDone:

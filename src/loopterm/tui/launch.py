@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loopterm.plain.results import print_bench_results, print_race_results
 from loopterm.sanitize import visible
 from loopterm.sources import EngineSource, EventSource, ReplayControls
 
 if TYPE_CHECKING:
+    from loopterm.events import Event
     from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
@@ -32,31 +34,6 @@ def default_theme(requested: str | None) -> str | None:
     if Console().color_system == "standard":
         return ANSI_THEME
     return None
-
-
-def _print_results(app: LooptermApp) -> None:
-    from loopterm.printer import plain_console
-    from loopterm.stats.runs import summarize
-    from loopterm.stats.table import race_table
-
-    if not app.race.started:
-        return
-    title = "Results" + (" (race aborted)" if app.race.aborted else "")
-    plain_console().print(race_table(summarize(app.events), title))
-
-
-def print_bench_results(app: LooptermApp) -> None:
-    """The bench table (and its warnings), left in the scrollback once the viewer closes."""
-    from loopterm.printer import plain_console
-    from loopterm.stats.aggregate import build_report
-    from loopterm.stats.export import to_rich
-
-    if not app.events:
-        return
-    report = build_report([app.events])
-    plain_console().print(to_rich(report))
-    for warning in report.warnings:
-        print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
 
 
 def _exit_code(app: LooptermApp, code: int | None) -> int:
@@ -77,7 +54,7 @@ def run_live(
     source = EngineSource(lanes, config, task, root)
     app = make_app(source, theme=default_theme(theme), stop_on_signals=True, fps=fps)
     code = app.run()
-    _print_results(app)
+    print_race_results(app.events)
     if source.failure is not None:  # the trace could not be written: as the plain race says it
         print(visible(source.failure), file=sys.stderr)
     elif app.source_error is not None:
@@ -117,20 +94,22 @@ def run_replay_app(
     trace_folder: Path | None = None,
     bench: bool = False,
     notices: Sequence[str] = (),
+    recorded: Sequence[Event] | None = None,
 ) -> int:
     """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed).
 
     ``notices``: warnings shown on screen as toasts (what the trace reader skipped).
+
+    ``recorded``: the whole trace; quit part-way, the table printed is the
+    recorded one, with a line saying where the replay stopped.
 
     ``bench``: the trace is a benchmark, so the bench summary (table and charts)
     is the main screen, as it was live, and its table is printed at the end.
     """
     app = replay_app(source, controls, theme, trace_folder=trace_folder, bench=bench, notices=notices)
     code = app.run()
-    if bench:
-        print_bench_results(app)
-    else:
-        _print_results(app)
+    show = print_bench_results if bench else print_race_results
+    show(app.events, recorded=recorded)
     if app.source_error is not None:
         print(f"loopterm: the replay stopped with an error: {visible(app.source_error)}", file=sys.stderr)
     return _exit_code(app, code)

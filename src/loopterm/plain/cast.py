@@ -1,7 +1,7 @@
 """Export a race as an asciinema v2 cast of its plain replay.
 
 The cast is what ``loopterm replay --plain`` prints, with the recorded
-timing: each event goes through the same printer (``traces.plain``: the race
+timing: each event goes through the same printer (:mod:`loopterm.plain.replay`: the race
 printer, or the bench progress printer and table for a bench), rendered by a rich
 Console into a string buffer at a fixed width (a cast has one terminal size),
 and whatever it printed becomes one ``[time, "o", text]`` line at the event's
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from loopterm.plain.replay import plain_printer
 from loopterm.sanitize import visible
-from loopterm.traces.plain import plain_printer
 from loopterm.traces.reader import RaceTrace
 
 DEFAULT_WIDTH = 100
@@ -67,8 +67,8 @@ def render_cast(trace: RaceTrace, *, width: int = DEFAULT_WIDTH, speed: float = 
         emoji=False,
         legacy_windows=False,
     )
-    # every line must fit the cast's width; a bench prints as `bench --plain` did (see traces.plain)
-    printer = plain_printer(trace.started, console, soft_wrap=False)
+    # every line must fit the cast's width; a bench prints as `bench --plain` did (see plain.replay)
+    printer = plain_printer(trace.started, console, wrap=True)
     start = trace.events[0].t
     frames: list[tuple[float, str]] = []
     last = 0.0
