@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     MAX_RUNS,
+    canceller,
     load_task,
     positive_int,
     runs_count,
@@ -21,7 +23,6 @@ from loopterm.commands.common import (
     writable_trace_root,
 )
 from loopterm.commands.race import (
-    DEFAULT_SIM_LANES,
     EXIT_OUTPUT_CLOSED,
     add_loop_options,
     check_ready,
@@ -29,11 +30,18 @@ from loopterm.commands.race import (
     resolve_lanes,
     stop_on_signals,
 )
+from loopterm.lanes.sims import DEFAULT_SIM_LANES
 from loopterm.sanitize import visible
 from loopterm.traces.sink import TraceSink
 
+if TYPE_CHECKING:
+    from loopterm.events import Event
+    from loopterm.lanes import Lane
+    from loopterm.loop.race import RaceConfig
+    from loopterm.tasks import Task
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "bench",
         help="repeat fresh runs of each lane and print the results table",
@@ -77,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     return _live(lanes, config, task, root, race_id, theme=args.theme, fps=args.fps)
 
 
-def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None, fps: int | None = None) -> int:
+def _live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id: str, *, theme: str | None,
+          fps: int | None = None) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
     from loopterm.plain.console import plain_console
     from loopterm.plain.results import print_bench_results
@@ -101,7 +110,7 @@ def _live(lanes, config, task, root: Path, race_id: str, *, theme: str | None, f
     return code if code is not None else app.exit_code()
 
 
-async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool) -> int:
+async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id: str, *, as_json: bool) -> int:
     import asyncio
 
     from loopterm.loop.race import run_race
@@ -114,11 +123,11 @@ async def _plain(lanes, config, task, root: Path, race_id: str, *, as_json: bool
 
     out = plain_console()
     progress_console = plain_console() if not as_json else plain_console(sys.stderr)
-    events: list = []
+    events: list[Event] = []
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
     current = asyncio.current_task()
-    stop = current.cancel if current is not None else None
+    stop = canceller(current)
     writer = TraceSink(TraceWriter(root), stop, "bench")
     printer.on_closed = stop
     stop_on_signals(stop)

@@ -6,11 +6,13 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from loopterm.tasks import Task
 
 
@@ -95,3 +97,14 @@ def use_plain(args: argparse.Namespace) -> bool:
 
     return bool(args.plain or getattr(args, "json", False) or not sys.stdout.isatty()
                 or os.environ.get("TERM") == "dumb")
+
+
+def canceller(task: asyncio.Task[Any] | None) -> Callable[[], None] | None:
+    """A way to stop ``task`` as Ctrl-C would, or None outside a task."""
+    if task is None:
+        return None
+
+    def stop() -> None:
+        task.cancel()
+
+    return stop

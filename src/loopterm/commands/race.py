@@ -16,6 +16,7 @@ from loopterm.commands.common import (
     _number,
     add_task_args,
     any_int,
+    canceller,
     load_task,
     non_negative_float,
     non_negative_int,
@@ -29,7 +30,6 @@ from loopterm.traces.sink import TraceSink
 from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
 if TYPE_CHECKING:
-    import asyncio
 
     from loopterm.events import Event
     from loopterm.lanes import Lane
@@ -168,7 +168,7 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
 
     events: list[Event] = []
     current = asyncio.current_task()
-    stop = _canceller(current)
+    stop = canceller(current)
     writer = TraceSink(TraceWriter(root), stop)
     sinks: list[Callable[[Event], None]] = [writer, events.append]
     printer = PlainPrinter(on_closed=stop) if not as_json else None
@@ -209,17 +209,6 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
             print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
         return 130
     return 0
-
-
-def _canceller(task: asyncio.Task[Any] | None) -> Callable[[], None] | None:
-    """A way to stop ``task`` as Ctrl-C would, or None outside a task."""
-    if task is None:
-        return None
-
-    def stop() -> None:
-        task.cancel()
-
-    return stop
 
 
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short

@@ -30,7 +30,7 @@ def replay_speed(text: str) -> float:
     return value
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "replay",
         help="play a stored race back, with its recorded timing",
@@ -103,13 +103,14 @@ async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> in
     """The plain replay; a closed output (``| head``) ends it at once, quietly (exit 141)."""
     import asyncio
 
+    from loopterm.commands.common import canceller
     from loopterm.commands.race import EXIT_OUTPUT_CLOSED
     from loopterm.plain.replay import plain_printer
 
     current = asyncio.current_task()
     # A bench prints as `bench --plain` did (a line per run, the bench table), a race as `race --plain`.
     printer = plain_printer(started, replay_speed=speed,
-                            on_closed=current.cancel if current is not None else None)
+                            on_closed=canceller(current))
     try:
         await source.run(printer)
     except asyncio.CancelledError:

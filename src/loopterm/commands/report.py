@@ -16,7 +16,7 @@ from loopterm.cli import UsageError
 FORMATS = ("table", "md", "csv", "json")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
         help="print the results table of stored races or benchmarks (table, md, csv, json)",
@@ -94,7 +94,8 @@ def resolve_races(refs: list[str], root: Path) -> list[Path]:
     The same race named twice is read once (its runs would otherwise count twice).
     """
     folders: list[Path] = []
-    for ref in refs or [None]:
+    wanted: list[str | None] = [*refs] or [None]  # None: the newest race
+    for ref in wanted:
         folder = _resolve(ref, root)
         if folder.resolve() not in {f.resolve() for f in folders}:
             folders.append(folder)

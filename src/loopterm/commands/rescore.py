@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopterm.cli import UsageError
 from loopterm.naming import plural
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from loopterm.traces.reader import RaceTrace
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "rescore",
         help="re-validate a stored race's answers against the current suite (no model calls)",
@@ -48,7 +48,7 @@ async def _rescore(trace: RaceTrace, task: Task) -> list[Event]:
         return await rescore_events(trace, task, sandbox)
 
 
-def _side(run: RunSummary) -> dict:
+def _side(run: RunSummary) -> dict[str, Any]:
     return {
         "outcome": run.outcome,
         "reason": run.reason,

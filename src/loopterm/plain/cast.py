@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -34,7 +35,7 @@ CAST_NAME = "race.cast"
 
 @dataclass
 class Cast:
-    header: dict
+    header: dict[str, Any]
     frames: list[tuple[float, str]]  # (seconds since the start, terminal output)
 
     def text(self) -> str:
@@ -90,7 +91,7 @@ def render_cast(trace: RaceTrace, *, width: int = DEFAULT_WIDTH, speed: float = 
             frames.append((at, data))
         last = at
     started = trace.started
-    header: dict = {
+    header: dict[str, Any] = {
         "version": 2,
         "width": width,
         "height": min(max(lines + 1, MIN_HEIGHT), MAX_HEIGHT),

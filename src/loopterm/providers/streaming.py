@@ -56,7 +56,7 @@ class Backoff:
     def delay(self, retry_index: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return max(0.0, retry_after)
-        return min(self.cap_s, self.base_s * (2**retry_index))
+        return min(self.cap_s, self.base_s * 2.0**retry_index)
 
 
 # Tests replace this (or pass ``backoff=`` to a provider) to keep waits tiny.

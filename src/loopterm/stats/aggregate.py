@@ -47,6 +47,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from loopterm.events import Event, RaceDone, RaceStarted, ValidationDone
 from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
@@ -114,7 +115,7 @@ class BenchRun:
     max_turns: int | None = None  # the race's turn limit
     no_code: frozenset[int] = frozenset()  # turns whose answer had no code (for the fit's start)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         s = self.summary
         return {
             "lane": s.info.name,
@@ -180,7 +181,7 @@ class LaneRow:
     def predicted_time_to_pass_s(self) -> float | None:
         return self.prediction.seconds
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         fitted = self.fit.fitted
         return {
             "lane": self.lane,
@@ -284,7 +285,7 @@ class Report:
     def ids(self) -> list[str]:
         return [s.id for s in self.sources]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The shape both ``bench --json`` and ``report --format json`` print."""
         return {
             "ids": self.ids,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from loopterm.events import (
     Event,
@@ -65,7 +66,7 @@ class RunSummary:
             "harness": med(self.harness_s),
         }
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The per-lane object of ``race --json``."""
         return {
             "name": self.info.name,

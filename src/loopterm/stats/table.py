@@ -36,7 +36,7 @@ def outcome_text(run: RunSummary) -> str:
     return _outcome_text(run.outcome, run.turns, run.time_to_pass_s, run.reason, run.info.name)
 
 
-RESULT_COLUMNS = ("#", "Lane", "Class", "Outcome", "Turns", "To pass", "Best", "Tokens", "Cost")
+RESULT_COLUMNS: tuple[str, ...] = ("#", "Lane", "Class", "Outcome", "Turns", "To pass", "Best", "Tokens", "Cost")
 _RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
 
 
@@ -57,7 +57,7 @@ def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     """Rows of the results table as plain strings, finishers first by place."""
     labels = run_labels(runs)
     ordered = sorted(runs, key=lambda r: (r.place is None, r.place or 0))
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for run in ordered:
         rows.append(
             (
