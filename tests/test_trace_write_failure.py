@@ -1,4 +1,4 @@
-"""A trace that cannot be written (a full disk, a file-size limit) stops race and bench in one line.
+"""A trace that cannot be written (a full disk, a file-size limit) stops race, bench and rescore in one line.
 
 A real process with a real file-size limit (RLIMIT_FSIZE): the lane's trace
 file stops growing mid-race and every later write fails with EFBIG, as a
@@ -45,3 +45,28 @@ def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
     trace = read_race(folder)  # what was written reads back; the race is closed as aborted
     assert trace.status == "aborted"
     assert any(e.type == "turn_done" for e in trace.events)
+
+
+def test_a_rescore_whose_trace_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> None:
+    source, rescored = tmp_path / "source", tmp_path / "rescored"
+    subprocess.run(
+        [sys.executable, "-m", "loopterm", "race", "sim:weak-local", "--time-scale", "0", "--seed", "1",
+         "--thrash-k", "0", "--plain", "--trace-dir", str(source)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    (original,) = source.iterdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "loopterm", "rescore", str(original), "--plain", "--trace-dir", str(rescored)],
+        capture_output=True, text=True, timeout=120, env=os.environ.copy(), preexec_fn=_limit_file_size,
+    )
+    # It was an OSError traceback: rescore wrote its trace without the guard race and bench have.
+    assert done.returncode == 1, done.stderr
+    (folder,) = rescored.iterdir()
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"loopterm: cannot write the trace in {folder}: File too large; "
+        "the rescore was stopped (free space or pass --trace-dir DIR)"
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    trace = read_race(folder)
+    assert trace.status == "aborted"
+    assert trace.started.rescore_of == original.name

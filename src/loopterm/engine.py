@@ -49,26 +49,17 @@ def spec_for(
 async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: asyncio.StreamReader) -> int:
     from loopterm.events import dump_event
     from loopterm.lanes import Lane
-    from loopterm.loop.race import RaceConfig, run_race
+    from loopterm.loop.race import RaceConfig
+    from loopterm.session import RaceSession
     from loopterm.tasks import find_task
-    from loopterm.traces.sink import TraceSink
-    from loopterm.traces.writer import TraceWriter
 
     raw = dict(spec["config"])
     raw["task_dir"] = None if raw.get("task_dir") is None else Path(raw["task_dir"])
     config = RaceConfig(**raw)
     lanes = [Lane.model_validate(lane) for lane in spec["lanes"]]
     task = find_task(config.task_id, config.task_dir)
-    current = asyncio.current_task()
-    assert current is not None
-    stopping = False
-
-    def stop() -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            current.cancel()
-
+    session = RaceSession(Path(spec["trace_root"]), what=spec.get("what", "race"))
+    stop = session.stop
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop)
@@ -87,7 +78,6 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
         await go.wait()
 
     watcher = asyncio.create_task(watch_stdin())
-    writer = TraceSink(TraceWriter(Path(spec["trace_root"])), stop, spec.get("what", "race"))
 
     def emit(event: Any) -> None:
         if out.is_closing():
@@ -96,18 +86,15 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
         out.write((dump_event(event) + "\n").encode())
 
     try:
-        await run_race(lanes, config, [writer, emit], task=task, race_id=spec.get("race_id"),
-                       before_clock=wait_for_viewer if spec.get("handshake") else None)
-    except asyncio.CancelledError:
-        current.uncancel()
+        await session.race(lanes, config, task, [emit], race_id=spec.get("race_id"),
+                           before_clock=wait_for_viewer if spec.get("handshake") else None)
     finally:
-        writer.close()
         watcher.cancel()
-    folder = writer.writer.folder
-    end = {END: "end", "trace": None if folder is None else str(folder), "failure": writer.failure()}
+    folder = session.folder
+    end = {END: "end", "trace": None if folder is None else str(folder), "failure": session.failure()}
     if not out.is_closing():
         out.write((json.dumps(end) + "\n").encode())
-    return 1 if writer.failure() else 0
+    return 1 if session.failure() else 0
 
 
 async def _main() -> int:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from loopterm.commands.common import (
     MAX_RUNS,
-    canceller,
     load_task,
     positive_int,
     runs_count,
@@ -32,10 +31,8 @@ from loopterm.commands.race import (
 )
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
 from loopterm.sanitize import visible
-from loopterm.traces.sink import TraceSink
 
 if TYPE_CHECKING:
-    from loopterm.events import Event
     from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
@@ -113,41 +110,33 @@ def _live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id
 async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id: str, *, as_json: bool) -> int:
     import asyncio
 
-    from loopterm.loop.race import run_race
     from loopterm.plain.bench import ProgressPrinter, print_bench_table
     from loopterm.plain.console import plain_console
+    from loopterm.session import RaceSession
     from loopterm.stats.aggregate import build_report
     from loopterm.stats.export import to_json_text
     from loopterm.stats.progress import BenchProgress
-    from loopterm.traces.writer import TraceWriter
 
     out = plain_console()
     progress_console = plain_console() if not as_json else plain_console(sys.stderr)
-    events: list[Event] = []
+    session = RaceSession(root, what="bench")
+    events = session.events
     progress = BenchProgress(config.concurrency)
     printer = ProgressPrinter(progress, progress_console)
-    current = asyncio.current_task()
-    stop = canceller(current)
-    writer = TraceSink(TraceWriter(root), stop, "bench")
-    printer.on_closed = stop
-    stop_on_signals(stop)
+    printer.on_closed = session.stop
+    stop_on_signals(session.stop)
     heartbeat = asyncio.create_task(printer.heartbeat())
-    interrupted = False
     try:
-        await run_race(lanes, config, [writer, events.append, progress, printer], task=task, race_id=race_id)
-    except asyncio.CancelledError:
-        # Ctrl-C or SIGTERM: the race closed every run in the trace; show what finished.
-        interrupted = True
-        if current is not None:
-            current.uncancel()
+        # Ctrl-C or SIGTERM: the race closes every run in the trace; the table shows what finished.
+        await session.race(lanes, config, task, [progress, printer], race_id=race_id)
     finally:
         heartbeat.cancel()
-        writer.close()
+    interrupted = session.interrupted
     if printer.closed:
-        print(f"loopterm: output closed; bench stopped, trace: {writer.writer.folder}", file=sys.stderr)
+        print(f"loopterm: output closed; bench stopped, trace: {session.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
-    if writer.failure() is not None:
-        print(writer.failure(), file=sys.stderr)
+    if session.failure() is not None:
+        print(session.failure(), file=sys.stderr)
         return 1
     if not events:  # stopped while the sandbox warmed up: nothing ran, nothing was stored
         print("loopterm: bench stopped before it started; no trace was written", file=sys.stderr)
@@ -158,7 +147,7 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
     else:
         out.print()
         report = print_bench_table(out, [events])
-        out.print(f"trace: {writer.writer.folder}", markup=False, soft_wrap=True)
+        out.print(f"trace: {session.folder}", markup=False, soft_wrap=True)
         out.print(f"again from the trace: loopterm report {race_id}", markup=False, soft_wrap=True)
     for warning in report.warnings:
         print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)

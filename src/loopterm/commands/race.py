@@ -16,7 +16,6 @@ from loopterm.commands.common import (
     _number,
     add_task_args,
     any_int,
-    canceller,
     load_task,
     non_negative_float,
     non_negative_int,
@@ -26,12 +25,10 @@ from loopterm.commands.common import (
     writable_trace_root,
 )
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
-from loopterm.traces.sink import TraceSink
 from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
 if TYPE_CHECKING:
 
-    from loopterm.events import Event
     from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
@@ -158,39 +155,25 @@ def run(args: argparse.Namespace) -> int:
 async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, *, as_json: bool) -> int:
     """The race with plain output. SIGTERM, SIGHUP or a closed output (``| head``) stop
     it like Ctrl-C: every lane is closed in the trace, which is marked aborted."""
-    import asyncio
 
     from loopterm.events import RaceStarted
-    from loopterm.loop.race import run_race
     from loopterm.plain.race import PlainPrinter
+    from loopterm.session import RaceSession
     from loopterm.stats.runs import summarize
-    from loopterm.traces.writer import TraceWriter
 
-    events: list[Event] = []
-    current = asyncio.current_task()
-    stop = canceller(current)
-    writer = TraceSink(TraceWriter(root), stop)
-    sinks: list[Callable[[Event], None]] = [writer, events.append]
-    printer = PlainPrinter(on_closed=stop) if not as_json else None
-    if printer is not None:
-        sinks.append(printer)
-    stop_on_signals(stop)
-    interrupted = False
-    try:
-        await run_race(lanes, config, sinks, task=task)
-    except asyncio.CancelledError:
-        interrupted = True
-        if current is not None:
-            current.uncancel()
-    finally:
-        writer.close()
+    session = RaceSession(root)
+    events = session.events
+    printer = PlainPrinter(on_closed=session.stop) if not as_json else None
+    stop_on_signals(session.stop)
+    await session.race(lanes, config, task, [printer] if printer is not None else [])
+    interrupted = session.interrupted
     if printer is not None and printer.closed:
-        print(f"loopterm: output closed; race stopped, trace: {writer.writer.folder}", file=sys.stderr)
+        print(f"loopterm: output closed; race stopped, trace: {session.folder}", file=sys.stderr)
         return EXIT_OUTPUT_CLOSED
-    if writer.failure() is not None:
-        print(writer.failure(), file=sys.stderr)
+    if session.failure() is not None:
+        print(session.failure(), file=sys.stderr)
         return 1
-    folder = writer.writer.folder  # None when stopped before the race started (sandbox warm-up)
+    folder = session.folder  # None when stopped before the race started (sandbox warm-up)
     if as_json:
         summary = {
             "race_id": next((event.race_id for event in events if isinstance(event, RaceStarted)), None),

@@ -75,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     from loopterm.commands.replay import load_trace
     from loopterm.paths import traces_dir
     from loopterm.sandbox import SandboxError
+    from loopterm.session import RaceSession
     from loopterm.stats.runs import summarize
     from loopterm.stats.table import run_labels
     from loopterm.tasks import TaskError, find_task
-    from loopterm.traces.writer import TraceWriter
 
     trace = load_trace(args.ref, args.trace_dir)
     try:
@@ -95,12 +95,11 @@ def run(args: argparse.Namespace) -> int:
     except SandboxError as exc:
         print(f"loopterm: error: {visible(str(exc), multiline=True)}", file=sys.stderr)
         return 1
-    writer = TraceWriter(traces_dir(args.trace_dir))
-    try:
-        for event in events:
-            writer(event)
-    finally:
-        writer.close()
+    session = RaceSession(traces_dir(args.trace_dir), what="rescore")
+    session.record(events)
+    if session.failure() is not None:
+        print(session.failure(), file=sys.stderr)
+        return 1
     old_runs = {r.info.run_id: r for r in summarize(trace.events)}
     new_runs = summarize(events)
     labels = run_labels(new_runs)
@@ -110,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         data = {
             "race_id": events[0].race_id,  # type: ignore[union-attr]
             "rescore_of": trace.race_id,
-            "trace_dir": str(writer.folder),
+            "trace_dir": str(session.folder),
             "task": task.id,
             "task_hash_old": trace.started.task_hash,
             "task_hash_new": task.hash,
@@ -123,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, indent=2))
     else:
-        _print_comparison(trace, new_runs, old_runs, labels, changed, str(writer.folder), plain=args.plain)
+        _print_comparison(trace, new_runs, old_runs, labels, changed, str(session.folder), plain=args.plain)
     for line in failures:
         print(f"loopterm: error: {line}", file=sys.stderr)
     return 1 if failures else 0
