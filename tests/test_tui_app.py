@@ -166,8 +166,8 @@ async def test_summary_screen_shows_the_plain_results_table() -> None:
         await pilot.press("s")
         assert isinstance(app.screen, SummaryScreen)
         table = app.screen.query_one("#results", DataTable)
-        rows = [tuple(str(cell).strip() for cell in table.get_row_at(i)) for i in range(table.row_count)]
-        assert rows == result_rows(summarize(app.events))
+        rows = [tuple(str(cell).strip() for cell in table.get_row_at(i))[:9] for i in range(table.row_count)]
+        assert rows == result_rows(summarize(app.events))  # then what 100 columns add (Score...)
         assert [r[:4] for r in rows] == [
             ("1st", "Fast diffusion (sim)", "H/D", "PASS"),
             ("2nd", "Frontier (sim)", "H/AR", "PASS"),
