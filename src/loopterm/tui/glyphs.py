@@ -36,6 +36,7 @@ class Glyphs:
     vline: str
     corner: str
     ascii: bool = False
+    vbreak: str = ":"  # a cut in a chart's axis
 
     def bar(self, fraction: float, width: int) -> tuple[str, str]:
         """The filled and empty parts of a bar ``width`` cells wide."""
@@ -84,7 +85,7 @@ class Glyphs:
         return lines
 
 
-UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└")
+UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└", vbreak="┊")
 ASCII = Glyphs(bar_full="#", bar_empty=".", spark="_.-=+*#", hline="-", vline="|", corner="+", ascii=True)
 
 def choose_glyphs(environ: dict[str, str] | os._Environ[str] | None = None) -> Glyphs:
