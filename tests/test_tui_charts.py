@@ -53,6 +53,8 @@ def test_the_axis_zooms_past_a_few_outliers_and_cuts() -> None:
     assert y_range([0.1, 0.2, *[0.8] * 18]) == YRange(0.8, "<80%")  # different outliers: a range
     assert y_range([0.0, 0.1, 0.2, 0.9]) == YRange()  # a quarter are low: no zoom, no cut
     assert y_range([0.95, 1.0]) == YRange(0.9)  # all high: zoomed, nothing below
+    assert y_range([0.74, 0.95]) == YRange(0.7)
+    assert y_range([0.25, *[0.4 + i * 0.05 for i in range(12)]]) == YRange()  # a cut would save too little
     assert y_range([]) == YRange()
 
 

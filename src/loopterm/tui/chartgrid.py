@@ -82,28 +82,34 @@ class YRange:
 
 OUTLIER_SHARE = 0.1  # at most this share of the scores may go under the axis's cut
 FLOOR_MAX = 0.9  # the axis always spans at least 10%
-ZOOM_MIN = 0.3  # below this the axis simply starts at 0%
+ZOOM_MIN = 0.3  # an axis that would start below this starts at 0%
+CUT_MIN = 0.5  # a cut in the axis is worth its two rows only above this
 BREAK_MIN_ROWS = 6  # a plot shorter than this has no room for a cut: its axis starts at 0%
+
+
+def _tenths_below(score: float) -> float:
+    return min(FLOOR_MAX, math.floor(score * 10 + 1e-9) / 10)
 
 
 def y_range(scores: Iterable[float]) -> YRange:
     """The score axis for ``scores``: from 0%, or zoomed to where they are.
 
     Working candidates' scores bunch up between 70% and 100%; an axis from 0%
-    squeezes every line into its top rows. The floor is the score at the tenth
-    percentile (the lowest tenth may be outliers, such as a no-code answer's 0),
-    rounded down to 10% and at most 90%; the scores below it, if any, get the
-    bottom row. With the floor under 30% the axis starts at 0% with no cut.
+    squeezes every line into its top rows. The axis starts at the lowest score
+    rounded down to 10% (at most 90%) when that is 30% or more. Else, when the
+    lowest tenth of the scores are outliers (a no-code answer scores 0) and the
+    rest start at 50% or more, it starts where the rest do and the outliers go
+    on a row of their own under a cut. Otherwise it starts at 0%.
     """
     ordered = sorted(scores)
     if not ordered:
         return YRange()
-    floor = min(FLOOR_MAX, math.floor(ordered[int(len(ordered) * OUTLIER_SHARE)] * 10 + 1e-9) / 10)
-    if floor < ZOOM_MIN:
+    if (floor := _tenths_below(ordered[0])) >= ZOOM_MIN:
+        return YRange(floor)
+    floor = _tenths_below(ordered[int(len(ordered) * OUTLIER_SHARE)])
+    if floor < CUT_MIN:
         return YRange()
     below = [score for score in ordered if score < floor]
-    if not below:
-        return YRange(floor)
     return YRange(floor, f"{below[0]:.0%}" if below[0] == below[-1] else f"<{floor:.0%}")
 
 

@@ -22,6 +22,7 @@ from loopterm.racestate import LaneState, RaceState
 from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
 from loopterm.stats.table import error_reason, fmt_tokens, ordinal, outcome_text
+from loopterm.tui.chartgrid import y_range
 from loopterm.tui.glyphs import Glyphs
 
 StyleFor = Callable[[str], Style]
@@ -392,14 +393,14 @@ SPARK_ROWS_MAX = 12
 def _tall_history(lane: LaneState, glyphs: Glyphs, style: StyleFor, width: int, rows: int) -> list[Text]:
     """The score after each turn as a chart ``rows`` tall, the last turn's change beside its foot.
 
-    The scale zooms to the scores (from the lowest, rounded down to 10%, to 100%;
-    from 0 when one is under 30%) and is labelled at the top and the foot, since the
+    The scale zooms to the scores as the charts' does (``chartgrid.y_range``) and
+    is labelled at the top and the foot, since the
     one-row sparkline's 0-100% would show 90% and 100% as the same full block.
     Each turn gets up to 3 cells and a gap when the pane is wide enough, else one cell;
     the latest turns are kept when not all fit.
     """
-    low = min(lane.scores)
-    floor = 0.0 if low < 0.3 else min(0.9, int(low * 10) / 10)
+    axis = y_range(lane.scores)  # the charts' rule, without a cut: a pane has no rows to spare for one
+    floor = axis.floor if axis.low_label is None else 0.0
     labels = ["100%", f"{floor:.0%}"]
     label_w = max(len(label) for label in labels) + 1
     change = _change_text(lane, style)
