@@ -10,12 +10,13 @@ from bench_events import Run, race
 from textual.app import App
 
 from loopterm.stats.aggregate import build_report
+from loopterm.tui.chartgrid import YRange
 from loopterm.tui.glyphs import ASCII, UNICODE
 from loopterm.tui.screens.bench_summary import BenchSummaryScreen, make_bench_app
 from loopterm.tui.themes import fill_app_variables
 from loopterm.tui.widgets.bench_scores import BenchScoreChart, LaneSeries, floor_of, rasterise_bench
 from loopterm.tui.widgets.bench_table import COLUMNS, BenchTable, table_cells
-from loopterm.tui.widgets.bench_times import LaneTimes, TimeToPassStrip, strip_rows
+from loopterm.tui.widgets.bench_times import LaneTimes, TimeToPassStrip, strip_key, strip_rows
 
 # rasterise_bench geometry: 5 label columns and the axis, then the plot; the last 2 rows are the x axis.
 X0 = 6
@@ -40,7 +41,7 @@ def test_runs_are_letters_on_step_lines_and_the_fit_is_drawn_from_the_first_turn
 def test_ascii_glyphs_and_a_floor_for_high_scores() -> None:
     lane = LaneSeries("A", runs=[[(1.0, 0.85), (2.0, 1.0)]], s1=0.85, r=0.9, turn_s=1.0)
     assert floor_of([lane]) == 0.8
-    cells = rasterise_bench([lane], 27, 13, 2.0, ASCII, floor_of([lane]))
+    cells = rasterise_bench([lane], 27, 13, 2.0, ASCII, YRange(floor_of([lane])))
     text = ["".join(c[0] for c in row) for row in cells]
     assert text[10].startswith("  80%|") and text[5].startswith("  90%|")
     assert any(c[0] == "*" and c[2] for row in cells for c in row)
@@ -68,8 +69,19 @@ def test_time_to_pass_strip_stacks_runs_and_marks_mean_and_p90() -> None:
 
     assert text[0].startswith("Fast     │")
     assert text[0][col(1.0)] == "2" and text[0][col(4.0)] == "A" and text[0][col(2.0)] == "│"
+    assert text[0][col(4.0) + 1] == ">"  # the P90 is that run's time: its mark goes beside it
+    assert text[0].count(">") == 1
     assert "no passed run" in text[1]
     assert text[3].rstrip().endswith("6.0 s")
+    assert len(strip_key(UNICODE)) <= 78 and "2-9 runs in a cell" in strip_key(UNICODE)  # the marks explained
+    assert "> P90" in strip_key(UNICODE) and "| mean" in strip_key(ASCII)
+
+
+def test_the_p90_mark_shows_when_runs_fill_the_cells_after_it() -> None:
+    lanes = [LaneTimes("L", [1.0, 2.0, 3.0], mean=2.0, p90=3.0)]
+    rows = strip_rows(lanes, 12, UNICODE)  # a plot of 9 cells: the P90 run is in the last
+    track = "".join(ch for ch, _ in rows[0])[3:]
+    assert track.rstrip().endswith("A") and ">" in track  # the only free cell left of it
 
 
 def report_of(runs: list[Run]):

@@ -26,7 +26,6 @@ from event_builders import LaneEvents, in_time_order, lane_info, race_started, v
 from fakes.server import serve
 from in_process import Ran, run_main
 from rich.console import Console
-from rich.syntax import Syntax
 from textual.widgets import DataTable, Static
 from trace_helpers import write_trace
 from tui_pilot import app_for, panes, until
@@ -38,6 +37,7 @@ from loopterm.plain.replay import plain_printer
 from loopterm.tui.app import make_app
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
 from loopterm.tui.screens.summary import SummaryScreen
+from loopterm.tui.widgets.code_view import CodeView
 from loopterm.tui.widgets.race_header import RaceHeader
 
 OSC52 = "\x1b]52;c;aGk=\x07"  # put "hi" on the clipboard
@@ -342,8 +342,8 @@ async def test_the_viewer_shows_panes_detail_feedback_and_summary_safely() -> No
         await pilot.pause()
         title = str(app.screen.query_one("#detail-title", Static).content)
         assert_shown_safely(title, f"Evil{SHOWN_OSC52} lane [red]x[/red]", f"model{SHOWN_CLEAR}")
-        code = app.screen.query_one("#code", Static).content
-        assert isinstance(code, Syntax)
+        code = app.screen.query_one(CodeView)
+        assert code.numbered
         assert_shown_safely(code.code, f"# {SHOWN_OSC52}{SHOWN_CLEAR}FAIL^MPASS \\x9b2J <U+202E>SSAP")
         await pilot.press("2")
         feedback = str(app.screen.query_one("#feedback", Static).content)

@@ -4,7 +4,9 @@ A profile says how fast a model is (time to first token, tokens per second)
 and how competent (chance to one-shot, how many faults its first try has,
 the fraction of the faults named by the feedback it fixes each turn, its
 chance to regress, a floor of faults it never gets past). The code it writes
-is the task's reference with faults from the task's fault catalogue applied;
+is the task's reference with faults from the task's fault catalogue applied
+(and without the reference's own module docstring, which speaks of the
+reference and its faults: on a projector that would give the trick away);
 each turn it reads the real failing check ids in the feedback it is sent and
 removes the faults behind them. Validation is always the real suite, so the
 scores, statuses and timings of the harness are real; only the model is not.
@@ -18,6 +20,7 @@ everywhere they appear.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import random
 import re
@@ -32,6 +35,32 @@ from loopterm.tasks import Task
 
 # How often progress is reported while streaming, in (scaled) seconds.
 _TICK_S = 0.05
+
+
+def answer_base(reference: str) -> str:
+    """The code a simulated model starts from: ``reference`` without its module docstring.
+
+    A reference's docstring is written for the project ("the reference candidate...
+    faults.py edits exact snippets of it"), not as a model would write it. Comments
+    before it and everything after it stay, byte for byte, so every fault's snippet
+    still applies. A reference that does not parse is left as it is.
+    """
+    try:
+        body = ast.parse(reference).body
+    except (SyntaxError, ValueError):
+        return reference
+    first = body[0] if body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str) and first.end_lineno is not None):
+        return reference
+    lines = reference.splitlines(keepends=True)
+    # (ast's column offsets count UTF-8 bytes)
+    if lines[first.end_lineno - 1].encode()[first.end_col_offset:].strip():
+        return reference  # code after the docstring on its last line: not worth the risk
+    rest = lines[first.end_lineno:]
+    while rest and not rest[0].strip():  # the blank lines that set the docstring apart
+        rest.pop(0)
+    return "".join(lines[: first.lineno - 1] + rest)
 
 
 def _failing_ids(feedback: str, known: set[str]) -> set[str]:
@@ -53,6 +82,7 @@ class SimProvider:
         self.rng = random.Random(seed)
         self.catalogue: list[Fault] = list(task.faults)
         self.check_ids = {c.id for c in task.suite.checks}
+        self.base = answer_base(task.reference_source)
         self.faults: list[Fault] | None = None  # None until the first answer
 
     # -- what the model "thinks" -------------------------------------------------
@@ -93,7 +123,7 @@ class SimProvider:
             return "I have reviewed the failures and the approach looks right to me; no change needed."
         # Catalogue order keeps the faults' snippets applying in a stable order.
         ordered = [f for f in self.catalogue if f in self.faults]
-        code = apply_faults(self.task.reference_source, ordered)
+        code = apply_faults(self.base, ordered)
         return f"Here is the complete implementation.\n\n```python\n{code}```\n"
 
     # -- how fast it "types" ------------------------------------------------------

@@ -53,12 +53,16 @@ def run_labels(runs: list[RunSummary]) -> dict[str, str]:
     return labels
 
 
+def in_place_order(runs: list[RunSummary]) -> list[RunSummary]:
+    """The results table's row order: finishers first by place, then the rest in race order."""
+    return sorted(runs, key=lambda r: (r.place is None, r.place or 0))
+
+
 def result_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     """Rows of the results table as plain strings, finishers first by place."""
     labels = run_labels(runs)
-    ordered = sorted(runs, key=lambda r: (r.place is None, r.place or 0))
     rows: list[tuple[str, ...]] = []
-    for run in ordered:
+    for run in in_place_order(runs):
         rows.append(
             (
                 ordinal(run.place) if run.place else "-",

@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -48,6 +47,7 @@ from loopterm.tui.screens.lane_detail import LaneDetailScreen
 from loopterm.tui.screens.race import TICK_S, RaceScreen
 from loopterm.tui.screens.summary import SummaryScreen
 from loopterm.tui.themes import DEFAULT_THEME, all_theme_folders, fill_app_variables, load_themes
+from loopterm.tui.widgets.code_view import warm_up
 from loopterm.tui.widgets.lane_pane import LanePane
 
 EXIT_OK = 0
@@ -111,8 +111,6 @@ class LooptermApp(App[int]):
         self.view_clock = ViewClock(controls)
         self.now: Callable[[], float] = now or self.view_clock
         self.glyphs = glyphs or choose_glyphs()
-        if controls is not None:
-            self._hide_in_footer("p")  # room for the replay keys; the palette still offers it
         # Outside text is made visible where it is drawn; this catches anything that was missed.
         self._filters.append(VisibleFilter())
         if self.glyphs.ascii:
@@ -132,11 +130,6 @@ class LooptermApp(App[int]):
         self.news_s = 1 / self.fps  # news repaints at most this often, each covering every event since
         self.tick_s = max(TICK_S, self.news_s)
         self.terminal_lost = False
-
-    def _hide_in_footer(self, key: str) -> None:
-        """Keep ``key`` bound but leave it out of the footer."""
-        bindings = self._bindings.key_to_bindings
-        bindings[key] = [replace(binding, show=False) for binding in bindings.get(key, [])]
 
     # Themes --------------------------------------------------------------
 
@@ -185,6 +178,7 @@ class LooptermApp(App[int]):
         if isinstance(self.source, EngineSource) and self.source.before_clock is None:
             self.source.before_clock = self.drawn_before_clock
         self.race_worker = self._run_source()
+        self.run_worker(warm_up, name="warm-up", thread=True, exit_on_error=False)
 
     def _catch_signals(self) -> None:
         """SIGTERM, or SIGHUP from a dropped SSH session: stop the race so its trace ends cleanly."""

@@ -36,6 +36,7 @@ class Glyphs:
     vline: str
     corner: str
     ascii: bool = False
+    vbreak: str = ":"  # a cut in a chart's axis
 
     def bar(self, fraction: float, width: int) -> tuple[str, str]:
         """The filled and empty parts of a bar ``width`` cells wide."""
@@ -60,8 +61,31 @@ class Glyphs:
             cells.append(self.spark[top if value >= 1 else int(value * top)])
         return "".join(cells)
 
+    def spark_rows(self, values: list[float], rows: int, cell_width: int = 1, gap: int = 0,
+                   floor: float = 0.0) -> list[str]:
+        """A sparkline ``rows`` tall (top row first), each value a column ``cell_width`` cells wide.
 
-UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└")
+        The scale runs from ``floor`` (the foot) to 1.0 (the top) in ``rows`` times
+        the steps of :meth:`sparkline`: a value's height rounds down (only a full
+        score reaches the top), and every value shows at least the lowest step
+        (at or below the floor too), so each turn is seen.
+        """
+        steps = len(self.spark)
+        rows = max(1, rows)
+        span = max(1e-9, 1.0 - floor)
+        heights = [rows * steps if value >= 1 else max(1, int(max(0.0, value - floor) / span * rows * steps))
+                   for value in values]
+        lines = []
+        for row in range(rows - 1, -1, -1):  # from the top
+            cells = []
+            for height in heights:
+                level = min(steps, height - row * steps)
+                cells.append((self.spark[level - 1] if level > 0 else " ") * cell_width)
+            lines.append((" " * gap).join(cells))
+        return lines
+
+
+UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└", vbreak="┊")
 ASCII = Glyphs(bar_full="#", bar_empty=".", spark="_.-=+*#", hline="-", vline="|", corner="+", ascii=True)
 
 def choose_glyphs(environ: dict[str, str] | os._Environ[str] | None = None) -> Glyphs:

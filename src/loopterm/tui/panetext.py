@@ -22,6 +22,7 @@ from loopterm.racestate import LaneState, RaceState
 from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
 from loopterm.stats.table import error_reason, fmt_tokens, ordinal, outcome_text
+from loopterm.tui.chartgrid import y_range
 from loopterm.tui.glyphs import Glyphs
 
 StyleFor = Callable[[str], Style]
@@ -234,8 +235,16 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
+NAMED_CHANGE_WIDTH = 80  # a turn row names the checks it fixed and broke from this pane width
+
+
 def _turn_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int, width: int) -> list[_Line]:
-    """The last turns, newest first, when a pane has room after the failing checks."""
+    """The last turns, newest first, when a pane has room after the failing checks.
+
+    A wide pane names the checks each turn fixed (+) and broke (-) after the counts;
+    names that do not fit go on the rows under their turn while rows are free (the
+    newest turn's first), and the last one kept is cut with an ellipsis.
+    """
     done = [row for row in lane.history if row.status is not None]
     if room < 3 or not done or width < 40:
         return []
@@ -243,20 +252,53 @@ def _turn_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int
     head = f"{'turn':>4} {'status':<8}{'score':>6} {'model':>6} {'valid.':>6}"
     if wide:
         head += f" {'ttft':>6} {'tokens':>7}  change"
+    shown = list(reversed(done[-(room - 1):]))
+    spare = room - 1 - len(shown)
     lines = [_Line(start_priority, _join((head, style("muted"))))]
-    for n, row in enumerate(reversed(done[-(room - 1):])):
+    more: list[list[Text]] = []  # each turn's rows under it
+    for row in shown:
         text = _join(
             f"{row.turn:>4} {row.status:<8}",
             (f"{row.passed}/{row.total}".rjust(6), style("score")),
             f" {_seconds(row.model_s):>6} {_seconds(row.validation_s):>6}",
         )
+        under: list[Text] = []
         if wide:
             tokens = fmt_tokens(row.prompt_tokens + row.completion_tokens, row.tokens_estimated)
             change = (f"+{len(row.fixed)}" if row.fixed else "") + (f" -{len(row.broke)}" if row.broke else "")
             text.append(f" {_seconds(row.ttft_s):>6} {tokens:>7}  ")
             text.append(change.strip(), style("muted"))
-        lines.append(_Line(start_priority + 1 + n, text))
-    return lines
+            if width >= NAMED_CHANGE_WIDTH:
+                names = [(visible(prefix + check_id), style(role))
+                         for prefix, ids, role in (("+", row.fixed, "fixed"), ("-", row.broke, "broke"))
+                         for check_id in ids]
+                under = _flow(text, names, width, spare)
+                spare -= len(under)
+        lines.append(_Line(start_priority + 1 + len(more), text))
+        more.append(under)
+    out, priority = lines[:1], start_priority + len(lines)
+    for line, under in zip(lines[1:], more, strict=True):
+        out.append(line)
+        for text in under:  # the first rows to go when the pane is short
+            out.append(_Line(priority, text))
+            priority += 1
+    return out
+
+
+def _flow(first: Text, words: list[tuple[str, Style]], width: int, rows: int) -> list[Text]:
+    """Append ``words`` to ``first`` as far as they fit, then onto at most ``rows`` more rows
+    starting at the same column; the last row takes the rest (``_fit`` cuts it)."""
+    indent = " " * (first.cell_len + 1)
+    out: list[Text] = []
+    line = first
+    for word, style in words:
+        if line.cell_len + 1 + len(word) > width and len(out) < rows and line.cell_len > len(indent):
+            line = Text(indent, no_wrap=True, overflow="ellipsis")
+            out.append(line)
+        else:
+            line.append(" ")
+        line.append(word, style)
+    return out
 
 
 def _change_text(lane: LaneState, style: StyleFor) -> Text:
@@ -310,7 +352,7 @@ def full_lines(
                   (phase_text(lane, race, now, width - len(turn) - 2), style("phase")))
 
     score = score_text(lane)
-    filled, empty = glyphs.bar(lane.score, max(4, min(60, width - len(score) - 1)))
+    filled, empty = glyphs.bar(lane.score, max(4, width - len(score) - 1))  # as wide as the pane
     bar = _join((filled, style("bar")), (empty, style("bar-empty")), " ", (score, style("score")))
 
     spark_width = max(0, min(lane.turn or 1, race.max_turns or 1, width // 3))
@@ -337,7 +379,44 @@ def full_lines(
     checks = _check_lines(lane, style, room, start_priority=6, width=width)
     lines += checks
     lines += _turn_lines(lane, style, room - len(checks), start_priority=100, width=width)
+    spare = height - len(lines)
+    if len(lane.scores) >= 2 and spare > 0:
+        # Rows nothing else needs: the sparkline grows taller (finer steps), up to SPARK_ROWS_MAX;
+        # one turn has no trajectory to show.
+        at = next(i for i, line in enumerate(lines) if line.text is history)
+        tall = _tall_history(lane, glyphs, style, width, min(SPARK_ROWS_MAX, 1 + spare))
+        lines[at:at + 1] = [_Line(200 + i, text) for i, text in enumerate(tall[:-1])] + [_Line(4, tall[-1])]
     return _fit(lines, width, height)
+
+
+SPARK_ROWS_MAX = 12
+
+
+def _tall_history(lane: LaneState, glyphs: Glyphs, style: StyleFor, width: int, rows: int) -> list[Text]:
+    """The score after each turn as a chart ``rows`` tall, the last turn's change beside its foot.
+
+    The scale zooms to the scores as the charts' does (``chartgrid.y_range``) and
+    is labelled at the top and the foot, since the
+    one-row sparkline's 0-100% would show 90% and 100% as the same full block.
+    Each turn gets up to 3 cells and a gap when the pane is wide enough, else one cell;
+    the latest turns are kept when not all fit.
+    """
+    axis = y_range(lane.scores)  # the charts' rule, without a cut: a pane has no rows to spare for one
+    floor = axis.floor if axis.low_label is None else 0.0
+    labels = ["100%", f"{floor:.0%}"]
+    label_w = max(len(label) for label in labels) + 1
+    change = _change_text(lane, style)
+    room = max(1, width - label_w - 1 - change.cell_len - 2)
+    per = room // max(1, len(lane.scores))
+    cell, gap = (min(3, per - 1), 1) if per >= 3 else (1, 0)
+    values = lane.scores[-max(1, (room + gap) // (cell + gap)):]
+    texts = []
+    for i, row in enumerate(glyphs.spark_rows(values, rows, cell, gap, floor)):
+        label = labels[0] if i == 0 else labels[1] if i == rows - 1 else ""
+        texts.append(_join((label.rjust(label_w - 1) + " " + glyphs.vline, style("muted")), (row, style("spark"))))
+    texts[-1].append("  ")
+    texts[-1].append_text(change)
+    return texts
 
 
 COMPACT_PHASE_MIN = 16  # the phase keeps this many cells ("validating 1.2 s") before badges shrink

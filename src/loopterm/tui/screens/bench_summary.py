@@ -29,7 +29,8 @@ from loopterm.tui.footer import make_footer
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.bench_scores import BenchScoreChart
 from loopterm.tui.widgets.bench_table import BenchTable
-from loopterm.tui.widgets.bench_times import TimeToPassStrip
+from loopterm.tui.widgets.bench_times import TimeToPassStrip, strip_key
+from loopterm.tui.widgets.flow_legend import FlowLegend
 
 REFRESH_S = 0.5  # the table and charts: rebuilt only when new events came
 BADGE_S = 0.1  # the progress line, so a replay's pause and speed keys show at once
@@ -94,9 +95,9 @@ class BenchSummaryScreen(Screen[None]):
             classes="bench-heading",
         )
         yield BenchScoreChart(self.glyphs)
-        yield Static(id="bench-legend")
+        yield FlowLegend(id="bench-legend")
         yield Static(
-            Text("Time to pass per run (bar: mean; >: P90 of all runs)", no_wrap=True, overflow="ellipsis"),
+            Text(strip_key(self.glyphs), no_wrap=True, overflow="ellipsis"),
             classes="bench-heading",
         )
         yield TimeToPassStrip(self.glyphs)
@@ -185,13 +186,13 @@ class BenchSummaryScreen(Screen[None]):
         self._show_notes()
         chart = self.query_one(BenchScoreChart)
         chart.show(report)
-        legend = Text(no_wrap=True, overflow="ellipsis")
+        legend = []
         for i, row in enumerate(report.rows):
-            if i:
-                legend.append("   ")
             r = "n/a" if row.fitted_r is None else f"{row.fitted_r:.2f}"
-            legend.append(f"{marker(i)} {lane_label(row, report.rows)}  r {r}", chart.lane_style(i))
-        self.query_one("#bench-legend", Static).update(legend)
+            legend.append(Text(f"{marker(i)} {lane_label(row, report.rows)}  r {r}", chart.lane_style(i)))
+        dot = "*" if self.glyphs.ascii else "•"
+        legend.append(Text(f"{dot}{dot} fitted curve", "dim"))
+        self.query_one(FlowLegend).show(legend)
         self.query_one(TimeToPassStrip).show(report)
 
 

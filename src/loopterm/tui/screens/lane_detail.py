@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,6 +21,7 @@ from loopterm.sanitize import visible
 from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
 from loopterm.tui.footer import make_footer
 from loopterm.tui.panetext import lane_outcome
+from loopterm.tui.widgets.code_view import CodeView
 
 REFRESH_S = 0.5
 HISTORY_COLUMNS = ("Turn", "Status", "Score", "TTFT", "Model", "Valid.", "Harn.", "Tok in/out", "Cost",
@@ -165,8 +165,8 @@ class LaneDetailScreen(Screen[None]):
         yield Static(id="detail-title")
         yield Static(id="detail-reason")
         with TabbedContent(id="detail-tabs"):
-            with TabPane("Candidate", id="tab-code"), VerticalScroll(id="code-scroll"):
-                yield Static(id="code")
+            with TabPane("Candidate", id="tab-code"):
+                yield CodeView(id="code")
             with TabPane("Feedback", id="tab-feedback"), VerticalScroll(id="feedback-scroll"):
                 yield Static(id="feedback")
             with TabPane("History", id="tab-history"):
@@ -203,16 +203,14 @@ class LaneDetailScreen(Screen[None]):
         reason, why = self.query_one("#detail-reason", Static), detail_reason(lane)
         reason.update(Text(why))
         reason.display = bool(why)
-        code = self.query_one("#code", Static)
+        code = self.query_one(CodeView)
         if lane.latest_code is None:
             if lane.done:
-                code.update("No candidate: the lane ended before any turn produced code.")
+                code.show_message("No candidate: the lane ended before any turn produced code.")
             else:
-                code.update("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
+                code.show_message("No candidate yet." if lane.turn <= 1 else "No turn has produced code yet.")
         else:
-            theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-            source = visible(lane.latest_code, multiline=True)
-            code.update(Syntax(source, "python", theme=theme, line_numbers=True, word_wrap=True))
+            code.show_code(visible(lane.latest_code, multiline=True), self.app.current_theme.dark)
         self.query_one("#feedback", Static).update(feedback_text(lane))
         table = self.query_one("#history", DataTable)
         cursor = table.cursor_row

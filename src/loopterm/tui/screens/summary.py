@@ -1,4 +1,4 @@
-"""The results table: the same rows as ``--plain`` and replays print, live."""
+"""The results table: the same rows as ``--plain`` and replays print, live; a wide terminal adds columns."""
 
 from __future__ import annotations
 
@@ -14,26 +14,78 @@ from textual.widgets import DataTable, Static
 from loopterm.events import Event
 from loopterm.racestate import RaceState
 from loopterm.sanitize import visible
-from loopterm.stats.runs import summarize
-from loopterm.stats.table import RESULT_COLUMNS, error_lines, result_rows
+from loopterm.stats.runs import RunSummary, summarize
+from loopterm.stats.table import (
+    RESULT_COLUMNS,
+    error_lines,
+    error_reason,
+    fmt_s,
+    in_place_order,
+    result_rows,
+)
 from loopterm.tui.footer import make_footer
 
 REFRESH_S = 0.5
-_RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost"}
+_RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost", "Score", "Model/turn", "Valid./turn", "Retries"}
+# What a wide terminal adds after the plain table's columns, in this order; Reason takes what is left.
+EXTRA_COLUMNS = ("Score", "Model/turn", "Valid./turn", "Retries", "Reason")
+REASON_MIN = 16  # cells worth giving the reason; less and it is left out
+GAP_MAX = 3  # spaces between columns when the width has them to spare
 
 
-def aligned(rows: list[tuple[str, ...]]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows padded to column widths, numbers flush right, one space between columns.
+def extra_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
+    """Per run, in the results table's order: final score, median model and validation time a turn,
+    retries, and the reason it ended ("passed 47/47 on turn 2", "no new best score in 3 turns")."""
 
-    The table's own cell padding is off: with it the nine columns do not fit 80 columns.
+    def seconds(ms: float | None) -> str:
+        return fmt_s(None if ms is None else ms / 1000)
+
+    rows = []
+    for run in in_place_order(runs):
+        median = run.median_ms()
+        rows.append((f"{run.final_score:.0%}", seconds(median["model"]), seconds(median["validation"]),
+                     str(run.retries), visible(error_reason(run)) or "-"))
+    return rows
+
+
+def fitted(
+    rows: list[tuple[str, ...]], extra: list[tuple[str, ...]], width: int
+) -> tuple[list[str], list[str], list[list[str]]]:
+    """The columns that fit ``width`` cells, their header cells and the rows' cells, padded.
+
+    The plain table's columns always (its own rules drop columns on a narrow
+    terminal; this screen scrolls instead), then each of ``EXTRA_COLUMNS`` that
+    still fits, the reason cut to the width left; then the spare cells widen the
+    gaps between columns, up to ``GAP_MAX`` spaces.
     """
-    widths = [max([len(column), *(len(row[i]) for row in rows)]) for i, column in enumerate(RESULT_COLUMNS)]
+    columns = list(RESULT_COLUMNS)
+    cells = [list(row) for row in rows]
+    for i, column in enumerate(EXTRA_COLUMNS):
+        widths = _widths(columns, cells)
+        used = sum(widths) + len(widths)
+        own = max([len(column), *(len(row[i]) for row in extra)]) + 1
+        if column == "Reason":
+            own = min(own, width - used)
+            if own < REASON_MIN:
+                break
+        elif used + own > width:
+            break
+        columns.append(column)
+        for row, more in zip(cells, extra, strict=True):
+            text = more[i]
+            row.append(text if len(text) < own else text[: max(0, own - 2)] + "…")
+    widths = _widths(columns, cells)
+    gap = max(1, min(GAP_MAX, (width - sum(widths)) // max(1, len(widths))))
 
     def pad(i: int, text: str) -> str:
-        return " " + (text.rjust(widths[i]) if RESULT_COLUMNS[i] in _RIGHT else text.ljust(widths[i]))
+        return " " * gap + (text.rjust(widths[i]) if columns[i] in _RIGHT else text.ljust(widths[i]))
 
-    header = [pad(i, column) for i, column in enumerate(RESULT_COLUMNS)]
-    return header, [[pad(i, cell) for i, cell in enumerate(row)] for row in rows]
+    header = [pad(i, column) for i, column in enumerate(columns)]
+    return columns, header, [[pad(i, cell) for i, cell in enumerate(row)] for row in cells]
+
+
+def _widths(columns: list[str], cells: list[list[str]]) -> list[int]:
+    return [max([len(column), *(len(row[i]) for row in cells)]) for i, column in enumerate(columns)]
 
 
 class SummaryScreen(Screen[None]):
@@ -56,6 +108,10 @@ class SummaryScreen(Screen[None]):
         self.refresh_content()
         self.set_interval(REFRESH_S, self.refresh_content)
 
+    def on_resize(self) -> None:
+        self._shown = -1  # the columns that fit change with the width
+        self.refresh_content()
+
     def show_news(self, lanes: set[str | None]) -> None:
         self.refresh_content()
 
@@ -72,12 +128,13 @@ class SummaryScreen(Screen[None]):
             title += f"  ({kind} still running)"
         self.query_one("#summary-title", Static).update(Text(visible(title), no_wrap=True, overflow="ellipsis"))
         table = self.query_one("#results", DataTable)
-        header, rows = aligned(result_rows(runs))
+        room = (self.size.width or self.app.size.width) - 2  # the table's margins
+        columns, header, rows = fitted(result_rows(runs), extra_rows(runs), room)
         if (header, rows) == self._rows:
             return  # streaming tokens change no cell: keep the table (and its cursor) as it is
         self._rows = (header, rows)
         table.clear(columns=True)
-        for key, label in zip(RESULT_COLUMNS, header, strict=True):
+        for key, label in zip(columns, header, strict=True):
             table.add_column(label, key=key)
         for row in rows:
             # Text, not str: a DataTable reads a str cell as markup, and a lane may be named "[red]x".

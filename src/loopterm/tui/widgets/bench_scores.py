@@ -1,8 +1,9 @@
 """A benchmark's scores against wall-clock: every run, one colour per lane, fitted curves on top.
 
 The x axis is seconds since each run's own start (runs of a bench may start
-at different times), the y axis the score after each turn, from the lowest
-score seen (rounded down to 10%) to 100%. Each run is a dim step line with
+at different times), the y axis the score after each turn, zoomed to the
+scores as the race chart's is (``chartgrid.y_range``: the few lowest under a
+cut in the axis). Each run is a dim step line with
 its lane's letter at every turn end; the lane's fitted convergence curve,
 mapped to time with the lane's mean turn time, is drawn over the lines in
 bold (the letters stay visible: they are the measurements). :func:`rasterise_bench` is a pure function from data to
@@ -11,7 +12,6 @@ character cells, so the drawing is tested without a terminal.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from rich.style import Style
@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import AXIS, Frame, cells_text, marker
+from loopterm.tui.chartgrid import AXIS, Frame, YRange, cells_text, marker, place_marks, y_range
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -65,29 +65,35 @@ def t_max_of(series: list[LaneSeries]) -> float:
     return max([1.0, *ends])
 
 
-def floor_of(series: list[LaneSeries]) -> float:
-    """The bottom of the score axis: the lowest score rounded down to 10%, at most 90%.
+def y_range_of(series: list[LaneSeries]) -> YRange:
+    """The score axis: zoomed to the runs' scores, the few low outliers under a cut (see ``y_range``).
 
     Benchmarked lanes often start above 80%; a 0-100% axis would squash every
     line into the top rows.
     """
-    scores = [score for s in series for run in s.runs for _, score in run]
-    if not scores:
-        return 0.0
-    return min(0.9, math.floor(max(0.0, min(scores)) * 10) / 10)
+    return y_range(score for s in series for run in s.runs for _, score in run)
+
+
+def floor_of(series: list[LaneSeries]) -> float:
+    return y_range_of(series).floor
+
+
+MARK_REACH = 2  # a lane's letter moves at most this many cells aside for another lane's
 
 
 def rasterise_bench(
-    series: list[LaneSeries], width: int, height: int, t_max: float, glyphs: Glyphs, floor: float = 0.0
+    series: list[LaneSeries], width: int, height: int, t_max: float, glyphs: Glyphs, y: YRange | None = None
 ) -> list[list[Cell]]:
     """Cells of the chart: axes, each run's step line, the fitted curves over them, the runs' letters.
 
-    Scores run from ``floor`` (bottom row) to 1.0 (top row). The letters (the
-    measured turns) are drawn last so a curve never hides a data point.
+    Scores run from ``y``'s floor (bottom row, or above its cut) to 1.0 (top
+    row). The letters (the measured turns) are drawn last so a curve never hides
+    a data point; where two lanes' letters meet, the later one moves up to
+    ``MARK_REACH`` cells aside (a bench has many runs: further would misplace it).
     """
     blank: Cell = (" ", None, False)
     cells = [[blank] * max(0, width) for _ in range(max(0, height))]
-    frame = Frame(width, height, max(t_max, 1e-9), floor)
+    frame = Frame.fitted(width, height, t_max, y or YRange())
     if not frame.fits:
         return cells
     row_of, col_of, x0 = frame.row_of, frame.col_of, frame.x0
@@ -96,8 +102,8 @@ def rasterise_bench(
         if 0 <= y < height and 0 <= x < width:
             cells[y][x] = (ch, idx, fit)
 
-    for x, y, ch in frame.axes(glyphs):
-        put(x, y, ch, AXIS)
+    for x, row, ch in frame.axes(glyphs):
+        put(x, row, ch, AXIS)
 
     for idx, s in enumerate(series):  # step lines first, so letters and curves sit on top
         for run in s.runs:
@@ -106,8 +112,8 @@ def rasterise_bench(
                 row, c0 = row_of(score), col_of(t)
                 c1 = col_of(run[k + 1][0]) if k + 1 < len(run) else c0
                 if prev is not None and prev != row:
-                    for y in range(min(prev, row), max(prev, row) + 1):
-                        put(c0, y, glyphs.vline, idx)
+                    for r in range(min(prev, row), max(prev, row) + 1):
+                        put(c0, r, glyphs.vline, idx)
                 for x in range(c0 + 1, c1):
                     put(x, row, glyphs.hline, idx)
                 prev = row
@@ -117,10 +123,10 @@ def rasterise_bench(
             score = s.fitted_at((x - x0) / max(1, frame.plot_w - 1) * frame.t_max)
             if score is not None:
                 put(x, row_of(score), dot, idx, True)
-    for idx, s in enumerate(series):
-        for run in s.runs:
-            for t, score in run:
-                put(col_of(t), row_of(score), marker(idx), idx)
+    marks = sorted(((col_of(t), row_of(score), marker(idx), idx, t) for idx, s in enumerate(series)
+                    for run in s.runs for t, score in run), key=lambda m: (m[4], m[3]))
+    for x, row, letter, idx in place_marks((m[:4] for m in marks), x0, width, MARK_REACH):
+        put(x, row, letter, idx)
     return cells
 
 
@@ -130,7 +136,7 @@ class BenchScoreChart(Widget):
     COMPONENT_CLASSES = {"bench-chart--axis"} | {f"bench-chart--lane-{i}" for i in range(1, LANE_COLOURS + 1)}
     DEFAULT_CSS = "\n".join(
         [
-            "BenchScoreChart { height: 1fr; min-height: 8; }",
+            "BenchScoreChart { height: 1fr; min-height: 6; }",
             "BenchScoreChart > .bench-chart--axis { color: $lt-muted; }",
             *(f"BenchScoreChart > .bench-chart--lane-{i} {{ color: $lt-lane-{i}; }}"
               for i in range(1, LANE_COLOURS + 1)),
@@ -153,7 +159,7 @@ class BenchScoreChart(Widget):
     def render(self) -> Text:
         size = self.content_size
         cells = rasterise_bench(
-            self.series, size.width, size.height, t_max_of(self.series), self.glyphs, floor_of(self.series)
+            self.series, size.width, size.height, t_max_of(self.series), self.glyphs, y_range_of(self.series)
         )
         axis = self.get_component_rich_style("bench-chart--axis", partial=True)
 

@@ -3,8 +3,11 @@
 Each passed run is its lane's letter at its time to pass; several runs in one
 cell show their count (2-9, ``+`` for more). The lane's mean time to pass is
 a vertical bar on the track and its P90 (over every counted run, passed or
-not) a ``>``, so both read on a monochrome screen. A lane with no passed run
-says so.
+not) a ``>``, so both read on a monochrome screen. The P90 is often a run's
+own time (below 10 runs it is the slowest run's): where a run or the mean
+holds its cell, the ``>`` goes in the next free cell to the right (else the
+left), beside the run it marks. :func:`strip_key` says what the marks are (the
+screen's heading over the strip). A lane with no passed run says so.
 :func:`strip_rows` is pure, so the drawing is tested without a terminal.
 """
 
@@ -70,13 +73,16 @@ def strip_rows(lanes: list[LaneTimes], width: int, glyphs: Glyphs) -> list[list[
             note = "no passed run"
             track[: len(note)] = [(ch, AXIS) for ch in note[:plot_w]]
         else:
-            if lane.p90 is not None:
-                track[col_of(lane.p90)] = (">", AXIS)
             if lane.mean is not None:
                 track[col_of(lane.mean)] = (glyphs.vline, idx)
             for col, count in sorted(Counter(col_of(t) for t in lane.times).items()):
                 ch = marker(idx) if count == 1 else (str(count) if count < 10 else "+")
                 track[col] = (ch, idx)
+            if lane.p90 is not None:
+                at = col_of(lane.p90)
+                free = [c for c in (at, *range(at + 1, plot_w), *range(at - 1, -1, -1)) if track[c][1] is None]
+                if free:
+                    track[free[0]] = (">", AXIS)
         rows.append(row + track)
     axis = [(" ", None)] * label_w + [(glyphs.corner, AXIS)] + [(glyphs.hline, AXIS)] * plot_w
     labels: list[tuple[str, int | None]] = [(" ", None)] * width
@@ -86,6 +92,12 @@ def strip_rows(lanes: list[LaneTimes], width: int, glyphs: Glyphs) -> list[list[
         for i, ch in enumerate(text):
             labels[start + i] = (ch, AXIS)
     return [*rows, axis, labels]
+
+
+def strip_key(glyphs: Glyphs) -> str:
+    """The strip's heading: what it shows and what its marks mean (it fits 80 columns)."""
+    dot = "*" if glyphs.ascii else "·"
+    return f"Time to pass: A a run {dot} 2-9 runs in a cell {dot} {glyphs.vline} mean {dot} > P90 (all runs)"
 
 
 class TimeToPassStrip(Widget):

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.racestate import RaceState
-from loopterm.tui.chartgrid import AXIS, Series, cells_text, marker, rasterise, y_floor
+from loopterm.tui.chartgrid import AXIS, Series, cells_text, marker, rasterise, y_range
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -57,8 +57,9 @@ class ScoreChart(Widget):
     def render(self) -> Text:
         size = self.content_size
         series = chart_series(self.race)
+        scores = (score for s in series for _, score in s.points)
         grid = rasterise(series, size.width, size.height, chart_t_max(self.race, self.now()), self.glyphs,
-                         y_min=y_floor(series))
+                         y_range(scores))
         axis = self.get_component_rich_style("score-chart--axis", partial=True)
 
         def style_of(key: tuple) -> Style | None:
