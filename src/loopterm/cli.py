@@ -2,8 +2,7 @@
 
 Each module in ``loopterm.commands`` exposes ``add_parser(subparsers)`` and a
 ``run(args) -> int``; heavy imports (Textual, SDKs) happen inside ``run`` so
-``loopterm --help`` stays fast. Exit codes: 0 success, 1 the job ran and its
-answer is "no" (e.g. a failing candidate), 2 usage or input errors, 130 Ctrl-C.
+``loopterm --help`` stays fast. Exit codes: ``loopterm.exits``.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import sys
 from typing import NoReturn
 
 from loopterm import __version__
+from loopterm.exits import Exit
 
 # Order is the order of `loopterm --help`.
 COMMANDS = ["race", "bench", "report", "replay", "traces", "rescore", "export", "validate", "lanes", "doctor"]
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C at any moment, even while the commands are still being imported
         print("loopterm: interrupted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
 
 
 def _main(argv: list[str] | None) -> int:
@@ -56,7 +56,7 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
-        return 2
+        return Exit.USAGE
     try:
         return int(args.run(args) or 0)
     except UsageError as exc:
@@ -64,15 +64,15 @@ def _main(argv: list[str] | None) -> int:
 
         # It may quote a lanes file, a trace or a server: its control characters are shown, never sent.
         print(f"loopterm: error: {visible(str(exc), multiline=True)}", file=sys.stderr)
-        return 2
+        return Exit.USAGE
     except KeyboardInterrupt:
         print("loopterm: interrupted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     except BrokenPipeError:  # `loopterm report | head`: stop quietly, as other tools do
         from loopterm.plain.console import with_devnull
 
         with_devnull(sys.stdout)
-        return 141
+        return Exit.OUTPUT_CLOSED
 
 
 if __name__ == "__main__":

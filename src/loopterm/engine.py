@@ -33,6 +33,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from loopterm.exits import Exit
+
 END = "engine"  # the key of the closing line
 
 
@@ -94,7 +96,7 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
     end = {END: "end", "trace": None if folder is None else str(folder), "failure": session.failure()}
     if not out.is_closing():
         out.write((json.dumps(end) + "\n").encode())
-    return 1 if session.failure() else 0
+    return Exit.FAILED if session.failure() else Exit.OK
 
 
 async def _main() -> int:
@@ -103,7 +105,7 @@ async def _main() -> int:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
     line = await stdin.readline()
     if not line.strip():
-        return 2
+        return Exit.USAGE
     # Events get their own fd; anything else printing to stdout goes to stderr instead.
     events = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)

@@ -22,13 +22,13 @@ from loopterm.commands.common import (
     writable_trace_root,
 )
 from loopterm.commands.race import (
-    EXIT_OUTPUT_CLOSED,
     add_loop_options,
     check_ready,
     loop_config,
     resolve_lanes,
     stop_on_signals,
 )
+from loopterm.exits import Exit
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
 from loopterm.sanitize import visible
 
@@ -134,13 +134,13 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
     interrupted = session.interrupted
     if printer.closed:
         print(f"loopterm: output closed; bench stopped, trace: {session.folder}", file=sys.stderr)
-        return EXIT_OUTPUT_CLOSED
+        return Exit.OUTPUT_CLOSED
     if session.failure() is not None:
         print(session.failure(), file=sys.stderr)
-        return 1
+        return Exit.FAILED
     if not events:  # stopped while the sandbox warmed up: nothing ran, nothing was stored
         print("loopterm: bench stopped before it started; no trace was written", file=sys.stderr)
-        return 130 if interrupted else 1
+        return Exit.INTERRUPTED if interrupted else Exit.FAILED
     if as_json:
         report = build_report([events])
         sys.stdout.write(to_json_text(report))
@@ -153,5 +153,5 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
         print(f"loopterm: warning: {visible(warning)}", file=sys.stderr)
     if interrupted:
         print("loopterm: bench interrupted; the table covers the runs that finished", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     return 0

@@ -24,6 +24,7 @@ from loopterm.commands.common import (
     use_plain,
     writable_trace_root,
 )
+from loopterm.exits import Exit
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
 from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
@@ -169,10 +170,10 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
     interrupted = session.interrupted
     if printer is not None and printer.closed:
         print(f"loopterm: output closed; race stopped, trace: {session.folder}", file=sys.stderr)
-        return EXIT_OUTPUT_CLOSED
+        return Exit.OUTPUT_CLOSED
     if session.failure() is not None:
         print(session.failure(), file=sys.stderr)
-        return 1
+        return Exit.FAILED
     folder = session.folder  # None when stopped before the race started (sandbox warm-up)
     if as_json:
         summary = {
@@ -190,11 +191,9 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
             print("loopterm: race stopped before it started; no trace was written", file=sys.stderr)
         else:
             print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     return 0
 
-
-EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short
 
 
 def stop_on_signals(stop: Callable[[], object] | None) -> None:

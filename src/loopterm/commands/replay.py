@@ -104,7 +104,7 @@ async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> in
     import asyncio
 
     from loopterm.commands.common import canceller
-    from loopterm.commands.race import EXIT_OUTPUT_CLOSED
+    from loopterm.exits import Exit
     from loopterm.plain.replay import plain_printer
 
     current = asyncio.current_task()
@@ -118,4 +118,4 @@ async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> in
             raise
         if current is not None:
             current.uncancel()
-    return EXIT_OUTPUT_CLOSED if printer.closed else 0
+    return Exit.OUTPUT_CLOSED if printer.closed else Exit.OK

@@ -19,11 +19,11 @@ from loopterm.stats.table import (
     RESULT_COLUMNS,
     error_lines,
     error_reason,
-    fmt_s,
     in_place_order,
     result_rows,
 )
 from loopterm.tui.footer import make_footer
+from loopterm.words import fmt_seconds
 
 REFRESH_S = 0.5
 _RIGHT = {"Turns", "To pass", "Best", "Tokens", "Cost", "Score", "Model/turn", "Valid./turn", "Retries"}
@@ -38,7 +38,7 @@ def extra_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     retries, and the reason it ended ("passed 47/47 on turn 2", "no new best score in 3 turns")."""
 
     def seconds(ms: float | None) -> str:
-        return fmt_s(None if ms is None else ms / 1000)
+        return fmt_seconds(None if ms is None else ms / 1000)
 
     rows = []
     for run in in_place_order(runs):
