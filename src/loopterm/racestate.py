@@ -23,11 +23,13 @@ from loopterm.events import (
     LaneDone,
     LaneInfo,
     LaneStarted,
+    Outcome,
     Phase,
     RaceDone,
     RaceStarted,
     TurnDone,
     TurnStarted,
+    TurnStatus,
     ValidationDone,
 )
 from loopterm.sanitize import visible
@@ -70,7 +72,7 @@ class TurnRow:
 
     turn: int
     started_t: float
-    status: str | None = None  # TurnStatus value once the turn is done
+    status: TurnStatus | None = None  # once the turn is done
     score: float | None = None
     passed: int | None = None
     total: int | None = None
@@ -116,8 +118,8 @@ class LaneState:
     fixed: list[str] = field(default_factory=list)  # by the last finished turn
     broke: list[str] = field(default_factory=list)
     no_code: bool = False  # the last turn's answer brought no code (its score is the code in place)
-    last_status: str | None = None
-    outcome: str | None = None  # Outcome value once the lane is done
+    last_status: TurnStatus | None = None
+    outcome: Outcome | None = None  # once the lane is done
     reason: str = ""
     place: int | None = None
     time_to_pass_s: float | None = None
@@ -360,12 +362,12 @@ def _turn_done(lane: LaneState, event: TurnDone) -> None:
     lane.score_points.append((event.t, event.score))
     lane.fixed = list(event.fixed)
     lane.broke = list(event.broke)
-    lane.last_status = event.status.value
+    lane.last_status = event.status
     row = lane.row(event.turn)
     # The mark belongs to the last finished turn, like fixed and broke (an ERROR turn has none).
     lane.no_code = event.no_code or (row is not None and row.no_code)
     if row is not None:
-        row.status = event.status.value
+        row.status = event.status
         row.score = event.score
         row.passed = event.passed
         row.total = event.total
@@ -386,7 +388,7 @@ def _lane_done(lane: LaneState, event: LaneDone, race_origin: float | None) -> N
         # A pass freezes the timer when the passing validation ended, so the pane's clock
         # reads the same as its "PASS in ... s" (the lane's own bookkeeping comes after).
         lane.finished_t = min(event.t, origin + event.time_to_pass_s)
-    lane.outcome = event.outcome.value
+    lane.outcome = event.outcome
     lane.reason = event.reason
     lane.place = event.place
     lane.time_to_pass_s = event.time_to_pass_s

@@ -49,12 +49,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopterm.events import Event, RaceDone, RaceStarted, ValidationDone
+from loopterm.events import Event, Outcome, RaceDone, RaceStarted, ValidationDone
 from loopterm.stats.fit import Fit, Prediction, RunStart, fit_lane, fit_start, predict, target_score
 from loopterm.stats.runs import RunSummary, summarize
 from loopterm.words import display_name
 
-NOT_COUNTED = frozenset({"ERROR", "ABORTED"})
+NOT_COUNTED = frozenset({Outcome.ERROR, Outcome.ABORTED})
 
 
 def counted(run: RunSummary) -> bool:
@@ -250,8 +250,8 @@ def lane_row(bench_runs: Sequence[BenchRun]) -> LaneRow:
         simulated=first.simulated,
         runs=len(done),
         passed=len(passes),
-        errors=sum(r.outcome == "ERROR" for r in runs),
-        aborted=sum(r.outcome == "ABORTED" for r in runs),
+        errors=sum(r.outcome == Outcome.ERROR for r in runs),
+        aborted=sum(r.outcome == Outcome.ABORTED for r in runs),
         running=sum(r.outcome is None for r in runs),
         one_shot=sum(r.turns == 1 for r in passes),
         median_iterations=float(statistics.median(r.turns for r in passes)) if passes else None,
@@ -268,7 +268,7 @@ def lane_row(bench_runs: Sequence[BenchRun]) -> LaneRow:
         tokens_estimated=any(r.tokens_estimated for r in done),
         cost_per_run=total_cost / len(done) if known_cost else None,
         cost_per_passed_run=total_cost / len(passes) if known_cost and passes else None,
-        error_reasons=list(dict.fromkeys(r.reason for r in runs if r.outcome == "ERROR")),
+        error_reasons=list(dict.fromkeys(r.reason for r in runs if r.outcome == Outcome.ERROR)),
     )
 
 

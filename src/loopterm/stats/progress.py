@@ -11,7 +11,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from loopterm.events import Event, LaneDone, LaneStarted, RaceStarted, TurnDone, TurnStarted
+from loopterm.events import Event, LaneDone, LaneStarted, Outcome, RaceStarted, TurnDone, TurnStarted, TurnStatus
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import NOT_COUNTED
 from loopterm.words import display_name, fmt_estimate, plural
@@ -89,20 +89,20 @@ class BenchProgress:
         elif isinstance(event, TurnDone) and event.lane in self.lane_of:
             self.turns_ended[event.lane] = self.turns_ended.get(event.lane, 0) + 1
             since = self.turn_at.get(event.lane, (0, self.started.get(event.lane, event.t)))[1]
-            if event.status.value != "ERROR":
+            if event.status != TurnStatus.ERROR:
                 self.lane_of[event.lane].turn_times.append(event.t - since)
         elif isinstance(event, LaneDone) and event.lane in self.lane_of:
             lane = self.lane_of[event.lane]
             self.finished.add(event.lane)
             lane.done += 1
-            outcome = event.outcome.value
-            if outcome == "PASS":
+            outcome = event.outcome
+            if outcome == Outcome.PASS:
                 lane.passed += 1
                 if event.time_to_pass_s is not None:
                     lane.pass_times.append(event.time_to_pass_s)
-            elif outcome == "ERROR":
+            elif outcome == Outcome.ERROR:
                 lane.errors += 1
-            elif outcome == "ABORTED":
+            elif outcome == Outcome.ABORTED:
                 self.aborted += 1
             if outcome not in NOT_COUNTED:
                 lane.run_turns.append(self.turns_of(event.lane))

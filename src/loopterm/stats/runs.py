@@ -16,8 +16,10 @@ from loopterm.events import (
     GenerationDone,
     LaneDone,
     LaneInfo,
+    Outcome,
     RaceStarted,
     TurnDone,
+    TurnStatus,
 )
 from loopterm.loop.judge import ranked as places_given
 
@@ -25,7 +27,7 @@ from loopterm.loop.judge import ranked as places_given
 @dataclass
 class RunSummary:
     info: LaneInfo
-    outcome: str | None = None  # None while the run is still going
+    outcome: Outcome | None = None  # None while the run is still going
     reason: str = ""
     turns: int = 0
     time_to_pass_s: float | None = None
@@ -34,7 +36,7 @@ class RunSummary:
     final_score: float = 0.0
     scores: list[float] = field(default_factory=list)  # score after each turn
     checks_total: int = 0  # checks in the suite (from the last turn); sets the bench fit's target
-    statuses: list[str] = field(default_factory=list)
+    statuses: list[TurnStatus] = field(default_factory=list)
     turn_end_s: list[float] = field(default_factory=list)  # lane-relative time each turn ended
     place: int | None = None
     prompt_tokens: int = 0
@@ -54,7 +56,7 @@ class RunSummary:
 
     @property
     def passed(self) -> bool:
-        return self.outcome == "PASS"
+        return self.outcome == Outcome.PASS
 
     def median_ms(self) -> dict[str, float | None]:
         def med(values: list[float]) -> float | None:
@@ -133,16 +135,16 @@ def summarize(events: Iterable[Event]) -> list[RunSummary]:
             run.turns = event.turn
             run.scores.append(event.score)
             run.checks_total = event.total
-            run.statuses.append(event.status.value)
+            run.statuses.append(event.status)
             run.turn_end_s.append(event.t - run.start_t)
             run.final_score = event.score
             run.best_score = max(run.best_score, event.best_score)
             run.model_s.append(event.model_s)
-            if event.status.value != "ERROR":
+            if event.status != TurnStatus.ERROR:
                 run.validation_s.append(event.validation_s)
             run.harness_s.append(event.harness_s)
         elif isinstance(event, LaneDone):
-            run.outcome = event.outcome.value
+            run.outcome = event.outcome
             run.reason = event.reason
             # Turns are the turns that ended (TurnDone events); older traces counted a turn
             # cut short by a budget or a stop here too, which disagreed with their statuses.

@@ -10,6 +10,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from loopterm.events import Outcome
 from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
 from loopterm.words import (
@@ -92,7 +93,7 @@ def error_reason(run: RunSummary) -> str:
 def error_lines(runs: list[RunSummary]) -> list[str]:
     """'name: reason' for every lane that ended in ERROR (the table's caption), shown safely."""
     labels = run_labels(runs)
-    return [f"{labels[r.info.run_id]}: {visible(error_reason(r))}" for r in runs if r.outcome == "ERROR"]
+    return [f"{labels[r.info.run_id]}: {visible(error_reason(r))}" for r in runs if r.outcome == Outcome.ERROR]
 
 
 def natural_width(console: Console, table: Table) -> int:
