@@ -1,4 +1,4 @@
-"""``--fps N``: the viewer's repaint rate, for slow links. Parsed by race and bench, honoured by the app."""
+"""``--fps N``: the viewer's repaint rate, for slow links. Parsed by race, bench and replay, honoured by the app."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tui_pilot import app_for
 from loopterm.tui import DEFAULT_FPS
 from loopterm.tui.screens.race import RaceScreen
 
-COMMANDS = ["race", "bench"]
+COMMANDS = ["race", "bench", "replay"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -54,14 +54,24 @@ def test_race_and_bench_hand_the_rate_to_the_viewer(
         seen["bench"] = fps
         return FakeApp()
 
+    def run_replay_app(source, controls, theme=None, *, fps=None, **kwargs) -> int:
+        seen["replay"] = fps
+        return 0
+
+    recorded = loopterm_main("race", "sim:fast-diffusion", "--plain", "--time-scale", "0", "--max-turns", "1",
+                             "--trace-dir", str(tmp_path / "recorded"))
+    assert recorded.returncode == 0, recorded.stderr
     for command in COMMANDS:  # as on a terminal: the viewer, not plain lines
         monkeypatch.setattr(f"loopterm.commands.{command}.use_plain", lambda args: False)
     monkeypatch.setattr("loopterm.tui.launch.run_live", run_live)
+    monkeypatch.setattr("loopterm.tui.launch.run_replay_app", run_replay_app)
     monkeypatch.setattr("loopterm.tui.screens.bench_summary.make_bench_app", make_bench_app)
-    for command in COMMANDS:
+    for command in ("race", "bench"):
         out = loopterm_main(command, *args, "--trace-dir", str(tmp_path))
         assert out.returncode == 0, out.stderr
-    assert seen == {"race": fps, "bench": fps}
+    out = loopterm_main("replay", *args, "--trace-dir", str(tmp_path / "recorded"))
+    assert out.returncode == 0, out.stderr
+    assert seen == {"race": fps, "bench": fps, "replay": fps}
 
 
 @pytest.mark.anyio

@@ -108,3 +108,14 @@ def canceller(task: asyncio.Task[Any] | None) -> Callable[[], None] | None:
         task.cancel()
 
     return stop
+
+
+def add_fps_option(p: argparse.ArgumentParser) -> None:
+    """``--fps N``: how often the viewer may repaint (race, bench, replay): less for a slow link."""
+    from loopterm.tui import DEFAULT_FPS, MAX_FPS  # constants only: no Textual import
+
+    p.add_argument(
+        "--fps", type=_number(int, 1, inclusive=True, maximum=MAX_FPS), default=DEFAULT_FPS, metavar="N",
+        help=f"the viewer repaints at most N times a second (default {DEFAULT_FPS}, at most {MAX_FPS}); "
+        "lower it for a slow link. Below 10 the timers tick N times a second too",
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from loopterm.cli import UsageError
 from loopterm.commands.common import (
     MAX_TURNS,
-    _number,
+    add_fps_option,
     add_task_args,
     any_int,
     load_task,
@@ -26,7 +26,6 @@ from loopterm.commands.common import (
 )
 from loopterm.exits import Exit
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
-from loopterm.tui import DEFAULT_FPS, MAX_FPS
 
 if TYPE_CHECKING:
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 # Simulated latencies are compressed by default so the offline demo ends
 # within about a minute; real lanes always run at real speed.
 DEFAULT_TIME_SCALE = 0.2
-fps_count = _number(int, 1, inclusive=True, maximum=MAX_FPS)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,11 +74,7 @@ def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
     p.add_argument("--trace-dir", type=Path, help="where to write the trace (default: the cache dir)")
     add_task_args(p)
     p.add_argument("--theme", help="TUI theme name")
-    p.add_argument(
-        "--fps", type=fps_count, default=DEFAULT_FPS, metavar="N",
-        help=f"the viewer repaints at most N times a second (default {DEFAULT_FPS}, at most {MAX_FPS}); "
-        "lower it for a slow link. Below 10 the timers tick N times a second too",
-    )
+    add_fps_option(p)
 
 
 def loop_config(args: argparse.Namespace, task: Task, **extra: Any) -> RaceConfig:

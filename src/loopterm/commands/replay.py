@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
-from loopterm.commands.common import use_plain
+from loopterm.commands.common import add_fps_option, use_plain
 from loopterm.sanitize import visible
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--plain", action="store_true", help="one line per turn, no full-screen UI")
     p.add_argument("--trace-dir", type=Path, help="the traces dir (default: loopterm's cache dir)")
     p.add_argument("--theme", help="TUI theme name")
+    add_fps_option(p)
     p.set_defaults(run=run)
 
 
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         source = ReplaySource(trace, speed, hold_at_end=True)
         try:
             return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
-                                  bench=trace.started.is_bench, notices=trace.warnings, recorded=trace.events)
+                                  bench=trace.started.is_bench, notices=trace.warnings, recorded=trace.events,
+                                  fps=args.fps)
         finally:
             print_warnings(trace)
     return asyncio.run(_plain(ReplaySource(trace, speed), speed, trace.started))

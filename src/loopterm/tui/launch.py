@@ -74,6 +74,7 @@ def replay_app(
     bench: bool = False,
     notices: Sequence[str] = (),
     stop_on_signals: bool = True,
+    fps: int | None = None,
 ) -> LooptermApp:
     """The replay viewer (not yet running): the race viewer, or the bench summary for a bench."""
     from loopterm.tui.app import LooptermApp, make_app
@@ -81,7 +82,7 @@ def replay_app(
 
     make = make_bench_app if bench else make_app
     app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
-               stop_on_signals=stop_on_signals, notices=notices)
+               stop_on_signals=stop_on_signals, notices=notices, fps=fps)
     assert isinstance(app, LooptermApp)
     return app
 
@@ -95,10 +96,13 @@ def run_replay_app(
     bench: bool = False,
     notices: Sequence[str] = (),
     recorded: Sequence[Event] | None = None,
+    fps: int | None = None,
 ) -> int:
     """Show a replay full screen; its keys drive ``controls``. Returns 0 (1 if the replay failed).
 
     ``notices``: warnings shown on screen as toasts (what the trace reader skipped).
+
+    ``fps``: the most repaints a second (``--fps``).
 
     ``recorded``: the whole trace; quit part-way, the table printed is the
     recorded one, with a line saying where the replay stopped.
@@ -106,7 +110,7 @@ def run_replay_app(
     ``bench``: the trace is a benchmark, so the bench summary (table and charts)
     is the main screen, as it was live, and its table is printed at the end.
     """
-    app = replay_app(source, controls, theme, trace_folder=trace_folder, bench=bench, notices=notices)
+    app = replay_app(source, controls, theme, trace_folder=trace_folder, bench=bench, notices=notices, fps=fps)
     code = app.run()
     show = print_bench_results if bench else print_race_results
     show(app.events, recorded=recorded)
