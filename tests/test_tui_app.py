@@ -48,7 +48,7 @@ async def test_panes_show_outcomes_places_and_failing_checks() -> None:
         header = app.screen.query_one(RaceHeader)
         await until(pilot, lambda: "finished" in header.text)
         assert "quote-approval" in header.text and "20260101-120000-abcd" in header.text
-        assert header.text.endswith("finished 4.9 s")
+        assert header.text.endswith("finished   4.9 s")
 
 
 async def test_a_running_race_shows_phases_and_the_live_clock() -> None:
@@ -67,7 +67,7 @@ async def test_a_running_race_shows_phases_and_the_live_clock() -> None:
         assert shown["fast"].lines[0].endswith("2.5 s")  # the injected clock, ticking lanes
         assert shown["fast"].lines[2].endswith("-/-")  # no score before the first validation
         header = app.screen.query_one(RaceHeader)
-        assert "running 2.5 s" in header.text
+        assert header.text.endswith("running    2.5 s")
         assert "simulated latencies x0.2" in header.text
         assert not app.race.done
         source.released.set()

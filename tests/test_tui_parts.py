@@ -77,13 +77,13 @@ def test_ascii_glyphs_on_request_or_on_the_linux_console() -> None:
 
 def test_full_pane_of_a_finished_lane() -> None:
     state = fold(script_race())
-    lines = [t.plain for t in full_lines(state.lanes["fast"], state, 99.0, 40, 9, UNICODE, plain_style)]
+    lines = [t.plain for t in full_lines(state.lanes["fast"], state, 99.0, 42, 9, UNICODE, plain_style)]
     assert lines[0].startswith(" H/D   SIMULATED  fast-diffusion")
     assert lines[0].endswith("1.1 s")  # frozen at the lane's finish, not the clock's 99 s
     assert lines[1] == "turn 2/4  done"
     assert lines[2].endswith("8/8 100%")
     assert lines[3] == "PASS in 1.1 s after 2 turns  1st"  # the same 1.1 s as the timer
-    assert all(len(line) <= 40 for line in lines)
+    assert all(len(line) <= 42 for line in lines)
 
 
 def test_full_pane_lists_failing_checks_newest_first_with_broken_ones_marked() -> None:
@@ -112,7 +112,7 @@ def test_compact_row_of_a_running_lane() -> None:
     state = fold(events)
     lines = [t.plain for t in compact_lines(state.lanes["frontier"], state, 0.8, 80, 3, UNICODE, plain_style)]
     # Padded to the longest name ("Fast diffusion (sim)") so every row's columns line up.
-    assert lines[0].startswith("Frontier (sim)        H/AR   SIM   turn 1/4  generating 100 tok")
+    assert lines[0].startswith("Frontier (sim)        H/AR   SIM   turn 1/4  gen 100 tok")
     assert lines[0].endswith("0.8 s")
     assert lines[1].startswith("░░░░░░░░░░ -/-")
 
@@ -128,26 +128,30 @@ def test_an_error_reason_wraps_instead_of_being_cut() -> None:
 
 def test_header_keeps_the_simulated_note_on_a_narrow_screen() -> None:
     state = fold(script_race())
-    left, middles, right = header_parts(state, None, 1.0)
-    assert left == "loopterm  quote-approval  race 20260101-120000-abcd"
+    titles, middles, right = header_parts(state, None, 1.0)
+    assert titles == ["loopterm  quote-approval  race 20260101-120000-abcd",
+                      "quote-approval  race 20260101-120000-abcd", "quote-approval  20260101-120000-abcd"]
     assert middles == ["4 lanes · max 4 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
-    assert right == "finished 4.9 s"
+    assert right == "finished   4.9 s"  # the clock right-aligned in its fixed field
     rescored = fold([script_race()[0].model_copy(update={"kind": "rescore"})])
-    assert header_parts(rescored, None, 0.0)[0] == "loopterm  quote-approval  rescore 20260101-120000-abcd"
+    # Only the usual kind, "race", may go: "rescore" says what this is.
+    assert header_parts(rescored, None, 0.0)[0] == ["loopterm  quote-approval  rescore 20260101-120000-abcd",
+                                                    "quote-approval  rescore 20260101-120000-abcd"]
 
 
 def test_header_drops_the_loopterm_prefix_before_the_lane_count() -> None:
-    left = "loopterm  quote-approval  race 20261202-013434-618a"
+    full, plain, short = titles = ["loopterm  quote-approval  race 20261202-013434-618a",
+                                   "quote-approval  race 20261202-013434-618a", "quote-approval  20261202-013434-618a"]
     middles = ["4 lanes · max 15 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
-    status = len("finished 70.5 s")
+    status = len("finished  70.5 s")
     # 120 columns (118 inside the padding): the whole middle fits once "loopterm" goes.
-    assert fit_header(left, middles, status, 118) == (left.removeprefix("loopterm  "), middles[0])
-    assert fit_header(left, middles, status, 130) == (left, middles[0])  # room for everything
-    assert fit_header(left, middles, status, 78) == (left, "sim x0.2")
-    assert fit_header(left, middles, status, 76) == (left.removeprefix("loopterm  "), "sim x0.2")
-    # No middle fits: the title keeps "loopterm" if it can, the race id always comes first.
-    assert fit_header(left, middles, status, 67) == (left, "")
-    assert fit_header(left, middles, status, 60) == (left.removeprefix("loopterm  "), "")
+    assert fit_header(titles, middles, status, 118) == (plain, middles[0])
+    assert fit_header(titles, middles, status, 130) == (full, middles[0])  # room for everything
+    assert fit_header(titles, middles, status, 78) == (plain, "sim x0.2")
+    assert fit_header(titles, middles, status, 67) == (short, "sim x0.2")  # "race" goes before the sim note
+    # No middle fits: the title keeps what it can, the race id always comes first.
+    assert fit_header(titles, middles, status, 60) == (plain, "")
+    assert fit_header(titles, middles, status, 50) == (short, "")
 
 
 def test_phase_words_and_live_timer() -> None:

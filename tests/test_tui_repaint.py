@@ -188,7 +188,7 @@ async def test_a_running_lanes_tick_repaints_only_its_timers_cells(monkeypatch: 
         frontier = panes(app)["frontier"]
         header = app.screen.query_one(RaceHeader)
         await until(pilot, lambda: "generating 500 tok" in frontier.lines[1]
-                    and frontier.lines[0].endswith(" 2.5 s") and header.text.endswith("running 2.5 s"))
+                    and frontier.lines[0].endswith(" 2.5 s") and header.text.endswith("running    2.5 s"))
         screen = app.screen
         assert isinstance(screen, RaceScreen)
         await until(pilot, lambda: not app._news_due)
@@ -203,7 +203,7 @@ async def test_a_running_lanes_tick_repaints_only_its_timers_cells(monkeypatch: 
         assert seen.of("frontier") == [(Region(width - 3, 0, 1, 1),)]  # the "5" that became a "6"
         assert seen.builds.count("frontier") == 1
         assert seen.of("header") == [(Region(header.content_size.width - 3, 0, 1, 1),)]
-        assert header.text.endswith("running 2.6 s")
+        assert header.text.endswith("running    2.6 s")
 
 
 # The picture stays right ------------------------------------------------------------------------------

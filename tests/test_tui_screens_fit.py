@@ -123,7 +123,7 @@ async def test_every_key_fits_the_footer_at_80_columns() -> None:
         await pilot.press("space")
         header = app.screen.query_one(RaceHeader)
         await until(pilot, lambda: "PAUSED" in header.text)
-        assert "race 20260101-120000-abcd" in header.text  # the id whole, "loopterm" dropped instead
+        assert "20260101-120000-abcd  sim x0.2" in header.text  # the id whole, the sim note kept
         for screen_key in (None, "enter", "s", "c"):
             if screen_key == "enter":
                 app.action_open_lane("fast")

@@ -50,6 +50,19 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+# What each half of a lane's class stands for (``H/D``: a hosted diffusion model). The
+# viewer's legend and lane detail spell a class out with these.
+CLASS_WORDS = {"H": "hosted", "L": "local", "AR": "autoregressive", "D": "diffusion"}
+
+
+def class_words(lane_class: str) -> str:
+    """``"H/D"`` -> ``"hosted, diffusion"``; "" for an empty or unknown class."""
+    parts = lane_class.split("/")
+    if len(parts) != 2 or not all(part in CLASS_WORDS for part in parts):
+        return ""
+    return ", ".join(CLASS_WORDS[part] for part in parts)
+
+
 # One word per outcome, everywhere: plain lines, tables, panes, reports. The
 # statuses a turn can also have (PASS, THRASH, ERROR) keep their capitals.
 OUTCOME_LABELS = {

@@ -43,6 +43,7 @@ from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import AsciiFilter, Glyphs, VisibleFilter, choose_glyphs
 from loopterm.tui.screens.chart import ChartScreen
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
+from loopterm.tui.screens.keys import KeysScreen, key_rows
 from loopterm.tui.screens.lane_detail import LaneDetailScreen
 from loopterm.tui.screens.race import TICK_S, RaceScreen
 from loopterm.tui.screens.summary import SummaryScreen
@@ -70,6 +71,8 @@ class LooptermApp(App[int]):
         Binding("s", "summary", "Summary", id="summary"),
         Binding("c", "chart", "Chart", id="chart"),
         Binding("p", "screenshot_to_trace", "Screenshot", id="screenshot"),
+        # Shown in the race screen's footer (its own binding, same id); the other footers have no room.
+        Binding("question_mark,f1", "keys", "Keys", key_display="?", show=False, id="keys"),
         Binding("space", "replay('toggle_pause')", "Pause", id="replay.pause"),
         # One footer entry for both speed keys: at 80 columns every replay key must show.
         Binding("plus,equals_sign", "replay('faster')", "Speed", key_display="+/-", id="replay.faster"),
@@ -212,6 +215,8 @@ class LooptermApp(App[int]):
         except Exception as exc:  # the race failed to run at all (e.g. the sandbox would not start)
             self.source_error = f"{type(exc).__name__}: {exc}"
             self.say(f"the race stopped with an error: {self.source_error}", "error", timeout=30)
+            self._news.add(None)  # the race screen's last line says it stopped, and how to quit
+            self._schedule_news()
 
     def _on_event(self, event: Event) -> None:
         """The source's sink: called for every event, on this loop. Only updates plain state."""
@@ -342,6 +347,16 @@ class LooptermApp(App[int]):
             lambda: LaneDetailScreen(self.race, run_id),
         )
 
+    def action_keys(self) -> None:
+        """The keys of the screen on top (and what the badges mean); pressed again, back."""
+        screen = self.screen
+        if isinstance(screen, ConfirmQuit):
+            return
+        if isinstance(screen, KeysScreen):
+            self.pop_screen()
+            return
+        self.push_screen(KeysScreen(key_rows(screen), self.glyphs))
+
     def on_lane_pane_opened(self, message: LanePane.Opened) -> None:
         self.action_open_lane(message.run_id)
 
@@ -416,8 +431,11 @@ class LooptermApp(App[int]):
         for command in super().get_system_commands(screen):
             # Maximize would blow a 2-line compact pane up into an empty screen: the
             # lane's detail screen is the big view of a lane.
-            if command.title not in ("Quit", "Screenshot", "Maximize", "Minimize"):
+            # Textual's "Keys" panel lists its own defaults (copy, ^q), not ours: ours replaces it.
+            if command.title not in ("Quit", "Screenshot", "Maximize", "Minimize", "Keys"):
                 yield command
+        yield SystemCommand("Keys", "The keys of this screen, and what the badges (H/D, SIM, sim x0.2) mean",
+                            self.action_keys)
         yield SystemCommand("Summary", "The results table (same as --plain)", self.action_summary)
         yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
         yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder",

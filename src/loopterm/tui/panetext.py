@@ -24,6 +24,7 @@ from loopterm.stats.runs import RunSummary
 from loopterm.stats.table import error_reason, fmt_tokens, ordinal, outcome_text
 from loopterm.tui.chartgrid import y_range
 from loopterm.tui.glyphs import Glyphs
+from loopterm.tui.phasewords import level_for, wordings
 
 StyleFor = Callable[[str], Style]
 
@@ -75,7 +76,7 @@ def clock_words(lane: LaneState, race: RaceState, now: float) -> tuple[str, ...]
 
 
 def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
-    """What the lane is doing, longest wording first; a narrow pane takes the first that fits."""
+    """What the lane is doing, one wording per level (``phasewords``), longest first."""
     since = max(0.0, now - lane.phase_t) if lane.phase_t is not None else 0.0
     if lane.phase is Phase.DONE:
         return ["stopped" if lane.outcome == "ABORTED" else "done"]
@@ -83,22 +84,23 @@ def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
         return ["queued" if lane.started_t is None else "starting"]
     if race.done:
         return ["stopped"]
-    if lane.phase is Phase.WAITING:
-        return [f"waiting for first token {since:.1f} s", f"waiting for 1st token {since:.1f} s",
-                "waiting for 1st token", f"waiting {since:.1f} s", "waiting", "wait"]
-    if lane.phase is Phase.GENERATING:
-        tokens = fmt_tokens(lane.tokens)
-        if not lane.tokens_per_s:
-            return [f"generating {tokens} tok", f"gen {tokens} tok", f"gen {tokens}", "gen"]
-        rate = f"{lane.tokens_per_s:.0f}"
-        return [f"generating {tokens} tok {rate} tok/s", f"generating {tokens} tok {rate}/s",
-                f"gen {tokens} tok {rate}/s", f"gen {tokens} tok", f"gen {tokens}", "gen"]
-    return [f"validating {since:.1f} s", "validating", "valid."]
+    rate = f"{lane.tokens_per_s:.0f}" if lane.phase is Phase.GENERATING and lane.tokens_per_s else None
+    return wordings(lane.phase, fmt_tokens(lane.tokens), rate, f"{since:.1f} s")
 
 
-def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None) -> str:
-    """The longest wording that fits ``width``; the shortest one (to be cut) when none does."""
+def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None,
+               level: int | None = None) -> str:
+    """The wording at ``level`` (default: the one ``width`` holds at the widest numbers).
+
+    When even that is too long (numbers past the widest the levels allow for), the next
+    shorter wording that fits; the shortest (to be cut) when none does.
+    """
     variants = phase_variants(lane, race, now)
+    if width is None and level is None:
+        return variants[0]
+    if level is None:
+        level = level_for(width or 0)
+    variants = variants[min(level, len(variants) - 1):]
     if width is None:
         return variants[0]
     return next((text for text in variants if len(text) <= width), variants[-1])
@@ -106,6 +108,11 @@ def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None =
 
 def turn_text(lane: LaneState, race: RaceState) -> str:
     return f"turn {lane.turn}/{race.max_turns}"
+
+
+def turn_cells(race: RaceState) -> int:
+    """The widest turn text of the race: turns are padded to it, so the phase never shifts."""
+    return len(f"turn {race.max_turns}/{race.max_turns}")
 
 
 def score_text(lane: LaneState) -> str:
@@ -332,24 +339,25 @@ def _outcome_line(lane: LaneState, style: StyleFor, short: bool = False) -> Text
 
 
 def full_lines(
-    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor
+    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor,
+    form: PaneForm | None = None,
 ) -> list[Text]:
-    """The lines of a pane in the grid (the lane's name is in its border)."""
+    """The lines of a pane in the grid (the lane's name is in its border).
+
+    ``form``: the wordings shared by the screen's panes (default: fitted to this pane alone).
+    """
+    form = form or pane_form(race, width, compact=False)
     timer = _join((timer_text(lane, race, now), style("timer")))
     badges = _join((f" {class_badge(lane)} ", style("class")))
     model = visible(lane.info.model)
     if lane.info.simulated:
-        # The long badge only while the model's name still fits beside it.
-        sim = " SIMULATED "
-        if badges.cell_len + 1 + len(sim) + 1 + len(model) + 1 + max(timer.cell_len, TIMER_CELLS) > width:
-            sim = " SIM "
         badges.append(" ")
-        badges.append(sim, style("sim"))
+        badges.append(form.sim, style("sim"))
     ident = _right(Text.assemble(badges, " ", (model, style("model"))), timer, width)
 
-    turn = turn_text(lane, race)
+    turn = turn_text(lane, race).ljust(turn_cells(race))
     phase = _join((turn, style("turn")), "  ",
-                  (phase_text(lane, race, now, width - len(turn) - 2), style("phase")))
+                  (phase_text(lane, race, now, width - len(turn) - 2, form.level), style("phase")))
 
     score = score_text(lane)
     filled, empty = glyphs.bar(lane.score, max(4, width - len(score) - 1))  # as wide as the pane
@@ -455,14 +463,42 @@ def compact_columns(race: RaceState, width: int) -> CompactColumns:
         shortest = max([shortest, *(len(name_suffix(race.display_name(lane.run_id))) + 4 for lane in sims)])
     last = options[-1]
     options += [CompactColumns(n, False, last.sim, turn) for n in range(name - 1, shortest - 1, -1)]
-    badge = max(len(class_badge(lane)) for lane in lanes)
+    return next((cols for cols in options if compact_phase_room(race, cols, width) >= COMPACT_PHASE_MIN),
+                options[-1])
 
-    def phase_room(cols: CompactColumns) -> int:
-        sim = len(cols.sim) + 1 if sims and cols.sim else 0
-        return width - (cols.name + 1 + badge + (2 if cols.class_pad else 0) + sim + 2 + cols.turn + 2
-                        + 1 + TIMER_CELLS)
 
-    return next((cols for cols in options if phase_room(cols) >= COMPACT_PHASE_MIN), options[-1])
+def compact_phase_room(race: RaceState, cols: CompactColumns, width: int) -> int:
+    """The cells a compact row leaves its phase, beside the widest timer."""
+    badge = max(len(class_badge(lane)) for lane in race.lanes.values())
+    sim = len(cols.sim) + 1 if cols.sim and any(lane.info.simulated for lane in race.lanes.values()) else 0
+    return width - (cols.name + 1 + badge + (2 if cols.class_pad else 0) + sim + 2 + cols.turn + 2
+                    + 1 + TIMER_CELLS)
+
+
+@dataclass(frozen=True)
+class PaneForm:
+    """The wordings of every pane on one screen: one form per screen, not one per pane.
+
+    Side-by-side panes never mix ``SIM`` and ``SIMULATED``, or ``gen`` and
+    ``generating``, and a pane keeps its wording through a turn: the form is
+    fitted to the narrowest pane with every number at its widest.
+    """
+
+    sim: str  # a full pane's simulated badge: " SIMULATED ", or " SIM " where that would cut a model's name
+    level: int  # the phase wording (``phasewords``)
+
+
+def pane_form(race: RaceState, width: int, compact: bool) -> PaneForm:
+    """The form for panes ``width`` cells wide (the grid passes its narrowest pane's width)."""
+    if not race.lanes:
+        return PaneForm(" SIM ", level_for(width))
+    if compact:
+        return PaneForm(" SIM ", level_for(compact_phase_room(race, compact_columns(race, width), width)))
+    badge = max(len(class_badge(lane)) for lane in race.lanes.values()) + 2
+    models = [len(visible(lane.info.model)) for lane in race.lanes.values() if lane.info.simulated]
+    # The long badge only while every simulated model's name still fits beside it.
+    fits = badge + 1 + len(" SIMULATED ") + 1 + max(models, default=0) + 1 + TIMER_CELLS <= width
+    return PaneForm(" SIMULATED " if fits else " SIM ", level_for(width - turn_cells(race) - 2))
 
 
 _NAME_SUFFIX = re.compile(r"^(?P<stem>.*?)(?P<suffix>(?: \([^()]*\))?(?: #\d+)?)$")
@@ -485,9 +521,11 @@ def short_name(name: str, width: int) -> str:
 
 
 def compact_lines(
-    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor
+    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor,
+    form: PaneForm | None = None,
 ) -> list[Text]:
-    """The lines of a one-row pane (many lanes, or a small terminal)."""
+    """The lines of a one-row pane (many lanes, or a small terminal); ``form`` as for ``full_lines``."""
+    form = form or pane_form(race, width, compact=True)
     timer = _join((timer_text(lane, race, now), style("timer")))
     cols = compact_columns(race, width)
     badge_width = max(len(class_badge(other)) for other in race.lanes.values())
@@ -503,7 +541,7 @@ def compact_lines(
     head.append(turn_text(lane, race).ljust(cols.turn), style("turn"))
     head.append("  ")
     room = width - head.cell_len - timer.cell_len - 1
-    head.append(phase_text(lane, race, now, room), style("phase"))
+    head.append(phase_text(lane, race, now, room, form.level), style("phase"))
     first = _right(head, timer, width)
 
     score = score_text(lane)

@@ -1,4 +1,8 @@
-"""Asks before quitting a live race: quitting stops every running lane."""
+"""Asks before quitting a live race: quitting stops every running lane.
+
+A second Ctrl+C here quits without more questions, as terminal programs do: the
+race still stops cleanly (every lane recorded as aborted, the trace complete).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,16 @@ class ConfirmQuit(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Quit", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "Keep watching", id="confirm.no"),
+        # Replaces Textual's ctrl+c "copy selected text", which let a second Ctrl+C do nothing here.
+        Binding("ctrl+c", "answer(True)", "Quit", show=False, id="confirm.ctrl-c"),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label("Quit the live race?", id="confirm-title")
             yield Label(
-                "Running lanes stop now and are recorded as aborted; the trace stays complete.",
+                "Running lanes stop now and are recorded as aborted; the trace stays complete. "
+                "Ctrl+C again quits too.",
                 id="confirm-text",
             )
             with Horizontal(id="confirm-buttons"):

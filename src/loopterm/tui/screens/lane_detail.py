@@ -20,6 +20,7 @@ from loopterm.racestate import LaneState, RaceState, TurnRow
 from loopterm.sanitize import visible
 from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
 from loopterm.tui.footer import make_footer
+from loopterm.tui.legend import lane_legend
 from loopterm.tui.panetext import lane_outcome
 from loopterm.tui.widgets.code_view import CodeView
 
@@ -163,6 +164,7 @@ class LaneDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
+        yield Static(Text(lane_legend(self.lane, self.race)), id="detail-legend")  # what its badges mean
         yield Static(id="detail-reason")
         with TabbedContent(id="detail-tabs"):
             with TabPane("Candidate", id="tab-code"):

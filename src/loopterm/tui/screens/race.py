@@ -1,4 +1,4 @@
-"""The main screen: a header, one pane per lane, and the key bindings."""
+"""The main screen: a header, one pane per lane, a line once the race is over, and the key bindings."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from loopterm.tui.footer import make_footer
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.widgets.lane_grid import LaneGrid
 from loopterm.tui.widgets.race_header import RaceHeader
+from loopterm.tui.widgets.race_over import RaceOver
 
 TICK_S = 0.1  # the timers show tenths of a second: ticking faster would change nothing on screen
 
@@ -25,6 +26,8 @@ class RaceScreen(Screen[None]):
         Binding("right", "move(1, 0)", "Right", show=False, id="lanes.right"),
         Binding("up", "move(0, -1)", "Up", show=False, id="lanes.up"),
         Binding("down", "move(0, 1)", "Down", show=False, id="lanes.down"),
+        # The app binds it on every screen; here it also shows in the footer, which has room for it.
+        Binding("question_mark,f1", "app.keys", "Keys", key_display="?", id="keys"),
     ]
 
     def __init__(
@@ -46,6 +49,7 @@ class RaceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield RaceHeader(self.race, self.now, self.controls)
         yield LaneGrid(self.race, self.now, self.glyphs)
+        yield RaceOver(self.race, replay=self.controls is not None)
         yield make_footer(self.app)
 
     def on_mount(self) -> None:
@@ -68,6 +72,7 @@ class RaceScreen(Screen[None]):
         """Events arrived for ``lanes`` (None: the whole race): repaint what shows them now."""
         self.query_one(RaceHeader).show_news()
         self.grid.show_news(lanes)
+        self.query_one(RaceOver).show_news()
 
     def action_move(self, dx: int, dy: int) -> None:
         self.grid.move_focus(dx, dy)

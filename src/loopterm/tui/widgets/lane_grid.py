@@ -2,6 +2,8 @@
 
 Two lanes side by side, three or four in a 2x2 grid, more as compact rows;
 on a large screen up to eight lanes still get full panes in two columns.
+Every pane on screen words things the same way (``PaneForm``, fitted to the
+narrowest pane), so neighbours never read ``gen`` beside ``generating``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.events import Resize
 
 from loopterm.racestate import RaceState
 from loopterm.tui.glyphs import Glyphs
+from loopterm.tui.panetext import PaneForm, pane_form
 from loopterm.tui.widgets.lane_pane import LanePane
 
 FULL_PANE_MIN_HEIGHT = 8  # border + ident, phase, score, history, outcome, 2 checks
@@ -109,14 +112,31 @@ class LaneGrid(Container, can_focus=False):
 
     def tick(self) -> None:
         """The clock moved: every pane repaints what that changed (a finished lane's, nothing)."""
-        for pane in self._children_panes():
+        panes = self._children_panes()
+        self._share_form(panes)
+        for pane in panes:
             pane.tick()
 
     def show_news(self, lanes: set[str | None]) -> None:
         every = None in lanes
-        for pane in self._children_panes():
+        panes = self._children_panes()
+        self._share_form(panes)
+        for pane in panes:
             if every or pane.run_id in lanes:
                 pane.show_news()
+
+    def _share_form(self, panes: list[LanePane]) -> PaneForm | None:
+        """One wording for every pane on screen, fitted to the narrowest (see ``PaneForm``).
+
+        A pane whose form changes rebuilds its lines at its next repaint (the form is in its frame's key).
+        """
+        widths = [pane.content_size.width for pane in panes if pane.content_size.width > 0]
+        if not widths:
+            return None
+        form = pane_form(self.race, min(widths), self.layout_now.compact)
+        for pane in panes:
+            pane.form = form
+        return form
 
     def move_focus(self, dx: int, dy: int) -> None:
         """Arrow keys: move between panes as they are laid out on screen."""

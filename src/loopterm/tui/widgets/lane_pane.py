@@ -27,7 +27,7 @@ from textual.widget import Widget
 from loopterm.racestate import LaneState, RaceState
 from loopterm.stats.table import OUTCOME_LABELS, ordinal
 from loopterm.tui.glyphs import Glyphs
-from loopterm.tui.panetext import clock_words, compact_lines, full_lines
+from loopterm.tui.panetext import PaneForm, clock_words, compact_lines, full_lines
 from loopterm.tui.repaint import changed_regions
 
 _ROLES = ("name", "model", "class", "sim", "timer", "turn", "phase", "bar", "bar-empty", "score", "spark",
@@ -40,7 +40,7 @@ _OUTCOME_CLASSES = {"PASS": "-pass", "THRASH": "-thrash", "TURN_LIMIT": "-thrash
 class Frame:
     """The lines a pane shows, and what they were built from."""
 
-    key: tuple[object, ...]  # news seen, clock words, size, compact: equal keys build equal lines
+    key: tuple[object, ...]  # news seen, clock words, size, compact, form: equal keys build equal lines
     width: int
     height: int
     compact: bool
@@ -76,6 +76,7 @@ class LanePane(Widget, can_focus=True):
         self._frame: Frame | None = None  # the lines on screen, or about to be (refresh sent)
         self._styles: dict[str, Style] = {}  # component styles, until the CSS or theme changes
         self._border: tuple[str, str] | None = None
+        self.form: PaneForm | None = None  # the screen's shared wordings (set by the grid); None: this pane's own
 
     @property
     def lane(self) -> LaneState | None:
@@ -120,7 +121,7 @@ class LanePane(Widget, can_focus=True):
         width, height = self.content_size.width, self.content_size.height
         now = self.now()
         key = (self.news, clock_words(lane, self.race, now) if lane is not None else (), width, height,
-               self.compact)
+               self.compact, self.form)
         frame = self._frame
         if frame is not None and frame.key == key:
             return frame
@@ -128,7 +129,7 @@ class LanePane(Widget, can_focus=True):
             lines: list[Text] = []
         else:
             build = compact_lines if self.compact else full_lines
-            lines = build(lane, self.race, now, width, height, self.glyphs, self._style)
+            lines = build(lane, self.race, now, width, height, self.glyphs, self._style, self.form)
         frame = Frame(key, width, height, self.compact, lines)
         self._frame = frame
         self.lines = [line.plain for line in lines]
