@@ -124,22 +124,22 @@ async def test_the_header_keeps_its_layout_as_the_clock_counts_and_the_race_ends
 
 
 async def test_pausing_a_replay_keeps_the_badge_in_place_and_the_sim_note() -> None:
-    replay = ReplaySource(script_race(), speed=2.0, hold_at_end=True)
+    replay = ReplaySource(script_race(), speed=0.5, hold_at_end=True)  # the widest speed, "x0.5"
     app = make_app(replay, controls=replay, now=lambda: 3.0)
     async with app.run_test(size=(80, 24)) as pilot:
         header = app.screen.query_one(RaceHeader)
-        await until(pilot, lambda: app.race.started and "REPLAY x2" in header.text)
+        await until(pilot, lambda: app.race.started and "REPLAY x0.5" in header.text)
         playing = header.text
         await pilot.press("space")
         await until(pilot, lambda: "PAUSED" in header.text)
         paused = header.text
-        await pilot.press("minus", "minus", "minus")  # x0.5: the widest speed
-        await until(pilot, lambda: "x0.5" in header.text)
-        slowest = header.text
-    assert "sim x0.2" in playing and "sim x0.2" in paused and "sim x0.2" in slowest
+        await pilot.press("plus", "plus")  # x1, then x2, while paused: the race stands still
+        await until(pilot, lambda: "x2" in header.text)
+        faster = header.text
+    assert "sim x0.2" in playing and "sim x0.2" in paused and "sim x0.2" in faster
     assert paused.index("PAUSED") == playing.index("REPLAY")
-    assert len(paused) == len(playing) == len(slowest)
-    assert slowest.index("running") == playing.index("running")
+    assert len(paused) == len(playing) == len(faster)
+    assert faster.index("running") == playing.index("running")
 
 
 # 18: one form per screen ---------------------------------------------------------------

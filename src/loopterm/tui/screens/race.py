@@ -60,6 +60,7 @@ class RaceScreen(Screen[None]):
     def tick(self) -> None:
         self.query_one(RaceHeader).tick()
         self.grid.tick()
+        self.query_one(RaceOver).tick()
 
     @property
     def grid(self) -> LaneGrid:

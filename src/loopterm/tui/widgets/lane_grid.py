@@ -70,6 +70,8 @@ class LaneGrid(Container, can_focus=False):
         self.layout_now = Layout(1, 1, False)
         self._lane_ids: list[str] = []
         self._generation = -1
+        self._form: PaneForm | None = None
+        self._form_key: tuple[object, ...] | None = None
 
     @property
     def panes(self) -> list[LanePane]:
@@ -112,31 +114,29 @@ class LaneGrid(Container, can_focus=False):
 
     def tick(self) -> None:
         """The clock moved: every pane repaints what that changed (a finished lane's, nothing)."""
-        panes = self._children_panes()
-        self._share_form(panes)
-        for pane in panes:
+        for pane in self._children_panes():
             pane.tick()
 
     def show_news(self, lanes: set[str | None]) -> None:
         every = None in lanes
-        panes = self._children_panes()
-        self._share_form(panes)
-        for pane in panes:
+        for pane in self._children_panes():
             if every or pane.run_id in lanes:
                 pane.show_news()
 
-    def _share_form(self, panes: list[LanePane]) -> PaneForm | None:
+    def shared_form(self) -> PaneForm | None:
         """One wording for every pane on screen, fitted to the narrowest (see ``PaneForm``).
 
-        A pane whose form changes rebuilds its lines at its next repaint (the form is in its frame's key).
+        Each pane asks for it as it builds its lines, so it always matches the panes'
+        sizes as they are now (a pane whose form changed rebuilds at its next repaint);
+        it is worked out again only when a pane's width, the layout or the race changes.
         """
-        widths = [pane.content_size.width for pane in panes if pane.content_size.width > 0]
-        if not widths:
-            return None
-        form = pane_form(self.race, min(widths), self.layout_now.compact)
-        for pane in panes:
-            pane.form = form
-        return form
+        widths = tuple(pane.content_size.width for pane in self._children_panes())
+        key = (widths, self.layout_now.compact, self.race.generation, len(self.race.lanes), self.race.max_turns)
+        if key != self._form_key:
+            self._form_key = key
+            usable = [width for width in widths if width > 0]
+            self._form = pane_form(self.race, min(usable), self.layout_now.compact) if usable else None
+        return self._form
 
     def move_focus(self, dx: int, dy: int) -> None:
         """Arrow keys: move between panes as they are laid out on screen."""

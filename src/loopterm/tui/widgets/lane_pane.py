@@ -76,7 +76,7 @@ class LanePane(Widget, can_focus=True):
         self._frame: Frame | None = None  # the lines on screen, or about to be (refresh sent)
         self._styles: dict[str, Style] = {}  # component styles, until the CSS or theme changes
         self._border: tuple[str, str] | None = None
-        self.form: PaneForm | None = None  # the screen's shared wordings (set by the grid); None: this pane's own
+        self.form: PaneForm | None = None  # the wordings of the lines on screen: the grid's, shared by every pane
 
     @property
     def lane(self) -> LaneState | None:
@@ -120,6 +120,8 @@ class LanePane(Widget, can_focus=True):
         lane = self.lane
         width, height = self.content_size.width, self.content_size.height
         now = self.now()
+        shared = getattr(self.parent, "shared_form", None)  # the LaneGrid's (None: this pane's own)
+        self.form = shared() if shared is not None else None
         key = (self.news, clock_words(lane, self.race, now) if lane is not None else (), width, height,
                self.compact, self.form)
         frame = self._frame

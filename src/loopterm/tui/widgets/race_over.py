@@ -23,13 +23,24 @@ class RaceOver(Widget):
         self.replay = replay
         self.variants: list[str] = []
         self.text = ""  # the words on screen, for tests
+        self._shown: tuple[object, ...] | None = None  # the race's state the line was last built for
         self.display = False
 
     def on_mount(self) -> None:
         self.show_news()
 
+    def tick(self) -> None:
+        """The screen's clock: catch an end whose news came before the screen was mounted (a fast replay)."""
+        if self._state() != self._shown:
+            self.show_news()
+
+    def _state(self) -> tuple[object, ...]:
+        race = self.race
+        return (race.generation, race.done, race.aborted, race.race_t_end, getattr(self.app, "source_error", None))
+
     def show_news(self) -> None:
         """The race moved on: show the line once it is over, hide it again on a replay's restart."""
+        self._shown = self._state()
         error = getattr(self.app, "source_error", None)
         variants = race_over_variants(self.race, self.replay, error, self._keys()) if self._over(error) else []
         if variants == self.variants:
