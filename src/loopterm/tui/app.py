@@ -71,8 +71,7 @@ class LooptermApp(App[int]):
         Binding("s", "summary", "Summary", id="summary"),
         Binding("c", "chart", "Chart", id="chart"),
         Binding("p", "screenshot_to_trace", "Screenshot", id="screenshot"),
-        # Shown in the race screen's footer (its own binding, same id); the other footers have no room.
-        Binding("question_mark,f1", "keys", "Keys", key_display="?", show=False, id="keys"),
+        Binding("question_mark,f1", "keys", "Keys", key_display="?", id="keys"),
         Binding("space", "replay('toggle_pause')", "Pause", id="replay.pause"),
         # One footer entry for both speed keys: at 80 columns every replay key must show.
         Binding("plus,equals_sign", "replay('faster')", "Speed", key_display="+/-", id="replay.faster"),

@@ -9,7 +9,7 @@ recomposes later only when the keys it would show really changed.
 It also fits the width: the full form (keys padded, the "^p palette" hint at
 the right) when it fits, else compact keys (one space apart), then without
 the palette hint, then without the keys marked ``DROPPABLE`` (the screenshot
-key), so a replay's nine keys still show at 80 columns while a wide terminal
+key, then ``?``), so a replay's nine keys still show at 80 columns while a wide terminal
 shows every key in the full form. A key left out still works, and the
 palette (Ctrl+P) lists every action.
 """
@@ -26,7 +26,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-DROPPABLE = ("screenshot",)  # binding ids, left out of the footer first (the palette lists them)
+# Binding ids, left out of the footer first, in the order the footer shows them (the palette lists them too).
+DROPPABLE = ("screenshot", "keys")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from loopterm.tui.legend import KEY_WORDS, TEXTUAL_KEYS, legend_rows
 KeyRow = tuple[str, str]  # (the keys, what they do)
 
 
-def key_rows(screen: Screen) -> list[KeyRow]:
+def key_rows(screen: Screen[object]) -> list[KeyRow]:
     """Every loopterm key in force on ``screen``: the focused widget's, the screen's and the app's.
 
     Keys whose words are the same share a row (``q, ^c``); rows come in the
@@ -52,8 +52,8 @@ def key_rows(screen: Screen) -> list[KeyRow]:
                 keys.append(shown)
     # The short keys first: "q, ^c" (Textual's base bindings put ctrl+c ahead of ours).
     listed = [(", ".join(sorted(keys, key=len)), words) for words, keys in rows.items()]
-    for keys, words in TEXTUAL_KEYS:
-        shown = ", ".join(app.get_key_display(Binding(key, "")) for key in keys.split(", "))
+    for names, words in TEXTUAL_KEYS:
+        shown = ", ".join(app.get_key_display(Binding(key, "")) for key in names.split(", "))
         listed.append((shown, words))
     return listed
 

@@ -26,8 +26,6 @@ class RaceScreen(Screen[None]):
         Binding("right", "move(1, 0)", "Right", show=False, id="lanes.right"),
         Binding("up", "move(0, -1)", "Up", show=False, id="lanes.up"),
         Binding("down", "move(0, 1)", "Down", show=False, id="lanes.down"),
-        # The app binds it on every screen; here it also shows in the footer, which has room for it.
-        Binding("question_mark,f1", "app.keys", "Keys", key_display="?", id="keys"),
     ]
 
     def __init__(

@@ -100,7 +100,7 @@ class RaceHeader(Widget):
         self.now = now
         self.controls = controls
         self.text = ""
-        self._key: tuple | None = None  # what ``_line`` was built from
+        self._key: tuple[object, ...] | None = None  # what ``_line`` was built from
         self._line: Text | None = None  # the line on screen, or about to be (refresh sent)
         self._styles: dict[str, Style] = {}
         # Only ever widened (a race past 999.9 s, an odd --speed): narrowing would move the line back.
