@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -35,6 +35,7 @@ from textual.theme import ThemeProvider
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from loopterm.events import Event, RaceDone, RaceStarted
+from loopterm.exits import Exit
 from loopterm.racestate import RaceState
 from loopterm.sanitize import visible
 from loopterm.sources import EngineSource, EventSource, ReplayControls
@@ -51,10 +52,14 @@ from loopterm.tui.themes import DEFAULT_THEME, all_theme_folders, fill_app_varia
 from loopterm.tui.widgets.code_view import warm_up
 from loopterm.tui.widgets.lane_pane import LanePane
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_QUIT_LIVE = 130  # like Ctrl-C: the user stopped a live race
-EXIT_HANGUP = 129  # 128 + SIGHUP: the terminal went away (SSH dropped, tmux killed)
+if TYPE_CHECKING:
+    from textual._path import CSSPathType  # Textual's own alias for CSS_PATH (a private module: types only)
+
+# The viewer's exit codes, named for what happened in it (values: loopterm.exits).
+EXIT_OK = Exit.OK
+EXIT_FAILED = Exit.FAILED
+EXIT_QUIT_LIVE = Exit.INTERRUPTED  # like Ctrl-C: the user stopped a live race
+EXIT_HANGUP = Exit.HANGUP  # the terminal went away (SSH dropped, tmux killed)
 
 TraceFolder = Path | Callable[[], Path | None] | None
 
@@ -64,7 +69,7 @@ _REPLAY_STEPS = {"toggle_pause", "faster", "slower", "jump_to_end", "restart"}  
 
 class LooptermApp(App[int]):
     TITLE = "loopterm"
-    CSS_PATH = "loopterm.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = "loopterm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, id="quit.ctrl-c"),
@@ -166,7 +171,7 @@ class LooptermApp(App[int]):
 
     # Running the source ----------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return RaceScreen(self.race, self.now, self.glyphs, self.controls, tick_s=self.tick_s)
 
     def on_mount(self) -> None:
@@ -324,7 +329,7 @@ class LooptermApp(App[int]):
 
     # Screens ----------------------------------------------------------------
 
-    def _show(self, showing: Callable[[Screen], bool], make: Callable[[], Screen]) -> None:
+    def _show(self, showing: Callable[[Screen[Any]], bool], make: Callable[[], Screen[Any]]) -> None:
         """One screen above the race at a time: s, c or a lane replace each other."""
         if isinstance(self.screen, ConfirmQuit) or showing(self.screen):
             return
@@ -419,14 +424,14 @@ class LooptermApp(App[int]):
         return "enter" if display == "⏎" and self.glyphs.ascii else display
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
             self.push_screen(Palette(id="--command-palette"))
 
     def search_themes(self) -> None:
         # The palette's "Theme" command opens a second palette: Textual's own has the emoji prompt.
         self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
             # Maximize would blow a 2-line compact pane up into an empty screen: the
             # lane's detail screen is the big view of a lane.

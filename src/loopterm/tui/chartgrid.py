@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -44,7 +45,11 @@ class Grid:
         return ["".join(ch for ch, _ in row) for row in self.cells]
 
 
-def cells_text(rows: Sequence[Sequence[tuple]], style_of: Callable[[tuple], Style | None]) -> Text:
+# What a chart keys each cell by for its style; each chart has its own shape (series, fit, axis...).
+CellKey = tuple[Any, ...]
+
+
+def cells_text(rows: Sequence[Sequence[CellKey]], style_of: Callable[[CellKey], Style | None]) -> Text:
     """Rows of cells as one Text, for a widget's ``render``.
 
     A cell is (character, *key); a run of cells with the same key shares the

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
@@ -122,7 +123,7 @@ class KeysFooter(Footer):
         if self.is_attached and self._plan()[0] != self._composed:
             self.refresh(recompose=True)
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[Any]) -> None:
         if screen is self.screen:
             self._recompose_if_changed()
 
@@ -130,6 +131,6 @@ class KeysFooter(Footer):
         self._recompose_if_changed()
 
 
-def make_footer(app: App) -> Footer:
+def make_footer(app: App[Any]) -> Footer:
     """The footer of every screen (``app`` is kept for callers; the footer reads its own app)."""
     return KeysFooter()

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from rich.color import Color
 from rich.segment import Segment
+from textual.color import Color
 from textual.filter import LineFilter
 
 from loopterm.charset import AsciiTable, wants_ascii

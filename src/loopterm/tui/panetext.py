@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from loopterm.events import Phase
+from loopterm.events import Outcome, Phase
 from loopterm.racestate import LaneState, RaceState
 from loopterm.sanitize import visible
 from loopterm.stats.runs import RunSummary
@@ -79,7 +79,7 @@ def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
     """What the lane is doing, one wording per level (``phasewords``), longest first."""
     since = max(0.0, now - lane.phase_t) if lane.phase_t is not None else 0.0
     if lane.phase is Phase.DONE:
-        return ["stopped" if lane.outcome == "ABORTED" else "done"]
+        return ["stopped" if lane.outcome == Outcome.ABORTED else "done"]
     if lane.phase is None:
         return ["queued" if lane.started_t is None else "starting"]
     if race.done:
@@ -329,7 +329,7 @@ def _outcome_line(lane: LaneState, style: StyleFor, short: bool = False) -> Text
         return None
     role = OUTCOME_ROLE.get(lane.outcome, "fail")
     words = lane_outcome(lane)
-    if short and lane.outcome != "ERROR":
+    if short and lane.outcome != Outcome.ERROR:
         words = words.split(" after ")[0]
     text = _join((words, style(role)))
     if lane.place:
@@ -375,7 +375,7 @@ def full_lines(
         lines.append(_Line(3, outcome))
         # An error's reason is what the user must act on: it wraps over every row the
         # timer, phase and bar leave (before the history line), and only then is cut.
-        if lane.outcome == "ERROR" and outcome.cell_len > width:
+        if lane.outcome == Outcome.ERROR and outcome.cell_len > width:
             wrapped = _wrap_rows(outcome.plain, width, max(1, height - len(lines) + 1))
             lines[-1:] = [_Line(3, _join((part, style("fail")))) for part in wrapped]
     if lane.scores:
@@ -551,7 +551,7 @@ def compact_lines(
     outcome = _outcome_line(lane, style)
     reason: list[str] = []
     if outcome is not None and second.cell_len + 2 + outcome.cell_len > width:
-        if lane.outcome == "ERROR" and height > 2:
+        if lane.outcome == Outcome.ERROR and height > 2:
             # The reason goes on the rows below (where the checks would be), wrapped.
             reason = _wrap_rows(outcome.plain, width, height - 2)
             outcome = _join(("ERROR", style("fail")))

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
@@ -78,7 +79,7 @@ def theme_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".toml", ".json") and p.is_file())
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -102,7 +103,7 @@ def _colour(path: Path, key: str, value: object) -> str:
     return value
 
 
-def parse_theme(data: dict, path: Path) -> Theme:
+def parse_theme(data: dict[str, Any], path: Path) -> Theme:
     """A Theme from a file's parsed content; ThemeFileError says what to fix."""
     unknown = sorted(set(data) - _KNOWN_FIELDS)
     if unknown:
@@ -115,7 +116,7 @@ def parse_theme(data: dict, path: Path) -> Theme:
         raise ThemeFileError(f"{path}: needs name = \"...\" (the name --theme selects)")
     if "primary" not in data:
         raise ThemeFileError(f"{path}: needs a primary colour, e.g. primary = \"#1E90FF\"")
-    kwargs: dict = {"name": name.strip()}
+    kwargs: dict[str, Any] = {"name": name.strip()}
     for key in _COLOR_FIELDS:
         if key in data:
             kwargs[key] = _colour(path, key, data[key])

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
@@ -31,6 +31,11 @@ from loopterm.tui.widgets.bench_scores import BenchScoreChart
 from loopterm.tui.widgets.bench_table import BenchTable
 from loopterm.tui.widgets.bench_times import TimeToPassStrip, strip_key
 from loopterm.tui.widgets.flow_legend import FlowLegend
+
+if TYPE_CHECKING:
+    from textual._path import CSSPathType  # Textual's own alias for CSS_PATH (types only)
+
+    from loopterm.tui.app import LooptermApp
 
 REFRESH_S = 0.5  # the table and charts: rebuilt only when new events came
 BADGE_S = 0.1  # the progress line, so a replay's pause and speed keys show at once
@@ -207,7 +212,7 @@ def make_bench_app(
     stop_on_signals: bool = False,
     notices: Iterable[str] = (),
     fps: int | None = None,
-) -> App[int]:
+) -> LooptermApp:
     """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others).
 
     A live bench (``loopterm bench``) or a replayed one (``loopterm replay`` of a
@@ -223,9 +228,9 @@ def make_bench_app(
     here = Path(inspect.getfile(LooptermApp)).parent
 
     class BenchApp(LooptermApp):
-        CSS_PATH: ClassVar[list[Path]] = [here / p for p in paths if p is not None]
+        CSS_PATH: ClassVar[CSSPathType | None] = [here / p for p in paths if p is not None]
 
-        def get_default_screen(self) -> Screen:
+        def get_default_screen(self) -> Screen[Any]:
             return BenchSummaryScreen(
                 lambda: self.events, self.glyphs, now=self.now, closable=False, concurrency=concurrency,
                 controls=self.controls,

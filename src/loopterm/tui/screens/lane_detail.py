@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from loopterm.events import Outcome
 from loopterm.racestate import LaneState, RaceState, TurnRow
 from loopterm.sanitize import visible
 from loopterm.stats.table import fmt_cost, fmt_tokens, ordinal
@@ -89,7 +90,7 @@ def feedback_text(lane: LaneState) -> Text:
         if not lane.done:
             return Text("No feedback yet: the first validation has not finished.")
         text = Text("No feedback: the lane ended before any candidate was validated.")
-        if lane.outcome == "ERROR":
+        if lane.outcome == Outcome.ERROR:
             text.append("\n\n")
             text.append(lane_outcome(lane), "bold")
         return text
@@ -114,7 +115,7 @@ def detail_title(lane: LaneState, race: RaceState, width: int | None = None) -> 
     Given a ``width``, the badges at the end go first (SIMULATED when the name already says
     "(sim)", then the class, then the model) so the line is not cut in the middle of a part.
     """
-    if lane.outcome == "ERROR":
+    if lane.outcome == Outcome.ERROR:
         status = "ERROR"
     else:
         status = lane_outcome(lane) if lane.done else f"turn {lane.turn}/{race.max_turns}, running"
@@ -139,7 +140,7 @@ def detail_title(lane: LaneState, race: RaceState, width: int | None = None) -> 
 
 def detail_reason(lane: LaneState) -> str:
     """The error an ERROR lane ended with ("ERROR: ..."), else ""."""
-    return lane_outcome(lane) if lane.outcome == "ERROR" else ""
+    return lane_outcome(lane) if lane.outcome == Outcome.ERROR else ""
 
 
 class LaneDetailScreen(Screen[None]):
@@ -155,7 +156,7 @@ class LaneDetailScreen(Screen[None]):
         super().__init__(id="lane-detail")
         self.race = race
         self.run_id = run_id
-        self._shown: tuple | None = None
+        self._shown: tuple[object, ...] | None = None
         self._columns: list[str] = []  # the history columns on screen
 
     @property

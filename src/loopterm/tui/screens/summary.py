@@ -40,7 +40,7 @@ def extra_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     def seconds(ms: float | None) -> str:
         return fmt_seconds(None if ms is None else ms / 1000)
 
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for run in in_place_order(runs):
         median = run.median_ms()
         rows.append((f"{run.final_score:.0%}", seconds(median["model"]), seconds(median["validation"]),

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import AXIS, Frame, YRange, cells_text, marker, place_marks, y_range
+from loopterm.tui.chartgrid import AXIS, CellKey, Frame, YRange, cells_text, marker, place_marks, y_range
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -40,7 +40,7 @@ class LaneSeries:
         """The fitted score at ``t`` seconds into a run; None before the first turn ends."""
         if self.r is None or self.s1 is None or not self.turn_s or t < self.turn_s:
             return None
-        return 1.0 - (1.0 - self.s1) * (1.0 - self.r) ** (t / self.turn_s - 1.0)
+        return 1.0 - (1.0 - self.s1) * float((1.0 - self.r) ** (t / self.turn_s - 1.0))
 
 
 def bench_series(report: Report) -> list[LaneSeries]:
@@ -120,9 +120,9 @@ def rasterise_bench(
     dot = "*" if glyphs.ascii else "•"
     for idx, s in enumerate(series):  # the fitted curves over the runs' lines
         for x in range(x0, width):
-            score = s.fitted_at((x - x0) / max(1, frame.plot_w - 1) * frame.t_max)
-            if score is not None:
-                put(x, row_of(score), dot, idx, True)
+            fitted = s.fitted_at((x - x0) / max(1, frame.plot_w - 1) * frame.t_max)
+            if fitted is not None:
+                put(x, row_of(fitted), dot, idx, True)
     marks = sorted(((col_of(t), row_of(score), marker(idx), idx, t) for idx, s in enumerate(series)
                     for run in s.runs for t, score in run), key=lambda m: (m[4], m[3]))
     for x, row, letter, idx in place_marks((m[:4] for m in marks), x0, width, MARK_REACH):
@@ -163,7 +163,7 @@ class BenchScoreChart(Widget):
         )
         axis = self.get_component_rich_style("bench-chart--axis", partial=True)
 
-        def style_of(key: tuple) -> Style | None:
+        def style_of(key: CellKey) -> Style | None:
             idx, fit = key
             if idx is None:
                 return None

@@ -58,7 +58,7 @@ def columns_that_fit(widths: list[int], room: int, padding: int = 1) -> int:
     return count
 
 
-class BenchTable(DataTable):
+class BenchTable(DataTable[Text]):
     """One row per lane; ``show`` replaces the rows with a report's, in the columns that fit."""
 
     DEFAULT_CSS = "BenchTable { height: auto; max-height: 12; overflow-x: hidden; }"

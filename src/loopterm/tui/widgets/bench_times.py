@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from loopterm.sanitize import visible
 from loopterm.stats.aggregate import Report
-from loopterm.tui.chartgrid import AXIS, cells_text, marker, nice_seconds
+from loopterm.tui.chartgrid import AXIS, CellKey, cells_text, marker, nice_seconds
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -67,7 +68,8 @@ def strip_rows(lanes: list[LaneTimes], width: int, glyphs: Glyphs) -> list[list[
 
     for idx, lane in enumerate(lanes):
         label = lane.label[: label_w - 1].ljust(label_w)
-        row: list[tuple[str, int | None]] = [(ch, idx) for ch in label] + [(glyphs.vline, AXIS)]
+        row: list[tuple[str, int | None]] = [(ch, idx) for ch in label]
+        row.append((glyphs.vline, AXIS))
         track: list[tuple[str, int | None]] = [(" ", None)] * plot_w
         if not lane.times:
             note = "no passed run"
@@ -84,7 +86,8 @@ def strip_rows(lanes: list[LaneTimes], width: int, glyphs: Glyphs) -> list[list[
                 if free:
                     track[free[0]] = (">", AXIS)
         rows.append(row + track)
-    axis = [(" ", None)] * label_w + [(glyphs.corner, AXIS)] + [(glyphs.hline, AXIS)] * plot_w
+    axis: list[tuple[str, int | None]] = [(" ", None)] * label_w
+    axis += [(glyphs.corner, AXIS)] + [(glyphs.hline, AXIS)] * plot_w
     labels: list[tuple[str, int | None]] = [(" ", None)] * width
     for t in (0.0, t_max / 2, t_max):
         text = nice_seconds(t)
@@ -123,14 +126,14 @@ class TimeToPassStrip(Widget):
         self.lanes = lane_times(report)
         self.refresh(layout=True)
 
-    def get_content_height(self, container, viewport, width: int) -> int:
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.lanes) + 2 if self.lanes else 1
 
     def render(self) -> Text:
         cells = strip_rows(self.lanes, self.content_size.width, self.glyphs)
         axis = self.get_component_rich_style("bench-strip--axis", partial=True)
 
-        def style_of(key: tuple) -> Style | None:
+        def style_of(key: CellKey) -> Style | None:
             (idx,) = key
             if idx is None or idx == AXIS:
                 return None if idx is None else axis

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from loopterm.racestate import RaceState
-from loopterm.tui.chartgrid import AXIS, Series, cells_text, marker, rasterise, y_range
+from loopterm.tui.chartgrid import AXIS, CellKey, Series, cells_text, marker, rasterise, y_range
 from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.themes import LANE_COLOURS
 
@@ -62,7 +62,7 @@ class ScoreChart(Widget):
                          y_range(scores))
         axis = self.get_component_rich_style("score-chart--axis", partial=True)
 
-        def style_of(key: tuple) -> Style | None:
+        def style_of(key: CellKey) -> Style | None:
             (idx,) = key
             if idx is None:
                 return None
