@@ -59,21 +59,27 @@ def times_to_pass(trace_folder: Path) -> dict[str, float | None]:
 
 
 def plain(lanes: list[str], seed: int, root: Path, extra: tuple[str, ...] = ()) -> dict[str, float | None]:
-    out = subprocess.run([*LOOPTERM, "race", *lanes, "--seed", str(seed), "--plain", "--json",
-                          "--trace-dir", str(root), *extra], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*LOOPTERM, "race", *lanes, "--seed", str(seed), "--plain", "--json", "--trace-dir", str(root), *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     summary = json.loads(out.stdout)
     return {lane["run_id"]: lane["time_to_pass_s"] for lane in summary["lanes"]}
 
 
-def viewer(lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: int | None,
-           extra: tuple[str, ...] = ()) -> dict[str, object]:
+def viewer(
+    lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: int | None, extra: tuple[str, ...] = ()
+) -> dict[str, object]:
     cols, rows = size
     pid, fd = pty.fork()
     if pid == 0:  # the viewer, on the pty
         os.environ.update(TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
         more = ["--fps", str(fps)] if fps else []
-        os.execv(sys.executable, [*LOOPTERM, "race", *lanes, "--seed", str(seed), "--trace-dir", str(root),
-                                  *more, *extra])
+        os.execv(
+            sys.executable, [*LOOPTERM, "race", *lanes, "--seed", str(seed), "--trace-dir", str(root), *more, *extra]
+        )
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     written = 0
     started = time.monotonic()
@@ -102,8 +108,12 @@ def viewer(lanes: list[str], seed: int, root: Path, size: tuple[int, int], fps: 
     assert racing_until is not None, "the race never finished"
     wall = racing_until - started
     folder = newest_trace(root)
-    return {"times": times_to_pass(folder), "cpu_share": (cpu_at_end - cpu_at_start) / wall,
-            "kib_per_s": written_while_racing / 1024 / wall, "wall_s": wall}
+    return {
+        "times": times_to_pass(folder),
+        "cpu_share": (cpu_at_end - cpu_at_start) / wall,
+        "kib_per_s": written_while_racing / 1024 / wall,
+        "wall_s": wall,
+    }
 
 
 def newest_trace(root: Path) -> Path:
@@ -148,8 +158,10 @@ def main() -> int:
             seen = viewer(lanes, args.seed, Path(b), (cols, rows), args.fps)
         times = seen["times"]
         assert isinstance(times, dict)
-        print(f"run {n + 1}: viewer CPU {seen['cpu_share']:.0%} of a core, "
-              f"{seen['kib_per_s']:.1f} KiB/s to the terminal, race {seen['wall_s']:.1f} s")
+        print(
+            f"run {n + 1}: viewer CPU {seen['cpu_share']:.0%} of a core, "
+            f"{seen['kib_per_s']:.1f} KiB/s to the terminal, race {seen['wall_s']:.1f} s"
+        )
         print(f"  {'lane':<24} {'plain':>9} {'viewer':>9} {'ratio':>7}")
         for name, t_plain in base.items():
             t_view = times.get(name)

@@ -40,9 +40,11 @@ def harness_time(root: Path) -> None:
     turns = [e for e in events if isinstance(e, TurnDone)]
     harness = sorted(e.harness_s * 1000 for e in turns)
     validation = [e.validation_s * 1000 for e in turns if e.validation_s]
-    print(f"harness time per turn: median {statistics.median(harness):.2f} ms, "
-          f"p90 {harness[int(0.9 * (len(harness) - 1))]:.2f} ms, max {harness[-1]:.2f} ms "
-          f"over {len(turns)} turns (8 lanes, time scale 0)")
+    print(
+        f"harness time per turn: median {statistics.median(harness):.2f} ms, "
+        f"p90 {harness[int(0.9 * (len(harness) - 1))]:.2f} ms, max {harness[-1]:.2f} ms "
+        f"over {len(turns)} turns (8 lanes, time scale 0)"
+    )
     print(f"validation per turn (same race): median {statistics.median(validation):.1f} ms")
 
 
@@ -57,8 +59,10 @@ def isolation(root: Path) -> None:
                 gaps[e.lane] = max(gaps.get(e.lane, 0.0), e.t - last[key])
             last[key] = e.t
     worst = max(gaps.values())
-    print(f"8 lanes streaming at once: largest gap between progress events {worst * 1000:.0f} ms "
-          f"(target interval 100 ms; median lane worst gap {statistics.median(gaps.values()) * 1000:.0f} ms)")
+    print(
+        f"8 lanes streaming at once: largest gap between progress events {worst * 1000:.0f} ms "
+        f"(target interval 100 ms; median lane worst gap {statistics.median(gaps.values()) * 1000:.0f} ms)"
+    )
 
 
 def main() -> int:

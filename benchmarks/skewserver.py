@@ -45,25 +45,32 @@ class SentLog:
 
 
 def _sse(model: str, delta: dict[str, object], finish: str | None = None) -> bytes:
-    body = {"id": "skew", "object": "chat.completion.chunk", "created": 0, "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    body = {
+        "id": "skew",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(body)}\n\n".encode()
 
 
 async def _serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, log: SentLog) -> None:
     head = await reader.readuntil(b"\r\n\r\n")
-    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
     model = str(json.loads(await reader.readexactly(length)).get("model", "?"))
-    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                 b"Connection: close\r\n\r\n")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"
+    )
     writer.write(_sse(model, {"role": "assistant", "content": ""}))
     await writer.drain()
     chunks = log.new_request(model)
     sent = 0
     next_at = time.monotonic()
     for start in range(0, len(ANSWER), CHUNK_CHARS):
-        piece = ANSWER[start:start + CHUNK_CHARS]
+        piece = ANSWER[start : start + CHUNK_CHARS]
         next_at += CHUNK_S
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))  # absolute pace: a late chunk is not carried
         writer.write(_sse(model, {"content": piece}))
@@ -71,9 +78,18 @@ async def _serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         sent += len(piece)
         chunks.append((sent, time.monotonic()))
     writer.write(_sse(model, {}, "stop"))
-    usage = {"id": "skew", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
-             "usage": {"prompt_tokens": 1000, "completion_tokens": len(ANSWER) // 4,
-                       "total_tokens": 1000 + len(ANSWER) // 4}}
+    usage = {
+        "id": "skew",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [],
+        "usage": {
+            "prompt_tokens": 1000,
+            "completion_tokens": len(ANSWER) // 4,
+            "total_tokens": 1000 + len(ANSWER) // 4,
+        },
+    }
     writer.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
     await writer.drain()
     writer.close()
@@ -115,9 +131,13 @@ class SkewServer:
 
 def lanes_file(folder: Path, port: int) -> Path:
     path = folder / "lanes.toml"
-    path.write_text("".join(
-        f'[[lanes]]\nname = "Stream {i}"\nprovider = "openai"\nmodel = "stream-{i}"\n'
-        f'base_url = "http://127.0.0.1:{port}/v1"\nmax_retries = 0\n\n' for i in range(1, STREAM_LANES + 1)))
+    path.write_text(
+        "".join(
+            f'[[lanes]]\nname = "Stream {i}"\nprovider = "openai"\nmodel = "stream-{i}"\n'
+            f'base_url = "http://127.0.0.1:{port}/v1"\nmax_retries = 0\n\n'
+            for i in range(1, STREAM_LANES + 1)
+        )
+    )
     return path
 
 
@@ -148,8 +168,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure_skew(size: str, repeat: int, fps: int | None, plain: Callable[..., object],
-                 viewer: Callable[..., object], newest_trace: Callable[[Path], Path]) -> int:
+def measure_skew(
+    size: str,
+    repeat: int,
+    fps: int | None,
+    plain: Callable[..., object],
+    viewer: Callable[..., object],
+    newest_trace: Callable[[Path], Path],
+) -> int:
     cols, rows = (int(x) for x in size.split("x"))
     lanes = [f"Stream {i}" for i in range(1, STREAM_LANES + 1)] + list(SIM_LANES)
     results: dict[str, list[float]] = {"plain": [], "viewer": []}
@@ -164,11 +190,17 @@ def measure_skew(size: str, repeat: int, fps: int | None, plain: Callable[..., o
                     viewer(lanes, 1, root / "traces", (cols, rows), fps, extra)
                 found = skews(newest_trace(root / "traces"), server.log)
             results[mode].extend(found)
-            print(f"{mode:>6}: {len(found)} chunks, skew p50 {statistics.median(found) * 1000:.1f} ms, "
-                  f"p99 {_percentile(found, 0.99) * 1000:.1f} ms, max {max(found) * 1000:.1f} ms")
-    print(f"\n{STREAM_LANES} streaming lanes ({CHUNK_CHARS} chars every {CHUNK_S * 1000:.0f} ms) beside "
-          f"{len(SIM_LANES)} sim lanes, viewer at {size}, {repeat} run(s)")
+            print(
+                f"{mode:>6}: {len(found)} chunks, skew p50 {statistics.median(found) * 1000:.1f} ms, "
+                f"p99 {_percentile(found, 0.99) * 1000:.1f} ms, max {max(found) * 1000:.1f} ms"
+            )
+    print(
+        f"\n{STREAM_LANES} streaming lanes ({CHUNK_CHARS} chars every {CHUNK_S * 1000:.0f} ms) beside "
+        f"{len(SIM_LANES)} sim lanes, viewer at {size}, {repeat} run(s)"
+    )
     for mode, found in results.items():
-        print(f"  {mode:>6}: chunk skew p50 {statistics.median(found) * 1000:.1f} ms, "
-              f"p99 {_percentile(found, 0.99) * 1000:.1f} ms, max {max(found) * 1000:.1f} ms ({len(found)} chunks)")
+        print(
+            f"  {mode:>6}: chunk skew p50 {statistics.median(found) * 1000:.1f} ms, "
+            f"p99 {_percentile(found, 0.99) * 1000:.1f} ms, max {max(found) * 1000:.1f} ms ({len(found)} chunks)"
+        )
     return 0

@@ -164,7 +164,8 @@ def clamp_result(result: ValidationResult) -> ValidationResult:
     nothing needed cutting, else a copy.
     """
     checks = [
-        c if _fits(c.message, MESSAGE_MAX_BYTES)
+        c
+        if _fits(c.message, MESSAGE_MAX_BYTES)
         else c.model_copy(update={"message": clip(c.message, MESSAGE_MAX_BYTES)})
         for c in result.checks
     ]

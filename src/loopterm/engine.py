@@ -44,8 +44,14 @@ def spec_for(
     """The one line the viewer sends: everything the engine needs to run the same race."""
     raw = asdict(config)
     raw["task_dir"] = None if config.task_dir is None else str(config.task_dir)
-    return {"lanes": [lane.model_dump(mode="json") for lane in lanes], "config": raw,
-            "trace_root": str(trace_root), "race_id": race_id, "what": what, "handshake": handshake}
+    return {
+        "lanes": [lane.model_dump(mode="json") for lane in lanes],
+        "config": raw,
+        "trace_root": str(trace_root),
+        "race_id": race_id,
+        "what": what,
+        "handshake": handshake,
+    }
 
 
 async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: asyncio.StreamReader) -> int:
@@ -88,8 +94,14 @@ async def run_engine(spec: dict[str, Any], out: asyncio.WriteTransport, stdin: a
         out.write((dump_event(event) + "\n").encode())
 
     try:
-        await session.race(lanes, config, task, [emit], race_id=spec.get("race_id"),
-                           before_clock=wait_for_viewer if spec.get("handshake") else None)
+        await session.race(
+            lanes,
+            config,
+            task,
+            [emit],
+            race_id=spec.get("race_id"),
+            before_clock=wait_for_viewer if spec.get("handshake") else None,
+        )
     finally:
         watcher.cancel()
     folder = session.folder

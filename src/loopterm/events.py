@@ -287,8 +287,12 @@ def dump_event(event: _Event) -> str:
     try:
         return event.model_dump_json(by_alias=True)
     except ValueError:  # pydantic's "surrogates not allowed"
-        return json.dumps(_no_surrogates(event.model_dump(by_alias=True, mode="python")), ensure_ascii=False,
-                          separators=(",", ":"), default=str)
+        return json.dumps(
+            _no_surrogates(event.model_dump(by_alias=True, mode="python")),
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
 
 
 def _no_surrogates(value: Any) -> Any:

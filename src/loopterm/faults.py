@@ -28,9 +28,7 @@ class Fault:
     def apply(self, source: str) -> str:
         count = source.count(self.find)
         if count != 1:
-            raise FaultError(
-                f"fault {self.id}: its snippet occurs {count} times in the source (must be once)"
-            )
+            raise FaultError(f"fault {self.id}: its snippet occurs {count} times in the source (must be once)")
         return source.replace(self.find, self.replace, 1)
 
 

@@ -95,7 +95,7 @@ def _last_lines(text: str, budget: int) -> str:
     kept: list[str] = []
     used = 0
     # Only the end can fit: never split 7 MB of output into lines to keep 1,500 characters.
-    for line in reversed(text[-(budget + 1):].splitlines()):
+    for line in reversed(text[-(budget + 1) :].splitlines()):
         if used + len(line) + 1 > budget:
             break
         kept.append(line)
@@ -125,7 +125,7 @@ def _entries(failing: list[CheckResult]) -> list[tuple[int, str]]:
             entries.append((1, f"{header}\n{text}" if first else text))
             first = False
         for message, ids in _by_message(c for c in members if c.message.startswith(NOT_RUN)):
-            text = f"- not run ({_clip_chars(message[len(NOT_RUN):].strip(), MESSAGE_CHARS)}): {', '.join(ids)}"
+            text = f"- not run ({_clip_chars(message[len(NOT_RUN) :].strip(), MESSAGE_CHARS)}): {', '.join(ids)}"
             entries.append((len(ids), f"{header}\n{text}" if first else text))
             first = False
     return entries

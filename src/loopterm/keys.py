@@ -15,11 +15,27 @@ from typing import Any
 # in traces (params are recorded): keys belong in the environment, named by
 # api_key_env. Matched case-insensitively, "-" as "_", at any depth (so
 # ``extra_headers = {Authorization = ...}`` is caught too).
-_SECRET_NAMES = frozenset({
-    "api_key", "apikey", "key", "token", "access_token", "auth_token", "bearer", "secret",
-    "client_secret", "password", "passwd", "authorization", "auth", "x_api_key", "x_goog_api_key",
-    "credentials", "cookie",
-})
+_SECRET_NAMES = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "key",
+        "token",
+        "access_token",
+        "auth_token",
+        "bearer",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "authorization",
+        "auth",
+        "x_api_key",
+        "x_goog_api_key",
+        "credentials",
+        "cookie",
+    }
+)
 _SECRET_SUFFIXES = ("_api_key", "_apikey", "_token", "_secret", "_password")
 
 

@@ -80,8 +80,14 @@ class RaceSession:
             self.trace.close()
             return None
         try:
-            return await run_race(lanes, config, [self.trace, self.events.append, *consumers], task=task,
-                                  race_id=race_id, before_clock=before_clock)
+            return await run_race(
+                lanes,
+                config,
+                [self.trace, self.events.append, *consumers],
+                task=task,
+                race_id=race_id,
+                before_clock=before_clock,
+            )
         except asyncio.CancelledError:
             self.interrupted = True
             if self._task is not None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
 
+
 class EventSource(Protocol):
     live: bool
 
@@ -77,14 +78,19 @@ class EngineSource:
         from loopterm.events import load_event
 
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "loopterm.engine",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "loopterm.engine",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             limit=64 * 1024 * 1024,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         stdin, stdout = proc.stdin, proc.stdout  # named, so read_all below sees them as not None
-        spec = spec_for(self.lanes, self.config, self.trace_root, self.race_id, self.what,
-                        handshake=self.before_clock is not None)
+        spec = spec_for(
+            self.lanes, self.config, self.trace_root, self.race_id, self.what, handshake=self.before_clock is not None
+        )
         stdin.write((json.dumps(spec) + "\n").encode())  # stdin stays open: its end means we are gone
         errors = asyncio.create_task(proc.stderr.read())
         cancelled = False

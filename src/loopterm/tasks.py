@@ -137,9 +137,7 @@ class Task:
 
     def fix_prompt(self, code: str, feedback: str, turn: int) -> str:
         template = string.Template(self._read(self.spec_dir / "fix_prompt.md"))
-        return template.safe_substitute(
-            openapi=self.openapi, rules=self.rules, code=code, feedback=feedback, turn=turn
-        )
+        return template.safe_substitute(openapi=self.openapi, rules=self.rules, code=code, feedback=feedback, turn=turn)
 
     @cached_property
     def hash(self) -> str:

@@ -40,7 +40,7 @@ def display_name(name: str, simulated: bool) -> str:
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
-    """"1 lane", "2 lanes": a count with its noun agreeing (``many`` for "retry"/"retries")."""
+    """ "1 lane", "2 lanes": a count with its noun agreeing (``many`` for "retry"/"retries")."""
     return f"{n} {noun if n == 1 else many or noun + 's'}"
 
 
@@ -86,7 +86,7 @@ def outcome_label(outcome: str | None) -> str:
 def outcome_text(
     outcome: str | None, turns: int, time_to_pass_s: float | None = None, reason: str = "", name: str = ""
 ) -> str:
-    """"PASS in 6.2 s after 2 turns", "aborted after 0 turns", "ERROR: <reason>": how a run ended.
+    """ "PASS in 6.2 s after 2 turns", "aborted after 0 turns", "ERROR: <reason>": how a run ended.
 
     Built on :func:`outcome_label`, so a line and a table say the same word.
     An ERROR's reason (a provider's or server's words) leaves out a leading
@@ -108,7 +108,7 @@ def outcome_text(
 def without_name(reason: str, name: str) -> str:
     """An ERROR's reason without the "<lane name>: " a provider's message starts with."""
     prefix = f"{name}: "
-    return reason[len(prefix):] if name and reason.startswith(prefix) else reason
+    return reason[len(prefix) :] if name and reason.startswith(prefix) else reason
 
 
 def fmt_seconds(seconds: float | None) -> str:

@@ -51,16 +51,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ),
     )
     add_loop_options(p, unit="run")
+    p.add_argument("--runs", type=runs_count, default=10, help=f"fresh runs per lane (default 10, at most {MAX_RUNS})")
     p.add_argument(
-        "--runs", type=runs_count, default=10, help=f"fresh runs per lane (default 10, at most {MAX_RUNS})"
-    )
-    p.add_argument(
-        "--concurrency", type=positive_int,
+        "--concurrency",
+        type=positive_int,
         help="lane runs at once (default: all; 1 gives undisturbed validation timings)",
     )
     p.add_argument("--plain", action="store_true", help="progress as plain lines, no full-screen UI")
     p.add_argument(
-        "--json", action="store_true",
+        "--json",
+        action="store_true",
         help="print the table as JSON (the shape of `report --format json`); progress goes to stderr",
     )
     p.set_defaults(run=run)
@@ -82,8 +82,16 @@ def run(args: argparse.Namespace) -> int:
     return _live(lanes, config, task, root, race_id, theme=args.theme, fps=args.fps)
 
 
-def _live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id: str, *, theme: str | None,
-          fps: int | None = None) -> int:
+def _live(
+    lanes: list[Lane],
+    config: RaceConfig,
+    task: Task,
+    root: Path,
+    race_id: str,
+    *,
+    theme: str | None,
+    fps: int | None = None,
+) -> int:
     """The bench in the viewer; the table is printed to the terminal once it closes."""
     from loopterm.plain.console import plain_console
     from loopterm.plain.results import print_bench_results
@@ -92,8 +100,9 @@ def _live(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, race_id
     from loopterm.tui.screens.bench_summary import make_bench_app
 
     source = EngineSource(lanes, config, task, root, race_id=race_id, what="bench")
-    app = make_bench_app(source, theme=default_theme(theme), concurrency=config.concurrency,
-                         stop_on_signals=True, fps=fps)
+    app = make_bench_app(
+        source, theme=default_theme(theme), concurrency=config.concurrency, stop_on_signals=True, fps=fps
+    )
     code = app.run()
     out = plain_console()
     print_bench_results(app.events)

@@ -55,9 +55,7 @@ non_negative_float = _number(float, 0, inclusive=True)
 
 def add_task_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="quote-approval", help="task id (default: quote-approval)")
-    parser.add_argument(
-        "--task-dir", type=Path, help="a folder holding spec/<task>/ and validation/<task>/"
-    )
+    parser.add_argument("--task-dir", type=Path, help="a folder holding spec/<task>/ and validation/<task>/")
 
 
 def load_task(args: argparse.Namespace) -> Task:
@@ -95,8 +93,9 @@ def use_plain(args: argparse.Namespace) -> bool:
     """Plain output when asked, for JSON, or when stdout is not a terminal."""
     import sys
 
-    return bool(args.plain or getattr(args, "json", False) or not sys.stdout.isatty()
-                or os.environ.get("TERM") == "dumb")
+    return bool(
+        args.plain or getattr(args, "json", False) or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb"
+    )
 
 
 def canceller(task: asyncio.Task[Any] | None) -> Callable[[], None] | None:
@@ -115,7 +114,10 @@ def add_fps_option(p: argparse.ArgumentParser) -> None:
     from loopterm.tui import DEFAULT_FPS, MAX_FPS  # constants only: no Textual import
 
     p.add_argument(
-        "--fps", type=_number(int, 1, inclusive=True, maximum=MAX_FPS), default=DEFAULT_FPS, metavar="N",
+        "--fps",
+        type=_number(int, 1, inclusive=True, maximum=MAX_FPS),
+        default=DEFAULT_FPS,
+        metavar="N",
         help=f"the viewer repaints at most N times a second (default {DEFAULT_FPS}, at most {MAX_FPS}); "
         "lower it for a slow link. Below 10 the timers tick N times a second too",
     )

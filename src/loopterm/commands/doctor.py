@@ -55,8 +55,9 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, max(width, 10), break_on_hyphens=False) or [""]
 
 
-def _entry_lines(name: str, status: str, enforces: str, found: str | None, risk: str | None, name_w: int,
-                 width: int, indent: str) -> list[str]:
+def _entry_lines(
+    name: str, status: str, enforces: str, found: str | None, risk: str | None, name_w: int, width: int, indent: str
+) -> list[str]:
     """One layer or item: name, status and what it enforces; when not active, what was found and the risk.
 
     ``found`` is None for a layer whose items say what was found.
@@ -88,12 +89,15 @@ def render(diagnosis: Diagnosis, width: int = 120) -> str:
 
     info = diagnosis.platform
     who = "root" if info["root"] else "not root"
-    where = (f"{info['system']} {info['release']} {info['machine']}, {who}, Python {info['python']}, "
-             f"Landlock ABI {info['landlock_abi']}")
+    where = (
+        f"{info['system']} {info['release']} {info['machine']}, {who}, Python {info['python']}, "
+        f"Landlock ABI {info['landlock_abi']}"
+    )
     lines = _wrap(f"loopterm doctor: the sandbox on this machine ({where})", width)
     if diagnosis.simulated:
-        lines += _wrap(f"SIMULATED ({ENV_SIMULATE}={','.join(diagnosis.simulated)}): not this machine's real "
-                       "report", width)
+        lines += _wrap(
+            f"SIMULATED ({ENV_SIMULATE}={','.join(diagnosis.simulated)}): not this machine's real report", width
+        )
     lines.append("")
     entries: list[tuple[Layer | Item, str]] = []
     for layer in diagnosis.layers:

@@ -116,8 +116,14 @@ def _as_json(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"lane": row["ref"], "source": row["source"]}
     if lane is None:
         # The same keys as a lane's row, so a script can read every row alike.
-        out |= {"name": OLLAMA_PATTERN, "provider": "ollama", "model": "<model>", "class": "L/AR",
-                "base_url": safe_url(ollama_url()), "api_key_env": None}
+        out |= {
+            "name": OLLAMA_PATTERN,
+            "provider": "ollama",
+            "model": "<model>",
+            "class": "L/AR",
+            "base_url": safe_url(ollama_url()),
+            "api_key_env": None,
+        }
     else:
         out |= {
             "name": lane.name,
@@ -168,10 +174,17 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
     table: list[tuple[dict[str, str], str]] = []
     for row in rows:
         item = _as_json(row)
-        values = [visible(cell) for cell in (
-            item["lane"], item["provider"], item["model"], item["class"] or "-", item["source"],
-            "yes" if item["ready"] else "no",
-        )]
+        values = [
+            visible(cell)
+            for cell in (
+                item["lane"],
+                item["provider"],
+                item["model"],
+                item["class"] or "-",
+                item["source"],
+                "yes" if item["ready"] else "no",
+            )
+        ]
         detail = item["detail"]
         if check:
             values += list(_check_cell(row))
@@ -203,7 +216,7 @@ def _table(rows: list[dict[str, Any]], check: bool, width: int = 120) -> str:
         room = max(12, max(len(cells["MODEL"]) for cells, _ in table) - (used - 2 - width))
         for cells, _detail in table:
             if len(cells["MODEL"]) > room:
-                cells["MODEL"] = "..." + cells["MODEL"][-(room - 3):]  # ASCII: plain output everywhere
+                cells["MODEL"] = "..." + cells["MODEL"][-(room - 3) :]  # ASCII: plain output everywhere
     widths, _used = fixed(columns)
     wrap = max(20, width - len(_DETAIL_INDENT))
     lines = [line(columns, widths).rstrip()]
@@ -254,8 +267,10 @@ def run(args: argparse.Namespace) -> int:
     if args.check and not any("check" in row for row in rows) and all(row["ready"] for row in rows):
         import sys
 
-        print("loopterm: nothing was checked: simulated lanes need no check and no other lane is ready "
-              "(see DETAIL)", file=sys.stderr)
+        print(
+            "loopterm: nothing was checked: simulated lanes need no check and no other lane is ready (see DETAIL)",
+            file=sys.stderr,
+        )
     failed = any(row.get("check") and not row["check"]["ok"] for row in rows)
     # A lane named for --check that could not even be tried did not pass it:
     # `lanes --check mercury-2 && race ...` must not go ahead without a key.

@@ -28,7 +28,6 @@ from loopterm.exits import Exit
 from loopterm.lanes.sims import DEFAULT_SIM_LANES
 
 if TYPE_CHECKING:
-
     from loopterm.lanes import Lane
     from loopterm.loop.race import RaceConfig
     from loopterm.tasks import Task
@@ -62,12 +61,16 @@ def add_loop_options(p: argparse.ArgumentParser, *, unit: str) -> None:
         "--max-turns", type=turns_count, default=15, help=f"turn limit per {unit} (default 15, at most {MAX_TURNS})"
     )
     p.add_argument(
-        "--thrash-k", type=non_negative_int, default=3,
+        "--thrash-k",
+        type=non_negative_int,
+        default=3,
         help=f"stop a {unit} after K turns with no new best score (default 3, 0 = never)",
     )
     p.add_argument("--budget", type=positive_float, help=f"wall-clock budget per {unit}, seconds")
     p.add_argument(
-        "--time-scale", type=non_negative_float, default=DEFAULT_TIME_SCALE,
+        "--time-scale",
+        type=non_negative_float,
+        default=DEFAULT_TIME_SCALE,
         help=f"multiply simulated latencies (default {DEFAULT_TIME_SCALE}; 1 = the profiles' real pace)",
     )
     p.add_argument("--seed", type=any_int, help="seed for simulated lanes (default: random, recorded)")
@@ -126,8 +129,11 @@ def check_ready(lanes: list[Lane]) -> None:
         return list(await asyncio.gather(*(readiness(lane) for lane in lanes)))
 
     found = asyncio.run(look())
-    missing = [f"lane '{visible(lane.name)}' is not ready: {ready.detail}"
-               for lane, ready in zip(lanes, found, strict=True) if not ready.ready]
+    missing = [
+        f"lane '{visible(lane.name)}' is not ready: {ready.detail}"
+        for lane, ready in zip(lanes, found, strict=True)
+        if not ready.ready
+    ]
     if missing:
         raise UsageError("; ".join(missing) + " (see `loopterm lanes`; no lanes = the offline simulated race)")
 
@@ -187,7 +193,6 @@ async def _plain(lanes: list[Lane], config: RaceConfig, task: Task, root: Path, 
             print("loopterm: race stopped; its trace is complete, marked aborted", file=sys.stderr)
         return Exit.INTERRUPTED
     return 0
-
 
 
 def stop_on_signals(stop: Callable[[], object] | None) -> None:

@@ -83,8 +83,10 @@ def run(args: argparse.Namespace) -> int:
     viewer = not use_plain(args)
     trace = load_trace(args.ref, args.trace_dir, warn=not viewer)
     if trace.status == "aborted" and not trace.warnings:
-        print(f"loopterm: note: race {visible(trace.race_id)} was aborted; it replays up to where it stopped",
-              file=sys.stderr)
+        print(
+            f"loopterm: note: race {visible(trace.race_id)} was aborted; it replays up to where it stopped",
+            file=sys.stderr,
+        )
     if viewer:
         from loopterm.tui.launch import run_replay_app
 
@@ -93,9 +95,16 @@ def run(args: argparse.Namespace) -> int:
         # once it closes, so they stay in the scrollback next to the results.
         source = ReplaySource(trace, speed, hold_at_end=True)
         try:
-            return run_replay_app(source, source, args.theme, trace_folder=trace.folder,
-                                  bench=trace.started.is_bench, notices=trace.warnings, recorded=trace.events,
-                                  fps=args.fps)
+            return run_replay_app(
+                source,
+                source,
+                args.theme,
+                trace_folder=trace.folder,
+                bench=trace.started.is_bench,
+                notices=trace.warnings,
+                recorded=trace.events,
+                fps=args.fps,
+            )
         finally:
             print_warnings(trace)
     return asyncio.run(_plain(ReplaySource(trace, speed), speed, trace.started))
@@ -111,8 +120,7 @@ async def _plain(source: ReplaySource, speed: float, started: RaceStarted) -> in
 
     current = asyncio.current_task()
     # A bench prints as `bench --plain` did (a line per run, the bench table), a race as `race --plain`.
-    printer = plain_printer(started, replay_speed=speed,
-                            on_closed=canceller(current))
+    printer = plain_printer(started, replay_speed=speed, on_closed=canceller(current))
     try:
         await source.run(printer)
     except asyncio.CancelledError:

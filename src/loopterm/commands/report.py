@@ -28,13 +28,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ),
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="race id, unique prefix, or race folder (default: newest)")
-    p.add_argument(
-        "--format", choices=FORMATS, default="table", help="output format (default: table)"
-    )
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     # One name per --lanes (repeat it, or separate names with commas): a list-taking
     # option would swallow the IDs after it (`--lanes A 2026...` read the id as a lane).
     p.add_argument(
-        "--lanes", action="append", type=_names, metavar="NAME[,NAME...]",
+        "--lanes",
+        action="append",
+        type=_names,
+        metavar="NAME[,NAME...]",
         help="only these lanes (name, run-id slug or provider:model, case-insensitive); "
         "repeat --lanes or separate names with commas",
     )

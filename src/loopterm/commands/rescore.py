@@ -88,8 +88,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     answers = sum(1 for e in trace.events if e.type == "validation_done")
     if not args.json:
-        print(f"rescoring {plural(answers, 'recorded answer')} of race {visible(trace.race_id)} "
-              f"against task {task.id} ({task.validation_dir}) ...", file=sys.stderr)
+        print(
+            f"rescoring {plural(answers, 'recorded answer')} of race {visible(trace.race_id)} "
+            f"against task {task.id} ({task.validation_dir}) ...",
+            file=sys.stderr,
+        )
     try:
         events = asyncio.run(_rescore(trace, task))
     except SandboxError as exc:
@@ -115,8 +118,13 @@ def run(args: argparse.Namespace) -> int:
             "task_hash_new": task.hash,
             "suite_changed": changed,
             "lanes": [
-                {"name": r.info.name, "label": labels[r.info.run_id], "run_id": r.info.run_id,
-                 "old": _side(old_runs[r.info.run_id]), "new": _side(r)}
+                {
+                    "name": r.info.name,
+                    "label": labels[r.info.run_id],
+                    "run_id": r.info.run_id,
+                    "old": _side(old_runs[r.info.run_id]),
+                    "new": _side(r),
+                }
                 for r in new_runs
             ],
         }
@@ -146,8 +154,14 @@ def sandbox_failures(events: list[Event], labels: dict[str, str]) -> list[str]:
 
 
 def _print_comparison(
-    trace: RaceTrace, new_runs: list[RunSummary], old_runs: dict[str, RunSummary], labels: dict[str, str],
-    changed: bool, folder: str, *, plain: bool,
+    trace: RaceTrace,
+    new_runs: list[RunSummary],
+    old_runs: dict[str, RunSummary],
+    labels: dict[str, str],
+    changed: bool,
+    folder: str,
+    *,
+    plain: bool,
 ) -> None:
     from rich import box
     from rich.console import Console
@@ -156,8 +170,11 @@ def _print_comparison(
 
     console = Console(highlight=False, no_color=plain, width=None if sys.stdout.isatty() else 120)
     suite = "the suite changed since the race" if changed else "the suite is unchanged since the race"
-    console.print(visible(f"rescore of race {trace.race_id} · task {trace.started.task_id} · {suite}"),
-                  markup=False, soft_wrap=True)
+    console.print(
+        visible(f"rescore of race {trace.race_id} · task {trace.started.task_id} · {suite}"),
+        markup=False,
+        soft_wrap=True,
+    )
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
     for column in ("Lane", "Old", "New", "Old best", "New best", ""):
         table.add_column(column, justify="right" if "best" in column else "left")
@@ -165,7 +182,13 @@ def _print_comparison(
         old = old_runs[new.info.run_id]
         same = old.outcome == new.outcome and old.turns == new.turns and old.scores == new.scores
         # the name as every other view shows it: "(sim)", and "#2" when two lanes share a name
-        table.add_row(Text(labels[new.info.run_id]), _short(old), _short(new), f"{old.best_score:.0%}",
-                      f"{new.best_score:.0%}", "same" if same else "changed")
+        table.add_row(
+            Text(labels[new.info.run_id]),
+            _short(old),
+            _short(new),
+            f"{old.best_score:.0%}",
+            f"{new.best_score:.0%}",
+            "same" if same else "changed",
+        )
     console.print(table)
     console.print(f"trace: {folder}", markup=False, soft_wrap=True)

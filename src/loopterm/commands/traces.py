@@ -100,8 +100,15 @@ def run_list(args: argparse.Namespace) -> int:
 # shortens the rest, so 80 columns show one line per race.
 FULL_TABLE_WIDTH = 112
 NO_TASK_WIDTH = 72  # below this even the narrow table would cut its dates and statuses
-SHORT_OUTCOMES = {"PASS": "PASS", "THRASH": "THR", "TURN_LIMIT": "TL", "BUDGET": "BUD", "ERROR": "ERR",
-                  "ABORTED": "ABT", "unfinished": "?"}
+SHORT_OUTCOMES = {
+    "PASS": "PASS",
+    "THRASH": "THR",
+    "TURN_LIMIT": "TL",
+    "BUDGET": "BUD",
+    "ERROR": "ERR",
+    "ABORTED": "ABT",
+    "unfinished": "?",
+}
 NARROW_LEGEND = "THR thrash · TL turn limit · BUD budget · ERR error · ABT aborted · ? unfinished"
 
 
@@ -117,8 +124,11 @@ def listing_table(races: list[TraceInfo], width: int) -> Table:
     narrow = width < FULL_TABLE_WIDTH
     # No edge: SIMPLE_HEAD's top and bottom edges are lines of spaces (a blank first line).
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True, show_edge=False)
-    columns = ["ID", "Date", "Task", "Outcomes", "Status"] if narrow else [
-        "ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"]
+    columns = (
+        ["ID", "Date", "Task", "Outcomes", "Status"]
+        if narrow
+        else ["ID", "Date", "Task", "Kind", "Lanes", "Outcomes", "Status", "Size"]
+    )
     if width < NO_TASK_WIDTH:
         columns.remove("Task")  # rather than cut the date and status short (`--json` names it)
     for column in columns:
@@ -133,12 +143,25 @@ def listing_table(races: list[TraceInfo], width: int) -> Table:
         when = info.started.astimezone()
         if narrow:
             outcomes = " ".join(f"{SHORT_OUTCOMES.get(k, k)} {n}" for k, n in info.outcomes.items()) or "-"
-            cells = {"ID": info.name, "Date": f"{when:%m-%d %H:%M}", "Task": info.task_id, "Outcomes": outcomes,
-                     "Status": info.status}
+            cells = {
+                "ID": info.name,
+                "Date": f"{when:%m-%d %H:%M}",
+                "Task": info.task_id,
+                "Outcomes": outcomes,
+                "Status": info.status,
+            }
             row = [cells[column] for column in columns]
         else:
-            row = [info.name, f"{when:%Y-%m-%d %H:%M}", info.task_id, info.kind, str(len(info.lanes)),
-                   info.outcomes_text(), info.status, store.human_size(info.size)]
+            row = [
+                info.name,
+                f"{when:%Y-%m-%d %H:%M}",
+                info.task_id,
+                info.kind,
+                str(len(info.lanes)),
+                info.outcomes_text(),
+                info.status,
+                store.human_size(info.size),
+            ]
         # A race.json can say anything: shown as plain text (no rich markup), controls made visible.
         table.add_row(*(Text(visible(cell)) for cell in row))
     return table

@@ -69,8 +69,14 @@ def _gemini_pair(model: str) -> Lane:
 
 
 def _ollama_pair(model: str) -> Lane:
-    return Lane(name=f"{model} (ollama)", provider="ollama", model=model, base_url=ollama_url(),
-                lane_class="L/AR", price=Price(input=0, output=0))
+    return Lane(
+        name=f"{model} (ollama)",
+        provider="ollama",
+        model=model,
+        base_url=ollama_url(),
+        lane_class="L/AR",
+        price=Price(input=0, output=0),
+    )
 
 
 def _sim_pair(model: str) -> Lane:
@@ -82,17 +88,45 @@ def _sim_pair(model: str) -> Lane:
 KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
-        ProviderKind("openai", "loopterm.providers.openai_compat", "OpenAIProvider", _openai_pair,
-                     _openai_needs_key, _openai_cap),
-        ProviderKind("gemini", "loopterm.providers.gemini", "GeminiProvider", _gemini_pair,
-                     _gemini_needs_key, _cap_with("max_output_tokens")),
-        ProviderKind("ollama", "loopterm.providers.ollama_native", "OllamaProvider", _ollama_pair,
-                     _no_key_needed, _cap_with("num_predict"), default_url=ollama_url),
-        ProviderKind("llamacpp", "loopterm.providers.llamacpp", "LlamaCppProvider", None,
-                     _no_key_needed, _cap_with("max_tokens"),
-                     installed="loopterm.providers.llamacpp:readiness", ready_detail="in-process, offline"),
-        ProviderKind("sim", "loopterm.providers.sim", "SimProvider", _sim_pair,
-                     _no_key_needed, _cap_with("max_tokens"), ready_detail="simulated: offline, no key"),
+        ProviderKind(
+            "openai", "loopterm.providers.openai_compat", "OpenAIProvider", _openai_pair, _openai_needs_key, _openai_cap
+        ),
+        ProviderKind(
+            "gemini",
+            "loopterm.providers.gemini",
+            "GeminiProvider",
+            _gemini_pair,
+            _gemini_needs_key,
+            _cap_with("max_output_tokens"),
+        ),
+        ProviderKind(
+            "ollama",
+            "loopterm.providers.ollama_native",
+            "OllamaProvider",
+            _ollama_pair,
+            _no_key_needed,
+            _cap_with("num_predict"),
+            default_url=ollama_url,
+        ),
+        ProviderKind(
+            "llamacpp",
+            "loopterm.providers.llamacpp",
+            "LlamaCppProvider",
+            None,
+            _no_key_needed,
+            _cap_with("max_tokens"),
+            installed="loopterm.providers.llamacpp:readiness",
+            ready_detail="in-process, offline",
+        ),
+        ProviderKind(
+            "sim",
+            "loopterm.providers.sim",
+            "SimProvider",
+            _sim_pair,
+            _no_key_needed,
+            _cap_with("max_tokens"),
+            ready_detail="simulated: offline, no key",
+        ),
     )
 }
 

@@ -81,7 +81,7 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
     except OSError as exc:
         raise LaneError(f"{path}: cannot read lanes file: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start:exc.start + 1]
+        bad = exc.object[exc.start : exc.start + 1]
         raise LaneError(f"{path}: not UTF-8 text (byte {exc.start} is {bad!r}); save the file as UTF-8") from None
     try:
         data = tomllib.loads(text)
@@ -123,8 +123,10 @@ def load_lanes_file(path: Path) -> dict[str, Lane]:
         if lane.simulated and lane.model not in PROFILES:
             key_line = _field_line(text, line, ("model",)) if line else None
             where = f"{path}:{key_line}" if key_line else where
-            raise LaneError(f"{where}: lane {label!r}: field 'model': unknown simulated profile "
-                            f"{lane.model!r}; choose one of {profiles_hint('')}")
+            raise LaneError(
+                f"{where}: lane {label!r}: field 'model': unknown simulated profile "
+                f"{lane.model!r}; choose one of {profiles_hint('')}"
+            )
         if lane.name in lanes:
             raise LaneError(f"{where}: lane name {lane.name!r} is used twice; names must be unique")
         lanes[lane.name] = lane

@@ -40,10 +40,14 @@ def safe_url(url: str | None) -> str | None:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rpartition("@")[2]
-    query = "&".join(
-        f"{pair.partition('=')[0]}=***" if secret_like(pair.partition("=")[0]) else pair
-        for pair in parts.query.split("&")
-    ) if parts.query else ""
+    query = (
+        "&".join(
+            f"{pair.partition('=')[0]}=***" if secret_like(pair.partition("=")[0]) else pair
+            for pair in parts.query.split("&")
+        )
+        if parts.query
+        else ""
+    )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -63,12 +67,8 @@ class Lane(BaseModel):
     name: str = Field(min_length=1, description="Label shown in panes, tables and traces.")
     provider: ProviderName = Field(description="Wire protocol: openai, gemini, ollama, llamacpp or sim.")
     model: str = Field(min_length=1, description="Model id sent to the provider (or sim profile).")
-    base_url: str | None = Field(
-        default=None, description="Endpoint; the provider's default when omitted."
-    )
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable holding the API key."
-    )
+    base_url: str | None = Field(default=None, description="Endpoint; the provider's default when omitted.")
+    api_key_env: str | None = Field(default=None, description="Name of the environment variable holding the API key.")
     lane_class: str = Field(
         default="", alias="class", description="H/L (hosted/local) and AR/D (autoregressive/diffusion)."
     )
@@ -76,9 +76,7 @@ class Lane(BaseModel):
         default_factory=dict, description="Extra request parameters passed through as they are."
     )
     price: Price | None = Field(default=None, description="Price per million tokens, when known.")
-    timeout_s: float = Field(
-        default=300.0, gt=0, description="Per-request timeout in seconds (whole generation)."
-    )
+    timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout in seconds (whole generation).")
     max_retries: int = Field(
         default=3, ge=0, le=10, description="Retries for rate limits, 5xx, timeouts and cut streams."
     )
@@ -94,9 +92,7 @@ class Lane(BaseModel):
         except ValueError:
             ok = False
         if not ok:
-            raise ValueError(
-                f"{safe_url(value)!r} is not a URL: write it as http://HOST:PORT/... or https://..."
-            )
+            raise ValueError(f"{safe_url(value)!r} is not a URL: write it as http://HOST:PORT/... or https://...")
         return value
 
     @field_validator("api_key_env")
@@ -108,7 +104,7 @@ class Lane(BaseModel):
         if value is not None and (not _ENV_NAME.fullmatch(value) or key_shaped(value)):
             raise ValueError(
                 "is not an environment variable name (is it the key itself?): put the key in an "
-                "environment variable and give its name here, e.g. api_key_env = \"OPENAI_API_KEY\""
+                'environment variable and give its name here, e.g. api_key_env = "OPENAI_API_KEY"'
             )
         return value
 

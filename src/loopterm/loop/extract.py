@@ -28,7 +28,7 @@ def _dedent(body: str, indent: str) -> str:
     if not indent:
         return body
     lines = body.splitlines(keepends=True)
-    return "".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
+    return "".join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
 
 
 def extract_code(answer: str) -> str | None:
@@ -46,7 +46,7 @@ def extract_code(answer: str) -> str | None:
         return None
     # An unterminated fence (a cut-off answer): take what follows the opener.
     opener = re.search(r"^(`{3,}|~{3,})[ \t]*(python|py|python3)?[^\n]*\n", answer, re.MULTILINE)
-    text = answer[opener.end():] if opener else answer
+    text = answer[opener.end() :] if opener else answer
     if "app" not in text:
         return None
     try:

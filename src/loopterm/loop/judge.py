@@ -155,16 +155,28 @@ class Judge:
         status = classify(result, self.thrash.update(self.score))
         self.best = max(self.best, self.score)
         stop, reason = self._stop(turn, status)
-        return Verdict(turn, status, self.score, self.passed, self.total, self.best, fixed, broke,
-                       no_code=not code, stop=stop, reason=reason)
+        return Verdict(
+            turn,
+            status,
+            self.score,
+            self.passed,
+            self.total,
+            self.best,
+            fixed,
+            broke,
+            no_code=not code,
+            stop=stop,
+            reason=reason,
+        )
 
     def error(self, turn: int, reason: str) -> Verdict:
         """Provider or sandbox trouble on turn ``turn``: an ERROR turn, and the lane stops with ``reason``.
 
         Nothing about the implementation changed, so the turn carries the one in place.
         """
-        return Verdict(turn, TurnStatus.ERROR, self.score, self.passed, self.total, self.best,
-                       stop=Outcome.ERROR, reason=reason)
+        return Verdict(
+            turn, TurnStatus.ERROR, self.score, self.passed, self.total, self.best, stop=Outcome.ERROR, reason=reason
+        )
 
     def _stop(self, turn: int, status: TurnStatus) -> tuple[Outcome | None, str]:
         if status is TurnStatus.PASS:

@@ -193,7 +193,7 @@ class LaneLoop:
             raise
 
     def _cut_short(self) -> str:
-        """" during turn 3, which did not finish" for the reason of a run stopped mid-turn."""
+        """ " during turn 3, which did not finish" for the reason of a run stopped mid-turn."""
         if self.turn > self.completed:
             return f" during turn {self.turn}, which did not finish"
         return f" after turn {self.completed}"

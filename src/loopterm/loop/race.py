@@ -172,8 +172,17 @@ async def run_race(
             try:
                 async with gate:
                     provider = make_provider(run.lane, task=task, seed=run.seed, time_scale=config.time_scale)
-                    loop = LaneLoop(run.run_id, run.lane, provider, validator, task, settings, clock, emit,
-                                    origin_t=started.t if started.timed_from_race_start else None)
+                    loop = LaneLoop(
+                        run.run_id,
+                        run.lane,
+                        provider,
+                        validator,
+                        task,
+                        settings,
+                        clock,
+                        emit,
+                        origin_t=started.t if started.timed_from_race_start else None,
+                    )
                     try:
                         return await loop.run()
                     finally:
@@ -205,8 +214,9 @@ async def run_race(
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             # Runs cancelled before they began: still closed in the trace.
-            _close_unstarted([r for r in runs if r.run_id not in closed], clock, emit,
-                             "race stopped before this run started")
+            _close_unstarted(
+                [r for r in runs if r.run_id not in closed], clock, emit, "race stopped before this run started"
+            )
             result.aborted = True
             raise
     emit(RaceDone(t=clock(), aborted=False))

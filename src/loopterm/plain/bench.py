@@ -73,8 +73,9 @@ class ProgressPrinter(ClosableOutput):
     def run_line(self, event: LaneDone) -> str:
         lane = self.progress.lane_of[event.lane]
         index = lane.run_ids.index(event.lane) + 1
-        what = outcome_text(event.outcome.value, self.progress.turns_of(event.lane), event.time_to_pass_s,
-                            event.reason, lane.name)
+        what = outcome_text(
+            event.outcome.value, self.progress.turns_of(event.lane), event.time_to_pass_s, event.reason, lane.name
+        )
         return (
             f"{clock_stamp(event.t, STAMP_WIDTH)} {lane.label.ljust(self.width)} run {index:>2}/{lane.total} {what}"
             f" │ {self.lane_summary(lane)} │ {self.eta_text()}"
@@ -95,9 +96,7 @@ class ProgressPrinter(ClosableOutput):
         return f"{p.done}/{p.total} runs · {eta_text(p, now)}"
 
     def status_line(self, now: float) -> str:
-        lanes = " · ".join(
-            f"{lane.label} {lane.done}/{lane.total}" for lane in self.progress.lanes.values()
-        )
+        lanes = " · ".join(f"{lane.label} {lane.done}/{lane.total}" for lane in self.progress.lanes.values())
         return f"{clock_stamp(now, STAMP_WIDTH)} running: {lanes} │ {self.eta_text(now)}"
 
     def _say(self, line: str, indent: int = INDENT) -> None:

@@ -33,7 +33,7 @@ def score_bar(passed: int, total: int, width: int = 10) -> str:
 
 
 def race_title(events: list[Event]) -> str:
-    """"Results", or "Results (race aborted)" when the race was stopped."""
+    """ "Results", or "Results (race aborted)" when the race was stopped."""
     aborted = any(isinstance(e, RaceDone) and e.aborted for e in events)
     return "Results" + (" (race aborted)" if aborted else "")
 

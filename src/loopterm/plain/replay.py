@@ -72,6 +72,5 @@ def plain_printer(
 ) -> PlainPrinter | BenchReplayPrinter:
     """The printer the live command used for this trace's kind."""
     if started.is_bench:
-        return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed,
-                                  wrap=wrap)
+        return BenchReplayPrinter(console or plain_console(), replay_speed=replay_speed, on_closed=on_closed, wrap=wrap)
     return PlainPrinter(console, replay_speed=replay_speed, on_closed=on_closed, wrap=wrap)

@@ -25,7 +25,7 @@ from loopterm.words import fmt_seconds
 
 
 def stopped_part_way(shown: Sequence[Event], recorded: Sequence[Event] | None) -> str | None:
-    """"the replay stopped at 2.3 s of 3.9 s; ..." when a replay was quit before its end, else None."""
+    """ "the replay stopped at 2.3 s of 3.9 s; ..." when a replay was quit before its end, else None."""
     if recorded is None or not recorded or any(isinstance(e, RaceDone) for e in shown):
         return None
     start = recorded[0].t

@@ -34,10 +34,13 @@ def wrap_line(text: str, width: int, indent: int = 0) -> list[str]:
         if cell_len(rest) <= room:
             lines.append(prefix + rest)
             break
-        fitting = [(m.start(), m.end(), _STRENGTH.get(m.group(), 1)) for m in _GAP.finditer(rest)
-                   if m.start() > 0 and cell_len(rest[:m.start()]) <= room]
+        fitting = [
+            (m.start(), m.end(), _STRENGTH.get(m.group(), 1))
+            for m in _GAP.finditer(rest)
+            if m.start() > 0 and cell_len(rest[: m.start()]) <= room
+        ]
         if fitting:
-            full = [gap for gap in fitting if cell_len(rest[:gap[0]]) * 2 >= room] or fitting
+            full = [gap for gap in fitting if cell_len(rest[: gap[0]]) * 2 >= room] or fitting
             end, start, _ = max(full, key=lambda gap: (gap[2], gap[0]))
         else:
             end = start = _cut(rest, room)

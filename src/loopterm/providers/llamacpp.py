@@ -105,9 +105,7 @@ def model_path(model: str) -> Path:
     if model == BUNDLED:
         path = bundled_gguf()
         if path is None:
-            raise FileNotFoundError(
-                f"the SmolLM2 model file (package {BUNDLED_DIST}) is not installed: {INSTALL_HINT}"
-            )
+            raise FileNotFoundError(f"the SmolLM2 model file (package {BUNDLED_DIST}) is not installed: {INSTALL_HINT}")
         return path
     if model.endswith(".gguf"):
         path = Path(model).expanduser()
@@ -212,9 +210,7 @@ class LlamaCppProvider(StreamingProvider):
 
     async def _stream(self, messages: list[ChatMessage], meter: StreamMeter) -> None:
         if not llama_cpp_installed():
-            raise self.error(
-                ErrorKind.UNAVAILABLE, f"llama-cpp-python is not installed: {INSTALL_HINT}"
-            )
+            raise self.error(ErrorKind.UNAVAILABLE, f"llama-cpp-python is not installed: {INSTALL_HINT}")
         try:
             path = model_path(self.lane.model)
         except FileNotFoundError as exc:
@@ -331,9 +327,7 @@ class LlamaCppProvider(StreamingProvider):
                 f"the prompt does not fit the context ({text}): raise params.n_ctx for this lane",
             )
         if isinstance(exc, TypeError):
-            return self.error(
-                ErrorKind.BAD_REQUEST, f"a lane param is not a llama.cpp setting ({text}): fix params"
-            )
+            return self.error(ErrorKind.BAD_REQUEST, f"a lane param is not a llama.cpp setting ({text}): fix params")
         return self.error(
             ErrorKind.SERVER_ERROR,
             f"llama.cpp failed ({type(exc).__name__}: {text}): check the lane's model file and params",

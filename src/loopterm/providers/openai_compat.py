@@ -36,9 +36,14 @@ DEFAULT_URL = "https://api.openai.com/v1"
 
 # Arguments ``create`` names itself; any other lane param goes in the JSON body
 # through ``extra_body`` (server-specific knobs such as vLLM's ``top_k``).
-_CREATE_ARGS = frozenset(
-    inspect.signature(openai.resources.chat.completions.AsyncCompletions.create).parameters
-) - {"self", "model", "messages", "stream", "stream_options", "extra_body"}
+_CREATE_ARGS = frozenset(inspect.signature(openai.resources.chat.completions.AsyncCompletions.create).parameters) - {
+    "self",
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "extra_body",
+}
 
 
 def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

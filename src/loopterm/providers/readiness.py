@@ -77,9 +77,7 @@ async def readiness(lane: Lane) -> Readiness:
 def tiny(lane: Lane, timeout_s: float) -> Lane:
     """The lane capped to a few output tokens, no retries, a short timeout."""
     params = {**lane.params, **kind_of(lane).cap(lane, CHECK_MAX_TOKENS)}
-    return lane.model_copy(
-        update={"params": params, "max_retries": 0, "timeout_s": min(lane.timeout_s, timeout_s)}
-    )
+    return lane.model_copy(update={"params": params, "max_retries": 0, "timeout_s": min(lane.timeout_s, timeout_s)})
 
 
 async def check(lane: Lane, timeout_s: float = 30.0) -> Generation:

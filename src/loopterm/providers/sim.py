@@ -50,14 +50,18 @@ def answer_base(reference: str) -> str:
     except (SyntaxError, ValueError):
         return reference
     first = body[0] if body else None
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str) and first.end_lineno is not None):
+    if not (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and first.end_lineno is not None
+    ):
         return reference
     lines = reference.splitlines(keepends=True)
     # (ast's column offsets count UTF-8 bytes)
-    if lines[first.end_lineno - 1].encode()[first.end_col_offset:].strip():
+    if lines[first.end_lineno - 1].encode()[first.end_col_offset :].strip():
         return reference  # code after the docstring on its last line: not worth the risk
-    rest = lines[first.end_lineno:]
+    rest = lines[first.end_lineno :]
     while rest and not rest[0].strip():  # the blank lines that set the docstring apart
         rest.pop(0)
     return "".join(lines[: first.lineno - 1] + rest)
@@ -131,9 +135,7 @@ class SimProvider:
         spread = 1 + self.rng.uniform(-self.profile.jitter, self.profile.jitter)
         return max(0.0, seconds * spread * self.time_scale)
 
-    async def generate(
-        self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None
-    ) -> Generation:
+    async def generate(self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None) -> Generation:
         start = time.perf_counter()
         text = self._answer(messages)
         total_tokens = estimate_tokens(text)

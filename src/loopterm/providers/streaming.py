@@ -89,8 +89,6 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-
-
 def scrub(text: str, secret: str | None) -> str:
     """``text`` with the secret and key-shaped words masked, on one short line."""
     if secret and secret != DUMMY_KEY:
@@ -289,9 +287,7 @@ class StreamingProvider:
     def error(self, kind: ErrorKind, what: str, retry_after: float | None = None) -> ProviderError:
         return ProviderError(kind, f"{self.lane.name}: {what}", retry_after=retry_after)
 
-    def status_error(
-        self, status: int, detail: str, retry_after: float | None, secret: str | None
-    ) -> ProviderError:
+    def status_error(self, status: int, detail: str, retry_after: float | None, secret: str | None) -> ProviderError:
         """The one mapping of HTTP statuses to error kinds, shared by every protocol."""
         detail = scrub(detail, secret)
         tail = f": {detail}" if detail else ""
@@ -352,8 +348,7 @@ class StreamingProvider:
         )
         return self.error(
             ErrorKind.STREAM_CUT,
-            f"the stream from {self.endpoint()} stopped before it finished "
-            f"(after {meter.chars} characters): {how}",
+            f"the stream from {self.endpoint()} stopped before it finished (after {meter.chars} characters): {how}",
         )
 
     def connection_lost(self, meter: StreamMeter) -> ProviderError:
@@ -367,9 +362,7 @@ class StreamingProvider:
             f"({scrub(detail, None)}): check base_url points at a server speaking that API",
         )
 
-    async def generate(
-        self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None
-    ) -> Generation:
+    async def generate(self, messages: list[ChatMessage], on_progress: ProgressCallback | None = None) -> Generation:
         retries: list[RetryRecord] = []
         spent: list[TokenUsage] = []  # what the retried attempts were billed
         while True:
@@ -392,10 +385,7 @@ class StreamingProvider:
             if failure is None:
                 return self._generation(messages, meter, retries, spent)
             kind = failure.kind
-            too_long = (
-                failure.retry_after is not None
-                and failure.retry_after > self.backoff.max_retry_after_s
-            )
+            too_long = failure.retry_after is not None and failure.retry_after > self.backoff.max_retry_after_s
             if not kind.retryable or too_long or len(retries) >= self.lane.max_retries:
                 if too_long:
                     limit = fmt_setting_s(self.backoff.max_retry_after_s)
@@ -439,11 +429,15 @@ class StreamingProvider:
         # before any work (a 429, a 5xx, an HTML page): it adds no tokens and no cost.
         last = _attempt_usage(messages, meter) if failure is None else self._billed(messages, meter)
         billed = ([last] if last is not None else []) + spent
-        usage = billed[0] if len(billed) == 1 else TokenUsage(
-            prompt=sum(u.prompt for u in billed),
-            completion=sum(u.completion for u in billed),
-            reasoning=sum(u.reasoning for u in billed),
-            estimated=any(u.estimated for u in billed),
+        usage = (
+            billed[0]
+            if len(billed) == 1
+            else TokenUsage(
+                prompt=sum(u.prompt for u in billed),
+                completion=sum(u.completion for u in billed),
+                reasoning=sum(u.reasoning for u in billed),
+                estimated=any(u.estimated for u in billed),
+            )
         )
         return Generation(
             text=text,

@@ -63,8 +63,9 @@ def describe_exit(status: int, limits: Limits, loaded: bool) -> str:
         if sig == signal.SIGXCPU:
             return f"used more than {limits.cpu_limit_s} s of CPU time"
         if sig == signal.SIGKILL:
-            return (f"the candidate process was killed (SIGKILL), most likely out of memory "
-                    f"(limit {limits.memory_mib} MiB)")
+            return (
+                f"the candidate process was killed (SIGKILL), most likely out of memory (limit {limits.memory_mib} MiB)"
+            )
         if sig == signal.SIGSYS:
             return "the candidate process made a system call the sandbox forbids"
         return f"the candidate process crashed ({name})"
@@ -87,10 +88,18 @@ class Report:
     layers: list[str] = field(default_factory=list)
 
     def message(self, job: int) -> dict[str, Any]:
-        return {"type": "end", "job": job, "results": [r.model_dump() for r in self.results.values()],
-                "loaded": self.loaded, "load_error": self.load_error, "reason": self.reason,
-                "infrastructure": self.infrastructure, "output": self.output, "dropped": self.dropped,
-                "layers": self.layers}
+        return {
+            "type": "end",
+            "job": job,
+            "results": [r.model_dump() for r in self.results.values()],
+            "loaded": self.loaded,
+            "load_error": self.load_error,
+            "reason": self.reason,
+            "infrastructure": self.infrastructure,
+            "output": self.output,
+            "dropped": self.dropped,
+            "layers": self.layers,
+        }
 
 
 class Validation:
@@ -175,8 +184,10 @@ class Validation:
         try:
             await asyncio.wait_for(self._checks(candidate), limits.run_timeout_s)
         except TimeoutError:
-            await self.stop(f"timed out after {limits.run_timeout_s:g} s while running the checks (a handler "
-                            "that never returns? a busy loop in an async handler blocks every request)")
+            await self.stop(
+                f"timed out after {limits.run_timeout_s:g} s while running the checks (a handler "
+                "that never returns? a busy loop in an async handler blocks every request)"
+            )
 
     async def _load(self, candidate: Candidate) -> None:
         await candidate.started.wait()
@@ -205,9 +216,15 @@ class Validation:
             self.report.results.setdefault(result.id, result)
 
         try:
-            await run_checks(suite, CheckContext(clients[0], fresh), concurrency=self.limits.concurrency,
-                             check_timeout=self.limits.check_timeout_s, on_result=record,
-                             on_hang=self._on_hang, keep=keep)
+            await run_checks(
+                suite,
+                CheckContext(clients[0], fresh),
+                concurrency=self.limits.concurrency,
+                check_timeout=self.limits.check_timeout_s,
+                on_result=record,
+                on_hang=self._on_hang,
+                keep=keep,
+            )
         finally:
             for client in clients:
                 with contextlib.suppress(Exception):
@@ -229,8 +246,10 @@ class Validation:
             return hang_message(pending, timeout)
         self.blamed = check.id
         sent = f"sent {pending[0]}; " if pending else ""
-        await self.stop(f"a request blocked the candidate's whole server for {timeout:g} s (a busy loop or a "
-                        "blocking call in an async handler stops every request); the candidate was stopped")
+        await self.stop(
+            f"a request blocked the candidate's whole server for {timeout:g} s (a busy loop or a "
+            "blocking call in an async handler stops every request); the candidate was stopped"
+        )
         return sent + (self.stopped or "")
 
     async def stop(self, reason: str) -> None:
@@ -330,8 +349,9 @@ class Runner:
             except asyncio.CancelledError:
                 return
             except Exception as exc:  # never the runner's death: this validation ends as the sandbox's failure
-                report = Report(infrastructure=True,
-                                reason=f"the check runner failed: {type(exc).__name__}: {str(exc)[:200]}")
+                report = Report(
+                    infrastructure=True, reason=f"the check runner failed: {type(exc).__name__}: {str(exc)[:200]}"
+                )
             self.jobs.pop(job, None)
             self.write(report.message(job))
 
@@ -360,7 +380,7 @@ async def serve(config: dict[str, Any], proto: int) -> int:
     def write(message: dict[str, Any]) -> None:
         data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
         while data:
-            data = data[os.write(proto, data):]
+            data = data[os.write(proto, data) :]
 
     try:
         task = Task(config["task_id"], Path(config["spec_dir"]), Path(config["validation_dir"]))
@@ -374,9 +394,15 @@ async def serve(config: dict[str, Any], proto: int) -> int:
     except WarmProcessGone as exc:
         write({"type": "fatal", "error": str(exc)})
         return 1
-    write({"type": "ready", "pid": os.getpid(),
-           "checks": [{"id": c.id, "group": c.group, "description": c.description} for c in suite.checks],
-           "landlock_abi": int(warm.ready.get("landlock_abi", 0)), "seccomp": bool(warm.ready.get("seccomp"))})
+    write(
+        {
+            "type": "ready",
+            "pid": os.getpid(),
+            "checks": [{"id": c.id, "group": c.group, "description": c.description} for c in suite.checks],
+            "landlock_abi": int(warm.ready.get("landlock_abi", 0)),
+            "seccomp": bool(warm.ready.get("seccomp")),
+        }
+    )
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -386,8 +412,9 @@ async def serve(config: dict[str, Any], proto: int) -> int:
                 continue
             message = json.loads(line)
             if message.get("op") == "validate":
-                runner.validate(int(message["job"]), str(message["source"]),
-                                Limits.model_validate(message.get("limits") or {}))
+                runner.validate(
+                    int(message["job"]), str(message["source"]), Limits.model_validate(message.get("limits") or {})
+                )
             elif message.get("op") == "cancel":
                 runner.cancel(int(message["job"]))
     finally:

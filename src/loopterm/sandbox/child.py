@@ -33,8 +33,9 @@ from loopterm.sandbox.policy import Policy
 SOCKET_FD = 3
 WHERE_FD = 4
 CANDIDATE_PREFIX = "candidate_"  # loader.load_app names each candidate module candidate_<n>
-CONTRACT_PACKAGES = frozenset({"fastapi", "starlette", "pydantic", "pydantic_core", "typing_extensions",
-                               "annotated_types"})
+CONTRACT_PACKAGES = frozenset(
+    {"fastapi", "starlette", "pydantic", "pydantic_core", "typing_extensions", "annotated_types"}
+)
 PR_SET_PDEATHSIG = 1
 
 
@@ -73,7 +74,7 @@ class CappedOutput(io.TextIOBase):
             self._left -= len(data)
             try:
                 while data:
-                    data = data[os.write(self._fd, data):]
+                    data = data[os.write(self._fd, data) :]
             except OSError:
                 self._left = 0
         return len(text)
@@ -181,11 +182,13 @@ def _contract_imports() -> None:
     original = builtins.__import__
     allowed = frozenset(sys.stdlib_module_names) | CONTRACT_PACKAGES
 
-    def contract_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
-                        level: int = 0) -> Any:
-        if (level == 0 and isinstance(globals, dict)
-                and str(globals.get("__name__", "")).startswith(CANDIDATE_PREFIX)
-                and name.partition(".")[0] not in allowed):
+    def contract_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if (
+            level == 0
+            and isinstance(globals, dict)
+            and str(globals.get("__name__", "")).startswith(CANDIDATE_PREFIX)
+            and name.partition(".")[0] not in allowed
+        ):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name.partition(".")[0])
         return original(name, globals, locals, fromlist, level)
 

@@ -92,8 +92,10 @@ class Sandbox:
             await worker.submit(job, source, limits)
             return await asyncio.wait_for(asyncio.shield(future), limits.wall_s + GRACE_S)
         except TimeoutError:
-            worker.kill(f"the sandbox's check runner stopped answering for {limits.wall_s + GRACE_S:g} s; "
-                        "it restarts for the next validation")
+            worker.kill(
+                f"the sandbox's check runner stopped answering for {limits.wall_s + GRACE_S:g} s; "
+                "it restarts for the next validation"
+            )
             report = future.result() if future.done() else JobReport(reason="the sandbox stopped answering")
             report.infrastructure = True
             return report

@@ -68,14 +68,11 @@ class CandidateClient(httpx.AsyncClient):
     ) -> httpx.Response:
         target = self._d_target(url, content, params, headers, options)
         if target is None:
-            return await super().request(
-                method, url, content=content, params=params, headers=headers, **options
-            )
+            return await super().request(method, url, content=content, params=params, headers=headers, **options)
         path, query = target
         response = await self._d_call(method.upper(), path, query, content, headers or {})
         if "set-cookie" in response.headers:  # keep the jar as httpx would (then httpx sends it)
-            response.request = self.build_request(method, url, content=content, params=params,
-                                                  headers=headers)
+            response.request = self.build_request(method, url, content=content, params=params, headers=headers)
             self.cookies.extract_cookies(response)
         return response
 
@@ -94,16 +91,22 @@ class CandidateClient(httpx.AsyncClient):
             if query or not isinstance(params, dict):
                 return None
             pairs = list(params.items())
-            if not all(isinstance(k, str) and isinstance(v, str) and _SAFE_PARAM.fullmatch(k)
-                       and _SAFE_PARAM.fullmatch(v) for k, v in pairs):
+            if not all(
+                isinstance(k, str) and isinstance(v, str) and _SAFE_PARAM.fullmatch(k) and _SAFE_PARAM.fullmatch(v)
+                for k, v in pairs
+            ):
                 return None
             query = "&".join(f"{k}={v}" for k, v in pairs)
         if headers:
             if not isinstance(headers, dict):
                 return None
             for name, value in headers.items():
-                if not (isinstance(name, str) and isinstance(value, str) and name.isascii()
-                        and _SAFE_HEADER_VALUE.fullmatch(value)):
+                if not (
+                    isinstance(name, str)
+                    and isinstance(value, str)
+                    and name.isascii()
+                    and _SAFE_HEADER_VALUE.fullmatch(value)
+                ):
                     return None
                 lowered = name.lower()
                 if lowered in self._d_default_names or lowered in ("host", "content-length", "cookie"):
@@ -145,8 +148,9 @@ class CandidateClient(httpx.AsyncClient):
 # Codecs whose decoding takes time linear in the body. A candidate naming another
 # charset (punycode's decoder is quadratic: seconds for 200 KB, in the check runner
 # every lane shares) has its text read as UTF-8 instead.
-LINEAR_CODECS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be",
-                           "utf-32", "utf-32-le", "utf-32-be"})
+LINEAR_CODECS = frozenset(
+    {"utf-8", "ascii", "iso8859-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+)
 
 
 def answer_response(status: int, headers: Any, body: bytes) -> httpx.Response:

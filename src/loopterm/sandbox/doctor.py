@@ -129,8 +129,14 @@ class Item:
     risk: str | None = None  # what a candidate could do without it; None when active
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "status": self.status, "enforces": self.enforces,
-                "found": self.found, "risk": self.risk}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "enforces": self.enforces,
+            "found": self.found,
+            "risk": self.risk,
+        }
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,15 @@ class Layer:
     items: tuple[Item, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "status": self.status, "enforces": self.enforces,
-                "found": self.found, "risk": self.risk, "items": [item.as_json() for item in self.items]}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "enforces": self.enforces,
+            "found": self.found,
+            "risk": self.risk,
+            "items": [item.as_json() for item in self.items],
+        }
 
 
 @dataclass(frozen=True)
@@ -163,8 +176,13 @@ class Diagnosis:
         return next(layer for layer in self.layers if layer.id == layer_id)
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "platform": self.platform, "simulated": self.simulated,
-                "duration_ms": round(self.duration_ms, 1), "layers": [layer.as_json() for layer in self.layers]}
+        return {
+            "ok": self.ok,
+            "platform": self.platform,
+            "simulated": self.simulated,
+            "duration_ms": round(self.duration_ms, 1),
+            "layers": [layer.as_json() for layer in self.layers],
+        }
 
 
 def combined(items: tuple[Item, ...] | list[Item]) -> Status:
@@ -207,7 +225,7 @@ def in_child(probe: Callable[[], dict[str, Any]], timeout_s: float = PROBE_TIMEO
                 out = {"error": f"{type(exc).__name__}: {exc}"}
             data = json.dumps(out).encode()
             while data:
-                data = data[os.write(w, data):]
+                data = data[os.write(w, data) :]
         finally:
             os._exit(code)
     os.close(w)
@@ -281,13 +299,17 @@ def _seccomp_probe() -> dict[str, Any]:
 
 
 def probe_seccomp(sim: Simulation) -> Layer:
-    enforces = ("a syscall filter: no fork, exec, ptrace, mount, namespaces, non-UNIX sockets or signals to "
-                "other processes, even as root")
+    enforces = (
+        "a syscall filter: no fork, exec, ptrace, mount, namespaces, non-UNIX sockets or signals to "
+        "other processes, even as root"
+    )
     machine = platform.machine() or "unknown"
     if sim.no_seccomp or not seccomp.supported():
         simulated = " (simulated: taken as unsupported)" if sim.no_seccomp else ""
-        found = (f"the filter is written for Linux x86-64; this machine is "
-                 f"{platform.system() or 'unknown'} {machine}{simulated}")
+        found = (
+            f"the filter is written for Linux x86-64; this machine is "
+            f"{platform.system() or 'unknown'} {machine}{simulated}"
+        )
         return Layer("seccomp", "seccomp", MISSING, enforces, found)
     out = in_child(_seccomp_probe)
     if "error" in out:
@@ -297,8 +319,13 @@ def probe_seccomp(sim: Simulation) -> Layer:
     leaks = [f"{what}: {how}" for what, how in out.items() if what != "installed" and how is not None]
     if leaks:
         return Layer("seccomp", "seccomp", PARTIAL, enforces, "installed, but not refused: " + "; ".join(leaks))
-    return Layer("seccomp", "seccomp", ACTIVE, enforces,
-                 "installed in a test process: a fork, a TCP socket and a signal to its parent were refused")
+    return Layer(
+        "seccomp",
+        "seccomp",
+        ACTIVE,
+        enforces,
+        "installed in a test process: a fork, a TCP socket and a signal to its parent were refused",
+    )
 
 
 # --- Landlock ------------------------------------------------------------------------------------
@@ -312,7 +339,8 @@ def _landlock_probe(policy: Policy, abi: int, outside: str, abstract: bytes) -> 
         with open(path, "w") as f:
             f.write("x")
         out["fs"] = _refused(lambda: open(os.path.join(outside, "written"), "w").close()) or _refused(
-            lambda: open(os.path.join(outside, "secret")).close())
+            lambda: open(os.path.join(outside, "secret")).close()
+        )
     if "landlock-tcp" in enforced:
         out["tcp"] = _refused(lambda: socket.create_connection(("127.0.0.1", 1), timeout=0.2).close())
 
@@ -369,29 +397,47 @@ def probe_landlock(sim: Simulation, root: str, abi: int, seccomp_active: bool) -
         return Item(key, name, ACTIVE, what, f"a test process was refused {proof}")
 
     if seccomp_active:
-        tcp_risk = ("without Landlock's TCP rules (Linux < 6.7), a candidate relies on seccomp alone to be kept "
-                    "off the network")
-        scope_risk = ("without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be "
-                      "kept from signalling the warm process, the check runner or other candidates, and from "
-                      "their abstract UNIX sockets")
+        tcp_risk = (
+            "without Landlock's TCP rules (Linux < 6.7), a candidate relies on seccomp alone to be kept off the network"
+        )
+        scope_risk = (
+            "without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be "
+            "kept from signalling the warm process, the check runner or other candidates, and from "
+            "their abstract UNIX sockets"
+        )
     else:
-        tcp_risk = ("without Landlock's TCP rules and without seccomp, only the audit hook keeps a candidate off "
-                    "the network: code that gets around it can connect wherever this machine can")
-        scope_risk = ("without Landlock's signal scope and without seccomp, only the audit hook keeps a candidate "
-                      "from signalling the warm process (ending every validation in flight), the check runner or "
-                      "other candidates, and from their abstract UNIX sockets")
+        tcp_risk = (
+            "without Landlock's TCP rules and without seccomp, only the audit hook keeps a candidate off "
+            "the network: code that gets around it can connect wherever this machine can"
+        )
+        scope_risk = (
+            "without Landlock's signal scope and without seccomp, only the audit hook keeps a candidate "
+            "from signalling the warm process (ending every validation in flight), the check runner or "
+            "other candidates, and from their abstract UNIX sockets"
+        )
     who = "root" if os.geteuid() == 0 else "this user"
     items = (
-        item("fs", "landlock-fs", "file rules", 1,
-             "writes only in its own folder; reads only the Python installation and a few system files",
-             "a write and a read outside its folder",
-             "without Landlock, only the audit hook keeps a candidate to its files: code that gets around it "
-             "could read loopterm's source, the task's checks and other candidates' folders, and write "
-             f"anywhere {who} may"),
+        item(
+            "fs",
+            "landlock-fs",
+            "file rules",
+            1,
+            "writes only in its own folder; reads only the Python installation and a few system files",
+            "a write and a read outside its folder",
+            "without Landlock, only the audit hook keeps a candidate to its files: code that gets around it "
+            "could read loopterm's source, the task's checks and other candidates' folders, and write "
+            f"anywhere {who} may",
+        ),
         item("tcp", "landlock-tcp", "TCP", LANDLOCK_TCP_ABI, "no TCP bind or connect", "a TCP connect", tcp_risk),
-        item("scope", "landlock-scope", "scopes", LANDLOCK_SCOPE_ABI,
-             "no signals to, and no abstract UNIX sockets of, processes outside the candidate",
-             "a signal to its parent and its parent's abstract socket", scope_risk),
+        item(
+            "scope",
+            "landlock-scope",
+            "scopes",
+            LANDLOCK_SCOPE_ABI,
+            "no signals to, and no abstract UNIX sockets of, processes outside the candidate",
+            "a signal to its parent and its parent's abstract socket",
+            scope_risk,
+        ),
     )
     found = f"ABI {abi}{simulated}" if abi else f"none{simulated}"
     return Layer("landlock", "Landlock", combined(items), enforces, found, None, items)
@@ -402,17 +448,20 @@ def probe_landlock(sim: Simulation, root: str, abi: int, seccomp_active: bool) -
 
 def _refuse_unshare() -> None:
     """A seccomp filter that refuses ``unshare`` (EPERM), as a container's default profile does."""
+
     def ins(code: int, jt: int, jf: int, k: int) -> bytes:
         return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
-    code = b"".join([
-        ins(seccomp.LD_W_ABS, 0, 0, 4),  # arch
-        ins(seccomp.JEQ_K, 0, 3, seccomp.AUDIT_ARCH_X86_64),
-        ins(seccomp.LD_W_ABS, 0, 0, 0),  # syscall number
-        ins(seccomp.JEQ_K, 0, 1, SYS_UNSHARE_X86_64),
-        ins(seccomp.RET_K, 0, 0, seccomp.RET_ERRNO | errno.EPERM),
-        ins(seccomp.RET_K, 0, 0, seccomp.RET_ALLOW),
-    ])
+    code = b"".join(
+        [
+            ins(seccomp.LD_W_ABS, 0, 0, 4),  # arch
+            ins(seccomp.JEQ_K, 0, 3, seccomp.AUDIT_ARCH_X86_64),
+            ins(seccomp.LD_W_ABS, 0, 0, 0),  # syscall number
+            ins(seccomp.JEQ_K, 0, 1, SYS_UNSHARE_X86_64),
+            ins(seccomp.RET_K, 0, 0, seccomp.RET_ERRNO | errno.EPERM),
+            ins(seccomp.RET_K, 0, 0, seccomp.RET_ALLOW),
+        ]
+    )
 
     class Fprog(ctypes.Structure):
         _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
@@ -420,8 +469,10 @@ def _refuse_unshare() -> None:
     buf = ctypes.create_string_buffer(code, len(code))
     prog = Fprog(len(code) // 8, ctypes.cast(buf, ctypes.c_void_p))
     libc = ctypes.CDLL(None, use_errno=True)
-    if (libc.prctl(seccomp.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-            or libc.prctl(seccomp.PR_SET_SECCOMP, seccomp.SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0):
+    if (
+        libc.prctl(seccomp.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+        or libc.prctl(seccomp.PR_SET_SECCOMP, seccomp.SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0
+    ):
         raise OSError(ctypes.get_errno(), "could not refuse unshare for the simulation")
 
 
@@ -440,11 +491,15 @@ def _quota_probe(folder: str, refuse_unshare: bool) -> dict[str, Any]:
 
 
 def probe_quota(sim: Simulation, root: str, limits: Limits) -> Layer:
-    enforces = (f"the candidate's folder is a private {limits.quota_mib} MiB tmpfs in its own mount namespace: "
-                "writes past it fail with ENOSPC, in that candidate only")
-    risk = (f"without the quota, a candidate can fill the disk up to the file-size limit "
-            f"({limits.file_size_mib} MiB) per file, with as many files as it likes, in its folder under "
-            f"{tempfile.gettempdir()}")
+    enforces = (
+        f"the candidate's folder is a private {limits.quota_mib} MiB tmpfs in its own mount namespace: "
+        "writes past it fail with ENOSPC, in that candidate only"
+    )
+    risk = (
+        f"without the quota, a candidate can fill the disk up to the file-size limit "
+        f"({limits.file_size_mib} MiB) per file, with as many files as it likes, in its folder under "
+        f"{tempfile.gettempdir()}"
+    )
     folder = os.path.join(root, "quota")
     os.mkdir(folder)
     out = in_child(lambda: _quota_probe(folder, sim.no_namespaces))
@@ -453,18 +508,37 @@ def probe_quota(sim: Simulation, root: str, limits: Limits) -> Layer:
     if "error" in out:
         return Layer("quota", "quota", MISSING, enforces, f"the probe failed: {out['error']}", risk)
     if not out.get("mounted"):
-        found = (f"no private mount namespace and tmpfs here ({_errno_text(int(out.get('errno') or 0))}"
-                 f"{simulated}): namespaces or mounts are not allowed (a container, or user namespaces turned off)")
+        found = (
+            f"no private mount namespace and tmpfs here ({_errno_text(int(out.get('errno') or 0))}"
+            f"{simulated}): namespaces or mounts are not allowed (a container, or user namespaces turned off)"
+        )
         return Layer("quota", "quota", MISSING, enforces, found, risk)
     if leaked:
-        return Layer("quota", "quota", MISSING, enforces,
-                     "a file written on the test tmpfs was visible outside its process", risk)
+        return Layer(
+            "quota",
+            "quota",
+            MISSING,
+            enforces,
+            "a file written on the test tmpfs was visible outside its process",
+            risk,
+        )
     size = int(out.get("size") or 0)
     if size != PROBE_QUOTA_MIB * MIB:
-        return Layer("quota", "quota", MISSING, enforces,
-                     f"a {PROBE_QUOTA_MIB} MiB tmpfs was asked for, the folder has {size} bytes", risk)
-    return Layer("quota", "quota", ACTIVE, enforces,
-                 f"a test process mounted a {PROBE_QUOTA_MIB} MiB tmpfs in a private namespace; nothing showed outside")
+        return Layer(
+            "quota",
+            "quota",
+            MISSING,
+            enforces,
+            f"a {PROBE_QUOTA_MIB} MiB tmpfs was asked for, the folder has {size} bytes",
+            risk,
+        )
+    return Layer(
+        "quota",
+        "quota",
+        ACTIVE,
+        enforces,
+        f"a test process mounted a {PROBE_QUOTA_MIB} MiB tmpfs in a private namespace; nothing showed outside",
+    )
 
 
 # --- capabilities ---------------------------------------------------------------------------------
@@ -478,24 +552,44 @@ def _caps_probe() -> dict[str, Any]:
 
 
 def probe_capabilities() -> Layer:
-    enforces = ("the candidate process holds no Linux capability, even when loopterm runs as root: it cannot "
-                "raise its own priority, take a real-time scheduling policy or force socket buffers past "
-                "the system's limits")
-    risk = ("a candidate started by root keeps root's capabilities: it could take a real-time policy and busy-"
-            "loop, starving the check runner and every other lane, and force socket buffers past the system's "
-            "limits; as another user it holds none to begin with")
+    enforces = (
+        "the candidate process holds no Linux capability, even when loopterm runs as root: it cannot "
+        "raise its own priority, take a real-time scheduling policy or force socket buffers past "
+        "the system's limits"
+    )
+    risk = (
+        "a candidate started by root keeps root's capabilities: it could take a real-time policy and busy-"
+        "loop, starving the check runner and every other lane, and force socket buffers past the system's "
+        "limits; as another user it holds none to begin with"
+    )
     out = in_child(_caps_probe)
     if "error" in out:
         return Layer("capabilities", "no capabilities", MISSING, enforces, f"the probe failed: {out['error']}", risk)
     if int(out.get("before") or 0) == 0:
-        return Layer("capabilities", "no capabilities", ACTIVE, enforces,
-                     "loopterm runs without capabilities here, so candidates hold none")
+        return Layer(
+            "capabilities",
+            "no capabilities",
+            ACTIVE,
+            enforces,
+            "loopterm runs without capabilities here, so candidates hold none",
+        )
     if not out.get("dropped") or out.get("after") != 0:
-        return Layer("capabilities", "no capabilities", MISSING, enforces,
-                     f"a test process could not drop its capabilities (left: {out.get('after')})", risk)
-    return Layer("capabilities", "no capabilities", ACTIVE, enforces,
-                 "a test process dropped every capability; raising its own priority was then refused "
-                 f"({out.get('raise_priority') or 'refused'})")
+        return Layer(
+            "capabilities",
+            "no capabilities",
+            MISSING,
+            enforces,
+            f"a test process could not drop its capabilities (left: {out.get('after')})",
+            risk,
+        )
+    return Layer(
+        "capabilities",
+        "no capabilities",
+        ACTIVE,
+        enforces,
+        "a test process dropped every capability; raising its own priority was then refused "
+        f"({out.get('raise_priority') or 'refused'})",
+    )
 
 
 # --- resource limits -----------------------------------------------------------------------------
@@ -504,8 +598,13 @@ def probe_capabilities() -> Layer:
 def _rlimits_probe(limits: Limits) -> dict[str, Any]:
     child._limits(limits)  # exactly what a candidate process gets
     out: dict[str, Any] = {}
-    for key, which in (("as", resource.RLIMIT_AS), ("cpu", resource.RLIMIT_CPU), ("fsize", resource.RLIMIT_FSIZE),
-                       ("nofile", resource.RLIMIT_NOFILE), ("nproc", getattr(resource, "RLIMIT_NPROC", None))):
+    for key, which in (
+        ("as", resource.RLIMIT_AS),
+        ("cpu", resource.RLIMIT_CPU),
+        ("fsize", resource.RLIMIT_FSIZE),
+        ("nofile", resource.RLIMIT_NOFILE),
+        ("nproc", getattr(resource, "RLIMIT_NPROC", None)),
+    ):
         out[key] = None if which is None else resource.getrlimit(which)[0]
     return out
 
@@ -527,35 +626,77 @@ def probe_rlimits(limits: Limits, seccomp_active: bool) -> Layer:
         return Item(key, name, ACTIVE, what, f"set to {shown} in a test process")
 
     items = [
-        item("as", "address space", limits.memory_mib * MIB, f"{limits.memory_mib} MiB",
-             f"{limits.memory_mib} MiB (RLIMIT_AS): allocating more raises MemoryError",
-             "without the address-space limit, a candidate can allocate until the machine runs out of memory, "
-             "and the kernel's OOM killer may pick another process"),
-        item("cpu", "CPU time", limits.cpu_limit_s, f"{limits.cpu_limit_s} s",
-             f"{limits.cpu_limit_s} s (RLIMIT_CPU): past it the process is killed, behind the wall-clock timeouts",
-             "without the CPU limit, only the wall-clock timeouts stop a candidate's busy threads"),
-        item("fsize", "file size", limits.file_size_mib * MIB, f"{limits.file_size_mib} MiB",
-             f"{limits.file_size_mib} MiB per file (RLIMIT_FSIZE): a longer write fails with EFBIG",
-             f"without the file-size limit, one file can grow to fill the quota ({limits.quota_mib} MiB), or the "
-             "disk where there is no quota"),
-        item("nofile", "open files", limits.open_files, str(limits.open_files),
-             f"{limits.open_files} (RLIMIT_NOFILE)",
-             "without the open-files limit, a candidate can hold file descriptors up to the system's limit"),
+        item(
+            "as",
+            "address space",
+            limits.memory_mib * MIB,
+            f"{limits.memory_mib} MiB",
+            f"{limits.memory_mib} MiB (RLIMIT_AS): allocating more raises MemoryError",
+            "without the address-space limit, a candidate can allocate until the machine runs out of memory, "
+            "and the kernel's OOM killer may pick another process",
+        ),
+        item(
+            "cpu",
+            "CPU time",
+            limits.cpu_limit_s,
+            f"{limits.cpu_limit_s} s",
+            f"{limits.cpu_limit_s} s (RLIMIT_CPU): past it the process is killed, behind the wall-clock timeouts",
+            "without the CPU limit, only the wall-clock timeouts stop a candidate's busy threads",
+        ),
+        item(
+            "fsize",
+            "file size",
+            limits.file_size_mib * MIB,
+            f"{limits.file_size_mib} MiB",
+            f"{limits.file_size_mib} MiB per file (RLIMIT_FSIZE): a longer write fails with EFBIG",
+            f"without the file-size limit, one file can grow to fill the quota ({limits.quota_mib} MiB), or the "
+            "disk where there is no quota",
+        ),
+        item(
+            "nofile",
+            "open files",
+            limits.open_files,
+            str(limits.open_files),
+            f"{limits.open_files} (RLIMIT_NOFILE)",
+            "without the open-files limit, a candidate can hold file descriptors up to the system's limit",
+        ),
     ]
     if os.geteuid() == 0:
         what = "as root the kernel ignores RLIMIT_NPROC: the seccomp filter refuses every fork instead"
         if seccomp_active:
             items.append(Item("nproc", "processes", ACTIVE, what, "root: forks are refused by seccomp"))
         else:
-            items.append(Item(
-                "nproc", "processes", MISSING, what, "root, and no seccomp filter",
-                "without seccomp, and as root (the kernel does not apply RLIMIT_NPROC to root), only the audit "
-                "hook stands between a candidate and a fork bomb; code that gets around it can fork freely"))
+            items.append(
+                Item(
+                    "nproc",
+                    "processes",
+                    MISSING,
+                    what,
+                    "root, and no seccomp filter",
+                    "without seccomp, and as root (the kernel does not apply RLIMIT_NPROC to root), only the audit "
+                    "hook stands between a candidate and a fork bomb; code that gets around it can fork freely",
+                )
+            )
     else:
-        items.append(item("nproc", "processes", None, "", f"the system's tasks + {limits.threads} (RLIMIT_NPROC)",
-                          "without the process limit, a fork bomb is stopped by seccomp and the audit hook only"))
-    return Layer("rlimits", "rlimits", combined(items), "resource limits on the candidate process, set before "
-                 "its code runs", "set in a test process by the candidate's own code", None, tuple(items))
+        items.append(
+            item(
+                "nproc",
+                "processes",
+                None,
+                "",
+                f"the system's tasks + {limits.threads} (RLIMIT_NPROC)",
+                "without the process limit, a fork bomb is stopped by seccomp and the audit hook only",
+            )
+        )
+    return Layer(
+        "rlimits",
+        "rlimits",
+        combined(items),
+        "resource limits on the candidate process, set before its code runs",
+        "set in a test process by the candidate's own code",
+        None,
+        tuple(items),
+    )
 
 
 # --- the audit hook and the process layout -------------------------------------------------------
@@ -580,34 +721,67 @@ def _audit_probe(workdir: str) -> dict[str, Any]:
 
 
 def probe_audit_hook(root: str) -> Layer:
-    enforces = ("Python-level rules with clear errors: no processes, network, ctypes, signals to others, writes "
-                "outside its folder or reads outside the Python installation")
+    enforces = (
+        "Python-level rules with clear errors: no processes, network, ctypes, signals to others, writes "
+        "outside its folder or reads outside the Python installation"
+    )
     out = in_child(lambda: _audit_probe(os.path.realpath(root)))
     if "error" in out:
-        return Layer("audit-hook", "audit hook", MISSING, enforces, f"the probe failed: {out['error']}",
-                     "without the audit hook, a candidate gets EPERM from the kernel layers instead of a clear "
-                     "error, and nothing at all where they are missing")
+        return Layer(
+            "audit-hook",
+            "audit hook",
+            MISSING,
+            enforces,
+            f"the probe failed: {out['error']}",
+            "without the audit hook, a candidate gets EPERM from the kernel layers instead of a clear "
+            "error, and nothing at all where they are missing",
+        )
     leaks = [f"{what}: {how}" for what, how in out.items() if how is not None]
     if leaks:
         return Layer("audit-hook", "audit hook", PARTIAL, enforces, "installed, but not refused: " + "; ".join(leaks))
-    return Layer("audit-hook", "audit hook", ACTIVE, enforces,
-                 f"installed in a test process (Python {platform.python_version()}, every platform)")
+    return Layer(
+        "audit-hook",
+        "audit hook",
+        ACTIVE,
+        enforces,
+        f"installed in a test process (Python {platform.python_version()}, every platform)",
+    )
 
 
 def process_layout() -> Layer:
     by_design = "by design: every validation runs this way"
     items = (
-        Item("check-runner", "check runner", ACTIVE,
-             "its own process sends the checks and decides the verdict; no candidate can reach it", by_design),
-        Item("warm-process", "warm process", ACTIVE,
-             "holds libraries only (no suite, no reference, no candidate's source) and forks the candidates",
-             by_design),
-        Item("candidate", "candidate", ACTIVE,
-             "a fresh process per validation that only serves the checks' requests, killed with its parent",
-             by_design),
+        Item(
+            "check-runner",
+            "check runner",
+            ACTIVE,
+            "its own process sends the checks and decides the verdict; no candidate can reach it",
+            by_design,
+        ),
+        Item(
+            "warm-process",
+            "warm process",
+            ACTIVE,
+            "holds libraries only (no suite, no reference, no candidate's source) and forks the candidates",
+            by_design,
+        ),
+        Item(
+            "candidate",
+            "candidate",
+            ACTIVE,
+            "a fresh process per validation that only serves the checks' requests, killed with its parent",
+            by_design,
+        ),
     )
-    return Layer("process-layout", "process layout", ACTIVE,
-                 "verdicts are decided out of the candidate's reach", by_design, None, items)
+    return Layer(
+        "process-layout",
+        "process layout",
+        ACTIVE,
+        "verdicts are decided out of the candidate's reach",
+        by_design,
+        None,
+        items,
+    )
 
 
 # --- everything ----------------------------------------------------------------------------------
@@ -616,11 +790,16 @@ def process_layout() -> Layer:
 def _seccomp_risk(layer: Layer, landlock_layer: Layer) -> str:
     root = os.geteuid() == 0
     kept = [i.name for i in landlock_layer.items if i.status == ACTIVE and i.id in ("tcp", "scope")]
-    rest = (f"; Landlock still refuses {' and '.join(kept).replace('scopes', 'signals to other processes')}"
-            if kept else "; with no Landlock TCP or signal rules either, the audit hook is all that is left")
+    rest = (
+        f"; Landlock still refuses {' and '.join(kept).replace('scopes', 'signals to other processes')}"
+        if kept
+        else "; with no Landlock TCP or signal rules either, the audit hook is all that is left"
+    )
     forks = ", and as root no kernel limit stops a fork bomb" if root else ""
-    return ("without seccomp, code that gets around the audit hook can fork, exec programs, ptrace, mount and "
-            f"open any socket{forks}{rest}")
+    return (
+        "without seccomp, code that gets around the audit hook can fork, exec programs, ptrace, mount and "
+        f"open any socket{forks}{rest}"
+    )
 
 
 def diagnose(sim: Simulation | None = None, limits: Limits | None = None) -> Diagnosis:
@@ -635,8 +814,14 @@ def diagnose(sim: Simulation | None = None, limits: Limits | None = None) -> Dia
         seccomp_active = seccomp_layer.status == ACTIVE
         landlock_layer = probe_landlock(sim, root, abi, seccomp_active)
         if seccomp_layer.status != ACTIVE:
-            seccomp_layer = Layer(seccomp_layer.id, seccomp_layer.name, seccomp_layer.status, seccomp_layer.enforces,
-                                  seccomp_layer.found, _seccomp_risk(seccomp_layer, landlock_layer))
+            seccomp_layer = Layer(
+                seccomp_layer.id,
+                seccomp_layer.name,
+                seccomp_layer.status,
+                seccomp_layer.enforces,
+                seccomp_layer.found,
+                _seccomp_risk(seccomp_layer, landlock_layer),
+            )
         layers = (
             probe_rlimits(limits, seccomp_active),
             probe_quota(sim, root, limits),

@@ -55,11 +55,21 @@ DENY_EVENTS = frozenset(
         "sys.setprofile",
     }
 )
-DENY_PREFIXES = ("ctypes.", "socket.", "http.client.", "ftplib.", "smtplib.", "poplib.", "imaplib.",
-                 "nntplib.", "telnetlib.", "winreg.", "_winapi.")
+DENY_PREFIXES = (
+    "ctypes.",
+    "socket.",
+    "http.client.",
+    "ftplib.",
+    "smtplib.",
+    "poplib.",
+    "imaplib.",
+    "nntplib.",
+    "telnetlib.",
+    "winreg.",
+    "_winapi.",
+)
 # Modules whose import would hand out process creation or raw memory access.
-DENY_IMPORTS = frozenset({"ctypes", "_ctypes", "_posixsubprocess", "readline", "_gdbm", "_dbm", "dbm.gnu",
-                          "dbm.ndbm"})
+DENY_IMPORTS = frozenset({"ctypes", "_ctypes", "_posixsubprocess", "readline", "_gdbm", "_dbm", "dbm.gnu", "dbm.ndbm"})
 # Events whose listed arguments are paths the candidate wants to change.
 WRITE_PATH_EVENTS: dict[str, tuple[int, ...]] = {
     "os.remove": (0,),
@@ -274,8 +284,12 @@ def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], 
                 old = _getattr(args[0], "__code__", None)
                 new = args[2]
                 # types.coroutine only flips a flag of the same code, which is harmless.
-                if not (args[1] == "__code__" and _isinstance(old, _code_type) and _isinstance(new, _code_type)
-                        and new.replace(co_flags=old.co_flags) == old):
+                if not (
+                    args[1] == "__code__"
+                    and _isinstance(old, _code_type)
+                    and _isinstance(new, _code_type)
+                    and new.replace(co_flags=old.co_flags) == old
+                ):
                     raise _denied(f"{prefix}changing a function's {args[1]}")
             return
         for name, indices in _write_events:
@@ -305,8 +319,9 @@ def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], 
             return
         if event == "socket.__new__":
             if args[1] != _af_unix:
-                raise _denied(f"{prefix}opening a network socket (the candidate is served over its own socket, "
-                              "no network)")
+                raise _denied(
+                    f"{prefix}opening a network socket (the candidate is served over its own socket, no network)"
+                )
             return
         if event == "os.kill":
             pid = args[0]
@@ -318,8 +333,9 @@ def make_hook(policy: Policy, own_pid: int) -> Callable[[str, tuple[Any, ...]], 
                 raise _denied(f"{prefix}sending a signal to process group {args[0]}")
             return
         if event in _deny_events or event.startswith(_deny_prefixes):
-            raise _denied(f"{prefix}{event} (no processes, network, ctypes, tracing or limit changes inside "
-                          "the sandbox)")
+            raise _denied(
+                f"{prefix}{event} (no processes, network, ctypes, tracing or limit changes inside the sandbox)"
+            )
 
     return hook
 
@@ -333,10 +349,13 @@ def install(policy: Policy) -> None:
 
 # Calls that act on another process and raise no audit event: (module, name, index of the pid argument).
 # The candidate may use them on itself (0 or its own pid); pidfd calls never.
-SELF_ONLY_CALLS = (("setpriority", 1), ("sched_setaffinity", 0), ("sched_setscheduler", 0),
-                   ("sched_setparam", 0))
-NEVER_CALLS = (("os", "pidfd_open"), ("signal", "pidfd_send_signal"), ("os", "process_vm_readv"),
-               ("os", "process_vm_writev"))
+SELF_ONLY_CALLS = (("setpriority", 1), ("sched_setaffinity", 0), ("sched_setscheduler", 0), ("sched_setparam", 0))
+NEVER_CALLS = (
+    ("os", "pidfd_open"),
+    ("signal", "pidfd_send_signal"),
+    ("os", "process_vm_readv"),
+    ("os", "process_vm_writev"),
+)
 
 
 def _self_only_process_calls(own_pid: int) -> None:
@@ -347,8 +366,14 @@ def _self_only_process_calls(own_pid: int) -> None:
     modules = {"os": (os, posix), "signal": (signal,)}
 
     def self_only(name: str, index: int, original: Any) -> Any:
-        def call(*args: Any, _original: Any = original, _index: int = index, _own: int = own_pid,
-                 _len: Any = len, _denied: Any = SandboxDenied) -> Any:
+        def call(
+            *args: Any,
+            _original: Any = original,
+            _index: int = index,
+            _own: int = own_pid,
+            _len: Any = len,
+            _denied: Any = SandboxDenied,
+        ) -> Any:
             if _len(args) > _index and args[_index] not in (0, _own):
                 raise _denied(f"blocked by the loopterm sandbox: {name} on process {args[_index]}")
             return _original(*args)

@@ -96,8 +96,9 @@ def restrict(policy: Policy, abi: int | None = None) -> list[str]:
     if abi >= 6:
         attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
         enforced.append("landlock-scope")
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
-                           ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
         raise LandlockError(ctypes.get_errno(), f"landlock_create_ruleset: {os.strerror(ctypes.get_errno())}")
     try:
@@ -127,8 +128,10 @@ def _allow(libc: ctypes.CDLL, ruleset: int, path: str, access: int) -> None:
         if not os.path.isdir(path):
             access &= FILE_ONLY
         rule = _PathBeneathAttr(access, fd)
-        if libc.syscall(SYS_ADD_RULE, ruleset, ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule),
-                        ctypes.c_uint32(0)) != 0:
+        if (
+            libc.syscall(SYS_ADD_RULE, ruleset, ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0))
+            != 0
+        ):
             raise LandlockError(ctypes.get_errno(), f"landlock_add_rule {path}: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)

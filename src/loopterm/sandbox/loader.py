@@ -54,22 +54,15 @@ def load_app(source: str, filename: str = "candidate.py") -> Any:
         raise CandidateLoadError("hit the recursion limit while being imported") from None
     except BaseException as exc:  # the candidate's own failure, whatever it is
         line = _import_error_line(exc, filename)
-        raise CandidateLoadError(
-            f"raised {type(exc).__name__} while being imported{line}: {_short(exc)}"
-        ) from None
+        raise CandidateLoadError(f"raised {type(exc).__name__} while being imported{line}: {_short(exc)}") from None
     if "app" not in module.__dict__:
-        raise CandidateLoadError(
-            "defines no module-level `app`; define `app = FastAPI()` at the top level"
-        )
+        raise CandidateLoadError("defines no module-level `app`; define `app = FastAPI()` at the top level")
     app = module.__dict__["app"]
     # FastAPI/Starlette apps are instances with an async __call__; bare ASGI
     # callables are async functions.
     call = app if inspect.isfunction(app) else getattr(type(app), "__call__", None)  # noqa: B004
     if not callable(app) or not (inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)):
-        raise CandidateLoadError(
-            f"`app` is a {type(app).__name__}, not an ASGI application; "
-            "set `app = FastAPI()`"
-        )
+        raise CandidateLoadError(f"`app` is a {type(app).__name__}, not an ASGI application; set `app = FastAPI()`")
     return app
 
 

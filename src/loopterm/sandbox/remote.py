@@ -21,8 +21,9 @@ MAX_DRAIN = 64 * 1024 * 1024  # raw output read and dropped past the kept part, 
 WHERE_CHARS = 120
 LOAD_ERROR_CHARS = 2000
 MAX_HEADERS = 200  # response headers in one answer
-KNOWN_LAYERS = frozenset({"quota", "no-capabilities", "rlimits", "landlock-fs", "landlock-tcp", "landlock-scope",
-                          "seccomp", "audit-hook"})
+KNOWN_LAYERS = frozenset(
+    {"quota", "no-capabilities", "rlimits", "landlock-fs", "landlock-tcp", "landlock-scope", "seccomp", "audit-hook"}
+)
 
 
 class CandidateGone(Exception):
@@ -56,8 +57,12 @@ def decoded(headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[list[tuple
     inflates past it fails the check that asked, with the reason); any other
     coding is left as sent, so the checks see bytes they cannot read.
     """
-    codings = [c.strip().lower() for k, v in headers if k.lower() == b"content-encoding"
-               for c in v.decode("latin-1").split(",")]
+    codings = [
+        c.strip().lower()
+        for k, v in headers
+        if k.lower() == b"content-encoding"
+        for c in v.decode("latin-1").split(",")
+    ]
     if not codings:
         return headers, body
     for coding in reversed(codings):

@@ -52,8 +52,9 @@ def assemble(task_id: str, checks: list[CheckInfo], report: JobReport, duration_
     for info in checks:
         result = None if error is not None else report.results.get(info.id)
         if result is None:
-            result = CheckResult(id=info.id, group=info.group, description=info.description, passed=False,
-                                 message=missing)
+            result = CheckResult(
+                id=info.id, group=info.group, description=info.description, passed=False, message=missing
+            )
         listed.append(result)
     total = len(listed)
     passed = sum(1 for c in listed if c.passed)

@@ -135,8 +135,13 @@ async def run_suite(
         return new
 
     try:
-        return await run_checks(suite, CheckContext(clients[0], fresh), concurrency=concurrency,
-                                check_timeout=check_timeout, on_result=on_result)
+        return await run_checks(
+            suite,
+            CheckContext(clients[0], fresh),
+            concurrency=concurrency,
+            check_timeout=check_timeout,
+            on_result=on_result,
+        )
     finally:
         for client in clients:
             await client.aclose()

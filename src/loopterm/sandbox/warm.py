@@ -39,10 +39,16 @@ class WarmProcess:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "loopterm.sandbox.zygote", str(theirs.fileno()),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "loopterm.sandbox.zygote",
+                str(theirs.fileno()),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
                 stderr=None,  # the runner's stderr, which the engine keeps the tail of
-                pass_fds=(theirs.fileno(),), cwd=root, start_new_session=True,
+                pass_fds=(theirs.fileno(),),
+                cwd=root,
+                start_new_session=True,
             )
         finally:
             theirs.close()

@@ -98,11 +98,20 @@ class Worker:
         if not hasattr(os, "fork"):
             raise SandboxError("the sandbox needs a POSIX system (Linux or macOS) to fork candidates")
         root = tempfile.mkdtemp(prefix="loopterm-sandbox-")
-        config = json.dumps({"task_id": task.id, "spec_dir": str(task.spec_dir),
-                             "validation_dir": str(task.validation_dir), "hidden": hidden_paths(task)})
+        config = json.dumps(
+            {
+                "task_id": task.id,
+                "spec_dir": str(task.spec_dir),
+                "validation_dir": str(task.validation_dir),
+                "hidden": hidden_paths(task),
+            }
+        )
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "loopterm.sandbox.checkrunner", config,
+                sys.executable,
+                "-m",
+                "loopterm.sandbox.checkrunner",
+                config,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -231,8 +240,9 @@ class Worker:
                 self.proc.stdin.write(data)
                 await self.proc.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
-                self._die(f"the sandbox's check runner is gone ({type(exc).__name__}); "
-                          "it restarts for the next validation")
+                self._die(
+                    f"the sandbox's check runner is gone ({type(exc).__name__}); it restarts for the next validation"
+                )
 
     def kill(self, reason: str) -> None:
         """Give up on an unresponsive worker: its jobs end with ``reason``."""

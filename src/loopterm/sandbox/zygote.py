@@ -51,16 +51,61 @@ from loopterm.sandbox.policy import Policy
 
 # What a candidate typically imports, loaded once here so each fork starts warm.
 PRELOAD = (
-    "asyncio", "collections", "contextlib", "copy", "dataclasses", "datetime", "decimal", "enum",
-    "functools", "hashlib", "http", "itertools", "json", "logging", "math", "operator", "random",
-    "re", "secrets", "string", "threading", "time", "typing", "typing_extensions", "uuid",
-    "zoneinfo", "base64", "email.utils", "fractions", "statistics", "traceback", "weakref",
-    "pydantic", "pydantic.fields", "pydantic_core", "starlette", "starlette.applications",
-    "starlette.requests", "starlette.responses", "starlette.exceptions", "starlette.middleware",
-    "starlette.routing", "starlette.status", "fastapi", "fastapi.responses", "fastapi.exceptions",
-    "fastapi.encoders", "fastapi.middleware", "fastapi.routing", "httpx", "anyio",
-    "anyio._backends._asyncio", "anyio.to_thread",
+    "asyncio",
+    "collections",
+    "contextlib",
+    "copy",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "functools",
+    "hashlib",
+    "http",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "operator",
+    "random",
+    "re",
+    "secrets",
+    "string",
+    "threading",
+    "time",
+    "typing",
+    "typing_extensions",
+    "uuid",
+    "zoneinfo",
+    "base64",
+    "email.utils",
+    "fractions",
+    "statistics",
+    "traceback",
+    "weakref",
+    "pydantic",
+    "pydantic.fields",
+    "pydantic_core",
+    "starlette",
+    "starlette.applications",
+    "starlette.requests",
+    "starlette.responses",
+    "starlette.exceptions",
+    "starlette.middleware",
+    "starlette.routing",
+    "starlette.status",
+    "fastapi",
+    "fastapi.responses",
+    "fastapi.exceptions",
+    "fastapi.encoders",
+    "fastapi.middleware",
+    "fastapi.routing",
+    "httpx",
+    "anyio",
+    "anyio._backends._asyncio",
+    "anyio.to_thread",
 )
+
 
 def _preload() -> None:
     import importlib
@@ -148,13 +193,22 @@ def _warm_up() -> None:
         return {"id": order_id, "colour": colour}
 
     def scope(method: str, path: str, query: str = "", ctype: str = "application/json") -> dict[str, Any]:
-        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                "headers": [(b"host", b"warm"), (b"content-type", ctype.encode())], "scheme": "http",
-                "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-                "server": ("warm", None), "client": ("127.0.0.1", 123), "root_path": ""}
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "headers": [(b"host", b"warm"), (b"content-type", ctype.encode())],
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "server": ("warm", None),
+            "client": ("127.0.0.1", 123),
+            "root_path": "",
+        }
 
-    order = (b'{"customer": "c", "colour": "RED", "parts": [{"sku": " a ", "quantity": 2, "price": 1.5}], '
-             b'"note": null}')
+    order = b'{"customer": "c", "colour": "RED", "parts": [{"sku": " a ", "quantity": 2, "price": 1.5}], "note": null}'
 
     exchange = asgi_exchange(app)
 
@@ -314,8 +368,11 @@ def main(argv: list[str]) -> int:
     policy = base_policy(exclude=(root, *config.get("hidden", ())))
     abi = landlock.abi_version()
     if threading.active_count() > 1:  # forking now could copy a lock some thread holds
-        print(f"loopterm sandbox: warning: {threading.active_count() - 1} thread(s) started while warming "
-              "up; forks may deadlock", file=sys.stderr)
+        print(
+            f"loopterm sandbox: warning: {threading.active_count() - 1} thread(s) started while warming "
+            "up; forks may deadlock",
+            file=sys.stderr,
+        )
     gc.collect()
     gc.freeze()  # keep the warm heap out of the collector so forks share its pages
     zygote = Zygote(ctrl, policy, abi, root)

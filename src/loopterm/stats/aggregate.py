@@ -101,8 +101,15 @@ class Source:
     @classmethod
     def of(cls, started: RaceStarted, *, running: bool = False) -> Source:
         return cls(
-            started.race_id, started.kind, started.task_id, started.max_turns,
-            started.time_scale, started.seed, started.started_at, bench=started.is_bench, running=running,
+            started.race_id,
+            started.kind,
+            started.task_id,
+            started.max_turns,
+            started.time_scale,
+            started.seed,
+            started.started_at,
+            bench=started.is_bench,
+            running=running,
         )
 
 

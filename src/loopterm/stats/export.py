@@ -28,19 +28,56 @@ from loopterm.stats.table import framed, natural_width
 from loopterm.words import NA, display_name, fmt_cost, fmt_percent, fmt_seconds, fmt_tokens, plural
 
 RESULT_COLUMNS = (
-    "Lane", "Class", "Runs Passed", "One-shot", "Median Iterations",
-    "Mean Time To Pass", "P90", "Best Failed Score", "ERROR runs",
+    "Lane",
+    "Class",
+    "Runs Passed",
+    "One-shot",
+    "Median Iterations",
+    "Mean Time To Pass",
+    "P90",
+    "Best Failed Score",
+    "ERROR runs",
 )
 DETAIL_COLUMNS = (
-    "Lane", "Mean Time To Pass", "Predicted (fit)", "r", "Model s/turn",
-    "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
+    "Lane",
+    "Mean Time To Pass",
+    "Predicted (fit)",
+    "r",
+    "Model s/turn",
+    "Validation s/turn",
+    "Tokens/run",
+    "Cost/run",
+    "Cost/pass",
 )
 CSV_FIELDS = (
-    "lane", "class", "provider", "model", "runs", "passed", "errors", "aborted", "running", "one_shot",
-    "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
-    "predicted_time_to_pass_s", "predicted_turns", "predicted_passes", "prediction_note", "target_score",
-    "mean_model_s", "mean_validation_s", "mean_turn_s", "tokens_per_run", "tokens_estimated", "cost_per_run",
-    "cost_per_passed_run", "simulated",
+    "lane",
+    "class",
+    "provider",
+    "model",
+    "runs",
+    "passed",
+    "errors",
+    "aborted",
+    "running",
+    "one_shot",
+    "median_iterations",
+    "mean_time_to_pass_s",
+    "p90_s",
+    "best_failed_score",
+    "fitted_r",
+    "predicted_time_to_pass_s",
+    "predicted_turns",
+    "predicted_passes",
+    "prediction_note",
+    "target_score",
+    "mean_model_s",
+    "mean_validation_s",
+    "mean_turn_s",
+    "tokens_per_run",
+    "tokens_estimated",
+    "cost_per_run",
+    "cost_per_passed_run",
+    "simulated",
 )
 CURVE_TURNS = 10  # turns shown in the by-turn table; the JSON has them all
 
@@ -59,7 +96,7 @@ PREDICTION_CELLS = {"> limit": "> limit", "r = 0": "never"}
 
 
 def fmt_prediction(row: LaneRow) -> str:
-    """"5.9 s"; "5.9 s (3/5)" when the fit predicts only some runs pass; "> limit" or "never" when none."""
+    """ "5.9 s"; "5.9 s (3/5)" when the fit predicts only some runs pass; "> limit" or "never" when none."""
     p = row.prediction
     if p.seconds is None:
         return PREDICTION_CELLS.get(p.why or "", NA)
@@ -145,7 +182,8 @@ def notes(report: Report) -> list[str]:
         label = lane_label(row, report.rows)
         if row.errors:
             reasons = "; ".join(visible(r) for r in row.error_reasons[:3]) + (
-                "; ..." if len(row.error_reasons) > 3 else "")
+                "; ..." if len(row.error_reasons) > 3 else ""
+            )
             lines.append(f"{label}: {plural(row.errors, 'ERROR run')} not counted ({reasons})")
         if row.aborted:
             lines.append(f"{label}: {plural(row.aborted, 'run')} aborted, not counted")
@@ -161,7 +199,7 @@ def stacked(header: str) -> str:
         return header
     spaces = [i for i, ch in enumerate(header) if ch == " "]
     cut = min(spaces, key=lambda i: abs(len(header) / 2 - i))
-    return header[:cut] + "\n" + header[cut + 1:]
+    return header[:cut] + "\n" + header[cut + 1 :]
 
 
 class FittedTable:
@@ -198,8 +236,9 @@ class FittedTable:
         every = list(range(len(self.columns)))
         headers = list(self.columns)
         # The longest headers go on two lines first, one at a time, until the table fits.
-        longest = sorted((i for i in every if stacked(self.columns[i]) != self.columns[i]),
-                         key=lambda i: -len(self.columns[i]))
+        longest = sorted(
+            (i for i in every if stacked(self.columns[i]) != self.columns[i]), key=lambda i: -len(self.columns[i])
+        )
         for i in [None, *longest]:
             if i is not None:
                 headers[i] = stacked(self.columns[i])
@@ -241,9 +280,7 @@ def to_rich(report: Report) -> RenderableType:
         return Group(*parts)
     caption = "\n".join(notes(report)) or None
     parts.append(_table("Results", RESULT_COLUMNS, [result_cells(r, rows) for r in rows], caption))
-    parts.append(
-        _table("Convergence and cost", DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows])
-    )
+    parts.append(_table("Convergence and cost", DETAIL_COLUMNS, [detail_cells(r, rows) for r in rows]))
     turns = _curve_turns(report)
     if turns:
         columns = ("Lane", *(f"Turn {n}" for n in range(1, turns + 1)))
@@ -292,8 +329,12 @@ def to_csv(report: Report) -> str:
     for row in report.rows:
         data = row.to_json()
         # Always made visible: a csv is as often read with `cat` as loaded by a script.
-        writer.writerow({k: "" if data[k] is None else visible(data[k]) if isinstance(data[k], str) else data[k]
-                         for k in CSV_FIELDS})
+        writer.writerow(
+            {
+                k: "" if data[k] is None else visible(data[k]) if isinstance(data[k], str) else data[k]
+                for k in CSV_FIELDS
+            }
+        )
     return out.getvalue()
 
 

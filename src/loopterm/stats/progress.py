@@ -194,7 +194,7 @@ class BenchProgress:
 
 
 def state_text(progress: BenchProgress) -> str | None:
-    """"all done", or "stopped · 3 of 10 runs finished" once a run was aborted; None while running."""
+    """ "all done", or "stopped · 3 of 10 runs finished" once a run was aborted; None while running."""
     p = progress
     if p.aborted:
         finished = p.done - p.aborted
@@ -205,7 +205,7 @@ def state_text(progress: BenchProgress) -> str | None:
 
 
 def eta_text(progress: BenchProgress, now: float | None, secs: Callable[[float], str] = fmt_estimate) -> str:
-    """"ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended.
+    """ "ETA 40 s"; "ETA ≥ 40 s" while a lane has no finished run; "ETA ?" before any turn ended.
 
     ``secs`` formats the seconds: an estimate's formatter (:func:`loopterm.words.fmt_estimate`) unless told.
     """

@@ -32,7 +32,7 @@ __all__ = ["OUTCOME_LABELS", "fmt_cost", "fmt_tokens", "ordinal"]
 
 
 def outcome_text(run: RunSummary) -> str:
-    """"PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes, lines and tables
+    """ "PASS in 6.2 s after 2 turns", "THRASH after 5 turns", ... for panes, lines and tables
     (see :func:`loopterm.words.outcome_text`)."""
     return _outcome_text(run.outcome, run.turns, run.time_to_pass_s, run.reason, run.info.name)
 
@@ -122,8 +122,7 @@ class RaceTable:
         table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         keep = [RESULT_COLUMNS.index(c) for c in columns]
         for column in columns:
-            table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True,
-                             overflow="ellipsis")
+            table.add_column(column, justify="right" if column in _RIGHT else "left", no_wrap=True, overflow="ellipsis")
         for row in result_rows(self.runs):
             table.add_row(*(Text(row[i]) for i in keep))
         return table

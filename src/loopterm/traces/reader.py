@@ -132,8 +132,13 @@ def _read_lane_file(path: Path, warnings: list[str], *, ended: bool, live: bool 
             warnings.append(f"{where}: {exc}; line skipped as damaged")
         except (ValueError, ValidationError):
             if last and torn_tail:
-                why = ("the file was cut short after the race" if ended
-                       else "it is being written" if live else "the race stopped mid-write")
+                why = (
+                    "the file was cut short after the race"
+                    if ended
+                    else "it is being written"
+                    if live
+                    else "the race stopped mid-write"
+                )
                 warnings.append(f"{path.name}: skipped a torn last line ({why})")
             else:
                 warnings.append(f"{where}: damaged line skipped")
@@ -163,9 +168,7 @@ def read_race(path: str | Path) -> RaceTrace:
     if only is not None:
         if only not in lane_ids:
             raise TraceError(f"{path}: lane {only!r} is not in this race")
-        started = started.model_copy(
-            update={"lanes": [lane for lane in started.lanes if lane.run_id == only]}
-        )
+        started = started.model_copy(update={"lanes": [lane for lane in started.lanes if lane.run_id == only]})
         lane_ids = [only]
     events: list[Event] = [started]
     for run_id in lane_ids:
@@ -180,9 +183,7 @@ def read_race(path: str | Path) -> RaceTrace:
 
     done_lanes = {e.lane for e in events if isinstance(e, LaneDone)}
     end_t = max((e.t for e in events), default=0.0)
-    status: Literal["complete", "aborted"] = (
-        "complete" if header.get("status") == "complete" else "aborted"
-    )
+    status: Literal["complete", "aborted"] = "complete" if header.get("status") == "complete" else "aborted"
     running: set[str] = set()
     for run_id in lane_ids:
         if run_id not in done_lanes:
@@ -207,8 +208,9 @@ def read_race(path: str | Path) -> RaceTrace:
     if done is None:
         if live:
             going = f" ({plural(len(running), 'run')} still running)" if running else ""
-            warnings.append(f"the race is still being written{going}; this is what is recorded so far, "
-                            f"up to {end_t:.1f} s")
+            warnings.append(
+                f"the race is still being written{going}; this is what is recorded so far, up to {end_t:.1f} s"
+            )
         elif race_done is None:
             warnings.append("the race has no end record (killed or crashed); read as aborted")
         status = "aborted"
@@ -238,16 +240,25 @@ def _closing(run_id: str, started: RaceStarted, events: list[Event], t: float, *
         lane_start = next((e.t for e in mine if isinstance(e, LaneStarted)), started.t)
         origin = started.t if started.timed_from_race_start else lane_start
         return LaneDone(
-            t=last.t, lane=run_id, outcome=Outcome.PASS,
-            reason=f"passed {last.passed}/{last.total} on turn {last.turn}", turns=last.turn,
-            time_to_pass_s=passed_at - origin, best_score=best, final_score=final, place=None,
+            t=last.t,
+            lane=run_id,
+            outcome=Outcome.PASS,
+            reason=f"passed {last.passed}/{last.total} on turn {last.turn}",
+            turns=last.turn,
+            time_to_pass_s=passed_at - origin,
+            best_score=best,
+            final_score=final,
+            place=None,
         )
     return LaneDone(
         t=t,
         lane=run_id,
         outcome=Outcome.ABORTED,
-        reason=("still running: the trace was read while being written" if live
-                else "the trace ends here: the race was interrupted"),
+        reason=(
+            "still running: the trace was read while being written"
+            if live
+            else "the trace ends here: the race was interrupted"
+        ),
         turns=turns,
         time_to_pass_s=None,
         best_score=best,

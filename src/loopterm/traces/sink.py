@@ -54,5 +54,7 @@ class TraceSink:
         if self.error is None:
             return None
         where = self.writer.folder or self.writer.root
-        return (f"loopterm: cannot write the trace in {where}: {self.error.strerror or self.error}; "
-                f"the {self.what} was stopped (free space or pass --trace-dir DIR)")
+        return (
+            f"loopterm: cannot write the trace in {where}: {self.error.strerror or self.error}; "
+            f"the {self.what} was stopped (free space or pass --trace-dir DIR)"
+        )

@@ -70,7 +70,7 @@ class TraceInfo:
         return self.writer is not None
 
     def outcomes_text(self) -> str:
-        """"PASS 2 · THRASH 1" in the order outcomes are defined."""
+        """ "PASS 2 · THRASH 1" in the order outcomes are defined."""
         return " · ".join(f"{name} {count}" for name, count in self.outcomes.items()) or "-"
 
     def to_json(self) -> dict[str, Any]:
@@ -183,8 +183,9 @@ def _lane_tail(path: Path) -> tuple[str | None, bool]:
 def read_info(folder: Path) -> TraceInfo:
     """What the listing shows for one race folder; never raises for a damaged trace."""
     size, modified = _folder_stats(folder)
-    info = TraceInfo(race_id=folder.name, folder=folder, status="damaged", size=size, modified=modified,
-                     writer=writer_pid(folder))
+    info = TraceInfo(
+        race_id=folder.name, folder=folder, status="damaged", size=size, modified=modified, writer=writer_pid(folder)
+    )
     try:
         header = json.loads((folder / HEADER).read_text(encoding="utf-8"))
         started = header["race_started"]

@@ -157,8 +157,10 @@ class LooptermApp(App[int]):
             return name
         ours = sorted(t.name for t in self._loaded_themes)
         self._notices.append(
-            (f"unknown theme {name!r}; using {fallback}. Themes: {', '.join(ours)} (or a file in the themes dir)",
-             "warning")
+            (
+                f"unknown theme {name!r}; using {fallback}. Themes: {', '.join(ours)} (or a file in the themes dir)",
+                "warning",
+            )
         )
         return fallback
 
@@ -438,22 +440,27 @@ class LooptermApp(App[int]):
             # Textual's "Keys" panel lists its own defaults (copy, ^q), not ours: ours replaces it.
             if command.title not in ("Quit", "Screenshot", "Maximize", "Minimize", "Keys"):
                 yield command
-        yield SystemCommand("Keys", "The keys of this screen, and what the badges (H/D, SIM, sim x0.2) mean",
-                            self.action_keys)
+        yield SystemCommand(
+            "Keys", "The keys of this screen, and what the badges (H/D, SIM, sim x0.2) mean", self.action_keys
+        )
         yield SystemCommand("Summary", "The results table (same as --plain)", self.action_summary)
         yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
-        yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder",
-                            self.action_screenshot_to_trace)
+        yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder", self.action_screenshot_to_trace)
         for run_id in self.race.lanes:
             name = escape(self.race.display_name(run_id))  # the palette reads its titles as markup
             yield SystemCommand(
-                f"Open lane: {name}", f"Candidate, feedback and turn history of {name}",
+                f"Open lane: {name}",
+                f"Candidate, feedback and turn history of {name}",
                 lambda run_id=run_id: self.action_open_lane(run_id),
             )
         if self.controls is not None:
-            for title, key, step in (("pause or resume", "Space", "toggle_pause"), ("faster", "+", "faster"),
-                                     ("slower", "-", "slower"), ("jump to the end", "e", "jump_to_end"),
-                                     ("restart", "r", "restart")):
+            for title, key, step in (
+                ("pause or resume", "Space", "toggle_pause"),
+                ("faster", "+", "faster"),
+                ("slower", "-", "slower"),
+                ("jump to the end", "e", "jump_to_end"),
+                ("restart", "r", "restart"),
+            ):
                 yield SystemCommand(f"Replay: {title}", key, lambda step=step: self.action_replay(step))
         yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
 
@@ -469,10 +476,20 @@ class Palette(CommandPalette):
 def border_variables(ascii_only: bool) -> dict[str, str]:
     """The panes' border shapes: Unicode lines, or ASCII ones (focus then reverses the title)."""
     if ascii_only:
-        return {"lt-border": "ascii", "lt-border-focus": "ascii", "lt-edge": "ascii", "lt-edge-focus": "ascii",
-                "lt-focus-title": "bold reverse"}
-    return {"lt-border": "round", "lt-border-focus": "heavy", "lt-edge": "outer", "lt-edge-focus": "heavy",
-            "lt-focus-title": "bold"}
+        return {
+            "lt-border": "ascii",
+            "lt-border-focus": "ascii",
+            "lt-edge": "ascii",
+            "lt-edge-focus": "ascii",
+            "lt-focus-title": "bold reverse",
+        }
+    return {
+        "lt-border": "round",
+        "lt-border-focus": "heavy",
+        "lt-edge": "outer",
+        "lt-edge-focus": "heavy",
+        "lt-focus-title": "bold",
+    }
 
 
 def terminal_gone() -> bool:

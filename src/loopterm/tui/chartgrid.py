@@ -179,8 +179,11 @@ class Frame:
         """(x, y, character) of the axes and their labels: 100%, the middle, the floor (then the
         cut and the row under it); 0, half, the end."""
         mid = (1.0 + self.y_min) / 2
-        labels = [(self.row_of(1.0), "100%"), (self.row_of(mid), f"{mid:.0%}"),
-                  (self.row_of(self.y_min), f"{self.y_min:.0%}")]
+        labels = [
+            (self.row_of(1.0), "100%"),
+            (self.row_of(mid), f"{mid:.0%}"),
+            (self.row_of(self.y_min), f"{self.y_min:.0%}"),
+        ]
         if self.low_label is not None:
             labels.append((self.plot_h - 1, self.low_label))
         for row, label in labels:
@@ -260,8 +263,10 @@ def rasterise(
             prev_row = row
     # Markers last, in time order: no line may hide a lane's letter, and letters of
     # lanes that meet in one cell are set side by side.
-    marks = sorted(((col_of(t), row_of(score), s.marker, idx, t) for idx, s in enumerate(series)
-                    for t, score in s.points), key=lambda m: (m[4], m[3]))
+    marks = sorted(
+        ((col_of(t), row_of(score), s.marker, idx, t) for idx, s in enumerate(series) for t, score in s.points),
+        key=lambda m: (m[4], m[3]),
+    )
     for x, row, letter, idx in place_marks((m[:4] for m in marks), frame.x0, width, reach=len(series)):
         put(x, row, letter, idx)
     return Grid(width, height, cells)

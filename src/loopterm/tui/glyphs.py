@@ -61,8 +61,9 @@ class Glyphs:
             cells.append(self.spark[top if value >= 1 else int(value * top)])
         return "".join(cells)
 
-    def spark_rows(self, values: list[float], rows: int, cell_width: int = 1, gap: int = 0,
-                   floor: float = 0.0) -> list[str]:
+    def spark_rows(
+        self, values: list[float], rows: int, cell_width: int = 1, gap: int = 0, floor: float = 0.0
+    ) -> list[str]:
         """A sparkline ``rows`` tall (top row first), each value a column ``cell_width`` cells wide.
 
         The scale runs from ``floor`` (the foot) to 1.0 (the top) in ``rows`` times
@@ -73,8 +74,10 @@ class Glyphs:
         steps = len(self.spark)
         rows = max(1, rows)
         span = max(1e-9, 1.0 - floor)
-        heights = [rows * steps if value >= 1 else max(1, int(max(0.0, value - floor) / span * rows * steps))
-                   for value in values]
+        heights = [
+            rows * steps if value >= 1 else max(1, int(max(0.0, value - floor) / span * rows * steps))
+            for value in values
+        ]
         lines = []
         for row in range(rows - 1, -1, -1):  # from the top
             cells = []
@@ -88,6 +91,7 @@ class Glyphs:
 UNICODE = Glyphs(bar_full="█", bar_empty="░", spark="▁▂▃▄▅▆▇█", hline="─", vline="│", corner="└", vbreak="┊")
 ASCII = Glyphs(bar_full="#", bar_empty=".", spark="_.-=+*#", hline="-", vline="|", corner="+", ascii=True)
 
+
 def choose_glyphs(environ: dict[str, str] | os._Environ[str] | None = None) -> Glyphs:
     return ASCII if wants_ascii(environ) else UNICODE
 
@@ -100,9 +104,12 @@ class AsciiFilter(LineFilter):
         self._table = AsciiTable()
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        return [segment if segment.text.isascii() else
-                Segment(segment.text.translate(self._table), segment.style, segment.control)
-                for segment in segments]
+        return [
+            segment
+            if segment.text.isascii()
+            else Segment(segment.text.translate(self._table), segment.style, segment.control)
+            for segment in segments
+        ]
 
 
 class VisibleFilter(LineFilter):
@@ -114,6 +121,9 @@ class VisibleFilter(LineFilter):
     """
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        return [segment if segment.control or segment.text.isprintable() else
-                Segment(visible(segment.text), segment.style, segment.control)
-                for segment in segments]
+        return [
+            segment
+            if segment.control or segment.text.isprintable()
+            else Segment(visible(segment.text), segment.style, segment.control)
+            for segment in segments
+        ]

@@ -81,8 +81,15 @@ def replay_app(
     from loopterm.tui.screens.bench_summary import make_bench_app
 
     make = make_bench_app if bench else make_app
-    app = make(source, controls=controls, theme=default_theme(theme), trace_folder=trace_folder,
-               stop_on_signals=stop_on_signals, notices=notices, fps=fps)
+    app = make(
+        source,
+        controls=controls,
+        theme=default_theme(theme),
+        trace_folder=trace_folder,
+        stop_on_signals=stop_on_signals,
+        notices=notices,
+        fps=fps,
+    )
     assert isinstance(app, LooptermApp)
     return app
 

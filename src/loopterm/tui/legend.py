@@ -64,14 +64,19 @@ def legend_rows(glyphs: Glyphs) -> list[tuple[str, str]]:
     filled, empty = glyphs.bar(40 / 47, 6)
     return [
         ("running 12.3 s", "race time since the start; finished or aborted once the race is over"),
-        ("sim x0.2", "simulated latencies scaled by 0.2 (--time-scale): a simulated turn takes 0.2 of its "
-                     "profile's time; x1 is the profile's own pace"),
+        (
+            "sim x0.2",
+            "simulated latencies scaled by 0.2 (--time-scale): a simulated turn takes 0.2 of its "
+            "profile's time; x1 is the profile's own pace",
+        ),
         ("REPLAY x2", "a replay at twice the recorded speed; PAUSED x2 while it is paused"),
         ("H / L", "hosted model (reached over an API) / local model (ollama, llama.cpp)"),
         ("AR / D", "autoregressive model (one token after another) / diffusion model (refines a whole answer)"),
         *_CLASS_ROWS,
-        ("SIM, SIMULATED", "a simulated model: modelled latency and skill, no key, no network; the checks "
-                           "are the real suite"),
+        (
+            "SIM, SIMULATED",
+            "a simulated model: modelled latency and skill, no key, no network; the checks are the real suite",
+        ),
         ("12.3 s", "the lane's time since the race started; it stops when the lane finishes"),
         ("turn 3/15", "the turn running, of the turn limit (--max-turns)"),
         ("waiting 1.2 s", "the request is sent, no token has come back yet"),
@@ -107,8 +112,9 @@ def lane_legend(lane: LaneState | None, race: RaceState) -> str:
         return ""
     lane_class = visible(lane.info.lane_class)
     words = class_words(lane.info.lane_class)
-    unknown = (f"{lane_class}: not a known class" if lane_class else "class not given") + \
-        " (H/L: hosted/local, AR/D: autoregressive/diffusion)"
+    unknown = (
+        f"{lane_class}: not a known class" if lane_class else "class not given"
+    ) + " (H/L: hosted/local, AR/D: autoregressive/diffusion)"
     parts = [f"{lane_class} = {words} model" if words else unknown]
     if lane.info.simulated:
         parts.append("SIMULATED: modelled latency and skill, real checks")
@@ -121,8 +127,9 @@ def lane_legend(lane: LaneState | None, race: RaceState) -> str:
 OVER_KEYS: dict[str, str] = {"summary": "s", "chart": "c", "quit": "q", "replay.restart": "r"}
 
 
-def race_over_variants(race: RaceState, replay: bool, error: str | None = None,
-                       keys: Mapping[str, str] = OVER_KEYS) -> list[str]:
+def race_over_variants(
+    race: RaceState, replay: bool, error: str | None = None, keys: Mapping[str, str] = OVER_KEYS
+) -> list[str]:
     """The line shown once the race is over, longest wording first ([] while it runs).
 
     It says how the race ended and what the keys do now: the results table,
@@ -133,17 +140,23 @@ def race_over_variants(race: RaceState, replay: bool, error: str | None = None,
     results, chart, quit_key, again = key["summary"], key["chart"], key["quit"], key["replay.restart"]
     kind = race.kind.capitalize() if race.kind else "Race"
     if error is not None and not race.done:
-        return [f"{kind} stopped with an error (see the notice) · {results} results so far · {quit_key} quit",
-                f"{kind} stopped with an error · {results} results · {quit_key} quit"]
+        return [
+            f"{kind} stopped with an error (see the notice) · {results} results so far · {quit_key} quit",
+            f"{kind} stopped with an error · {results} results · {quit_key} quit",
+        ]
     if not race.done:
         return []
     end = f" at {race.race_t_end:.1f} s" if race.race_t_end is not None else ""
     how = f"{kind} aborted{end}" if race.aborted else f"{kind} finished{end}"
     if replay:
         how = f"Replay at its end: {how[0].lower()}{how[1:]}"
-        return [f"{how} · {results} results table · {again} watch again · {quit_key} quit",
-                f"{how} · {results} results · {again} again · {quit_key} quit",
-                f"{how} · {results} results · {quit_key} quit"]
-    return [f"{how} · {results} results table · {chart} chart · {quit_key} quit (the table stays in your scrollback)",
-            f"{how} · {results} results table · {chart} chart · {quit_key} quit",
-            f"{how} · {results} results · {quit_key} quit"]
+        return [
+            f"{how} · {results} results table · {again} watch again · {quit_key} quit",
+            f"{how} · {results} results · {again} again · {quit_key} quit",
+            f"{how} · {results} results · {quit_key} quit",
+        ]
+    return [
+        f"{how} · {results} results table · {chart} chart · {quit_key} quit (the table stays in your scrollback)",
+        f"{how} · {results} results table · {chart} chart · {quit_key} quit",
+        f"{how} · {results} results · {quit_key} quit",
+    ]

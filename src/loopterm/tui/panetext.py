@@ -88,8 +88,7 @@ def phase_variants(lane: LaneState, race: RaceState, now: float) -> list[str]:
     return wordings(lane.phase, fmt_tokens(lane.tokens), rate, f"{since:.1f} s")
 
 
-def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None,
-               level: int | None = None) -> str:
+def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None = None, level: int | None = None) -> str:
     """The wording at ``level`` (default: the one ``width`` holds at the widest numbers).
 
     When even that is too long (numbers past the widest the levels allow for), the next
@@ -100,7 +99,7 @@ def phase_text(lane: LaneState, race: RaceState, now: float, width: int | None =
         return variants[0]
     if level is None:
         level = level_for(width or 0)
-    variants = variants[min(level, len(variants) - 1):]
+    variants = variants[min(level, len(variants) - 1) :]
     if width is None:
         return variants[0]
     return next((text for text in variants if len(text) <= width), variants[-1])
@@ -181,18 +180,19 @@ def _check_text(mark: str, check_id: str, message: str, width: int, lines: int, 
     head = mark + check_id + "  "
     own_line = lines > 1 and len(head) + 12 > width  # a long id: the message goes below it
     indent = " " * len(CHECK_INDENT if own_line else head)
-    wrapper = textwrap.TextWrapper(width=max(len(indent) + 8, width), initial_indent=indent,
-                                   subsequent_indent=CHECK_INDENT, break_on_hyphens=False)
+    wrapper = textwrap.TextWrapper(
+        width=max(len(indent) + 8, width), initial_indent=indent, subsequent_indent=CHECK_INDENT, break_on_hyphens=False
+    )
     wrapped = wrapper.wrap(message) if lines > 1 else [indent + message]
     if own_line:
         wrapped.insert(0, "")
     if len(wrapped) > lines:  # the rest goes on the last line, which is cut with an ellipsis
-        wrapped = [*wrapped[: lines - 1], " ".join(part.strip() for part in wrapped[lines - 1:])]
+        wrapped = [*wrapped[: lines - 1], " ".join(part.strip() for part in wrapped[lines - 1 :])]
         if lines > 1:
             wrapped[-1] = CHECK_INDENT + wrapped[-1]
     role = "broke" if mark == "! " else "check-id"
     first = _join((mark + check_id, style(role)))
-    rest = wrapped[0][len(indent):] if not own_line else ""
+    rest = wrapped[0][len(indent) :] if not own_line else ""
     if rest:
         first.append("  ")
         first.append(rest, style("check-msg"))
@@ -235,7 +235,7 @@ def _check_lines(lane: LaneState, style: StyleFor, room: int, start_priority: in
         for more in text[1:]:
             out.append(_Line(priority, more))
             priority += 1
-    return out + lines[len(texts):]
+    return out + lines[len(texts) :]
 
 
 def _seconds(value: float | None) -> str:
@@ -259,7 +259,7 @@ def _turn_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int
     head = f"{'turn':>4} {'status':<8}{'score':>6} {'model':>6} {'valid.':>6}"
     if wide:
         head += f" {'ttft':>6} {'tokens':>7}  change"
-    shown = list(reversed(done[-(room - 1):]))
+    shown = list(reversed(done[-(room - 1) :]))
     spare = room - 1 - len(shown)
     lines = [_Line(start_priority, _join((head, style("muted"))))]
     more: list[list[Text]] = []  # each turn's rows under it
@@ -276,9 +276,11 @@ def _turn_lines(lane: LaneState, style: StyleFor, room: int, start_priority: int
             text.append(f" {_seconds(row.ttft_s):>6} {tokens:>7}  ")
             text.append(change.strip(), style("muted"))
             if width >= NAMED_CHANGE_WIDTH:
-                names = [(visible(prefix + check_id), style(role))
-                         for prefix, ids, role in (("+", row.fixed, "fixed"), ("-", row.broke, "broke"))
-                         for check_id in ids]
+                names = [
+                    (visible(prefix + check_id), style(role))
+                    for prefix, ids, role in (("+", row.fixed, "fixed"), ("-", row.broke, "broke"))
+                    for check_id in ids
+                ]
                 under = _flow(text, names, width, spare)
                 spare -= len(under)
         lines.append(_Line(start_priority + 1 + len(more), text))
@@ -339,7 +341,13 @@ def _outcome_line(lane: LaneState, style: StyleFor, short: bool = False) -> Text
 
 
 def full_lines(
-    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor,
+    lane: LaneState,
+    race: RaceState,
+    now: float,
+    width: int,
+    height: int,
+    glyphs: Glyphs,
+    style: StyleFor,
     form: PaneForm | None = None,
 ) -> list[Text]:
     """The lines of a pane in the grid (the lane's name is in its border).
@@ -356,8 +364,9 @@ def full_lines(
     ident = _right(Text.assemble(badges, " ", (model, style("model"))), timer, width)
 
     turn = turn_text(lane, race).ljust(turn_cells(race))
-    phase = _join((turn, style("turn")), "  ",
-                  (phase_text(lane, race, now, width - len(turn) - 2, form.level), style("phase")))
+    phase = _join(
+        (turn, style("turn")), "  ", (phase_text(lane, race, now, width - len(turn) - 2, form.level), style("phase"))
+    )
 
     score = score_text(lane)
     filled, empty = glyphs.bar(lane.score, max(4, width - len(score) - 1))  # as wide as the pane
@@ -393,7 +402,7 @@ def full_lines(
         # one turn has no trajectory to show.
         at = next(i for i, line in enumerate(lines) if line.text is history)
         tall = _tall_history(lane, glyphs, style, width, min(SPARK_ROWS_MAX, 1 + spare))
-        lines[at:at + 1] = [_Line(200 + i, text) for i, text in enumerate(tall[:-1])] + [_Line(4, tall[-1])]
+        lines[at : at + 1] = [_Line(200 + i, text) for i, text in enumerate(tall[:-1])] + [_Line(4, tall[-1])]
     return _fit(lines, width, height)
 
 
@@ -417,7 +426,7 @@ def _tall_history(lane: LaneState, glyphs: Glyphs, style: StyleFor, width: int, 
     room = max(1, width - label_w - 1 - change.cell_len - 2)
     per = room // max(1, len(lane.scores))
     cell, gap = (min(3, per - 1), 1) if per >= 3 else (1, 0)
-    values = lane.scores[-max(1, (room + gap) // (cell + gap)):]
+    values = lane.scores[-max(1, (room + gap) // (cell + gap)) :]
     texts = []
     for i, row in enumerate(glyphs.spark_rows(values, rows, cell, gap, floor)):
         label = labels[0] if i == 0 else labels[1] if i == rows - 1 else ""
@@ -454,8 +463,11 @@ def compact_columns(race: RaceState, width: int) -> CompactColumns:
     turn = len(f"turn {race.max_turns}/{race.max_turns}")
     sims = [lane for lane in lanes if lane.info.simulated]
     named_sim = all("sim" in race.display_name(lane.run_id).lower() for lane in sims)
-    options = [CompactColumns(name, True, " SIM ", turn), CompactColumns(name, True, "SIM", turn),
-               CompactColumns(name, False, "SIM", turn)]
+    options = [
+        CompactColumns(name, True, " SIM ", turn),
+        CompactColumns(name, True, "SIM", turn),
+        CompactColumns(name, False, "SIM", turn),
+    ]
     shortest = COMPACT_NAME_MIN
     if named_sim:
         options.append(CompactColumns(name, False, "", turn))
@@ -463,16 +475,14 @@ def compact_columns(race: RaceState, width: int) -> CompactColumns:
         shortest = max([shortest, *(len(name_suffix(race.display_name(lane.run_id))) + 4 for lane in sims)])
     last = options[-1]
     options += [CompactColumns(n, False, last.sim, turn) for n in range(name - 1, shortest - 1, -1)]
-    return next((cols for cols in options if compact_phase_room(race, cols, width) >= COMPACT_PHASE_MIN),
-                options[-1])
+    return next((cols for cols in options if compact_phase_room(race, cols, width) >= COMPACT_PHASE_MIN), options[-1])
 
 
 def compact_phase_room(race: RaceState, cols: CompactColumns, width: int) -> int:
     """The cells a compact row leaves its phase, beside the widest timer."""
     badge = max(len(class_badge(lane)) for lane in race.lanes.values())
     sim = len(cols.sim) + 1 if cols.sim and any(lane.info.simulated for lane in race.lanes.values()) else 0
-    return width - (cols.name + 1 + badge + (2 if cols.class_pad else 0) + sim + 2 + cols.turn + 2
-                    + 1 + TIMER_CELLS)
+    return width - (cols.name + 1 + badge + (2 if cols.class_pad else 0) + sim + 2 + cols.turn + 2 + 1 + TIMER_CELLS)
 
 
 @dataclass(frozen=True)
@@ -521,7 +531,13 @@ def short_name(name: str, width: int) -> str:
 
 
 def compact_lines(
-    lane: LaneState, race: RaceState, now: float, width: int, height: int, glyphs: Glyphs, style: StyleFor,
+    lane: LaneState,
+    race: RaceState,
+    now: float,
+    width: int,
+    height: int,
+    glyphs: Glyphs,
+    style: StyleFor,
     form: PaneForm | None = None,
 ) -> list[Text]:
     """The lines of a one-row pane (many lanes, or a small terminal); ``form`` as for ``full_lines``."""
@@ -530,8 +546,11 @@ def compact_lines(
     cols = compact_columns(race, width)
     badge_width = max(len(class_badge(other)) for other in race.lanes.values())
     badge = class_badge(lane).ljust(badge_width)
-    head = _join((short_name(race.display_name(lane.run_id), cols.name).ljust(cols.name), style("name")), " ",
-                 (f" {badge} " if cols.class_pad else badge, style("class")))
+    head = _join(
+        (short_name(race.display_name(lane.run_id), cols.name).ljust(cols.name), style("name")),
+        " ",
+        (f" {badge} " if cols.class_pad else badge, style("class")),
+    )
     if cols.sim and lane.info.simulated:
         head.append(" ")
         head.append(cols.sim, style("sim"))
@@ -572,5 +591,5 @@ def _wrap_rows(text: str, width: int, rows: int) -> list[str]:
     """``text`` wrapped to ``width`` in at most ``rows`` lines; the last holds the rest (``_fit`` cuts it)."""
     wrapped = textwrap.wrap(text, max(8, width))
     if len(wrapped) > rows:
-        wrapped = [*wrapped[: rows - 1], " ".join(wrapped[rows - 1:])]
+        wrapped = [*wrapped[: rows - 1], " ".join(wrapped[rows - 1 :])]
     return wrapped

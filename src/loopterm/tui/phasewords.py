@@ -27,20 +27,40 @@ WIDEST_RATE = "9999"
 def wordings(phase: Phase, tokens: str, rate: str | None, since: str) -> list[str]:
     """``phase`` at each level, longest first (``LEVELS`` of them); ``rate``: None before it is known."""
     if phase is Phase.WAITING:
-        return [f"waiting for first token {since}", f"waiting for 1st token {since}", f"waiting {since}",
-                f"waiting {since}", "waiting", "wait"]
+        return [
+            f"waiting for first token {since}",
+            f"waiting for 1st token {since}",
+            f"waiting {since}",
+            f"waiting {since}",
+            "waiting",
+            "wait",
+        ]
     if phase is Phase.GENERATING:
         if rate is None:
-            return [f"generating {tokens} tok", f"generating {tokens} tok", f"gen {tokens} tok", f"gen {tokens} tok",
-                    f"gen {tokens}", "gen"]
-        return [f"generating {tokens} tok {rate} tok/s", f"generating {tokens} tok {rate}/s",
-                f"gen {tokens} tok {rate}/s", f"gen {tokens} tok", f"gen {tokens}", "gen"]
+            return [
+                f"generating {tokens} tok",
+                f"generating {tokens} tok",
+                f"gen {tokens} tok",
+                f"gen {tokens} tok",
+                f"gen {tokens}",
+                "gen",
+            ]
+        return [
+            f"generating {tokens} tok {rate} tok/s",
+            f"generating {tokens} tok {rate}/s",
+            f"gen {tokens} tok {rate}/s",
+            f"gen {tokens} tok",
+            f"gen {tokens}",
+            "gen",
+        ]
     return [f"validating {since}"] * 4 + ["validating", "valid."]
 
 
-_WIDEST = [wordings(Phase.WAITING, "", None, WIDEST_WAIT),
-           wordings(Phase.GENERATING, WIDEST_TOKENS, WIDEST_RATE, ""),
-           wordings(Phase.VALIDATING, "", None, WIDEST_VALIDATION)]
+_WIDEST = [
+    wordings(Phase.WAITING, "", None, WIDEST_WAIT),
+    wordings(Phase.GENERATING, WIDEST_TOKENS, WIDEST_RATE, ""),
+    wordings(Phase.VALIDATING, "", None, WIDEST_VALIDATION),
+]
 
 
 def level_for(room: int) -> int:

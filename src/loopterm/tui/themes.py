@@ -29,8 +29,19 @@ from loopterm.paths import data_dir, user_themes_dir
 DEFAULT_THEME = "loopterm-dark"
 ANSI_THEME = "loopterm-ansi"  # for terminals with only the 16 ANSI colours
 
-_COLOR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent",
-                 "foreground", "background", "surface", "panel", "boost")
+_COLOR_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 _FLOAT_FIELDS = ("luminosity_spread", "text_alpha")
 _BOOL_FIELDS = ("dark", "ansi")
 _KNOWN_FIELDS = {f.name for f in fields(Theme)}
@@ -95,11 +106,11 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _colour(path: Path, key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise ThemeFileError(f"{path}: {key} must be a colour string like \"#1E90FF\", not {value!r}")
+        raise ThemeFileError(f'{path}: {key} must be a colour string like "#1E90FF", not {value!r}')
     try:
         Color.parse(value)
     except ColorParseError:
-        raise ThemeFileError(f"{path}: {key} = {value!r} is not a colour; use e.g. \"#1E90FF\"") from None
+        raise ThemeFileError(f'{path}: {key} = {value!r} is not a colour; use e.g. "#1E90FF"') from None
     return value
 
 
@@ -113,9 +124,9 @@ def parse_theme(data: dict[str, Any], path: Path) -> Theme:
         )
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ThemeFileError(f"{path}: needs name = \"...\" (the name --theme selects)")
+        raise ThemeFileError(f'{path}: needs name = "..." (the name --theme selects)')
     if "primary" not in data:
-        raise ThemeFileError(f"{path}: needs a primary colour, e.g. primary = \"#1E90FF\"")
+        raise ThemeFileError(f'{path}: needs a primary colour, e.g. primary = "#1E90FF"')
     kwargs: dict[str, Any] = {"name": name.strip()}
     for key in _COLOR_FIELDS:
         if key in data:
@@ -133,7 +144,7 @@ def parse_theme(data: dict[str, Any], path: Path) -> Theme:
             kwargs[key] = float(value)
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
-        raise ThemeFileError(f"{path}: variables must be a table of name = \"value\"")
+        raise ThemeFileError(f'{path}: variables must be a table of name = "value"')
     checked: dict[str, str] = {}
     for key, value in variables.items():
         if key.startswith("lt-"):

@@ -42,7 +42,7 @@ BADGE_S = 0.1  # the progress line, so a replay's pause and speed keys show at o
 
 
 def progress_text(progress: BenchProgress, finished: bool, aborted: bool, now: float | None) -> str:
-    """"Fast diffusion (sim) 10/10 · Frontier (sim) 6/10 · 16/20 runs · ETA 40 s"."""
+    """ "Fast diffusion (sim) 10/10 · Frontier (sim) 6/10 · 16/20 runs · ETA 40 s"."""
     lanes = " · ".join(f"{lane.label} {lane.done}/{lane.total}" for lane in progress.lanes.values())
     if finished:
         state = "aborted" if aborted else "finished"
@@ -95,8 +95,11 @@ class BenchSummaryScreen(Screen[None]):
         yield BenchTable()
         yield Static(id="bench-notes")
         yield Static(
-            Text("Score against seconds since each run started (letters: turns; fitted curves on top)",
-                 no_wrap=True, overflow="ellipsis"),
+            Text(
+                "Score against seconds since each run started (letters: turns; fitted curves on top)",
+                no_wrap=True,
+                overflow="ellipsis",
+            ),
             classes="bench-heading",
         )
         yield BenchScoreChart(self.glyphs)
@@ -177,16 +180,14 @@ class BenchSummaryScreen(Screen[None]):
         lines = notes(self.report) if self.report is not None else []
         hidden = self.query_one(BenchTable).hidden
         if hidden:
-            more = plural(len(hidden), 'more column')
+            more = plural(len(hidden), "more column")
             lines.append(f"{more} on a wider terminal, or all with `loopterm report`")
         self.query_one("#bench-notes", Static).update(Text("\n".join(lines)))
 
     def show(self, report: Report) -> None:
         """Put a report on every part of the screen."""
         self.report = report
-        self.query_one("#bench-title", Static).update(
-            Text(describe_sources(report), no_wrap=True, overflow="ellipsis")
-        )
+        self.query_one("#bench-title", Static).update(Text(describe_sources(report), no_wrap=True, overflow="ellipsis"))
         self.query_one(BenchTable).show(report)
         self._show_notes()
         chart = self.query_one(BenchScoreChart)
@@ -232,11 +233,22 @@ def make_bench_app(
 
         def get_default_screen(self) -> Screen[Any]:
             return BenchSummaryScreen(
-                lambda: self.events, self.glyphs, now=self.now, closable=False, concurrency=concurrency,
+                lambda: self.events,
+                self.glyphs,
+                now=self.now,
+                closable=False,
+                concurrency=concurrency,
                 controls=self.controls,
             )
 
     return BenchApp(
-        source, controls=controls, theme=theme, glyphs=glyphs, now=source_clock(source),
-        trace_folder=trace_folder, stop_on_signals=stop_on_signals, notices=notices, fps=fps,
+        source,
+        controls=controls,
+        theme=theme,
+        glyphs=glyphs,
+        now=source_clock(source),
+        trace_folder=trace_folder,
+        stop_on_signals=stop_on_signals,
+        notices=notices,
+        fps=fps,
     )

@@ -48,8 +48,10 @@ class ChartScreen(Screen[None]):
         self._shown = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Score against race time (each letter is a finished turn)", no_wrap=True,
-                          overflow="ellipsis"), id="chart-title")
+        yield Static(
+            Text("Score against race time (each letter is a finished turn)", no_wrap=True, overflow="ellipsis"),
+            id="chart-title",
+        )
         yield ScoreChart(self.race, self.now, self.glyphs)
         yield Static(id="chart-legend")
         yield make_footer(self.app)

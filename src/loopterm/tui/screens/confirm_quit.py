@@ -27,8 +27,7 @@ class ConfirmQuit(ModalScreen[bool]):
         with Vertical(id="confirm-box"):
             yield Label("Quit the live race?", id="confirm-title")
             yield Label(
-                "Running lanes stop now and are recorded as aborted; the trace stays complete. "
-                "Ctrl+C again quits too.",
+                "Running lanes stop now and are recorded as aborted; the trace stays complete. Ctrl+C again quits too.",
                 id="confirm-text",
             )
             with Horizontal(id="confirm-buttons"):

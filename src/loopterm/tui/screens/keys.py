@@ -65,7 +65,8 @@ def _enabled(binding: Binding, namespace: object) -> bool:
     except ActionError:
         return False
     node = {"app": getattr(namespace, "app", namespace), "screen": getattr(namespace, "screen", namespace)}.get(
-        target, namespace)
+        target, namespace
+    )
     check = getattr(node, "check_action", None)
     return check is None or check(name, parameters) is not False
 

@@ -26,8 +26,19 @@ from loopterm.tui.panetext import lane_outcome
 from loopterm.tui.widgets.code_view import CodeView
 
 REFRESH_S = 0.5
-HISTORY_COLUMNS = ("Turn", "Status", "Score", "TTFT", "Model", "Valid.", "Harn.", "Tok in/out", "Cost",
-                   "Fixed", "Broke")
+HISTORY_COLUMNS = (
+    "Turn",
+    "Status",
+    "Score",
+    "TTFT",
+    "Model",
+    "Valid.",
+    "Harn.",
+    "Tok in/out",
+    "Cost",
+    "Fixed",
+    "Broke",
+)
 # When the table is wider than the screen these go first, in this order, rather than
 # Fixed and Broke being cut off at the right edge (a DataTable would scroll sideways).
 HISTORY_DROP_ORDER = ("Harn.", "TTFT", "Cost", "Valid.", "Tok in/out")
@@ -35,8 +46,10 @@ HISTORY_DROP_ORDER = ("Harn.", "TTFT", "Cost", "Valid.", "Tok in/out")
 
 def history_columns(rows: list[tuple[str, ...]], room: int, padding: int = 1) -> list[str]:
     """The history columns that fit ``room`` cells, given the rows' cells."""
-    widths = {column: max([len(column), *(len(row[i]) for row in rows)]) + 2 * padding
-              for i, column in enumerate(HISTORY_COLUMNS)}
+    widths = {
+        column: max([len(column), *(len(row[i]) for row in rows)]) + 2 * padding
+        for i, column in enumerate(HISTORY_COLUMNS)
+    }
     kept = list(HISTORY_COLUMNS)
     for column in HISTORY_DROP_ORDER:
         if sum(widths[c] for c in kept) <= room:
@@ -100,8 +113,9 @@ def feedback_text(lane: LaneState) -> Text:
         text.append(f"After turn {latest.turn} (the lane ended here, so this was not sent):\n\n", "bold")
         text.append(visible(latest.feedback or "", multiline=True))
         if len(rows) > 1:
-            text.append(f"\n\nSent back after turn {rows[-2].turn} (the prompt of turn {rows[-2].turn + 1}):\n\n",
-                        "bold")
+            text.append(
+                f"\n\nSent back after turn {rows[-2].turn} (the prompt of turn {rows[-2].turn + 1}):\n\n", "bold"
+            )
             text.append(visible(rows[-2].feedback or "", multiline=True))
     else:
         text.append(f"Sent back after turn {latest.turn} (the prompt of turn {latest.turn + 1}):\n\n", "bold")
@@ -195,9 +209,15 @@ class LaneDetailScreen(Screen[None]):
         if lane is None:
             self.query_one("#detail-title", Static).update(Text(visible(f"{self.run_id}: not in this race")))
             return
-        key = (lane.latest_code_turn, lane.latest_feedback_turn, lane.outcome,
-               [(r.turn, r.status, r.model_s) for r in lane.history], lane.turn, self.app.current_theme.dark,
-               self.size.width)
+        key = (
+            lane.latest_code_turn,
+            lane.latest_feedback_turn,
+            lane.outcome,
+            [(r.turn, r.status, r.model_s) for r in lane.history],
+            lane.turn,
+            self.app.current_theme.dark,
+            self.size.width,
+        )
         if key == self._shown:
             return
         self._shown = key

@@ -43,8 +43,15 @@ def extra_rows(runs: list[RunSummary]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for run in in_place_order(runs):
         median = run.median_ms()
-        rows.append((f"{run.final_score:.0%}", seconds(median["model"]), seconds(median["validation"]),
-                     str(run.retries), visible(error_reason(run)) or "-"))
+        rows.append(
+            (
+                f"{run.final_score:.0%}",
+                seconds(median["model"]),
+                seconds(median["validation"]),
+                str(run.retries),
+                visible(error_reason(run)) or "-",
+            )
+        )
     return rows
 
 

@@ -123,8 +123,15 @@ def rasterise_bench(
             fitted = s.fitted_at((x - x0) / max(1, frame.plot_w - 1) * frame.t_max)
             if fitted is not None:
                 put(x, row_of(fitted), dot, idx, True)
-    marks = sorted(((col_of(t), row_of(score), marker(idx), idx, t) for idx, s in enumerate(series)
-                    for run in s.runs for t, score in run), key=lambda m: (m[4], m[3]))
+    marks = sorted(
+        (
+            (col_of(t), row_of(score), marker(idx), idx, t)
+            for idx, s in enumerate(series)
+            for run in s.runs
+            for t, score in run
+        ),
+        key=lambda m: (m[4], m[3]),
+    )
     for x, row, letter, idx in place_marks((m[:4] for m in marks), x0, width, MARK_REACH):
         put(x, row, letter, idx)
     return cells
@@ -138,8 +145,10 @@ class BenchScoreChart(Widget):
         [
             "BenchScoreChart { height: 1fr; min-height: 6; }",
             "BenchScoreChart > .bench-chart--axis { color: $lt-muted; }",
-            *(f"BenchScoreChart > .bench-chart--lane-{i} {{ color: $lt-lane-{i}; }}"
-              for i in range(1, LANE_COLOURS + 1)),
+            *(
+                f"BenchScoreChart > .bench-chart--lane-{i} {{ color: $lt-lane-{i}; }}"
+                for i in range(1, LANE_COLOURS + 1)
+            ),
         ]
     )
 

@@ -12,18 +12,38 @@ from loopterm.stats.export import detail_cells, result_cells
 
 # The talk's columns, then the prediction beside the measurement, then the rest.
 COLUMNS = (
-    "Lane", "Class", "Runs Passed", "One-shot", "Median Iterations", "Mean Time To Pass",
-    "Predicted (fit)", "P90", "Best Failed Score", "ERROR runs", "r", "Model s/turn",
-    "Validation s/turn", "Tokens/run", "Cost/run", "Cost/pass",
+    "Lane",
+    "Class",
+    "Runs Passed",
+    "One-shot",
+    "Median Iterations",
+    "Mean Time To Pass",
+    "Predicted (fit)",
+    "P90",
+    "Best Failed Score",
+    "ERROR runs",
+    "r",
+    "Model s/turn",
+    "Validation s/turn",
+    "Tokens/run",
+    "Cost/run",
+    "Cost/pass",
 )
 _LEFT = {"Lane", "Class"}
 # Headers on two lines to keep the columns narrow; what still does not fit the width is dropped
 # from the right (the least needed columns are last), never scrolled sideways off the screen.
 _HEADERS = {
-    "Runs Passed": "Runs\nPassed", "Median Iterations": "Median\nIterations", "Mean Time To Pass": "Mean Time\nTo Pass",
-    "Predicted (fit)": "Predicted\n(fit)", "Best Failed Score": "Best Failed\nScore", "ERROR runs": "ERROR\nruns",
-    "Model s/turn": "Model\ns/turn", "Validation s/turn": "Validation\ns/turn", "Tokens/run": "Tokens\n/run",
-    "Cost/run": "Cost\n/run", "Cost/pass": "Cost\n/pass",
+    "Runs Passed": "Runs\nPassed",
+    "Median Iterations": "Median\nIterations",
+    "Mean Time To Pass": "Mean Time\nTo Pass",
+    "Predicted (fit)": "Predicted\n(fit)",
+    "Best Failed Score": "Best Failed\nScore",
+    "ERROR runs": "ERROR\nruns",
+    "Model s/turn": "Model\ns/turn",
+    "Validation s/turn": "Validation\ns/turn",
+    "Tokens/run": "Tokens\n/run",
+    "Cost/run": "Cost\n/run",
+    "Cost/pass": "Cost\n/pass",
 }
 
 
@@ -102,5 +122,9 @@ class BenchTable(DataTable[Text]):
         if rows_changed:
             self.clear()
             for cells in self.cells:
-                self.add_row(*(Text(cell, justify="left" if col in _LEFT else "right")
-                               for col, cell in zip(self.shown, cells, strict=False)))
+                self.add_row(
+                    *(
+                        Text(cell, justify="left" if col in _LEFT else "right")
+                        for col, cell in zip(self.shown, cells, strict=False)
+                    )
+                )

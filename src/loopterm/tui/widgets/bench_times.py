@@ -111,8 +111,10 @@ class TimeToPassStrip(Widget):
         [
             "TimeToPassStrip { height: auto; min-height: 3; }",
             "TimeToPassStrip > .bench-strip--axis { color: $lt-muted; }",
-            *(f"TimeToPassStrip > .bench-strip--lane-{i} {{ color: $lt-lane-{i}; }}"
-              for i in range(1, LANE_COLOURS + 1)),
+            *(
+                f"TimeToPassStrip > .bench-strip--lane-{i} {{ color: $lt-lane-{i}; }}"
+                for i in range(1, LANE_COLOURS + 1)
+            ),
         ]
     )
 

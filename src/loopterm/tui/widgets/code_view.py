@@ -90,7 +90,7 @@ def fold_points(text: str, width: int) -> list[int]:
     for i, char in enumerate(text):
         size = get_character_cell_size(char)
         if cells + size > width and i > start:
-            cut = space + 1 if space >= 0 and cell_len(text[start:space + 1]) * 2 >= width else i
+            cut = space + 1 if space >= 0 and cell_len(text[start : space + 1]) * 2 >= width else i
             starts.append(cut)
             start, cells, space = cut, cell_len(text[cut:i]), -1
         if char == " ":
@@ -190,4 +190,3 @@ class CodeView(ScrollView, can_focus=True):
         text.append_text(self._lines.line(n)[start:end])
         segments = Segment.apply_style(text.render(self.app.console), base)
         return Strip(segments).crop_extend(0, width, base)
-

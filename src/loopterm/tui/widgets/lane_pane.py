@@ -30,10 +30,36 @@ from loopterm.tui.glyphs import Glyphs
 from loopterm.tui.panetext import PaneForm, clock_words, compact_lines, full_lines
 from loopterm.tui.repaint import changed_regions
 
-_ROLES = ("name", "model", "class", "sim", "timer", "turn", "phase", "bar", "bar-empty", "score", "spark",
-          "pass", "fail", "thrash", "place", "fixed", "broke", "check-id", "check-msg", "muted")
-_OUTCOME_CLASSES = {"PASS": "-pass", "THRASH": "-thrash", "TURN_LIMIT": "-thrash", "BUDGET": "-thrash",
-                    "ERROR": "-error", "ABORTED": "-error"}
+_ROLES = (
+    "name",
+    "model",
+    "class",
+    "sim",
+    "timer",
+    "turn",
+    "phase",
+    "bar",
+    "bar-empty",
+    "score",
+    "spark",
+    "pass",
+    "fail",
+    "thrash",
+    "place",
+    "fixed",
+    "broke",
+    "check-id",
+    "check-msg",
+    "muted",
+)
+_OUTCOME_CLASSES = {
+    "PASS": "-pass",
+    "THRASH": "-thrash",
+    "TURN_LIMIT": "-thrash",
+    "BUDGET": "-thrash",
+    "ERROR": "-error",
+    "ABORTED": "-error",
+}
 
 
 @dataclass(frozen=True)
@@ -122,8 +148,14 @@ class LanePane(Widget, can_focus=True):
         now = self.now()
         shared = getattr(self.parent, "shared_form", None)  # the LaneGrid's (None: this pane's own)
         self.form = shared() if shared is not None else None
-        key = (self.news, clock_words(lane, self.race, now) if lane is not None else (), width, height,
-               self.compact, self.form)
+        key = (
+            self.news,
+            clock_words(lane, self.race, now) if lane is not None else (),
+            width,
+            height,
+            self.compact,
+            self.form,
+        )
         frame = self._frame
         if frame is not None and frame.key == key:
             return frame

@@ -50,8 +50,9 @@ def badge_text(controls: ReplayControls, cells: int) -> str:
     return f" {BADGE_WORD[controls.paused]} {f'x{controls.speed:g}':<{cells}} "
 
 
-def header_parts(race: RaceState, controls: ReplayControls | None, now: float,
-                 time_cells: int = TIME_CELLS) -> tuple[list[str], list[str], str]:
+def header_parts(
+    race: RaceState, controls: ReplayControls | None, now: float, time_cells: int = TIME_CELLS
+) -> tuple[list[str], list[str], str]:
     """(titles longest first, middle texts longest first, status) of the header line."""
     if not race.started:
         return (["loopterm"], ["waiting for the race to start"], "")
@@ -91,8 +92,13 @@ class RaceHeader(Widget):
     """The line is rebuilt only when its words change, and only the cells that changed are handed
     to Textual to repaint (a running race's clock: a digit a tick)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"race-header--title", "race-header--meta", "race-header--status",
-                         "race-header--replay", "race-header--paused"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "race-header--title",
+        "race-header--meta",
+        "race-header--status",
+        "race-header--replay",
+        "race-header--paused",
+    }
 
     def __init__(self, race: RaceState, now: Callable[[], float], controls: ReplayControls | None) -> None:
         super().__init__(id="race-header")
@@ -175,8 +181,10 @@ class RaceHeader(Widget):
         badge = Text()
         if self.controls is not None:
             paused = self.controls.paused
-            badge.append(badge_text(self.controls, self._speed_cells),
-                         style("race-header--paused" if paused else "race-header--replay"))
+            badge.append(
+                badge_text(self.controls, self._speed_cells),
+                style("race-header--paused" if paused else "race-header--replay"),
+            )
             badge.append(" ")
         status = Text.assemble(badge, (right, style("race-header--status")))
         head_text, middle = fit_header(titles, middles, status.cell_len, width)
@@ -187,5 +195,6 @@ class RaceHeader(Widget):
             head.truncate(max(room, 0), overflow="ellipsis")
         gap = max(1, width - head.cell_len - meta.cell_len - status.cell_len)
         left_gap = gap // 2 if meta.cell_len else gap
-        return Text.assemble(head, " " * left_gap, meta, " " * (gap - left_gap if meta.cell_len else 0), status,
-                             no_wrap=True)
+        return Text.assemble(
+            head, " " * left_gap, meta, " " * (gap - left_gap if meta.cell_len else 0), status, no_wrap=True
+        )

@@ -19,8 +19,12 @@ REPAINT_S = 0.25
 
 def chart_series(race: RaceState) -> list[Series]:
     return [
-        Series(label=race.display_name(lane.run_id), marker=marker(i), points=list(lane.score_points),
-               end_t=lane.finished_t)
+        Series(
+            label=race.display_name(lane.run_id),
+            marker=marker(i),
+            points=list(lane.score_points),
+            end_t=lane.finished_t,
+        )
         for i, lane in enumerate(race.lanes.values())
     ]
 
@@ -58,8 +62,9 @@ class ScoreChart(Widget):
         size = self.content_size
         series = chart_series(self.race)
         scores = (score for s in series for _, score in s.points)
-        grid = rasterise(series, size.width, size.height, chart_t_max(self.race, self.now()), self.glyphs,
-                         y_range(scores))
+        grid = rasterise(
+            series, size.width, size.height, chart_t_max(self.race, self.now()), self.glyphs, y_range(scores)
+        )
         axis = self.get_component_rich_style("score-chart--axis", partial=True)
 
         def style_of(key: CellKey) -> Style | None:
