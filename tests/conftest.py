@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran, run_main
-from shared_sandbox import SharedSandbox
+from support.in_process import LoopTerm, Ran, run_main
+from support.paths import REPO
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.tasks import Task, find_task
 
@@ -28,7 +29,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return REPO
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,7 @@ def task() -> Task:
 @pytest.fixture(scope="session")
 def sandbox(task: Task, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedSandbox]:
     """One warm sandbox for the quote-approval task, shared by the tests that validate with it
-    (see shared_sandbox.py); started by the first test that asks for it."""
+    (see support/shared_sandbox.py); started by the first test that asks for it."""
     root = tmp_path_factory.mktemp("shared-sandbox-home")
     with pytest.MonkeyPatch.context() as env:  # set up before any test's own dirs: never the user's
         env.setenv("LOOPTERM_CACHE_DIR", str(root / "cache"))
@@ -54,7 +55,7 @@ def sandbox(task: Task, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sh
 
 @pytest.fixture
 def loopterm_main(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> LoopTerm:
-    """``loopterm ARGS`` run in this process (see in_process.py): ``loopterm_main("race", "--json", env={...})``."""
+    """``loopterm ARGS`` run in this process (support/in_process.py): ``loopterm_main("race", "--json", env={...})``."""
 
     def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path | None = None) -> Ran[str]:
         return run_main(capfd, monkeypatch, args, env=env, cwd=cwd)

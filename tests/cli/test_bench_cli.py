@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran
+from support.in_process import LoopTerm, Ran
 
 from loopterm.cli import main
 from loopterm.traces.reader import read_race

@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran
 from rich.cells import cell_len
 from rich.console import Console
-from trace_helpers import hand_race, lane_turns, started, write_trace
+from support.in_process import LoopTerm, Ran
+from support.trace_helpers import hand_race, lane_turns, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, LaneDone, Outcome, RaceDone, RaceStarted, TurnDone

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from fakes.server import closed_port_url
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.server import closed_port_url
 
 from loopterm.lanes import LaneError, load_user_lanes
 from loopterm.paths import lanes_file

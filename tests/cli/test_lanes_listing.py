@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.fixtures import FakeServer, running_fake_server
 
 from loopterm.lanes import PRESETS
 

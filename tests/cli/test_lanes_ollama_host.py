@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from fakes.models import ANSWER
-from in_process import LoopTerm
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.models import ANSWER
+from support.in_process import LoopTerm
 
 from loopterm.lanes import OLLAMA_URL, LaneError, load_lanes_file, ollama_url, resolve
 from loopterm.providers.base import ErrorKind

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from fakes.server import closed_port_url
-from in_process import LoopTerm
-from shared_sandbox import SharedSandbox
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.server import closed_port_url
+from support.in_process import LoopTerm
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import LaneDone
 from loopterm.lanes import load_lanes_file

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trace_helpers import hand_race, write_trace
+from support.trace_helpers import hand_race, write_trace
 
 from loopterm.events import LaneDone, RaceDone
 from loopterm.traces.reader import read_race

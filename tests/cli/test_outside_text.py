@@ -20,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_events import Run
-from bench_events import race as bench_race
-from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
-from fakes.server import serve
-from in_process import Ran, run_main
 from rich.console import Console
+from support.bench_events import Run
+from support.bench_events import race as bench_race
+from support.event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
+from support.fakes.server import serve
+from support.in_process import Ran, run_main
+from support.paths import CANDIDATES
+from support.trace_helpers import write_trace
+from support.tui_pilot import app_for, panes, until
 from textual.widgets import DataTable, Static
-from trace_helpers import write_trace
-from tui_pilot import app_for, panes, until
 
 from loopterm.cli import main
 from loopterm.events import CheckResult, Event, LaneDone, Outcome, RaceDone, TokenUsage, TurnStatus
@@ -196,7 +197,6 @@ def test_the_traces_listing_shows_a_race_json_safely(root: Path, capsys: pytest.
 
 # -- validate: a real candidate in the sandbox -----------------------------------------------------------------
 
-CANDIDATES = Path(__file__).parent / "candidates"
 MINI = ["--task", "mini", "--task-dir", str(CANDIDATES / "task")]
 
 LOUD_APP = r'''

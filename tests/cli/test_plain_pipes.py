@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from trace_helpers import hand_race, write_trace
+from support.trace_helpers import hand_race, write_trace
 
 from loopterm.cli import main
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bench_events import Run, race
-from pty_helpers import drain
 from rich.cells import cell_len
-from trace_helpers import lane_turns, started, write_trace
+from support.bench_events import Run, race
+from support.pty_helpers import drain
+from support.trace_helpers import lane_turns, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, RaceDone

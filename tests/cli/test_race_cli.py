@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
+from support.in_process import LoopTerm
 
 from loopterm.events import LaneDone, Outcome
 from loopterm.traces.reader import read_race

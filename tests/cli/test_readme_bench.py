@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from in_process import LoopTerm
+from support.in_process import LoopTerm
 
 from loopterm.stats.export import fmt_iterations, fmt_number
 

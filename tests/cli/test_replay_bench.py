@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran
+from support.in_process import LoopTerm, Ran
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

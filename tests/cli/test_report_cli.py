@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bench_events import Run, race
+from support.bench_events import Run, race
 
 from loopterm.cli import main
 from loopterm.stats.export import CSV_FIELDS, DETAIL_COLUMNS, RESULT_COLUMNS

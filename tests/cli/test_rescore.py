@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from event_builders import lane_info
-from in_process import LoopTerm
-from trace_helpers import lane_turns, started, write_trace
+from support.event_builders import lane_info
+from support.in_process import LoopTerm
+from support.paths import CANDIDATES
+from support.trace_helpers import lane_turns, started, write_trace
 
 from loopterm.events import (
     Event,
@@ -29,7 +30,7 @@ from loopterm.tasks import find_task
 from loopterm.traces.reader import read_race
 from loopterm.traces.rescore import rescore_events
 
-MINI = Path(__file__).parent / "candidates" / "task"
+MINI = CANDIDATES / "task"
 NO_ECHO = '''from fastapi import FastAPI
 
 app = FastAPI()

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran
-from trace_helpers import started, write_trace
+from support.in_process import LoopTerm, Ran
+from support.paths import CANDIDATES
+from support.trace_helpers import started, write_trace
 
 from loopterm.events import RaceDone
 
-MINI = Path(__file__).parent / "candidates" / "task"
+MINI = CANDIDATES / "task"
 REFERENCE = MINI / "validation/mini/reference.py"
 
 BROKEN = {

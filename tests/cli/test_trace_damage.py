@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
-from trace_helpers import hand_race, write_trace
+from support.in_process import LoopTerm
+from support.trace_helpers import hand_race, write_trace
 
 from loopterm.cli import main
 from loopterm.events import LaneDone, Outcome, RaceDone, ValidationDone
@@ -61,7 +61,7 @@ def test_replay_reads_past_junk_lines(tmp_path: Path, loopterm_main: LoopTerm) -
     assert out.returncode == 0
     assert out.stderr == "loopterm: warning: fast.jsonl:1: not an event (a JSON NoneType, not an object); " \
                          "line skipped as damaged\n"
-    # (rescore over junk lines: tests/test_rescore.py)
+    # (rescore over junk lines: tests/cli/test_rescore.py)
 
 
 def test_a_lost_lane_done_after_a_pass_turn_reads_as_pass(tmp_path: Path) -> None:

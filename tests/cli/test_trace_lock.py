@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
+from support.in_process import LoopTerm
 
 from loopterm.traces import store
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
-from trace_helpers import hand_race, started, write_trace
+from support.in_process import LoopTerm
+from support.trace_helpers import hand_race, started, write_trace
 
 from loopterm.cli import main
 from loopterm.events import LaneDone, Outcome, RaceDone

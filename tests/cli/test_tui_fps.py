@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
-from tui_pilot import app_for
+from support.in_process import LoopTerm
+from support.tui_pilot import app_for
 
 from loopterm.tui import DEFAULT_FPS
 from loopterm.tui.screens.race import RaceScreen

@@ -11,16 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm, Ran
+from support.in_process import LoopTerm, Ran
+from support.paths import CANDIDATES, REPO
 
 from loopterm.commands.validate import agreement, as_json, disagreement_line
 from loopterm.events import CheckResult, ValidationResult
 
-CANDIDATES = Path(__file__).parent / "candidates"
 TASK_DIR = CANDIDATES / "task"
 REFERENCE = TASK_DIR / "validation/mini/reference.py"
 MINI = ["--task", "mini", "--task-dir", str(TASK_DIR)]
-ROOT = Path(__file__).resolve().parent.parent
 
 
 Validate = Callable[..., Ran]  # loopterm("candidate.py", "--json"): `loopterm validate candidate.py --json`
@@ -147,7 +146,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
 
 
 def test_the_quote_approval_reference_passes_every_check(loopterm: Validate) -> None:
-    out = loopterm(ROOT / "validation/quote-approval/reference.py", "--json")
+    out = loopterm(REPO / "validation/quote-approval/reference.py", "--json")
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr
     data = json.loads(out.stdout)
     assert (data["task"], data["status"], data["passed"]) == ("quote-approval", "PASS", data["total"])

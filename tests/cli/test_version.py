@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from hatchling.build import prepare_metadata_for_build_wheel
-from in_process import LoopTerm
+from support.in_process import LoopTerm
 
 import loopterm
 

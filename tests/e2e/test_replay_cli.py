@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from in_process import LoopTerm
-from pty_helpers import read_until
-from trace_helpers import hand_race, write_trace
+from support.in_process import LoopTerm
+from support.pty_helpers import read_until
+from support.trace_helpers import hand_race, write_trace
 
 from loopterm.cli import main
 from loopterm.events import Event, LaneDone, RaceDone

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from pty_helpers import drain, read_until
+from support.pty_helpers import drain, read_until
+from support.trace_helpers import hand_race, write_trace
+from support.tui_pilot import until
 from textual.widgets._toast import Toast
-from trace_helpers import hand_race, write_trace
-from tui_pilot import until
 
 from loopterm.traces.reader import read_race
 from loopterm.traces.replay import ReplaySource

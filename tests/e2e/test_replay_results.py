@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_events import Run, race
-from pty_helpers import drain, read_until
 from rich.console import Console
-from trace_helpers import hand_race, write_trace
+from support.bench_events import Run, race
+from support.pty_helpers import drain, read_until
+from support.trace_helpers import hand_race, write_trace
 
 from loopterm.events import Event, LaneDone, RaceDone
 from loopterm.plain.results import print_bench_results, print_race_results

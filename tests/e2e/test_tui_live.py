@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from support.tui_pilot import panes, until
 from textual.worker import WorkerCancelled
-from tui_pilot import panes, until
 
 from loopterm.events import GenerationDone, LaneDone, RaceDone, TurnDone, ValidationDone
 from loopterm.lanes import resolve

@@ -17,7 +17,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from pty_helpers import drain, read_until
+from support.pty_helpers import drain, read_until
 
 from loopterm.events import LaneDone, Outcome, RaceDone
 from loopterm.traces.reader import read_race

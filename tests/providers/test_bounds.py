@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from event_builders import lane_info, race_started
-from fakes.server import serve
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
+from support.event_builders import lane_info, race_started
+from support.fakes.server import serve
 
 from loopterm.bounds import (
     ANSWER_MAX_BYTES,

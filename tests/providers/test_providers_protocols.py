@@ -3,7 +3,7 @@
 The same behaviours are asserted for the three wire protocols (OpenAI SSE,
 Gemini SSE, Ollama NDJSON): streaming, timing, usage, cost, progress, every
 error kind, retries and cancellation. The fake picks its behaviour from the
-model name (see tests/fakes/models.py).
+model name (see tests/support/fakes/models.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from fakes.models import (
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.models import (
     ANSWER,
     COMPLETION_TOKENS,
     FIRST_TOKEN_DELAY_S,
@@ -24,8 +24,8 @@ from fakes.models import (
     PROMPT_TOKENS,
     RETRY_AFTER_S,
 )
-from fakes.server import closed_port_url
-from loop_ticks import loop_ticks_during
+from support.fakes.server import closed_port_url
+from support.loop_ticks import loop_ticks_during
 
 from loopterm.lanes import Lane, Price
 from loopterm.providers.base import ChatMessage, ErrorKind, Generation, estimate_tokens

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from fakes.models import COMPLETION_TOKENS, PROMPT_TOKENS, REASONING_TOKENS
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.fakes.models import COMPLETION_TOKENS, PROMPT_TOKENS, REASONING_TOKENS
 
 from loopterm.lanes import PRESETS, Lane
 from loopterm.providers import make_provider

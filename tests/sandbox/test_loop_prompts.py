@@ -8,7 +8,7 @@ and the validator's feedback on it, also after an answer with no code.
 from __future__ import annotations
 
 import pytest
-from shared_sandbox import SharedSandbox
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, TurnDone, TurnStatus, ValidationDone
 from loopterm.faults import apply_faults

@@ -1,6 +1,6 @@
 """An answer with no code, through the real loop, sandbox and suite: the code in place keeps its score.
 
-A scripted model (scripted_model.py) answers with a real sim model's code on
+A scripted model (support/scripted_model.py) answers with a real sim model's code on
 some turns and with no code (or a failed call) on others; the pane, the plain
 line and the trace show the implementation still in place, marked "no code".
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import scripted_run
-from shared_sandbox import SharedSandbox
+from support.scripted_model import scripted_run
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone
 from loopterm.plain.console import plain_console

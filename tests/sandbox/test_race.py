@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.fixtures import FakeServer, running_fake_server
-from shared_sandbox import SharedSandbox
+from support.fakes.fixtures import FakeServer, running_fake_server
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import (
     Event,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shared_sandbox import SharedSandbox
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, Outcome
 from loopterm.lanes import resolve

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from shared_sandbox import SharedSandbox
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, LaneStarted, Outcome, RaceDone, TurnStarted
 from loopterm.lanes import resolve

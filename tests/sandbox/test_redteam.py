@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.server import serve
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 from rich.console import Console
+from support.fakes.server import serve
+from support.paths import CANDIDATES, REPO
 
 from loopterm.events import LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone, ValidationResult
 from loopterm.lanes import Lane
@@ -52,9 +53,7 @@ from loopterm.tasks import Task, find_task
 from loopterm.traces.reader import read_race
 from loopterm.traces.writer import TraceWriter
 
-CANDIDATES = Path(__file__).parent / "candidates"
 REDTEAM = CANDIDATES / "redteam"
-REPO = Path(__file__).resolve().parent.parent
 MINI = find_task("mini", CANDIDATES / "task")
 REFERENCE = (CANDIDATES / "task/validation/mini/reference.py").read_text()
 

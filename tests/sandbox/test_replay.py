@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loop_ticks import loop_ticks_during
-from shared_sandbox import SharedSandbox
-from trace_helpers import hand_race
+from support.loop_ticks import loop_ticks_during
+from support.shared_sandbox import SharedSandbox
+from support.trace_helpers import hand_race
 
 from loopterm.events import Event, GenerationProgress, RaceDone, RaceStarted
 from loopterm.racestate import RaceState

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import PROVIDER_ERROR, scripted_run
-from shared_sandbox import SharedSandbox
-from trace_helpers import lane_turns, started, write_trace
+from support.paths import CANDIDATES
+from support.scripted_model import PROVIDER_ERROR, scripted_run
+from support.shared_sandbox import SharedSandbox
+from support.trace_helpers import lane_turns, started, write_trace
 
 from loopterm.commands.rescore import sandbox_failures
 from loopterm.events import Event, LaneDone, Outcome, RaceDone, TurnDone, TurnStatus, ValidationDone
@@ -33,7 +34,6 @@ from loopterm.traces.writer import TraceWriter
 
 pytestmark = pytest.mark.anyio
 
-CANDIDATES = Path(__file__).parent / "candidates"
 SIM_LANES = ("sim:fast-diffusion", "sim:frontier", "sim:mini", "sim:weak-local")
 
 

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 import pytest
+from support.paths import CANDIDATES
 
 from loopterm.events import ValidationResult
 from loopterm.sandbox import Limits, Sandbox, SandboxError, validate_source
 from loopterm.sandbox.worker import scrubbed_env
 from loopterm.tasks import find_task
 
-CANDIDATES = Path(__file__).parent / "candidates"
 TASK_DIR = CANDIDATES / "task"
 REFERENCE = (TASK_DIR / "validation/mini/reference.py").read_text()
 # load_timeout_s: long enough that a loaded machine (load 9 on 2 cores) still imports a small

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support.paths import CANDIDATES
 
 from loopterm.events import ValidationResult
 from loopterm.sandbox import Limits, Sandbox
 from loopterm.tasks import find_task
 
-CANDIDATES = Path(__file__).parent / "candidates"
 # load_timeout_s: long enough that a loaded machine (load 9 on 2 cores) still imports a small
 # candidate in time; only the tests that hang at import wait for all of it.
 LIMITS = Limits(load_timeout_s=3.0, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)

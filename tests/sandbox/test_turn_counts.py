@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from event_builders import race_started
-from shared_sandbox import SharedSandbox
+from support.event_builders import race_started
+from support.shared_sandbox import SharedSandbox
 
 from loopterm.events import Event, LaneDone, Outcome, TurnDone, TurnStarted, TurnStatus
 from loopterm.lanes import resolve

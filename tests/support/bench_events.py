@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from event_builders import LaneEvents, in_time_order, lane_info, race_started
-
 from loopterm.events import Event, LaneInfo, Outcome, RaceDone, TokenUsage, TurnStatus, ValidationResult
+from support.event_builders import LaneEvents, in_time_order, lane_info, race_started
 
 TOTAL = 40  # checks in the pretend suite
 
@@ -43,6 +42,16 @@ class Run:
     def info(self, index: int = 0) -> LaneInfo:
         return lane_info(self.run_id, self.name, self.model, self.lane_class, simulated=self.provider == "sim",
                          provider=self.provider, run_index=index)
+
+
+# A small bench of two lanes: A passes both its runs (in 2 and 3 turns), B thrashes in one
+# and ends in ERROR in the other (the bench summary screen's tests).
+BENCH_RUNS = [
+    Run("a-r01", [0.5, 1.0]),
+    Run("a-r02", [0.5, 0.75, 1.0]),
+    Run("b-r01", [0.25, 0.5], name="B", model="b", outcome="THRASH"),
+    Run("b-r02", [0.0], name="B", model="b", outcome="ERROR"),
+]
 
 
 def run_events(run: Run) -> list[Event]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from event_builders import race_started
-
 from loopterm.events import Event, RaceDone
 from loopterm.lanes import resolve
 from loopterm.loop.clock import RaceClock
@@ -19,6 +17,7 @@ from loopterm.loop.lane import LaneLoop, LoopSettings, Validator
 from loopterm.providers import make_provider
 from loopterm.providers.base import ChatMessage, ErrorKind, Generation, ProgressCallback, Provider
 from loopterm.tasks import Task
+from support.event_builders import race_started
 
 NO_CODE = "I have reviewed the failures and the approach looks right to me; no change needed."
 PROVIDER_ERROR = "server error 500 after 2 retries"

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
-
 from loopterm.events import CheckResult, Event, Outcome, RaceDone, RaceStarted, TokenUsage, TurnStatus, ValidationResult
 from loopterm.traces.writer import TraceWriter
+from support.event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
 
 CHECKS = [("hello", "logic"), ("echo", "shape"), ("missing", "robustness")]
 

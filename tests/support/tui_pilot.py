@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from tui_script import ScriptedSource, script_race
 
 from loopterm.tui.app import LooptermApp, make_app
 from loopterm.tui.widgets.lane_pane import LanePane
+from support.tui_script import ScriptedSource, script_race
 
 FROZEN = 2.5  # race seconds on every timer: nothing ticks in these tests
 

@@ -12,8 +12,6 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
-
 from loopterm.events import (
     CheckResult,
     Event,
@@ -27,6 +25,7 @@ from loopterm.events import (
 )
 from loopterm.racestate import RaceState
 from loopterm.sources import EventSink
+from support.event_builders import LaneEvents, in_time_order, lane_info, race_started, validation_result
 
 CHECK_IDS = [
     "shape.success_json",

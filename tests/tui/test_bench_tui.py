@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-
 import pytest
-from bench_events import Run, race
+from support.bench_events import BENCH_RUNS, Run, race
+from support.tui_script import ScriptedSource
 from textual.app import App
 
 from loopterm.stats.aggregate import build_report
@@ -88,16 +86,10 @@ def report_of(runs: list[Run]):
     return build_report([race(runs)])
 
 
-RUNS = [
-    Run("a-r01", [0.5, 1.0]),
-    Run("a-r02", [0.5, 0.75, 1.0]),
-    Run("b-r01", [0.25, 0.5], name="B", model="b", outcome="THRASH"),
-    Run("b-r02", [0.0], name="B", model="b", outcome="ERROR"),
-]
 
 
 def test_table_cells_follow_the_columns() -> None:
-    cells = table_cells(report_of(RUNS))
+    cells = table_cells(report_of(BENCH_RUNS))
     assert [len(c) for c in cells] == [len(COLUMNS)] * 2
     a = dict(zip(COLUMNS, cells[0], strict=True))
     assert (a["Lane"], a["Runs Passed"], a["Median Iterations"], a["ERROR runs"]) == ("Lane A (sim)", "2/2", "2.5", "0")
@@ -122,7 +114,7 @@ class Host(App[None]):
 
 @pytest.mark.anyio
 async def test_screen_shows_table_charts_and_legend_from_events() -> None:
-    events = race(RUNS)
+    events = race(BENCH_RUNS)
     screen = BenchSummaryScreen(lambda: events, UNICODE)
     app = Host(screen)
     async with app.run_test(size=(120, 48)) as pilot:
@@ -164,22 +156,9 @@ async def test_screen_follows_a_running_bench_with_an_eta() -> None:
         assert screen.query_one(BenchTable).cells[0][2] == "2/2"
 
 
-@dataclass
-class ListSource:
-    """An event source that plays a list, yielding between events like the engine does."""
-
-    events: list
-    live: bool = False
-
-    async def run(self, sink) -> None:
-        for event in self.events:
-            sink(event)
-            await asyncio.sleep(0)
-
-
 @pytest.mark.anyio
 async def test_bench_app_opens_on_the_bench_summary() -> None:
-    app = make_bench_app(ListSource(race(RUNS)), glyphs=UNICODE)
+    app = make_bench_app(ScriptedSource(race(BENCH_RUNS), live=False), glyphs=UNICODE)
     async with app.run_test(size=(120, 48)) as pilot:
         assert app.race_worker is not None
         await app.race_worker.wait()
@@ -198,12 +177,12 @@ async def test_bench_app_opens_on_the_bench_summary() -> None:
 
 @pytest.mark.anyio
 async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_path) -> None:
-    from trace_helpers import write_trace
+    from support.trace_helpers import write_trace
 
     from loopterm.traces.reader import read_race
     from loopterm.traces.replay import ReplaySource
 
-    trace = read_race(write_trace(tmp_path, race(RUNS)))
+    trace = read_race(write_trace(tmp_path, race(BENCH_RUNS)))
     source = ReplaySource(trace, 0.5, hold_at_end=True)  # slow enough to catch it mid-way
     app = make_bench_app(source, controls=source, glyphs=UNICODE, trace_folder=trace.folder)
     async with app.run_test(size=(120, 48)) as pilot:
@@ -232,7 +211,7 @@ async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_pa
 @pytest.mark.anyio
 @pytest.mark.parametrize("width", [80, 120])
 async def test_the_table_drops_right_hand_columns_to_fit_instead_of_scrolling(width: int) -> None:
-    events = race(RUNS)
+    events = race(BENCH_RUNS)
     screen = BenchSummaryScreen(lambda: events, UNICODE)
     app = Host(screen)
     async with app.run_test(size=(width, 40)) as pilot:

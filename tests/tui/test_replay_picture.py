@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from trace_helpers import write_trace
-from tui_pilot import app_for, finished, panes, until
-from tui_script import script_race
+from support.trace_helpers import write_trace
+from support.tui_pilot import app_for, finished, panes, until
+from support.tui_script import script_race
 
 from loopterm.traces.reader import read_race
 from loopterm.traces.replay import ReplaySource

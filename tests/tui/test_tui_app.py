@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.tui_pilot import app_for, finished, panes, until
+from support.tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 from textual import events
 from textual.widgets import DataTable, Static, TabbedContent
-from tui_pilot import app_for, finished, panes, until
-from tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import result_rows

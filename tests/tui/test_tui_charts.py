@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from bench_events import Run, race
 from rich.text import Text
-from tui_pilot import app_for
-from tui_script import LANES, LanePlan, Outcome, lane_info, script_race
+from support.bench_events import Run, race
+from support.tui_pilot import app_for
+from support.tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 
 from loopterm.tui.chartgrid import Series, YRange, place_marks, rasterise, y_range
 from loopterm.tui.glyphs import ASCII, UNICODE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rich.syntax import Syntax
-from tui_pilot import app_for, finished
+from support.tui_pilot import app_for, finished
 
 from loopterm.tui.widgets.code_view import CodeView, LazyHighlight, fold_points
 

@@ -8,9 +8,9 @@ not grow with the candidate's length.
 from __future__ import annotations
 
 import pytest
+from support.tui_pilot import app_for, finished
+from support.tui_script import LANES, LanePlan, Outcome, script_race
 from textual.widgets._footer import FooterKey
-from tui_pilot import app_for, finished
-from tui_script import LANES, LanePlan, Outcome, script_race
 
 from loopterm.events import ValidationDone
 from loopterm.tui.footer import FooterEntry, KeysFooter, fit_footer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
-from tui_script import CHECK_IDS, LANES, LanePlan, Outcome, fold, lane_info, script_race
+from support.tui_script import CHECK_IDS, LANES, LanePlan, Outcome, fold, lane_info, script_race
 
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import race_table

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.tui_pilot import app_for, finished, panes
+from support.tui_script import CHECK_IDS, LANES, LanePlan, Outcome, fold, script_race
 from textual.widgets import DataTable
-from tui_pilot import app_for, finished, panes
-from tui_script import CHECK_IDS, LANES, LanePlan, Outcome, fold, script_race
 
 from loopterm.stats.runs import summarize
 from loopterm.stats.table import result_rows

@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from bench_events import race
-from test_bench_tui import RUNS, ListSource
-from tui_pilot import app_for, panes, until
-from tui_script import script_race
+from support.bench_events import BENCH_RUNS, race
+from support.tui_pilot import app_for, panes, until
+from support.tui_script import ScriptedSource, script_race
 
 from loopterm.events import GenerationProgress, LaneDone, ValidationDone
 from loopterm.tui import app as app_module
@@ -84,7 +83,7 @@ async def test_a_burst_of_events_costs_one_repaint(no_ticks: None, monkeypatch: 
 
 
 async def test_the_bench_summary_follows_news(no_ticks: None) -> None:
-    app = make_bench_app(ListSource(race(RUNS)), glyphs=UNICODE)
+    app = make_bench_app(ScriptedSource(race(BENCH_RUNS), live=False), glyphs=UNICODE)
     async with app.run_test(size=(120, 48)) as pilot:
         screen = app.screen
         assert isinstance(screen, BenchSummaryScreen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_script import LANES, LanePlan, fold, script_race
+from support.tui_script import LANES, LanePlan, fold, script_race
 
 from loopterm.events import GenerationProgress, LaneDone, LaneStarted, Outcome, RaceStarted, TurnStarted
 from loopterm.tui.chartgrid import Series, YRange, rasterise, y_floor

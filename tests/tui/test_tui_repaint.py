@@ -16,10 +16,10 @@ from collections.abc import Callable
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
+from support.tui_pilot import app_for, panes, until
+from support.tui_script import LanePlan, Outcome, lane_info, script_race
 from textual.geometry import Region
 from textual.pilot import Pilot
-from tui_pilot import app_for, panes, until
-from tui_script import LanePlan, Outcome, lane_info, script_race
 
 from loopterm.events import GenerationProgress, LaneDone
 from loopterm.tui import app as app_module

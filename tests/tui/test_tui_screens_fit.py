@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from support.tui_pilot import app_for, finished, panes, until
+from support.tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 from textual.command import SearchIcon
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
-from tui_pilot import app_for, finished, panes, until
-from tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 
 from loopterm.traces.replay import ReplaySource
 from loopterm.tui.app import make_app

@@ -1,15 +1,15 @@
 """SVG snapshots of the viewer at 80x24 and 160x48: a scripted race, a frozen clock.
 
 Update them after a deliberate change with
-``.venv/bin/pytest tests/test_tui_snapshots.py --snapshot-update`` and look at
+``.venv/bin/pytest tests/tui/test_tui_snapshots.py --snapshot-update`` and look at
 the report before committing.
 """
 
 from __future__ import annotations
 
+from support.tui_pilot import app_for, finished, until
+from support.tui_script import LanePlan, Outcome, lane_info, script_race
 from textual.pilot import Pilot
-from tui_pilot import app_for, finished, until
-from tui_script import LanePlan, Outcome, lane_info, script_race
 
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 

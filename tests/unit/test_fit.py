@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from bench_events import Run, race
+from support.bench_events import Run, race
 
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.fit import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from event_builders import lane_info, race_started, validation_result
+from support.event_builders import lane_info, race_started, validation_result
 
 from loopterm.events import CheckResult, LaneDone, Outcome, TurnStatus, ValidationResult
 from loopterm.loop.judge import Judge, Places

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+SRC = REPO / "src"
 
 DOMAIN = [
     "loopterm.cli",

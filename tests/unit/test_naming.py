@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from bench_events import Run, race
 from rich.console import Console
+from support.bench_events import Run, race
 
 from loopterm.plain.bench import ProgressPrinter
 from loopterm.plain.race import PlainPrinter

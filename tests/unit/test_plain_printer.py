@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from bench_events import TOTAL, Run, race
 from rich.console import Console
+from support.bench_events import TOTAL, Run, race
 
 from loopterm.plain.race import PlainPrinter, score_bar
 

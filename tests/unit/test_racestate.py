@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from event_builders import race_started
-from tui_script import CHECK_IDS, LANES, LanePlan, fold, lane_events, result, script_race
+from support.event_builders import race_started
+from support.tui_script import CHECK_IDS, LANES, LanePlan, fold, lane_events, result, script_race
 
 from loopterm.events import (
     GenerationDone,

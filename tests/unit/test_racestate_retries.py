@@ -7,8 +7,8 @@ may bend the rate the pane shows for the stream in front of the user.
 
 from __future__ import annotations
 
-from event_builders import race_started
-from tui_script import LANES, fold
+from support.event_builders import race_started
+from support.tui_script import LANES, fold
 
 from loopterm.events import (
     GenerationDone,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench_events import Run, race
 from rich.console import Console
+from support.bench_events import Run, race
 
 from loopterm.stats.aggregate import build_report
 from loopterm.stats.export import detail_cells, result_cells, to_rich

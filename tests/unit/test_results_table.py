@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from event_builders import lane_info
+from support.event_builders import lane_info
 
 from loopterm.stats.runs import RunSummary
 from loopterm.stats.table import error_lines, result_rows
@@ -36,7 +36,7 @@ def test_numbers_follow_the_raw_name_like_the_panes() -> None:
 
 def test_bench_runs_have_no_places_even_where_an_older_trace_recorded_some() -> None:
     """Independent runs are not ranked: a bench recorded before the rule still reads '-' (issue 15 item 13)."""
-    from bench_events import Run, race
+    from support.bench_events import Run, race
 
     from loopterm.events import LaneDone
     from loopterm.stats.runs import summarize

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_events import TOTAL, Run, race
+from support.bench_events import TOTAL, Run, race
 
 from loopterm.stats.aggregate import UnknownLanes, build_report, percentile_nearest_rank
 from loopterm.traces.reader import read_race

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench_events import Run, race
+from support.bench_events import Run, race
 
 from loopterm.stats.progress import BenchProgress
 

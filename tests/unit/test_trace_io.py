@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from event_builders import lane_info, race_started
-from trace_helpers import write_trace
+from support.event_builders import lane_info, race_started
+from support.trace_helpers import write_trace
 
 from loopterm.events import LaneDone, LaneStarted, Outcome, RaceDone, RaceStarted, TurnDone, TurnStarted, TurnStatus
 from loopterm.traces.reader import TraceError, read_race

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from event_builders import LaneEvents, lane_info, race_started
 from rich.console import Console
+from support.event_builders import LaneEvents, lane_info, race_started
 
 from loopterm.events import Event, LaneDone, Outcome, RaceDone, TurnStatus
 from loopterm.plain.race import PlainPrinter

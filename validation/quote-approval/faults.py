@@ -1,7 +1,7 @@
 """The fault catalogue of quote-approval: mistakes a model plausibly makes.
 
 Each fault edits one exact snippet of ``reference.py`` and names every check
-that fails when it alone is applied (tests/test_faults.py proves each set).
+that fails when it alone is applied (tests/sandbox/test_faults.py proves each set).
 Snippets are disjoint, so any subset applies together; the simulated models
 start from the reference with several applied and drop those the feedback
 names.

@@ -9,7 +9,7 @@ calls the app itself, with exactly the scope, headers (names, values, order)
 and receive/send messages that ``httpx.ASGITransport`` would give it, and
 returns a real ``httpx.Response`` built the way the transport builds it (so
 decoding, headers and ``.text`` are httpx's own). Anything else goes through
-httpx unchanged. ``tests/test_sandbox_direct.py`` compares the two paths.
+httpx unchanged. ``tests/sandbox/test_sandbox_direct.py`` compares the two paths.
 """
 
 from __future__ import annotations

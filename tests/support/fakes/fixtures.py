@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fakes.models import Recorder, make_app
-from fakes.server import serve
+from support.fakes.models import Recorder, make_app
+from support.fakes.server import serve
 
 
 @dataclass
