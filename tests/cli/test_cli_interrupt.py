@@ -24,7 +24,7 @@ def test_ctrl_c_early_in_a_race_is_one_line_and_130(tmp_path: Path, delay: float
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline() == "up\n"
-    time.sleep(delay)
+    time.sleep(delay)  # the point: the moment of the start the signal lands in
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err

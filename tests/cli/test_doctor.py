@@ -228,7 +228,7 @@ def test_a_probe_that_hangs_is_killed_and_reaped() -> None:
     before = children()
 
     def hang() -> dict[str, Any]:
-        time.sleep(30)
+        time.sleep(30)  # the point: a probe that hangs
         return {}
 
     def fail() -> dict[str, Any]:

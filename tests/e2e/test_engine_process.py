@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from support.processes import children
+from support.waiting import wait_for
 
 from loopterm.engine import spec_for
 from loopterm.events import LaneDone, Outcome, RaceDone, RaceStarted
@@ -47,7 +50,7 @@ async def test_a_blocked_viewer_does_not_stop_the_engine_clock(tmp_path: Path) -
 
     task = asyncio.create_task(race.run(sink))
     await asyncio.wait_for(started.wait(), 60)
-    time.sleep(2.0)  # the viewer is busy: this loop runs nothing
+    time.sleep(2.0)  # the point: the viewer is busy, this loop runs nothing
     unblocked = time.monotonic()
     await asyncio.wait_for(task, 120)
     burst = [e.t for at, e in received if at >= unblocked and at - unblocked < 0.5 and hasattr(e, "t")]
@@ -61,8 +64,7 @@ async def test_cancelling_the_source_stops_the_engine_and_keeps_a_complete_abort
     race = source(tmp_path, time_scale=1.0, max_turns=15)  # slow enough to be mid-race
     events: list[object] = []
     task = asyncio.create_task(race.run(events.append))
-    while not any(isinstance(e, RaceStarted) for e in events):
-        await asyncio.sleep(0.05)
+    await wait_for(lambda: any(isinstance(e, RaceStarted) for e in events), what="the race to start")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 60)
@@ -78,11 +80,10 @@ async def test_cancelling_the_source_stops_the_engine_and_keeps_a_complete_abort
 async def test_an_engine_that_dies_is_a_clear_error(tmp_path: Path) -> None:
     race = source(tmp_path, time_scale=1.0, max_turns=15)
     events: list[object] = []
-    pids_before = _children()
+    pids_before = children(os.getpid())
     task = asyncio.create_task(race.run(events.append))
-    while not any(isinstance(e, RaceStarted) for e in events):
-        await asyncio.sleep(0.05)
-    (engine,) = [pid for pid in _children() if pid not in pids_before and "loopterm.engine" in _cmdline(pid)]
+    await wait_for(lambda: any(isinstance(e, RaceStarted) for e in events), what="the race to start")
+    (engine,) = [pid for pid in children(os.getpid()) if pid not in pids_before and "loopterm.engine" in _cmdline(pid)]
     subprocess.run(["kill", "-9", str(engine)], check=True)
     with pytest.raises(EngineFailed, match="the race engine stopped"):
         await asyncio.wait_for(task, 60)
@@ -128,14 +129,6 @@ def test_sigint_stops_the_engine_with_a_complete_trace(tmp_path: Path) -> None:
     assert read_race(json.loads(lines[-1])["trace"]).status == "aborted"
 
 
-def _children() -> list[int]:
-    import os
-
-    pid = os.getpid()
-    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    return [int(x) for x in text.split()]
-
-
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -153,7 +146,7 @@ async def test_the_race_clock_starts_only_after_the_viewer_has_drawn(tmp_path: P
 
     async def draw_panes() -> None:
         assert isinstance(arrivals[-1][1], RaceStarted)  # the viewer has the lanes to draw
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # the point: a viewer slow to draw
         go.append(time.monotonic())
 
     race.before_clock = draw_panes
@@ -173,7 +166,7 @@ async def test_quitting_before_the_clock_starts_keeps_a_closed_trace(tmp_path: P
 
     async def never_drawn() -> None:
         waiting.set()
-        await asyncio.sleep(3600)
+        await asyncio.sleep(3600)  # the point: a viewer that never draws
 
     race.before_clock = never_drawn
     task = asyncio.create_task(race.run(events.append))

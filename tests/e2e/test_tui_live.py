@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.tui_pilot import panes, until
+from support.tui_pilot import news_shown, panes, until
 from textual.worker import WorkerCancelled
 
 from loopterm.events import GenerationDone, LaneDone, RaceDone, TurnDone, ValidationDone
@@ -41,7 +41,7 @@ async def test_a_real_sim_race_shows_what_the_trace_records(tmp_path: Path) -> N
         assert app.race_worker is not None
         await app.race_worker.wait()
         await until(pilot, lambda: len(panes(app)) == 4 and all(p.outcome is not None for p in panes(app).values()))
-        await pilot.pause(0.15)  # one more repaint after the last event
+        await news_shown(pilot, app)  # the repaint after the last event
         trace = read_race(source.trace_folder)
         assert trace.status == "complete"
         # The viewer's state is exactly the fold of the stored trace: a replay will match it.
@@ -152,7 +152,7 @@ async def test_the_panes_are_drawn_before_the_race_clock_starts(tmp_path: Path) 
     app = make_app(source)
     drawn: list[int] = []
 
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40)):
         hook = source.before_clock
         assert hook is not None, "the viewer did not ask the engine to wait for its first frame"
 
@@ -162,7 +162,6 @@ async def test_the_panes_are_drawn_before_the_race_clock_starts(tmp_path: Path) 
 
         source.before_clock = drawn_then_go
         assert app.race_worker is not None
-        await app.race_worker.wait()
-        await pilot.pause(0.1)
+        await app.race_worker.wait()  # the hook ran inside it, before the race clock started
         assert drawn == [4]
         assert read_race(source.trace_folder).status == "complete"

@@ -241,9 +241,9 @@ def _huge_app(state: HugeServer) -> FastAPI:
             for i in range(0, len(answer), 64 * 1024):
                 yield chunk(answer[i : i + 64 * 1024])
                 if huge:
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(0.005)  # the point: a stream that arrives in pieces, not one buffer
             if huge:
-                await asyncio.sleep(3)  # a client that reads to the end waits here; one that stopped has gone
+                await asyncio.sleep(3)  # the point: a client reading to the end waits here; one that stopped has gone
             yield chunk(None, "stop") + b"data: [DONE]\n\n"
             if huge:
                 state.finished.set()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_a_blocked_loop_does_not_add_its_time_to_a_simulated_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     # A profile that streams for about 1 s (no jitter). The loop is then blocked for 1.5 s
-    # soon after the first token: with a sleep per tick the block would be added on top
+    # right after the first token: with a sleep per tick the block would be added on top
     # (about 2.5 s); against deadlines the answer ends right after the block (about 1.5 s).
     base = sim.PROFILES["fast-diffusion"]
     provider = sim.SimProvider(base.lane(), task=find_task(), seed=1, time_scale=1.0)
@@ -24,12 +24,14 @@ async def test_a_blocked_loop_does_not_add_its_time_to_a_simulated_answer(monkey
     monkeypatch.setattr(provider, "_answer", lambda messages: "x" * (4 * text_tokens))
     provider.profile = dataclasses.replace(base, ttft_s=0.05, tokens_per_s=text_tokens / 1.0, jitter=0.0)
 
-    async def block_soon() -> None:
-        await asyncio.sleep(0.2)
-        time.sleep(1.5)  # the whole process is busy: no tick can run
+    typing = asyncio.Event()
 
-    blocker = asyncio.create_task(block_soon())
-    generation = await provider.generate([{"role": "user", "content": "go"}])
+    async def block_once_it_types() -> None:
+        await typing.wait()
+        time.sleep(1.5)  # the point: the whole process is busy, no tick can run
+
+    blocker = asyncio.create_task(block_once_it_types())
+    generation = await provider.generate([{"role": "user", "content": "go"}], lambda chars, tokens: typing.set())
     await blocker
     assert generation.generation_s >= 1.5  # it did wait through the block
     assert generation.generation_s < 2.2  # ... and the block was not added to the 1 s of typing

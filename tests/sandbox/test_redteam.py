@@ -43,6 +43,8 @@ from fastapi.responses import StreamingResponse
 from rich.console import Console
 from support.fakes.server import serve
 from support.paths import CANDIDATES, REPO
+from support.processes import children
+from support.waiting import wait_for
 
 from loopterm.events import LaneDone, Outcome, TurnDone, TurnStatus, ValidationDone, ValidationResult
 from loopterm.lanes import Lane
@@ -86,7 +88,6 @@ assert set(HOSTILE) >= HONEST
 
 # What a terminal must never be sent raw: C0 controls but newline and tab, DEL and C1, bidi controls.
 BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
-PIDFD_WAIT_S = 0.2
 
 
 # -- the world around the candidates ---------------------------------------------------------------------------
@@ -202,17 +203,32 @@ class World:
 
 def zygote_of(runner: int) -> int | None:
     """The runner's warm process (its child running loopterm.sandbox.zygote)."""
-    try:
-        children = Path(f"/proc/{runner}/task/{runner}/children").read_text().split()
-    except OSError:
-        return None
-    for child in children:
+    for child in children(runner):
         try:
             if b"loopterm.sandbox.zygote" in Path(f"/proc/{child}/cmdline").read_bytes():
                 return int(child)
         except OSError:
             continue
     return None
+
+
+def candidates(world: World) -> list[int]:
+    """The candidate processes running now (the warm process's children)."""
+    zygote = world.zygote
+    return [] if zygote is None else children(zygote)
+
+
+async def candidate_gone(world: World) -> None:
+    """The last candidate is gone (reaped by the warm process): nothing it did is still on its way."""
+    await wait_for(lambda: not candidates(world), what="the candidate to be reaped")
+
+
+async def running_first(world: World, validation: Awaitable[ValidationResult]) -> asyncio.Task[ValidationResult]:
+    """``validation`` started alone, once its candidate's process runs: what starts next runs beside it."""
+    await candidate_gone(world)
+    task = asyncio.create_task(validation)
+    await wait_for(lambda: candidates(world), what="the candidate's process")
+    return task
 
 
 def alive(pid: int) -> bool:
@@ -352,7 +368,7 @@ async def _write_outside(box: Sandbox, world: World, name: str) -> ValidationRes
 @special("escape_network", "escape_unix_sockets")
 async def _network(box: Sandbox, world: World, name: str) -> ValidationResult:
     result = await box.validate(world.source(name))
-    await asyncio.sleep(0.05)
+    await candidate_gone(world)  # whatever it sent has landed
     assert world.listeners.heard() == [], "a candidate reached a socket outside the sandbox"
     assert lines(result, "REFUSED"), result.output[:3000]
     return result
@@ -364,7 +380,7 @@ async def _signals(box: Sandbox, world: World, name: str) -> ValidationResult:
     assert zygote is not None
     before = sum(world.signals.values())
     result = await box.validate(world.source(name))
-    await asyncio.sleep(PIDFD_WAIT_S)
+    await candidate_gone(world)  # whatever it sent has landed
     assert alive(world.runner) and alive(zygote), "a candidate killed the check runner or the warm process"
     assert box.worker_pid == world.runner and zygote_of(world.runner) == zygote
     assert sum(world.signals.values()) == before, "a candidate signalled the engine"
@@ -449,9 +465,9 @@ async def beside_an_honest_one(box: Sandbox, world: World, name: str, *, timed: 
     slow = "import asyncio\n" + slow
     alone = await box.validate(slow)
     assert alone.status == "PASS", describe(alone)
+    await candidate_gone(world)  # timed from here: not the wait for the last one's reaping
     start = time.monotonic()
-    honest = asyncio.create_task(box.validate(slow))
-    await asyncio.sleep(0.02)
+    honest = await running_first(world, box.validate(slow))
     result = await box.validate(world.source(name))
     beside = await honest
     took = time.monotonic() - start
@@ -477,8 +493,9 @@ async def _own_cpu(box: Sandbox, world: World, name: str) -> ValidationResult:
 
 @special("reach_other_candidate")
 async def _thief(box: Sandbox, world: World, name: str) -> ValidationResult:
-    victim = asyncio.create_task(box.validate(world.source("_victim")))
-    await asyncio.sleep(0.3)  # the victim is loaded and holds its secret
+    # The victim runs before the thief starts: it writes its secret as it loads and holds it
+    # through its checks (0.8 s each), while the thief looks for a whole second.
+    victim = await running_first(world, box.validate(world.source("_victim")))
     result = await box.validate(world.source(name))
     honest = await victim
     assert world.secret not in result.output, "a candidate read another candidate's secret"

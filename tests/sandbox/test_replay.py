@@ -12,6 +12,7 @@ import pytest
 from support.loop_ticks import loop_ticks_during
 from support.shared_sandbox import SharedSandbox
 from support.trace_helpers import hand_race
+from support.waiting import wait_for
 
 from loopterm.events import Event, GenerationProgress, RaceDone, RaceStarted
 from loopterm.racestate import RaceState
@@ -275,8 +276,7 @@ async def test_a_key_from_another_thread_wakes_the_replay() -> None:
     source = ReplaySource(events)
     got: list[Event] = []
     task = asyncio.create_task(source.run(got.append))
-    while not got:
-        await asyncio.sleep(0)
+    await wait_for(lambda: got, what="the race's first event")
     await asyncio.to_thread(source.jump_to_end)
     await asyncio.wait_for(task, 60)  # a deadline only: without the key the race ends in an hour
     assert got == events

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from support.paths import CANDIDATES
+from support.processes import until_a_candidate_runs
 from support.scripted_model import PROVIDER_ERROR, scripted_run
 from support.shared_sandbox import SharedSandbox
 from support.trace_helpers import lane_turns, started, write_trace
@@ -115,21 +116,6 @@ async def test_an_error_turn_is_judged_the_same(
     assert (done.outcome, done.reason) == (Outcome.ERROR, PROVIDER_ERROR)
 
 
-async def candidate_pid(box: Sandbox, not_on: Sequence[int]) -> int:
-    """The pid of the sandbox's check runner once a candidate runs under it (a grandchild of it)."""
-
-    def children(pid: int) -> list[int]:
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        return []
-
-    while True:  # the test's own timeout (wait_for below) ends a broken sandbox's wait
-        pid = box.worker_pid
-        if pid is not None and pid not in not_on and any(children(warm) for warm in children(pid)):
-            return pid
-        await asyncio.sleep(0.01)
-
-
 async def test_a_sandbox_failure_during_rescore_is_an_infrastructure_error_not_a_fail(tmp_path: Path) -> None:
     task_dir = tmp_path / "tasks"
     shutil.copytree(CANDIDATES / "task", task_dir)
@@ -146,7 +132,7 @@ async def test_a_sandbox_failure_during_rescore_is_an_infrastructure_error_not_a
 
         async def kill_every_runner() -> None:  # the sandbox dies under every try, retries included
             while True:
-                pid = await candidate_pid(box, killed)
+                pid = await until_a_candidate_runs(box, not_on=killed)
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 

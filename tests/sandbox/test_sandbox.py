@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
 import signal
-import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from support.paths import CANDIDATES
+from support.processes import children, until_a_candidate_runs
+from support.waiting import wait_for
 
 from loopterm.events import ValidationResult
 from loopterm.sandbox import Limits, Sandbox, SandboxError, validate_source
@@ -88,7 +88,7 @@ async def test_eight_concurrent_validations_do_not_block_the_event_loop(sandbox:
 
     async def ticker() -> None:
         while not done.is_set():
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the point: the ticker's period, its wake-ups are what is counted
             timeline.append(("tick", -1))
 
     async def validate(i: int, source: str) -> ValidationResult:
@@ -116,23 +116,6 @@ async def test_eight_concurrent_validations_do_not_block_the_event_loop(sandbox:
     # A blocked loop gives 0 of 8. Not all 8: an answer as quick as the syntax error's
     # can fall between two ticks.
     assert len(ticked) >= 6, f"the event loop was blocked: it ticked during {len(ticked)} of 8 validations"
-
-
-def children(pid: int) -> list[int]:
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return []
-
-
-async def until_a_candidate_runs(box: Sandbox, *, not_on: Collection[int] = ()) -> int:
-    """The runner's pid once a candidate runs under it (a child of its warm process)."""
-    deadline = time.monotonic() + 60  # a deadline only so that a broken sandbox fails the test
-    while True:
-        pid = box.worker_pid
-        if pid is not None and pid not in not_on and any(children(warm) for warm in children(pid)):
-            return pid
-        assert time.monotonic() < deadline, "no candidate process ever started"
-        await asyncio.sleep(0.01)
 
 
 @pytest.mark.anyio
@@ -183,10 +166,8 @@ async def test_cancelling_a_validation_returns_at_once_and_the_sandbox_goes_on(s
     # The runner's one child is the warm process; it kills and reaps the cancelled candidate
     # (which would loop for a minute) and the finished one, long before that minute is up.
     (warm,) = children(pid)
-    deadline = time.monotonic() + patient.load_timeout_s / 2
-    while children(warm) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert children(warm) == []
+    await wait_for(lambda: children(warm) == [], patient.load_timeout_s / 2,
+                   what="the warm process to reap both candidates")
 
 
 @pytest.mark.anyio
@@ -198,10 +179,7 @@ async def test_each_validation_cleans_its_folder_and_close_removes_the_worker_fo
         writer = REFERENCE + '\nopen("left-behind.txt", "w").write("x" * 1000)\n'
         assert (await box.validate(writer)).status == "PASS"
         # The job's folder goes when the warm process reaps the candidate, just after the report.
-        deadline = time.monotonic() + 30
-        while list(root.iterdir()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        assert list(root.iterdir()) == []
+        await wait_for(lambda: not any(root.iterdir()), what="the job's folder to go")
     assert not root.exists()
     with pytest.raises(SandboxError, match="closed"):
         await box.validate(REFERENCE)

@@ -24,7 +24,7 @@ async def loop_ticks_during(awaitable: Awaitable[T], interval_s: float = 0.05) -
     async def ticker() -> None:
         nonlocal ticks
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(interval_s)  # the point: the ticker's period
             ticks += 1
 
     ticking = asyncio.create_task(ticker())

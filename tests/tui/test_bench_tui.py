@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.bench_events import BENCH_RUNS, Run, race
+from support.tui_pilot import until
 from support.tui_script import ScriptedSource
 from textual.app import App
 
@@ -188,22 +189,19 @@ async def test_a_replayed_bench_opens_on_its_summary_with_the_replay_keys(tmp_pa
     async with app.run_test(size=(120, 48)) as pilot:
         screen = app.screen
         assert isinstance(screen, BenchSummaryScreen)
-        while screen.report is None:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: screen.report is not None)
         progress = screen.query_one("#bench-progress")
         assert str(progress.render()).startswith(" REPLAY x0.5  ")
         await pilot.press("space")
-        await pilot.pause(0.2)
-        assert source.paused and " PAUSED " in str(progress.render())
+        await until(pilot, lambda: " PAUSED " in str(progress.render()))
+        assert source.paused
         await pilot.press("e")  # jump to the end: the table is the stored bench's
-        await pilot.pause(0.6)
-        assert str(progress.render()).endswith("Lane A (sim) 2/2 · B (sim) 2/2 · finished")
+        await until(pilot, lambda: str(progress.render()).endswith("Lane A (sim) 2/2 · B (sim) 2/2 · finished"))
         assert [c[2] for c in screen.query_one(BenchTable).cells] == [
             cells[2] for cells in table_cells(build_report([trace.events]))
         ]
         await pilot.press("r")  # restart: the progress starts over from no run done
-        await pilot.pause(0.6)
-        assert "0/2" in str(progress.render()) and "finished" not in str(progress.render())
+        await until(pilot, lambda: "0/2" in str(progress.render()) and "finished" not in str(progress.render()))
         await pilot.press("q")
     assert app.return_code == 0
 

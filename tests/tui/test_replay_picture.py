@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from support.trace_helpers import write_trace
-from support.tui_pilot import app_for, finished, panes, until
+from support.tui_pilot import app_for, finished, news_shown, panes, until
 from support.tui_script import script_race
 
 from loopterm.traces.reader import read_race
@@ -34,7 +34,7 @@ async def draw_live_picture() -> Picture:
     app, source = app_for()
     async with app.run_test(size=SIZE) as pilot:
         await finished(pilot, app, source)
-        await pilot.pause(0.15)
+        await news_shown(pilot, app)
         lines = {run_id: list(pane.lines) for run_id, pane in panes(app).items()}
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SummaryScreen))
@@ -57,7 +57,7 @@ async def test_the_final_picture_is_the_live_one_at_any_speed(tmp_path: Path, sp
     async with app.run_test(size=SIZE) as pilot:
         for key in keys:
             await pilot.press({" ": "space", "+": "plus", "-": "minus"}.get(key, key))
-            await pilot.pause(0.05)
+            await pilot.pause(0.05)  # the point: the replay runs on between keys, so each lands at another moment
         await until(pilot, lambda: app.race.done, timeout=10)
         await until(pilot, lambda: {run_id: list(p.lines) for run_id, p in panes(app).items()} == live_lines)
         await pilot.press("s")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.tui_pilot import app_for, finished, panes, until
+from support.tui_pilot import app_for, finished, palette_found, panes, until
 from support.tui_script import LANES, LanePlan, Outcome, lane_info, script_race
 from textual.command import SearchIcon
 from textual.widgets import DataTable, Static
@@ -176,14 +176,14 @@ async def test_the_theme_picker_has_the_plain_prompt_too_and_switches_the_theme(
         await until(pilot, lambda: bool(app.screen.query(SearchIcon)))
         for key in "theme":
             await pilot.press(key)
-        await pilot.pause(0.3)
+        await palette_found(pilot, "theme")
         await pilot.press("enter")
         await until(pilot, lambda: bool(app.screen.query(SearchIcon)) and "themes" in str(
             app.screen.query_one("CommandInput").placeholder))
         assert app.screen.query_one(SearchIcon).icon == ">"
         for key in "loopterm-contrast":
             await pilot.press(key)
-        await pilot.pause(0.3)
+        await palette_found(pilot, "loopterm-contrast")
         await pilot.press("enter")
         await until(pilot, lambda: app.theme == "loopterm-contrast")
 

@@ -7,7 +7,7 @@ the report before committing.
 
 from __future__ import annotations
 
-from support.tui_pilot import app_for, finished, until
+from support.tui_pilot import app_for, finished, news_shown, until
 from support.tui_script import LanePlan, Outcome, lane_info, script_race
 from textual.pilot import Pilot
 
@@ -45,7 +45,7 @@ def test_race_running_small(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
         await until(pilot, lambda: source.sent == hold)
         await until(pilot, lambda: "turn 2/4" in app.screen.query_one("#lane-1").lines[1])
-        await pilot.pause(0.15)  # one more repaint of every pane at the frozen time
+        await news_shown(pilot, app)  # every pane repainted with all it was sent, at the frozen time
 
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
 

@@ -3,7 +3,10 @@
 A test module that imports another drags that module's tests and fixtures along and
 couples two layers; what two modules share belongs in ``tests/support``. Test modules
 are imported by their file name (pytest's default "prepend" mode, no ``__init__.py`` in
-the layer folders), so two with one name in two layers would not both load.
+the layer folders), so two with one name in two layers would not both load. And a
+test waits on conditions, not on the clock: a sleep left in one is the point of it
+(a busy process, a slow model, a hanging probe) or the poll of a condition wait, and
+says which on its line.
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ def _test_imports(path: Path) -> set[str]:
     return found
 
 
+def _unexplained_sleeps(path: Path) -> list[int]:
+    """Lines of ``path`` that sleep or pause for a while without a ``# the point`` or ``# poll`` comment."""
+    text = path.read_text()
+    lines = text.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(text, str(path))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("sleep", "pause") and node.args):
+            continue
+        duration = node.args[0]
+        if isinstance(duration, ast.Constant) and duration.value == 0:
+            continue  # a yield to the event loop, not a wait
+        comment = lines[node.lineno - 1].partition("#")[2]
+        if "the point" not in comment and "poll" not in comment:
+            found.append(node.lineno)
+    return found
+
+
 def layout_problems(root: Path) -> list[str]:
     """What breaks the layout under ``root`` (a tests folder), one line each; empty when it holds."""
     problems: list[str] = []
@@ -57,6 +78,8 @@ def layout_problems(root: Path) -> list[str]:
     for path in files:
         problems += [f"{path.relative_to(root)}: imports {name}; move what it shares to support/"
                      for name in sorted(_test_imports(path))]
+        problems += [f"{path.relative_to(root)}:{line}: a sleep; wait for the condition instead (support.waiting)"
+                     " or say on its line why it is the point" for line in _unexplained_sleeps(path)]
     return problems
 
 
@@ -70,6 +93,16 @@ def test_the_checker_sees_each_kind_of_problem(tmp_path: Path) -> None:
     (tmp_path / "cli" / "test_b.py").write_text("def f():\n    import unit.test_a\n")
     (tmp_path / "cli" / "test_a.py").write_text("from . import test_b\n")
     (tmp_path / "support" / "helpers.py").write_text("from conftest import fixture\n")
+    (tmp_path / "unit" / "test_c.py").write_text(
+        "async def f(pilot):\n"
+        "    await asyncio.sleep(0.3)  # the worker is done by now\n"
+        "    await pilot.pause(0.1)\n"
+        "    time.sleep(1)  # the point: a busy process\n"
+        "    await asyncio.sleep(0)\n"
+        "    await pilot.pause()\n"
+        "    await asyncio.sleep(POLL_S)  # poll\n"
+        "    source = 'await asyncio.sleep(5)'\n"
+    )
     (tmp_path / "candidates" / "test_hostile.py").write_text("import test_anything\n")  # data: not looked at
     assert sorted(layout_problems(tmp_path)) == sorted([
         "test_flat.py: a test module belongs directly in one of unit, sandbox, providers, tui, cli, e2e",
@@ -78,6 +111,10 @@ def test_the_checker_sees_each_kind_of_problem(tmp_path: Path) -> None:
         "cli/test_b.py: imports unit.test_a; move what it shares to support/",
         "cli/test_a.py: imports test_b; move what it shares to support/",
         "support/helpers.py: imports conftest; move what it shares to support/",
+        "unit/test_c.py:2: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
+        " the point",
+        "unit/test_c.py:3: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
+        " the point",
     ])
 
 

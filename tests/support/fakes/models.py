@@ -212,10 +212,10 @@ async def _script_bytes(
     if preamble:
         yield preamble
     if script.first_delay_s:
-        await asyncio.sleep(script.first_delay_s)
+        await asyncio.sleep(script.first_delay_s)  # the point: the model's latency, as scripted
     for i, text in enumerate(script.pieces):
         if i and script.piece_delay_s:
-            await asyncio.sleep(script.piece_delay_s)
+            await asyncio.sleep(script.piece_delay_s)  # the point: its pace, as scripted
         yield piece(text)
     if script.ending == "finish":
         yield final()
