@@ -8,10 +8,10 @@ lists loopterm's keys; a second Ctrl+C at the quit question quits.
 from __future__ import annotations
 
 import pytest
-from event_builders import LaneEvents, lane_info, race_started
+from support.event_builders import LaneEvents, lane_info, race_started
+from support.tui_pilot import app_for, finished, palette_found, panes, until
+from support.tui_script import script_race
 from textual.widgets import Static
-from tui_pilot import app_for, finished, panes, until
-from tui_script import script_race
 
 from loopterm.events import Event, GenerationProgress
 from loopterm.racestate import RaceState
@@ -241,7 +241,7 @@ async def test_the_palettes_keys_command_lists_loopterms_keys() -> None:
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, Palette))
         await pilot.press(*"keys")
-        await pilot.pause(0.3)  # the palette gathers its matches
+        await palette_found(pilot, "keys")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, KeysScreen))
         rows = dict(app.screen.rows)
