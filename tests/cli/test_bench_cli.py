@@ -32,8 +32,21 @@ def test_bench_json_is_what_report_reads_back_from_the_trace(
 ) -> None:
     traces = tmp_path / "traces"
     done = loopterm(
-        "bench", "sim:fast-diffusion", "sim:frontier", "--runs", "3", "--time-scale", "0", "--seed", "1",
-        "--max-turns", "4", "--trace-dir", str(traces), "--json", cwd=tmp_path,
+        "bench",
+        "sim:fast-diffusion",
+        "sim:frontier",
+        "--runs",
+        "3",
+        "--time-scale",
+        "0",
+        "--seed",
+        "1",
+        "--max-turns",
+        "4",
+        "--trace-dir",
+        str(traces),
+        "--json",
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)  # stdout is the JSON alone; progress went to stderr
@@ -69,8 +82,22 @@ def test_bench_json_is_what_report_reads_back_from_the_trace(
 def test_bench_plain_prints_progress_and_the_table(tmp_path: Path, loopterm: Callable[..., Ran]) -> None:
     traces = tmp_path / "traces"
     done = loopterm(
-        "bench", "sim:fast-diffusion", "--runs", "2", "--concurrency", "1", "--time-scale", "0",
-        "--seed", "2", "--max-turns", "3", "--trace-dir", str(traces), "--plain", cwd=tmp_path,
+        "bench",
+        "sim:fast-diffusion",
+        "--runs",
+        "2",
+        "--concurrency",
+        "1",
+        "--time-scale",
+        "0",
+        "--seed",
+        "2",
+        "--max-turns",
+        "3",
+        "--trace-dir",
+        str(traces),
+        "--plain",
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -105,9 +132,27 @@ def test_sigterm_stops_the_bench_and_keeps_what_finished(tmp_path: Path) -> None
     traces = tmp_path / "traces"
     # At ×0.05 a fast-diffusion run takes about a second, a frontier turn about four.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "bench", "sim:fast-diffusion", "sim:frontier", "--runs", "1",
-         "--time-scale", "0.05", "--seed", "3", "--trace-dir", str(traces), "--plain"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "bench",
+            "sim:fast-diffusion",
+            "sim:frontier",
+            "--runs",
+            "1",
+            "--time-scale",
+            "0.05",
+            "--seed",
+            "3",
+            "--trace-dir",
+            str(traces),
+            "--plain",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.stdout is not None
     seen = []

@@ -19,8 +19,19 @@ from loopterm.traces.reader import read_race  # noqa: E402
 def test_a_real_lane_streams_from_the_fake_server_and_each_chunk_is_matched(tmp_path: Path, loopterm_main) -> None:
     with SkewServer() as server:
         lanes = lanes_file(tmp_path, server.port)
-        out = loopterm_main("race", "Stream 1", "--lanes", str(lanes), "--max-turns", "2", "--thrash-k", "0",
-                            "--plain", "--trace-dir", str(tmp_path / "traces"))
+        out = loopterm_main(
+            "race",
+            "Stream 1",
+            "--lanes",
+            str(lanes),
+            "--max-turns",
+            "2",
+            "--thrash-k",
+            "0",
+            "--plain",
+            "--trace-dir",
+            str(tmp_path / "traces"),
+        )
         assert out.returncode == 0, out.stderr
         (folder,) = (tmp_path / "traces").iterdir()
         found = skews(folder, server.log)

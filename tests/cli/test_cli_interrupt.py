@@ -13,15 +13,21 @@ import pytest
 # The interpreter says when it is up (site and the bare package imported), then runs `python -m
 # loopterm` as usual: the delays below count from there, so a loaded machine's slow interpreter
 # start-up (where no program can catch a signal) does not move the moment the test aims at.
-LAUNCH = ("import os, runpy, loopterm; os.write(1, b'up\\n'); "
-          "runpy.run_module('loopterm', run_name='__main__', alter_sys=True)")
+LAUNCH = (
+    "import os, runpy, loopterm; os.write(1, b'up\\n'); "
+    "runpy.run_module('loopterm', run_name='__main__', alter_sys=True)"
+)
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.1, 0.25, 0.4, 0.8])
 def test_ctrl_c_early_in_a_race_is_one_line_and_130(tmp_path: Path, delay: float) -> None:
     # Whatever the moment (importing the commands, warming the sandbox, racing), the same answer.
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "race", "--plain", "--trace-dir", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "race", "--plain", "--trace-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "up\n"
     time.sleep(delay)  # the point: the moment of the start the signal lands in

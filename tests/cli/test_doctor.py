@@ -103,8 +103,13 @@ def test_every_layer_is_active_here_and_the_exit_code_is_0(capsys: pytest.Captur
 
 @full_kernel
 def test_the_command_itself_exits_0_with_json(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "loopterm", "doctor", "--json"], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-m", "loopterm", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["ok"] is True
     assert list(tmp_path.iterdir()) == []  # its temp folder is gone
@@ -141,28 +146,37 @@ def test_without_landlock(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     assert layer(data, "landlock")["status"] == "missing"
     assert [p["status"] for p in layer(data, "landlock")["items"]] == ["missing"] * 3
     assert "this kernel offers no Landlock" in item(data, "landlock", "fs")["found"]
-    assert ("risk: without Landlock, only the audit hook keeps a candidate to its files: code that gets around "
-            "it could read loopterm's source") in text
-    assert ("risk: without Landlock's TCP rules (Linux < 6.7), a candidate relies on seccomp alone to be kept "
-            "off the network") in text
-    assert ("risk: without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be kept "
-            "from signalling the warm process") in text
+    assert (
+        "risk: without Landlock, only the audit hook keeps a candidate to its files: code that gets around "
+        "it could read loopterm's source"
+    ) in text
+    assert (
+        "risk: without Landlock's TCP rules (Linux < 6.7), a candidate relies on seccomp alone to be kept "
+        "off the network"
+    ) in text
+    assert (
+        "risk: without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be kept "
+        "from signalling the warm process"
+    ) in text
     assert layer(data, "seccomp")["status"] == "active"
     assert "6 of 7 layers active; not fully: Landlock (missing)" in text
     assert "SIMULATED" not in text  # a monkeypatched kernel probe is not the switch
 
 
 @full_kernel
-def test_a_kernel_before_6_12_lacks_the_signal_scope(monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_kernel_before_6_12_lacks_the_signal_scope(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(doctor.ENV_SIMULATE, "landlock-abi=5")
     code, text, data = report(capsys)
     assert code == 1
     assert layer(data, "landlock")["status"] == "partial"
     assert [p["status"] for p in layer(data, "landlock")["items"]] == ["active", "active", "missing"]
     assert item(data, "landlock", "scope")["found"] == "needs ABI 6 (Linux 6.12+); this kernel has ABI 5 (simulated)"
-    assert ("without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be kept from "
-            "signalling the warm process") in text
+    assert (
+        "without Landlock's signal scope (Linux < 6.12), a candidate relies on seccomp alone to be kept from "
+        "signalling the warm process"
+    ) in text
     assert "SIMULATED (LOOPTERM_DOCTOR_SIMULATE=landlock-abi=5): not this machine's real report" in text
     assert data["simulated"] == ["landlock-abi=5"]
 
@@ -175,8 +189,10 @@ def test_without_seccomp(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     found = layer(data, "seccomp")
     assert found["status"] == "missing"
     assert found["found"].startswith("the filter is written for Linux x86-64")
-    assert ("risk: without seccomp, code that gets around the audit hook can fork, exec programs, ptrace, mount "
-            "and open any socket") in text
+    assert (
+        "risk: without seccomp, code that gets around the audit hook can fork, exec programs, ptrace, mount "
+        "and open any socket"
+    ) in text
     assert "Landlock still refuses TCP and signals to other processes" in text
     assert layer(data, "landlock")["status"] == "active"
     if os.geteuid() == 0:  # root is not held by RLIMIT_NPROC: without seccomp nothing in the kernel stops forks
@@ -189,7 +205,8 @@ def test_without_seccomp(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
 
 @full_kernel
 def test_without_landlock_and_seccomp_only_the_audit_hook_is_left(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(doctor.ENV_SIMULATE, "no-landlock, no-seccomp")
     code, text, data = report(capsys)
     assert code == 1
@@ -208,8 +225,10 @@ def test_without_namespaces(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     quota = layer(data, "quota")
     assert quota["status"] == "missing"
     assert "EPERM" in quota["found"]  # the kernel's own refusal, from the probe process
-    assert ("risk: without the quota, a candidate can fill the disk up to the file-size limit (16 MiB) per file, "
-            "with as many files as it likes") in text
+    assert (
+        "risk: without the quota, a candidate can fill the disk up to the file-size limit (16 MiB) per file, "
+        "with as many files as it likes"
+    ) in text
     assert "6 of 7 layers active; not fully: quota (missing)" in text
 
 
@@ -241,8 +260,9 @@ def test_a_probe_that_hangs_is_killed_and_reaped() -> None:
 
 
 @pytest.mark.parametrize("columns", [40, 80])
-def test_fits_narrow_terminals_in_ascii(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                        columns: int) -> None:
+def test_fits_narrow_terminals_in_ascii(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], columns: int
+) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     monkeypatch.setenv(doctor.ENV_SIMULATE, "landlock-abi=5,no-seccomp")  # long risk lines
     _code, text = doctor_cli(capsys)

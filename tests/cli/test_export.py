@@ -115,8 +115,10 @@ def test_every_cast_line_fits_the_cast_width(tmp_path: Path) -> None:
     long_id = "a-lane-with-a-name-long-enough-to-overflow"
     head = started(lanes=(long_id, "slow"), max_turns=4)
     body = sorted(
-        [*lane_turns(long_id, 0.01, [["hello"], ["hello", "echo", "missing"]]),
-         *lane_turns("slow", 0.02, [["hello"], ["hello", "echo"]], turn_s=1.3)],
+        [
+            *lane_turns(long_id, 0.01, [["hello"], ["hello", "echo", "missing"]]),
+            *lane_turns("slow", 0.02, [["hello"], ["hello", "echo"]], turn_s=1.3),
+        ],
         key=lambda e: e.t,
     )
     events = [head, *body, RaceDone(t=body[-1].t + 0.01)]
@@ -168,7 +170,7 @@ def test_a_wide_cast_writes_below_its_tables_at_its_own_width(tmp_path: Path) ->
     _, frames = parse_cast(out)
     lines = ANSI.sub("", "".join(data for _, _, data in frames)).split("\r\n")
     rule = next(line for line in lines if "────" in line)
-    below = lines[lines.index(rule):]
+    below = lines[lines.index(rule) :]
     caption = [line.rstrip() for line in below if "Service Unavailable" in line]
     assert len(rule.strip()) < 80 < max(map(len, caption)) <= 140, caption  # the table is narrow, its words are not
     assert " ".join(" ".join(caption).split()).endswith(reason.removeprefix("Slow: "))

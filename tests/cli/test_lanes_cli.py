@@ -32,7 +32,10 @@ def loopterm(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     child_env |= env
     return subprocess.run(
         [sys.executable, "-m", "loopterm", "lanes", *args],
-        capture_output=True, text=True, env=child_env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=child_env,
+        timeout=60,
     )
 
 
@@ -142,9 +145,7 @@ def test_user_lanes_come_from_the_config_dir_or_the_given_file(tmp_path: Path) -
         ({"provider": "openai", "model": "gpt-4o"}, "api.openai.com needs a key: set api_key_env"),
     ],
 )
-async def test_a_lane_that_needs_a_key_but_names_no_variable_is_not_ready(
-    lane: dict[str, str], detail: str
-) -> None:
+async def test_a_lane_that_needs_a_key_but_names_no_variable_is_not_ready(lane: dict[str, str], detail: str) -> None:
     from loopterm.lanes import Lane
     from loopterm.providers import make_provider
     from loopterm.providers.base import ErrorKind

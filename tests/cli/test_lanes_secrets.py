@@ -75,8 +75,13 @@ async def test_url_credentials_never_reach_the_trace(
     lanes = list(load_lanes_file(path).values())
     events: list = []
     writer = TraceWriter(tmp_path / "traces")
-    await run_race(lanes, RaceConfig(max_turns=1, seed=1), [writer, events.append], task=find_task("quote-approval"),
-                   validator=sandbox)
+    await run_race(
+        lanes,
+        RaceConfig(max_turns=1, seed=1),
+        [writer, events.append],
+        task=find_task("quote-approval"),
+        validator=sandbox,
+    )
     assert writer.folder is not None
     done = {e.lane: e for e in events if isinstance(e, LaneDone)}
     # The lanes really ran against the credentialed URLs (the request still uses them) ...
@@ -103,7 +108,10 @@ def test_lanes_listing_masks_url_credentials(tmp_path: Path, fake_server: FakeSe
     for args in (["--json"], ["--check", "Broken", "Gone"]):
         result = subprocess.run(
             [sys.executable, "-m", "loopterm", "lanes", "--lanes", str(path), *args],
-            capture_output=True, text=True, env=env, timeout=60,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
         )
         assert URL_SECRET not in result.stdout + result.stderr
         assert QUERY_SECRET not in result.stdout + result.stderr

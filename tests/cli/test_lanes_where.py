@@ -21,9 +21,7 @@ def test_the_listing_names_the_lanes_file_even_before_it_exists(
     assert out[-1] == f"lanes file: {where} ({note})" or out[-2:] == [f"lanes file ({note}):", f"  {where}"]
 
 
-def test_the_listing_counts_the_lanes_of_the_file_given(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_listing_counts_the_lanes_of_the_file_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lanes = tmp_path / "mine.toml"
     lanes.write_text('[[lanes]]\nname = "Mine"\nprovider = "sim"\nmodel = "mini"\n')
     assert main(["lanes", "--lanes", str(lanes)]) == 0
@@ -38,5 +36,6 @@ def test_check_with_only_simulated_lanes_says_nothing_was_checked(
     monkeypatch.setenv("LOOPTERM_CONFIG_DIR", str(tmp_path / "config"))
     assert main(["lanes", "--check", "sim:mini", "sim:frontier"]) == 0
     err = capsys.readouterr().err
-    assert err.strip() == ("loopterm: nothing was checked: simulated lanes need no check and no other lane "
-                           "is ready (see DETAIL)")
+    assert err.strip() == (
+        "loopterm: nothing was checked: simulated lanes need no check and no other lane is ready (see DETAIL)"
+    )

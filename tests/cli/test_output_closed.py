@@ -24,7 +24,9 @@ from loopterm.traces.reader import read_race
 def _loopterm(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "loopterm", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=os.environ.copy() | {"PYTHONUNBUFFERED": "1"},
     )
 
@@ -75,8 +77,20 @@ def test_sigterm_stops_a_plain_race_without_a_traceback(tmp_path: Path) -> None:
 
 
 def test_a_bench_whose_output_is_closed_stops_and_keeps_a_complete_trace(tmp_path: Path) -> None:
-    proc = _loopterm("bench", "sim:fast-diffusion", "sim:frontier", "--runs", "2", "--plain",
-                     "--time-scale", "0.2", "--seed", "1", "--trace-dir", str(tmp_path))
+    proc = _loopterm(
+        "bench",
+        "sim:fast-diffusion",
+        "sim:frontier",
+        "--runs",
+        "2",
+        "--plain",
+        "--time-scale",
+        "0.2",
+        "--seed",
+        "1",
+        "--trace-dir",
+        str(tmp_path),
+    )
     err = _close_after(proc, 1)  # the header; the frontier runs take several seconds more
     assert proc.returncode == 141
     assert err.startswith("loopterm: output closed; bench stopped, trace: ") and "Traceback" not in err
@@ -95,8 +109,12 @@ def test_a_plain_replay_and_a_listing_stop_quietly_when_their_output_closes(tmp_
     # write cannot fit before we close it, as it would not with a long listing.
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
-    listing = subprocess.Popen([sys.executable, "-m", "loopterm", "traces", "--trace-dir", str(tmp_path)],
-                               stdout=write_end, stderr=subprocess.PIPE, text=True)
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "traces", "--trace-dir", str(tmp_path)],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     os.close(write_end)
     with os.fdopen(read_end) as out:
         assert out.readline()

@@ -66,7 +66,7 @@ def assert_shown_safely(text: str, *visible_parts: str) -> None:
     """No raw control character in ``text``, and each of ``visible_parts`` in it."""
     leaked = raw_controls(text)
     at = min((text.find(ch) for ch in RAW if ch in text), default=0)
-    assert leaked == [], f"{leaked} printed raw: ...{text[max(0, at - 80):at + 80]!r}..."
+    assert leaked == [], f"{leaked} printed raw: ...{text[max(0, at - 80) : at + 80]!r}..."
     for part in visible_parts:
         assert part in text, f"{part!r} not shown in {text[:2000]!r}"
 
@@ -80,21 +80,42 @@ def hostile_race(race_id: str = RACE_ID) -> list[Event]:
 
     track = LaneEvents("evil", 0.01)
     track.turn_started(0.02, 1)
-    track.generation(0.5, 1, text=f"```python\n# {PAYLOAD}\napp = None\n```", ttft_s=0.1, generation_s=0.4,
-                     usage=TokenUsage(prompt=100, completion=50))
+    track.generation(
+        0.5,
+        1,
+        text=f"```python\n# {PAYLOAD}\napp = None\n```",
+        ttft_s=0.1,
+        generation_s=0.4,
+        usage=TokenUsage(prompt=100, completion=50),
+    )
     checks = [
-        CheckResult(id="hello", group="logic", description="GET /hello says hello", passed=False,
-                    message=f"GET /hello: expected msg hello, got {PAYLOAD}", duration_ms=1.0),
-        CheckResult(id="echo", group="shape", description="POST /echo returns the body", passed=True,
-                    message="", duration_ms=1.0),
+        CheckResult(
+            id="hello",
+            group="logic",
+            description="GET /hello says hello",
+            passed=False,
+            message=f"GET /hello: expected msg hello, got {PAYLOAD}",
+            duration_ms=1.0,
+        ),
+        CheckResult(
+            id="echo",
+            group="shape",
+            description="POST /echo returns the body",
+            passed=True,
+            message="",
+            duration_ms=1.0,
+        ),
     ]
     result = validation_result("mini", checks, duration_ms=20.0)
-    track.validation(0.8, 1, code=f"# {PAYLOAD}\napp = None\n", result=result,
-                     feedback=f"1/2 checks pass.\n- hello: {PAYLOAD}")
-    track.turn_done(0.81, 1, TurnStatus.PARTIAL, 0.5, 1, 2, failing={"hello"}, model_s=0.5, validation_s=0.3,
-                    harness_s=0.01)
-    evil_events = track.lane_done(0.82, Outcome.TURN_LIMIT, "turn limit of 1 reached", turns=1,
-                                  time_to_pass_s=None, final_score=0.5)
+    track.validation(
+        0.8, 1, code=f"# {PAYLOAD}\napp = None\n", result=result, feedback=f"1/2 checks pass.\n- hello: {PAYLOAD}"
+    )
+    track.turn_done(
+        0.81, 1, TurnStatus.PARTIAL, 0.5, 1, 2, failing={"hello"}, model_s=0.5, validation_s=0.3, harness_s=0.01
+    )
+    evil_events = track.lane_done(
+        0.82, Outcome.TURN_LIMIT, "turn limit of 1 reached", turns=1, time_to_pass_s=None, final_score=0.5
+    )
 
     failing = LaneEvents("broken", 0.02)
     failing.turn_started(0.03, 1)
@@ -121,24 +142,33 @@ def test_the_plain_race_printer_shows_names_ids_and_errors_safely() -> None:
     for event in hostile_race():
         printer(event)
     out = buffer.getvalue()
-    assert_shown_safely(out, f"task mini{SHOWN_CLEAR}", f"Evil{SHOWN_OSC52} lane [red]x[/red]",
-                        SHOWN_ERROR)
+    assert_shown_safely(out, f"task mini{SHOWN_CLEAR}", f"Evil{SHOWN_OSC52} lane [red]x[/red]", SHOWN_ERROR)
     caption = [line for line in out.splitlines() if line.startswith("Broken: ")]
     assert caption and SHOWN_OSC52 in caption[0]  # the results table's ERROR line
 
 
 def test_the_bench_progress_printer_and_table_show_names_and_reasons_safely() -> None:
-    events = bench_race([Run("evil-r01", [0.5], outcome="ERROR", name=EVIL_NAME, provider="openai"),
-                         Run("evil-r02", [1.0], name=EVIL_NAME, provider="openai")])
-    events = [e.model_copy(update={"reason": PAYLOAD}) if isinstance(e, LaneDone) and e.lane == "evil-r01" else e
-              for e in events]
+    events = bench_race(
+        [
+            Run("evil-r01", [0.5], outcome="ERROR", name=EVIL_NAME, provider="openai"),
+            Run("evil-r02", [1.0], name=EVIL_NAME, provider="openai"),
+        ]
+    )
+    events = [
+        e.model_copy(update={"reason": PAYLOAD}) if isinstance(e, LaneDone) and e.lane == "evil-r01" else e
+        for e in events
+    ]
     buffer = io.StringIO()
     printer = plain_printer(events[0], Console(file=buffer, width=200, highlight=False))  # as `bench --plain`
     for event in events:
         printer(event)
     out = buffer.getvalue()
-    assert_shown_safely(out, f"Evil{SHOWN_OSC52} lane [red]x[/red]", f"ERROR: {SHOWN_OSC52}{SHOWN_CLEAR}FAIL^MPASS",
-                        "ERROR run not counted (^[]52;c;aGk=^G")
+    assert_shown_safely(
+        out,
+        f"Evil{SHOWN_OSC52} lane [red]x[/red]",
+        f"ERROR: {SHOWN_OSC52}{SHOWN_CLEAR}FAIL^MPASS",
+        "ERROR run not counted (^[]52;c;aGk=^G",
+    )
 
 
 # -- stored races: replay, report, export, the listing ---------------------------------------------------------
@@ -199,7 +229,7 @@ def test_the_traces_listing_shows_a_race_json_safely(root: Path, capsys: pytest.
 
 MINI = ["--task", "mini", "--task-dir", str(CANDIDATES / "task")]
 
-LOUD_APP = r'''
+LOUD_APP = r"""
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
@@ -217,12 +247,12 @@ async def hello():
 async def echo():
     # Not JSON, so the check quotes it raw: a screen clear and a fake green PASS.
     return PlainTextResponse("\x1b[2J\x1b[H\x1b[32mPASS 3/3\x1b[0m \x9b2J \u202eSSAP [green]PASS", status_code=500)
-'''
+"""
 
-RAISING = r'''
+RAISING = r"""
 print("\x1b]52;c;aGk=\x07\x1b[2J")
 raise RuntimeError("\x1b[2J\x1b[32mall checks PASS\x1b[0m")
-'''
+"""
 
 
 @pytest.fixture
@@ -255,8 +285,9 @@ def test_validate_shows_an_import_error_and_the_output_safely(
     out = validate(candidate)
     assert out.returncode == 1, out.stderr
     text = (out.stdout + out.stderr).decode("utf-8")
-    assert_shown_safely(text, "did not load: raised RuntimeError", "^[[2J^[[32mall checks PASS^[[0m",
-                        f"  {SHOWN_OSC52}{SHOWN_CLEAR}")
+    assert_shown_safely(
+        text, "did not load: raised RuntimeError", "^[[2J^[[32mall checks PASS^[[0m", f"  {SHOWN_OSC52}{SHOWN_CLEAR}"
+    )
 
 
 # -- lanes: a lanes file's names, a server's error ----------------------------------------------------------------
@@ -271,8 +302,13 @@ async def _hostile_openai(
     """An OpenAI-compatible server whose every answer is a 500 with the payload as its message."""
     assert scope["type"] == "http"
     body = json.dumps({"error": {"message": PAYLOAD, "type": "server_error", "code": None}}).encode()
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -286,8 +322,12 @@ def lanes(*args: str) -> tuple[int, str]:
     """``loopterm lanes`` in a child (an in-process --check leaves the SDK's sockets to a closed
     loop): its exit code and the text a terminal would get, stdout then stderr."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "OLLAMA_HOST"}
-    out = subprocess.run([sys.executable, "-m", "loopterm", "lanes", *args], capture_output=True, timeout=60,
-                         env=env | {"COLUMNS": "100"})  # narrow: the error wraps under its lane
+    out = subprocess.run(
+        [sys.executable, "-m", "loopterm", "lanes", *args],
+        capture_output=True,
+        timeout=60,
+        env=env | {"COLUMNS": "100"},
+    )  # narrow: the error wraps under its lane
     return out.returncode, (out.stdout + out.stderr).decode("utf-8")
 
 
@@ -317,6 +357,7 @@ def test_lanes_check_shows_the_name_and_the_servers_error_safely(hostile_server:
 
 
 # -- the viewer ------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.anyio
 async def test_the_viewer_shows_panes_detail_feedback_and_summary_safely() -> None:

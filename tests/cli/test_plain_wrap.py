@@ -30,8 +30,13 @@ LONG_NAME = "a-lane-named-simulated-quote-approval-long"
 def long_race() -> list[Event]:
     """A race whose lines run past 80 columns: a long lane name, checks fixed and broken."""
     head = started(lanes=(LONG_NAME, "slow"), max_turns=4)
-    body = sorted([*lane_turns(LONG_NAME, 0.01, [["hello"], ["echo"], ["hello", "echo", "missing"]]),
-                   *lane_turns("slow", 0.02, [["hello"], ["hello", "echo"]], turn_s=1.3)], key=lambda e: e.t)
+    body = sorted(
+        [
+            *lane_turns(LONG_NAME, 0.01, [["hello"], ["echo"], ["hello", "echo", "missing"]]),
+            *lane_turns("slow", 0.02, [["hello"], ["hello", "echo"]], turn_s=1.3),
+        ],
+        key=lambda e: e.t,
+    )
     return [head, *body, RaceDone(t=body[-1].t + 0.01)]
 
 
@@ -46,8 +51,10 @@ def words(text: str) -> list[str]:
 
 
 def test_a_line_breaks_between_its_parts_first() -> None:
-    line = ("[    1.7s] Fast diffusion (sim) run  1/10 PASS in 1.7 s after 2 turns │ 1/10 done · 1 passed · "
-            "mean to pass 1.7 s │ 1/40 runs · ETA 11 s")
+    line = (
+        "[    1.7s] Fast diffusion (sim) run  1/10 PASS in 1.7 s after 2 turns │ 1/10 done · 1 passed · "
+        "mean to pass 1.7 s │ 1/40 runs · ETA 11 s"
+    )
     assert wrap_line(line, 80, indent=11) == [
         "[    1.7s] Fast diffusion (sim) run  1/10 PASS in 1.7 s after 2 turns",
         "           1/10 done · 1 passed · mean to pass 1.7 s │ 1/40 runs · ETA 11 s",
@@ -80,8 +87,9 @@ def terminal_output(argv: list[str], columns: int) -> str:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm", *argv], stdin=slave, stdout=slave, stderr=slave,
-                            env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", *argv], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+    )
     os.close(slave)
     try:
         out = drain(master, 60)
@@ -108,7 +116,9 @@ def piped(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("events", [long_race, long_bench], ids=["race", "bench"])
 def test_at_80_columns_a_terminal_shows_whole_words_on_lines_that_fit(
-    events: Callable[[], list[Event]], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    events: Callable[[], list[Event]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "traces"

@@ -39,16 +39,38 @@ def test_plain_race_prints_turns_and_the_results_table(tmp_path: Path, loopterm_
 
 
 def test_json_summary_has_every_field(tmp_path: Path, loopterm_main: LoopTerm) -> None:
-    out = loopterm_main("race", "sim:fast-diffusion", "sim:weak-local", "--json", "--time-scale", "0", "--seed", "2",
-                        "--trace-dir", str(tmp_path))
+    out = loopterm_main(
+        "race",
+        "sim:fast-diffusion",
+        "sim:weak-local",
+        "--json",
+        "--time-scale",
+        "0",
+        "--seed",
+        "2",
+        "--trace-dir",
+        str(tmp_path),
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["trace_dir"] == str(only_race(tmp_path))
     assert data["race_id"] == only_race(tmp_path).name
     fast, weak = data["lanes"]
     for lane in (fast, weak):
-        assert {"name", "provider", "model", "class", "outcome", "turns", "time_to_pass_s", "best_score",
-                "statuses", "tokens", "cost", "median_ms"} <= lane.keys()
+        assert {
+            "name",
+            "provider",
+            "model",
+            "class",
+            "outcome",
+            "turns",
+            "time_to_pass_s",
+            "best_score",
+            "statuses",
+            "tokens",
+            "cost",
+            "median_ms",
+        } <= lane.keys()
         assert set(lane["median_ms"]) == {"model", "validation", "harness"}
         assert len(lane["statuses"]) == lane["turns"]
     assert fast["outcome"] == "PASS" and fast["statuses"][-1] == "PASS" and fast["time_to_pass_s"] > 0
@@ -104,9 +126,23 @@ def _default_sigint() -> None:
 def _start(tmp_path: Path) -> subprocess.Popen[str]:
     env = os.environ.copy() | {"PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "race", "--plain", "--time-scale", "1", "--seed", "1",
-         "--trace-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "race",
+            "--plain",
+            "--time-scale",
+            "1",
+            "--seed",
+            "1",
+            "--trace-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
         # A shell runs background jobs with SIGINT ignored and Python keeps that, so a
         # CI job started with `&` would make the child deaf to the Ctrl-C we send it.
         preexec_fn=_default_sigint,
@@ -143,8 +179,19 @@ def test_a_killed_race_leaves_a_readable_trace(tmp_path: Path) -> None:
 
 def test_json_turns_of_a_budget_run_match_its_statuses(tmp_path: Path, loopterm_main: LoopTerm) -> None:
     # Frontier at its own pace: the 0.3 s budget ends turn 1 before its first token.
-    out = loopterm_main("race", "sim:frontier", "--json", "--time-scale", "1", "--budget", "0.3", "--seed", "1",
-                        "--trace-dir", str(tmp_path))
+    out = loopterm_main(
+        "race",
+        "sim:frontier",
+        "--json",
+        "--time-scale",
+        "1",
+        "--budget",
+        "0.3",
+        "--seed",
+        "1",
+        "--trace-dir",
+        str(tmp_path),
+    )
     assert out.returncode == 0, out.stderr
     (lane,) = json.loads(out.stdout)["lanes"]
     assert lane["outcome"] == "BUDGET"

@@ -24,11 +24,13 @@ async def stopped_at_once(coro) -> int:
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-async def test_a_race_stopped_before_it_started(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                as_json: bool) -> None:
+async def test_a_race_stopped_before_it_started(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
     task = find_task()
-    code = await stopped_at_once(race._plain([resolve("sim:mini")], RaceConfig(time_scale=0), task, tmp_path,
-                                             as_json=as_json))
+    code = await stopped_at_once(
+        race._plain([resolve("sim:mini")], RaceConfig(time_scale=0), task, tmp_path, as_json=as_json)
+    )
     out = capsys.readouterr()
     assert code == 130 and not any(tmp_path.iterdir())
     assert out.err.strip().splitlines()[-1] == "loopterm: race stopped before it started; no trace was written"

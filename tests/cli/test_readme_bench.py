@@ -22,7 +22,7 @@ COMMAND = "loopterm bench sim:fast-diffusion sim:frontier --runs 10 --time-scale
 def readme_rows(repo_root: Path) -> dict[str, list[str]]:
     text = (repo_root / "README.md").read_text()
     assert COMMAND in text, "the README no longer shows the bench this test reruns"
-    table = text[text.index(COMMAND):].split("\n\n")[1]
+    table = text[text.index(COMMAND) :].split("\n\n")[1]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()]
     header, body = rows[0], rows[2:]
     return {row[0]: dict(zip(header, row, strict=True)) for row in body}
@@ -50,8 +50,9 @@ def test_readme_demo_turn_count_matches_a_rerun(repo_root: Path, tmp_path: Path,
     assert match, "the README no longer states the demo's weak-local turns"
     seed, turns = match.groups()
     # A run's answers depend on its seed and run id only, so the lane alone at time scale 0 repeats them.
-    done = loopterm_main("race", "sim:weak-local", "--seed", seed, "--time-scale", "0", "--json",
-                         "--trace-dir", str(tmp_path))
+    done = loopterm_main(
+        "race", "sim:weak-local", "--seed", seed, "--time-scale", "0", "--json", "--trace-dir", str(tmp_path)
+    )
     assert done.returncode == 0, done.stderr
     (lane,) = json.loads(done.stdout)["lanes"]
     assert (lane["outcome"], lane["turns"]) == ("THRASH", int(turns))

@@ -18,8 +18,15 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def loopterm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "loopterm", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "loopterm", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -34,7 +41,7 @@ def replay(loopterm_main: LoopTerm) -> Callable[..., Ran]:
 
 def table_of(out: str) -> str:
     """From the blank line before the bench table to its end (the live run adds trace: lines after)."""
-    body = out[out.index("\n\n") + 2:]
+    body = out[out.index("\n\n") + 2 :]
     return "\n".join(line for line in body.splitlines() if not line.startswith(("trace:", "again from")))
 
 
@@ -42,8 +49,23 @@ def table_of(out: str) -> str:
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     tmp = tmp_path_factory.mktemp("bench")
     traces = tmp / "traces"
-    live = loopterm("bench", "sim:fast-diffusion", "sim:frontier", "--runs", "2", "--time-scale", "0", "--seed",
-                    "1", "--max-turns", "4", "--trace-dir", str(traces), "--plain", cwd=tmp)
+    live = loopterm(
+        "bench",
+        "sim:fast-diffusion",
+        "sim:frontier",
+        "--runs",
+        "2",
+        "--time-scale",
+        "0",
+        "--seed",
+        "1",
+        "--max-turns",
+        "4",
+        "--trace-dir",
+        str(traces),
+        "--plain",
+        cwd=tmp,
+    )
     assert live.returncode == 0, live.stderr
     (folder,) = traces.iterdir()
     return tmp, folder, live.stdout

@@ -28,11 +28,17 @@ def store(root: Path, events: list) -> Path:
 
 @pytest.fixture
 def traces(tmp_path: Path) -> Path:
-    store(tmp_path, race([
-        Run("a-r01", [0.5, 1.0], cost=0.01),
-        Run("a-r02", [1.0], cost=0.01),
-        Run("b-r01", [0.1, 0.125], name="Weak | local", model="w", outcome="THRASH", lane_class="L/AR"),
-    ], FIRST))
+    store(
+        tmp_path,
+        race(
+            [
+                Run("a-r01", [0.5, 1.0], cost=0.01),
+                Run("a-r02", [1.0], cost=0.01),
+                Run("b-r01", [0.1, 0.125], name="Weak | local", model="w", outcome="THRASH", lane_class="L/AR"),
+            ],
+            FIRST,
+        ),
+    )
     store(tmp_path, race([Run("a-r01", [0.25, 0.5, 1.0], cost=0.01)], SECOND, kind="race"))
     return tmp_path
 
@@ -108,8 +114,9 @@ def test_a_unique_prefix_of_the_shown_name_picks_a_lane(traces: Path, capsys: py
 def test_unknown_lane_names_the_lanes_there_are(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "nope")
     assert code == 2
-    assert err.strip() == ("loopterm: error: no lane matches nope; "
-                           "lanes in these races: Lane A (sim), Weak | local (sim)")
+    assert err.strip() == (
+        "loopterm: error: no lane matches nope; lanes in these races: Lane A (sim), Weak | local (sim)"
+    )
 
 
 def test_bad_ids_get_one_clear_line(traces: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,12 +139,18 @@ def test_a_damaged_trace_still_reports_and_says_so(traces: Path, capsys: pytest.
 
 
 def test_left_out_runs_are_named_under_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store(tmp_path, race([
-        Run("a-r01", [1.0]),
-        Run("a-r02", [0.5], outcome="ERROR"),
-        Run("a-r03", [0.5], outcome="ERROR"),
-        Run("a-r04", [0.5], outcome="ABORTED"),
-    ], FIRST))
+    store(
+        tmp_path,
+        race(
+            [
+                Run("a-r01", [1.0]),
+                Run("a-r02", [0.5], outcome="ERROR"),
+                Run("a-r03", [0.5], outcome="ERROR"),
+                Run("a-r04", [0.5], outcome="ABORTED"),
+            ],
+            FIRST,
+        ),
+    )
     code, out, _ = report(capsys, "--trace-dir", str(tmp_path), "--format", "md")
     assert code == 0
     assert "| Lane A (sim) | H/D | 1/1 | 1 | 1 | 1.2 s | 1.2 s | n/a | 2 |" in out
@@ -169,8 +182,9 @@ def test_lanes_repeat_or_commas(traces: Path, capsys: pytest.CaptureFixture[str]
 def test_one_unknown_name_among_good_ones_fails(traces: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = report(capsys, FIRST, "--trace-dir", str(traces), "--lanes", "lane a,nope")
     assert code == 2 and out == ""
-    assert err.strip() == ("loopterm: error: no lane matches nope; "
-                           "lanes in these races: Lane A (sim), Weak | local (sim)")
+    assert err.strip() == (
+        "loopterm: error: no lane matches nope; lanes in these races: Lane A (sim), Weak | local (sim)"
+    )
 
 
 def test_a_bench_still_running_reports_its_unfinished_runs_as_running(
@@ -179,8 +193,9 @@ def test_a_bench_still_running_reports_its_unfinished_runs_as_running(
     """Not "aborted", and no word of replaying: a report reads the trace as written so far (issue 15 item 10)."""
     from loopterm.events import LaneDone, RaceDone
 
-    events = race([Run("a-r01", [1.0]), Run("a-r02", [0.5, 0.7, 1.0]), Run("b-r01", [0.5, 1.0], name="B", model="b")],
-                  FIRST)
+    events = race(
+        [Run("a-r01", [1.0]), Run("a-r02", [0.5, 0.7, 1.0]), Run("b-r01", [0.5, 1.0], name="B", model="b")], FIRST
+    )
     # At 1.3 s a-r01 has passed (1.25 s); a-r02 and b-r01 are in their turn 2.
     going = [e for e in events if e.t <= 1.3 and not isinstance(e, RaceDone)]
     assert {e.lane for e in going if isinstance(e, LaneDone)} == {"a-r01"}

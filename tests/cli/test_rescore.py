@@ -31,7 +31,7 @@ from loopterm.traces.reader import read_race
 from loopterm.traces.rescore import rescore_events
 
 MINI = CANDIDATES / "task"
-NO_ECHO = '''from fastapi import FastAPI
+NO_ECHO = """from fastapi import FastAPI
 
 app = FastAPI()
 
@@ -39,14 +39,14 @@ app = FastAPI()
 @app.get("/hello")
 async def hello():
     return {"msg": "hello"}
-'''
-VERSION_CHECK = '''
+"""
+VERSION_CHECK = """
 
 @SUITE.check("version", "shape", "GET /version names the version")
 async def version(ctx: CheckContext) -> None:
     r = await ctx.client.get("/version")
     assert r.status_code == 200, f"GET /version: expected 200, got {r.status_code}"
-'''
+"""
 
 
 def by(events: list[Event], lane: str, cls: type) -> list:
@@ -73,17 +73,43 @@ def recorded_race(task_dir: Path) -> list[Event]:
     head = started(lanes=("a", "b", "c", "d"), max_turns=5, thrash_k=2)
     head.task_hash = find_task("mini", task_dir).hash
     a = lane_turns("a", 0.01, [["hello", "missing"], ["hello", "echo", "missing"]], codes=[NO_ECHO, ref])
-    b = lane_turns("b", 0.02, [["hello"], ["hello"], ["hello"], [], ["hello"]], turn_s=1.5,
-                   codes=[NO_ECHO, ref, NO_ECHO, None, ref], outcome=Outcome.TURN_LIMIT)
+    b = lane_turns(
+        "b",
+        0.02,
+        [["hello"], ["hello"], ["hello"], [], ["hello"]],
+        turn_s=1.5,
+        codes=[NO_ECHO, ref, NO_ECHO, None, ref],
+        outcome=Outcome.TURN_LIMIT,
+    )
     c = lane_turns("c", 0.03, [["hello"]], codes=[NO_ECHO])[:-1]
     c += [
         TurnStarted(t=1.1, lane="c", turn=2),
-        GenerationDone(t=3.0, lane="c", turn=2, text="", ttft_s=None, generation_s=1.9, error="HTTP 429",
-                       error_kind="rate_limit"),
-        TurnDone(t=3.01, lane="c", turn=2, status=TurnStatus.ERROR, score=1 / 3, passed=1, total=3,
-                 best_score=1 / 3, model_s=1.9, validation_s=0.0, harness_s=0.01),
-        LaneDone(t=3.02, lane="c", outcome=Outcome.ERROR, reason="HTTP 429", turns=2, time_to_pass_s=None,
-                 best_score=1 / 3, final_score=1 / 3),
+        GenerationDone(
+            t=3.0, lane="c", turn=2, text="", ttft_s=None, generation_s=1.9, error="HTTP 429", error_kind="rate_limit"
+        ),
+        TurnDone(
+            t=3.01,
+            lane="c",
+            turn=2,
+            status=TurnStatus.ERROR,
+            score=1 / 3,
+            passed=1,
+            total=3,
+            best_score=1 / 3,
+            model_s=1.9,
+            validation_s=0.0,
+            harness_s=0.01,
+        ),
+        LaneDone(
+            t=3.02,
+            lane="c",
+            outcome=Outcome.ERROR,
+            reason="HTTP 429",
+            turns=2,
+            time_to_pass_s=None,
+            best_score=1 / 3,
+            final_score=1 / 3,
+        ),
     ]
     d = lane_turns("d", 0.04, [["hello"]], codes=[NO_ECHO], outcome=Outcome.ABORTED)
     body = sorted(a + b + c + d, key=lambda e: e.t)
@@ -91,9 +117,7 @@ def recorded_race(task_dir: Path) -> list[Event]:
 
 
 @pytest.mark.anyio
-async def test_rescore_against_the_same_suite_stops_lanes_that_now_pass_earlier(
-    task_dir: Path, tmp_path: Path
-) -> None:
+async def test_rescore_against_the_same_suite_stops_lanes_that_now_pass_earlier(task_dir: Path, tmp_path: Path) -> None:
     old_events = recorded_race(task_dir)
     trace = read_race(write_trace(tmp_path / "traces", old_events))
     task = find_task("mini", task_dir)
@@ -124,12 +148,14 @@ async def test_rescore_against_the_same_suite_stops_lanes_that_now_pass_earlier(
     # timing: recorded generation times kept; the validations' own new times replace the old ones
     for lane in "ab":
         old_lane, new_lane = trace.lane_events(lane), [e for e in new if getattr(e, "lane", None) == lane]
-        for old_gen, new_gen in zip(by(old_lane, lane, GenerationDone), by(new_lane, lane, GenerationDone),
-                                    strict=False):
+        for old_gen, new_gen in zip(
+            by(old_lane, lane, GenerationDone), by(new_lane, lane, GenerationDone), strict=False
+        ):
             assert new_gen.generation_s == old_gen.generation_s and new_gen.text == old_gen.text
         shift = 0.0
-        for turn, (old_v, new_v) in enumerate(zip(by(old_lane, lane, ValidationDone),
-                                                  by(new_lane, lane, ValidationDone), strict=False), start=1):
+        for turn, (old_v, new_v) in enumerate(
+            zip(by(old_lane, lane, ValidationDone), by(new_lane, lane, ValidationDone), strict=False), start=1
+        ):
             old_td = by(old_lane, lane, TurnDone)[turn - 1]
             new_td = by(new_lane, lane, TurnDone)[turn - 1]
             assert 0 < new_td.validation_s < 30 and new_td.model_s == old_td.model_s
@@ -164,7 +190,9 @@ async def test_rescore_against_a_changed_suite(task_dir: Path, tmp_path: Path) -
     # b: 2/4 best, 3/4 best, 2/4 stale, no code (turn 3's 2/4 still in place) stale -> THRASH with k=2 on turn 4
     b = by(new, "b", TurnDone)
     assert [(d.status, d.passed, d.no_code) for d in b] == [
-        (TurnStatus.PARTIAL, 2, False), (TurnStatus.PARTIAL, 3, False), (TurnStatus.PARTIAL, 2, False),
+        (TurnStatus.PARTIAL, 2, False),
+        (TurnStatus.PARTIAL, 3, False),
+        (TurnStatus.PARTIAL, 2, False),
         (TurnStatus.THRASH, 2, True),
     ]
     # a no-code answer breaks nothing: the implementation did not change
@@ -247,10 +275,12 @@ def test_cli_rescore_numbers_lanes_that_share_a_name(task_dir: Path, tmp_path: P
     rows = [line.strip() for line in out.stdout.splitlines() if line.strip().startswith("Mini")]
     assert [row.split("  ")[0] for row in rows] == ["Mini (sim) #1", "Mini (sim) #2"]
     assert "PASS t1" in rows[0] and "turn limit t2" in rows[1]
-    data = json.loads(loopterm_main("rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root),
-                                    "--json").stdout)
+    data = json.loads(
+        loopterm_main("rescore", old.name, "--task-dir", str(task_dir), "--trace-dir", str(root), "--json").stdout
+    )
     assert [(lane["run_id"], lane["label"]) for lane in data["lanes"]] == [
-        ("mini", "Mini (sim) #1"), ("mini-2", "Mini (sim) #2"),
+        ("mini", "Mini (sim) #1"),
+        ("mini-2", "Mini (sim) #2"),
     ]
 
 

@@ -19,10 +19,14 @@ REFERENCE = MINI / "validation/mini/reference.py"
 
 BROKEN = {
     "syntax error": ("x = (\n", r"checks.py:\d+: SyntaxError: '\(' was never closed"),
-    "raises at import": ('raise RuntimeError("suite broken\\nsecond line")\n',
-                         r"checks.py:\d+: RuntimeError: suite broken$"),
-    "imports a missing sibling": ("from .nope import x\n",
-                                  r"checks.py:\d+: ModuleNotFoundError: No module named 'nope'$"),
+    "raises at import": (
+        'raise RuntimeError("suite broken\\nsecond line")\n',
+        r"checks.py:\d+: RuntimeError: suite broken$",
+    ),
+    "imports a missing sibling": (
+        "from .nope import x\n",
+        r"checks.py:\d+: ModuleNotFoundError: No module named 'nope'$",
+    ),
     "exits at import": ("import sys\nsys.exit(3)\n", r"checks.py:\d+: SystemExit: 3$"),
 }
 
@@ -84,10 +88,13 @@ def test_rescore_with_a_broken_suite_names_file_line_and_error(
     assert re.search(pattern, line), line
 
 
-@pytest.mark.parametrize(("tail", "said"), [
-    ("SUITE = None\n", "defines no SUITE"),
-    ('SUITE = {"checks": []}\n', "SUITE is a dict, not a loopterm.suite.Suite"),
-])
+@pytest.mark.parametrize(
+    ("tail", "said"),
+    [
+        ("SUITE = None\n", "defines no SUITE"),
+        ('SUITE = {"checks": []}\n', "SUITE is a dict, not a loopterm.suite.Suite"),
+    ],
+)
 def test_a_suite_that_is_not_a_suite_is_a_usage_error_naming_the_file(
     tail: str, said: str, tmp_path: Path, loopterm: Callable[..., Ran]
 ) -> None:

@@ -59,8 +59,10 @@ def test_replay_reads_past_junk_lines(tmp_path: Path, loopterm_main: LoopTerm) -
     insert_lines(folder / "fast.jsonl", 0, ["null"])
     out = loopterm_main("replay", "--plain", "--speed", "50", "--trace-dir", str(root))
     assert out.returncode == 0
-    assert out.stderr == "loopterm: warning: fast.jsonl:1: not an event (a JSON NoneType, not an object); " \
-                         "line skipped as damaged\n"
+    assert (
+        out.stderr == "loopterm: warning: fast.jsonl:1: not an event (a JSON NoneType, not an object); "
+        "line skipped as damaged\n"
+    )
     # (rescore over junk lines: tests/cli/test_rescore.py)
 
 
@@ -82,8 +84,9 @@ def test_a_lost_lane_done_after_a_pass_turn_reads_as_pass(tmp_path: Path) -> Non
     assert times == sorted(times)  # the rebuilt lane_done sits at its passing turn, not after later events
 
 
-def test_a_completed_race_with_a_lane_cut_short_is_aborted_throughout(tmp_path: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_completed_race_with_a_lane_cut_short_is_aborted_throughout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     events = hand_race()
     folder = write_trace(tmp_path, events)
     lane = folder / "slow.jsonl"

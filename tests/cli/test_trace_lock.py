@@ -34,9 +34,24 @@ def live_race(tmp_path: Path) -> Iterator[LiveRace]:
     root = tmp_path / "traces"
     env = os.environ.copy() | {"PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "race", "--plain", "--time-scale", "1", "--seed", "1",
-         "--trace-dir", str(root)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_default_sigint,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "race",
+            "--plain",
+            "--time-scale",
+            "1",
+            "--seed",
+            "1",
+            "--trace-dir",
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_default_sigint,
     )
     assert proc.stdout is not None
     header = proc.stdout.readline()  # printed right after race_started: the trace and its lock exist
@@ -59,8 +74,10 @@ def test_rm_and_prune_leave_a_running_race_which_then_ends_cleanly(
 
     out = loopterm_main("traces", "rm", folder.name, "--yes", "--trace-dir", str(root))
     assert out.returncode == 2
-    assert out.stderr.strip() == (f"loopterm: error: race {folder.name} is still being written by process "
-                                  f"{proc.pid}; stop that race first (nothing deleted)")
+    assert out.stderr.strip() == (
+        f"loopterm: error: race {folder.name} is still being written by process "
+        f"{proc.pid}; stop that race first (nothing deleted)"
+    )
     out = loopterm_main("traces", "prune", "--older-than", "0", "--yes", "--trace-dir", str(root))
     assert out.returncode == 0 and "no races older than 0 days" in out.stdout
     assert folder.is_dir()

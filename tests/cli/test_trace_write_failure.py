@@ -29,9 +29,27 @@ def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
     tmp_path: Path, command: list[str]
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "loopterm", *command, "sim:weak-local", "--time-scale", "0", "--seed", "1",
-         "--thrash-k", "0", "--plain", "--trace-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(), preexec_fn=_limit_file_size,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            *command,
+            "sim:weak-local",
+            "--time-scale",
+            "0",
+            "--seed",
+            "1",
+            "--thrash-k",
+            "0",
+            "--plain",
+            "--trace-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+        preexec_fn=_limit_file_size,
     )
     # It was an OSError traceback from inside a lane, after an "internal error" it could not write either.
     assert done.returncode == 1, done.stderr
@@ -50,14 +68,35 @@ def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
 def test_a_rescore_whose_trace_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> None:
     source, rescored = tmp_path / "source", tmp_path / "rescored"
     subprocess.run(
-        [sys.executable, "-m", "loopterm", "race", "sim:weak-local", "--time-scale", "0", "--seed", "1",
-         "--thrash-k", "0", "--plain", "--trace-dir", str(source)],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "race",
+            "sim:weak-local",
+            "--time-scale",
+            "0",
+            "--seed",
+            "1",
+            "--thrash-k",
+            "0",
+            "--plain",
+            "--trace-dir",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     (original,) = source.iterdir()
     done = subprocess.run(
         [sys.executable, "-m", "loopterm", "rescore", str(original), "--plain", "--trace-dir", str(rescored)],
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(), preexec_fn=_limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+        preexec_fn=_limit_file_size,
     )
     # It was an OSError traceback: rescore wrote its trace without the guard race and bench have.
     assert done.returncode == 1, done.stderr

@@ -46,7 +46,10 @@ def test_listing_is_newest_first_with_outcomes_status_and_size(root: Path) -> No
 
     races = store.list_races(root)
     assert [r.race_id for r in races] == [
-        "20261122-120000-dead", "20261121-093000-bbcc", "20261121-090000-bbbb", "20261120-090000-aaaa",
+        "20261122-120000-dead",
+        "20261121-093000-bbcc",
+        "20261121-090000-bbbb",
+        "20261120-090000-aaaa",
     ]
     dead, newest = races[0], races[1]
     assert dead.status == "incomplete" and dead.outcomes == {"PASS": 1, "unfinished": 1}
@@ -170,8 +173,12 @@ def test_cli_rm_refuses_without_yes_off_a_terminal(root: Path, loopterm_main: Lo
 def test_cli_rm_asks_on_a_terminal(root: Path, answer: bytes, deleted: bool) -> None:
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "loopterm", "traces", "rm", "20261120", "--trace-dir",
-                                 str(root)], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "loopterm", "traces", "rm", "20261120", "--trace-dir", str(root)],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         os.write(master, answer)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -182,8 +189,9 @@ def test_cli_rm_asks_on_a_terminal(root: Path, answer: bytes, deleted: bool) -> 
     assert proc.returncode == (0 if deleted else 1), err
 
 
-def test_cli_rm_refuses_paths_outside_and_unknown_ids(root: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rm_refuses_paths_outside_and_unknown_ids(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outside = stored(tmp_path / "elsewhere", "20261122-150000-beef")
     assert main(["traces", "rm", str(outside), "--yes", "--trace-dir", str(root)]) == 2
     assert "not in the traces dir" in capsys.readouterr().err
@@ -203,8 +211,7 @@ def test_cli_rm_deletes_a_killed_race_at_once(tmp_path: Path, capsys: pytest.Cap
     assert not folder.exists()
 
 
-def test_cli_rm_leaves_a_race_whose_writer_holds_its_lock(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_rm_leaves_a_race_whose_writer_holds_its_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from loopterm.traces.writer import TraceWriter
 
     writer = TraceWriter(tmp_path)  # held open, as a running race holds it (test_trace_lock: a real child)
@@ -265,15 +272,24 @@ def test_sizes_read_well() -> None:
 def test_outcomes_follow_the_outcome_order(tmp_path: Path) -> None:
     events = [started(lanes=("a", "b", "c"))]
     for lane, outcome in (("a", Outcome.THRASH), ("b", Outcome.PASS), ("c", Outcome.THRASH)):
-        events.append(LaneDone(t=1.0, lane=lane, outcome=outcome, reason="r", turns=1, time_to_pass_s=None,
-                               best_score=0.0, final_score=0.0))
+        events.append(
+            LaneDone(
+                t=1.0,
+                lane=lane,
+                outcome=outcome,
+                reason="r",
+                turns=1,
+                time_to_pass_s=None,
+                best_score=0.0,
+                final_score=0.0,
+            )
+        )
     events.append(RaceDone(t=2.0))
     info = store.read_info(write_trace(tmp_path, events))
     assert info.outcomes_text() == "PASS 1 · THRASH 2"
 
 
-def test_a_race_copied_under_another_name_answers_to_both_names(root: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_race_copied_under_another_name_answers_to_both_names(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
     shutil.copytree(root / "20261120-090000-aaaa", root / "keep-this-one")
@@ -287,8 +303,7 @@ def test_a_race_copied_under_another_name_answers_to_both_names(root: Path,
     assert not (root / "keep-this-one").exists()
 
 
-def test_rm_of_a_lane_file_refuses_instead_of_deleting_the_race(root: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_rm_of_a_lane_file_refuses_instead_of_deleting_the_race(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = root / "20261120-090000-aaaa"
     assert main(["traces", "rm", str(folder / "fast.jsonl"), "--yes", "--trace-dir", str(root)]) == 2
     err = capsys.readouterr().err

@@ -58,8 +58,17 @@ def test_race_and_bench_hand_the_rate_to_the_viewer(
         seen["replay"] = fps
         return 0
 
-    recorded = loopterm_main("race", "sim:fast-diffusion", "--plain", "--time-scale", "0", "--max-turns", "1",
-                             "--trace-dir", str(tmp_path / "recorded"))
+    recorded = loopterm_main(
+        "race",
+        "sim:fast-diffusion",
+        "--plain",
+        "--time-scale",
+        "0",
+        "--max-turns",
+        "1",
+        "--trace-dir",
+        str(tmp_path / "recorded"),
+    )
     assert recorded.returncode == 0, recorded.stderr
     for command in COMMANDS:  # as on a terminal: the viewer, not plain lines
         monkeypatch.setattr(f"loopterm.commands.{command}.use_plain", lambda args: False)
@@ -75,8 +84,9 @@ def test_race_and_bench_hand_the_rate_to_the_viewer(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("fps", "news_s", "tick_s"), [(None, 0.04, 0.1), (50, 0.02, 0.1), (5, 0.2, 0.2),
-                                                      (1, 1.0, 1.0)])
+@pytest.mark.parametrize(
+    ("fps", "news_s", "tick_s"), [(None, 0.04, 0.1), (50, 0.02, 0.1), (5, 0.2, 0.2), (1, 1.0, 1.0)]
+)
 async def test_the_app_repaints_at_most_fps_times_a_second(fps: int | None, news_s: float, tick_s: float) -> None:
     """News waits at least 1/fps after the last news repaint; the timers tick at 10 Hz, slower below 10 fps."""
     app, _ = app_for(fps=fps)

@@ -67,17 +67,29 @@ def test_repeat_adds_latency_figures(loopterm: Validate) -> None:
 
 
 def run_of(passed: dict[str, bool]) -> ValidationResult:
-    checks = [CheckResult(id=i, group="logic", description=i, passed=ok, message="" if ok else "no",
-                          duration_ms=1.0) for i, ok in passed.items()]
+    checks = [
+        CheckResult(id=i, group="logic", description=i, passed=ok, message="" if ok else "no", duration_ms=1.0)
+        for i, ok in passed.items()
+    ]
     count = sum(passed.values())
     status = "PASS" if count == len(checks) else "PARTIAL" if count else "FAIL"
-    return ValidationResult(task="mini", score=count / len(checks), passed=count, total=len(checks),
-                            status=status, duration_ms=5.0, checks=checks)
+    return ValidationResult(
+        task="mini",
+        score=count / len(checks),
+        passed=count,
+        total=len(checks),
+        status=status,
+        duration_ms=5.0,
+        checks=checks,
+    )
 
 
 def test_repeated_runs_that_disagree_are_reported() -> None:
-    runs = [run_of({"a": True, "b": True, "c": True}), run_of({"a": True, "b": False, "c": True}),
-            run_of({"a": True, "b": True, "c": False})]
+    runs = [
+        run_of({"a": True, "b": True, "c": True}),
+        run_of({"a": True, "b": False, "c": True}),
+        run_of({"a": True, "b": True, "c": False}),
+    ]
     repeat = agreement(runs)
     assert repeat == {"runs": 3, "passed_range": [2, 3], "flaky_checks": ["b", "c"]}
     assert as_json(runs[0], None, repeat)["flaky_checks"] == ["b", "c"]
@@ -101,9 +113,11 @@ def test_human_report_lists_every_failing_check_for_a_person(tmp_path: Path, loo
     # Fails all 47: the model's feedback would stop near 6,000 characters with a note for the
     # model; a person gets every failing check.
     text = tmp_path / "text.py"
-    text.write_text("from starlette.responses import PlainTextResponse\n\n"
-                    "async def app(scope, receive, send):\n"
-                    "    await PlainTextResponse('hi')(scope, receive, send)\n")
+    text.write_text(
+        "from starlette.responses import PlainTextResponse\n\n"
+        "async def app(scope, receive, send):\n"
+        "    await PlainTextResponse('hi')(scope, receive, send)\n"
+    )
     out = loopterm(text)
     assert out.returncode == 1, out.stderr
     listed = [line for line in out.stdout.splitlines() if line.startswith("- ")]

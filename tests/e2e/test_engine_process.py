@@ -93,8 +93,9 @@ def test_the_engine_stops_cleanly_when_the_viewer_is_gone(tmp_path: Path) -> Non
     # Its stdin closes (the viewer died): it closes every lane and the trace, marked aborted.
     config = RaceConfig(max_turns=15, time_scale=1.0, seed=3)
     spec = spec_for([resolve(name) for name in LANES], config, tmp_path, None, "race")
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm.engine"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm.engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write((json.dumps(spec) + "\n").encode())
     proc.stdin.flush()
@@ -114,8 +115,9 @@ def test_the_engine_stops_cleanly_when_the_viewer_is_gone(tmp_path: Path) -> Non
 def test_sigint_stops_the_engine_with_a_complete_trace(tmp_path: Path) -> None:
     config = RaceConfig(max_turns=15, time_scale=1.0, seed=3)
     spec = spec_for([resolve(name) for name in LANES], config, tmp_path, None, "race")
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm.engine"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm.engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write((json.dumps(spec) + "\n").encode())
     proc.stdin.flush()

@@ -15,7 +15,9 @@ def test_the_wheel_carries_spec_validation_and_themes_and_they_are_found(tmp_pat
     # --no-build-isolation: hatchling comes from the dev extra, no network needed.
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
-        cwd=repo_root, check=True, capture_output=True,
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
     )
     wheel = next(tmp_path.glob("loopterm-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -40,8 +42,9 @@ def test_the_wheel_carries_spec_validation_and_themes_and_they_are_found(tmp_pat
         "print((data_dir() / 'themes' / 'loopterm-contrast.toml').is_file())"
     )
     env = os.environ | {"PYTHONPATH": str(site)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     where, counts, themes = out.stdout.split("\n")[:3]
     assert where == str(site / "loopterm" / "_data")
     checkout = find_task()  # the wheel carries the same suite and catalogue as this checkout

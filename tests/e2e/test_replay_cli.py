@@ -66,8 +66,19 @@ def test_an_interrupted_race_replays_to_where_it_stopped_marked_aborted(
     events = hand_race()
     cut = next(i for i, e in enumerate(events) if isinstance(e, LaneDone))  # fast passed; slow mid-race
     stop_t = events[cut + 5].t
-    tail = [LaneDone(t=stop_t, lane="slow", outcome="ABORTED", reason="race stopped during turn 2", turns=2,
-                     time_to_pass_s=None, best_score=0.67, final_score=0.33), RaceDone(t=stop_t, aborted=True)]
+    tail = [
+        LaneDone(
+            t=stop_t,
+            lane="slow",
+            outcome="ABORTED",
+            reason="race stopped during turn 2",
+            turns=2,
+            time_to_pass_s=None,
+            best_score=0.67,
+            final_score=0.33,
+        ),
+        RaceDone(t=stop_t, aborted=True),
+    ]
     write_trace(root, [*events[: cut + 6], *tail])  # Ctrl-C: the engine closed every lane
     assert main(["replay", "--plain", "--speed", "50", "--trace-dir", str(root)]) == 0
     out, err = capsys.readouterr()
@@ -84,8 +95,7 @@ def test_a_killed_race_replays_with_one_warning_line_each(root: Path, capsys: py
     out, err = capsys.readouterr()
     warnings = err.splitlines()
     assert "loopterm: warning: slow: no lane_done; closed as aborted at" in warnings[0]
-    assert warnings[1] == ("loopterm: warning: the race has no end record (killed or crashed); "
-                           "read as aborted")
+    assert warnings[1] == ("loopterm: warning: the race has no end record (killed or crashed); read as aborted")
     assert len(warnings) == 2
     assert "Results (race aborted)" in out and "PASS in" in out
 
@@ -155,8 +165,14 @@ def test_on_a_terminal_the_viewer_replays_and_its_keys_work(root: Path) -> None:
     by_itself = events[-1].t / 0.5  # seconds from the viewer's start to the slow lane's end
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm", "replay", "--speed", "0.5", "--trace-dir", str(root)],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "replay", "--speed", "0.5", "--trace-dir", str(root)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         read_until(master, b"REPLAY", 60)  # the viewer is up with its badge

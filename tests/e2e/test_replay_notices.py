@@ -47,8 +47,14 @@ def test_on_a_terminal_the_warning_is_on_screen_and_printed_after(tmp_path: Path
     damaged(root)
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm", "replay", "--trace-dir", str(root)],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "replay", "--trace-dir", str(root)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         before = read_until(master, b"REPLAY", 60)  # the viewer is up

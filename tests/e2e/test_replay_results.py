@@ -64,8 +64,14 @@ def test_quitting_the_replay_viewer_part_way_prints_the_recorded_results(tmp_pat
     write_trace(root, events)
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    proc = subprocess.Popen([sys.executable, "-m", "loopterm", "replay", "--speed", "0.5", "--trace-dir", str(root)],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "replay", "--speed", "0.5", "--trace-dir", str(root)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         read_until(master, b"REPLAY", 60)  # the viewer is up
@@ -77,6 +83,6 @@ def test_quitting_the_replay_viewer_part_way_prints_the_recorded_results(tmp_pat
             proc.kill()
             proc.wait()
         os.close(master)
-    after = out[out.rindex(b"Results"):].decode(errors="replace")
+    after = out[out.rindex(b"Results") :].decode(errors="replace")
     assert "turn limit" in after and "PASS" in after and "running" not in after
     assert "the replay stopped at" in " ".join(after.split())

@@ -69,8 +69,7 @@ async def test_a_real_sim_race_shows_what_the_trace_records(tmp_path: Path) -> N
                 assert newest in text
 
         # Finishing order: places follow the order in which lanes passed.
-        passed = sorted((e for e in trace.events if isinstance(e, LaneDone) and e.outcome == "PASS"),
-                        key=lambda e: e.t)
+        passed = sorted((e for e in trace.events if isinstance(e, LaneDone) and e.outcome == "PASS"), key=lambda e: e.t)
         assert [e.place for e in passed] == list(range(1, len(passed) + 1))
         assert [lane.run_id for lane in app.race.finish_order()] == [e.lane for e in passed]
         assert passed, "with seed 1 at least one simulated lane passes"
@@ -118,8 +117,9 @@ async def test_eight_lanes_at_full_speed_keep_the_ui_responsive(tmp_path: Path) 
     # figure in the README, not an assertion.)
     timeline: list[object] = []
     lanes = [resolve(name) for name in SIM_LANES * 2]
-    source = EngineSource(lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path,
-                      extra_sinks=[timeline.append])
+    source = EngineSource(
+        lanes, RaceConfig(max_turns=6, time_scale=0, seed=2), find_task(), tmp_path, extra_sinks=[timeline.append]
+    )
     app = make_app(source)
     async with app.run_test(size=(160, 48)) as pilot:
         app.set_interval(0.01, lambda: timeline.append(TICK))

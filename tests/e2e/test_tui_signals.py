@@ -29,9 +29,23 @@ def test_a_signal_stops_the_live_viewer_and_the_trace_ends_aborted(tmp_path: Pat
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     # At time scale 1 the frontier lane needs about a minute: the race is surely running.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "race", "sim:fast-diffusion", "sim:frontier", "--time-scale", "1",
-         "--trace-dir", str(tmp_path)],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "race",
+            "sim:fast-diffusion",
+            "sim:frontier",
+            "--time-scale",
+            "1",
+            "--trace-dir",
+            str(tmp_path),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
     )
     os.close(slave)
     try:
@@ -67,9 +81,24 @@ def test_when_the_terminal_goes_away_the_race_ends_its_trace_and_the_process_exi
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "race", "sim:fast-diffusion", "sim:frontier", "--time-scale", "1",
-         "--trace-dir", str(tmp_path)],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, preexec_fn=_own_terminal,
+        [
+            sys.executable,
+            "-m",
+            "loopterm",
+            "race",
+            "sim:fast-diffusion",
+            "sim:frontier",
+            "--time-scale",
+            "1",
+            "--trace-dir",
+            str(tmp_path),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+        preexec_fn=_own_terminal,
     )
     os.close(slave)
     try:

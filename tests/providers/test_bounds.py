@@ -98,27 +98,52 @@ class ScriptedProvider:
 def partial_result(task: Task, message: str = "sent GET /x; got 404", output: str = "") -> ValidationResult:
     """Every check but the first passes; the first fails with ``message``."""
     checks = [
-        CheckResult.model_construct(id=c.id, group=c.group, description=c.description, passed=i > 0,
-                                    message=message if i == 0 else "", duration_ms=1.0)
+        CheckResult.model_construct(
+            id=c.id,
+            group=c.group,
+            description=c.description,
+            passed=i > 0,
+            message=message if i == 0 else "",
+            duration_ms=1.0,
+        )
         for i, c in enumerate(task.suite.checks)
     ]
     total = len(checks)
-    return ValidationResult.model_construct(task=task.id, score=(total - 1) / total, passed=total - 1, total=total,
-                                            status="PARTIAL", error=None, duration_ms=5.0, checks=checks,
-                                            output=output, infrastructure_error=None)
+    return ValidationResult.model_construct(
+        task=task.id,
+        score=(total - 1) / total,
+        passed=total - 1,
+        total=total,
+        status="PARTIAL",
+        error=None,
+        duration_ms=5.0,
+        checks=checks,
+        output=output,
+        infrastructure_error=None,
+    )
 
 
 def forged_load_error(task: Task) -> ValidationResult:
     """A 7 MB load error, copied into all the checks' messages, and 7 MB of output (strings shared, not copied)."""
     message = f"not run: the candidate did not load: {SEVEN_MB}"
     checks = [
-        CheckResult.model_construct(id=c.id, group=c.group, description=c.description, passed=False,
-                                    message=message, duration_ms=0.0)
+        CheckResult.model_construct(
+            id=c.id, group=c.group, description=c.description, passed=False, message=message, duration_ms=0.0
+        )
         for c in task.suite.checks
     ]
-    return ValidationResult.model_construct(task=task.id, score=0.0, passed=0, total=len(checks), status="FAIL",
-                                            error=SEVEN_MB, duration_ms=5.0, checks=checks, output=SEVEN_MB,
-                                            infrastructure_error=None)
+    return ValidationResult.model_construct(
+        task=task.id,
+        score=0.0,
+        passed=0,
+        total=len(checks),
+        status="FAIL",
+        error=SEVEN_MB,
+        duration_ms=5.0,
+        checks=checks,
+        output=SEVEN_MB,
+        infrastructure_error=None,
+    )
 
 
 def lines_of(folder: Path) -> list[bytes]:
@@ -154,12 +179,29 @@ def test_clip_fits_its_limit_in_bytes_and_says_how_much_it_cut(text: str, keep: 
 
 
 def test_clamp_result_cuts_every_message_error_and_output() -> None:
-    checks = [CheckResult.model_construct(id=f"c{i}", group="g", description="d", passed=False,
-                                          message=SEVEN_MB if i % 2 else "small", duration_ms=0.0)
-              for i in range(47)]
-    forged = ValidationResult.model_construct(task="t", score=0.0, passed=0, total=47, status="FAIL",
-                                              error=SEVEN_MB, duration_ms=1.0, checks=checks, output=SEVEN_MB,
-                                              infrastructure_error=SEVEN_MB)
+    checks = [
+        CheckResult.model_construct(
+            id=f"c{i}",
+            group="g",
+            description="d",
+            passed=False,
+            message=SEVEN_MB if i % 2 else "small",
+            duration_ms=0.0,
+        )
+        for i in range(47)
+    ]
+    forged = ValidationResult.model_construct(
+        task="t",
+        score=0.0,
+        passed=0,
+        total=47,
+        status="FAIL",
+        error=SEVEN_MB,
+        duration_ms=1.0,
+        checks=checks,
+        output=SEVEN_MB,
+        infrastructure_error=SEVEN_MB,
+    )
     clamped = clamp_result(forged)
     assert all(utf8_size(c.message) <= MESSAGE_MAX_BYTES for c in clamped.checks)
     assert clamped.checks[0].message == "small"
@@ -173,9 +215,18 @@ def test_clamp_result_cuts_every_message_error_and_output() -> None:
 
 
 def partial_result_plain() -> ValidationResult:
-    return ValidationResult(task="t", score=0.5, passed=1, total=2, status="PARTIAL", duration_ms=1.0,
-                            checks=[CheckResult(id="a", group="g", description="d", passed=True),
-                                    CheckResult(id="b", group="g", description="d", passed=False, message="m")])
+    return ValidationResult(
+        task="t",
+        score=0.5,
+        passed=1,
+        total=2,
+        status="PARTIAL",
+        duration_ms=1.0,
+        checks=[
+            CheckResult(id="a", group="g", description="d", passed=True),
+            CheckResult(id="b", group="g", description="d", passed=False, message="m"),
+        ],
+    )
 
 
 def test_an_answer_past_the_cap_is_refused_and_kept_only_to_the_cap() -> None:
@@ -232,8 +283,13 @@ def _huge_app(state: HugeServer) -> FastAPI:
 
     def chunk(content: str | None, finish: str | None = None) -> bytes:
         delta = {"content": content} if content is not None else {}
-        data = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "huge",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        data = {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "huge",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(data)}\n\n".encode()
 
     async def play(answer: str, huge: bool) -> AsyncIterator[bytes]:
@@ -277,8 +333,7 @@ async def test_a_10_mb_answer_is_a_fail_turn_that_is_neither_read_whole_nor_re_s
     validator = FakeValidator(partial_result(task))
     events: list[Event] = []
     writer = TraceWriter(tmp_path)
-    await run_race([lane], RaceConfig(max_turns=2, thrash_k=0), [writer, events.append], task=task,
-                   validator=validator)
+    await run_race([lane], RaceConfig(max_turns=2, thrash_k=0), [writer, events.append], task=task, validator=validator)
 
     first = of_type(events, ValidationDone)[0]
     assert first.code is None
@@ -323,8 +378,16 @@ async def test_code_past_its_cap_is_a_fail_turn_and_is_not_validated(task: Task)
     provider = ScriptedProvider(big, SMALL_CODE)
     validator = FakeValidator(partial_result(task))
     events: list[Event] = []
-    loop = LaneLoop("big", Lane(name="Big", provider="openai", model="m"), provider, validator, task,
-                    LoopSettings(max_turns=2, thrash_k=0), time.perf_counter, events.append)
+    loop = LaneLoop(
+        "big",
+        Lane(name="Big", provider="openai", model="m"),
+        provider,
+        validator,
+        task,
+        LoopSettings(max_turns=2, thrash_k=0),
+        time.perf_counter,
+        events.append,
+    )
     await loop.run()
     first = of_type(events, ValidationDone)[0]
     assert first.code is None
@@ -348,8 +411,16 @@ async def test_a_forged_7_mb_validation_result_stays_small_in_feedback_prompt_an
         writer(event)
         events.append(event)
 
-    loop = LaneLoop("forged", Lane(name="Forged", provider="openai", model="m"), provider, validator, task,
-                    LoopSettings(max_turns=3, thrash_k=0), time.perf_counter, emit)
+    loop = LaneLoop(
+        "forged",
+        Lane(name="Forged", provider="openai", model="m"),
+        provider,
+        validator,
+        task,
+        LoopSettings(max_turns=3, thrash_k=0),
+        time.perf_counter,
+        emit,
+    )
     await loop.run()
     writer(RaceDone(t=time.perf_counter()))
 
@@ -376,21 +447,44 @@ async def test_a_forged_7_mb_validation_result_stays_small_in_feedback_prompt_an
 def test_the_writer_cuts_a_huge_event_to_one_bounded_line_that_reads_back(tmp_path: Path) -> None:
     writer = TraceWriter(tmp_path)
     writer(race_started([lane_info("a", "A", "m", simulated=False)], race_id="20261203-000001-cd34", max_turns=1))
-    checks = [CheckResult.model_construct(id=f"c{i}", group="g", description="d", passed=False,
-                                          message=SEVEN_MB, duration_ms=0.0) for i in range(47)]
-    forged = ValidationResult.model_construct(task="t", score=0.0, passed=0, total=47, status="FAIL",
-                                              error=SEVEN_MB, duration_ms=1.0, checks=checks, output="",
-                                              infrastructure_error=None)
-    many = [CheckResult(id=f"m{i}", group="g", description="d", passed=False, message="m" * 100)
-            for i in range(20_000)]
-    flood = ValidationResult(task="t", score=0.0, passed=0, total=len(many), status="FAIL", duration_ms=1.0,
-                             checks=many)
+    checks = [
+        CheckResult.model_construct(
+            id=f"c{i}", group="g", description="d", passed=False, message=SEVEN_MB, duration_ms=0.0
+        )
+        for i in range(47)
+    ]
+    forged = ValidationResult.model_construct(
+        task="t",
+        score=0.0,
+        passed=0,
+        total=47,
+        status="FAIL",
+        error=SEVEN_MB,
+        duration_ms=1.0,
+        checks=checks,
+        output="",
+        infrastructure_error=None,
+    )
+    many = [CheckResult(id=f"m{i}", group="g", description="d", passed=False, message="m" * 100) for i in range(20_000)]
+    flood = ValidationResult(
+        task="t", score=0.0, passed=0, total=len(many), status="FAIL", duration_ms=1.0, checks=many
+    )
     writer(LaneStarted(t=0.1, lane="a"))
     writer(GenerationDone(t=0.2, lane="a", turn=1, text="é" * (5 * MB), ttft_s=0.1, generation_s=0.1))
     writer(ValidationDone(t=0.3, lane="a", turn=1, code="app = 1", result=forged, feedback="f"))
     writer(ValidationDone(t=0.4, lane="a", turn=2, code="app = 1", result=flood, feedback="f"))
-    writer(LaneDone(t=0.5, lane="a", outcome="TURN_LIMIT", reason="r", turns=2, time_to_pass_s=None,
-                    best_score=0.0, final_score=0.0))
+    writer(
+        LaneDone(
+            t=0.5,
+            lane="a",
+            outcome="TURN_LIMIT",
+            reason="r",
+            turns=2,
+            time_to_pass_s=None,
+            best_score=0.0,
+            final_score=0.0,
+        )
+    )
     writer(RaceDone(t=0.6))
 
     assert writer.folder is not None

@@ -134,9 +134,7 @@ async def test_a_lane_waiting_for_the_shared_model_is_timed_from_when_it_gets_it
 async def test_load_params_are_applied_and_unknown_ones_rejected() -> None:
     from loopterm.providers import llamacpp
 
-    lane = PRESETS["local:smollm2"].model_copy(
-        update={"params": {"max_tokens": 2, "n_batch": 32, "n_ctx": 1024}}
-    )
+    lane = PRESETS["local:smollm2"].model_copy(update={"params": {"max_tokens": 2, "n_batch": 32, "n_ctx": 1024}})
     gen = await LlamaCppProvider(lane).generate([{"role": "user", "content": "Hi"}])
     assert gen.error is None, gen.error
     loaded = [llm for key, llm in llamacpp._models.items() if key[1] == 1024 and key[3] == 32]

@@ -58,7 +58,10 @@ def run_script(body: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     return subprocess.run(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(body)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 

@@ -274,9 +274,7 @@ async def test_retries_are_bounded_and_back_off(protocol: str, make: Make, fake_
     gen = await make(fake_server.url, model, max_retries=2).generate(MESSAGES)
     assert gen.error_kind is ErrorKind.SERVER_ERROR
     assert "server error 500" in (gen.error or "")
-    assert (gen.error or "").endswith(
-        "try again later or check the server's status or logs (gave up after 2 retries)"
-    )
+    assert (gen.error or "").endswith("try again later or check the server's status or logs (gave up after 2 retries)")
     assert [r.kind for r in gen.retries] == ["server_error", "server_error"]
     assert [r.wait_s for r in gen.retries] == [0.01, 0.02]  # base, doubled, capped
     assert fake_server.recorder.hits[model] == 3

@@ -165,7 +165,11 @@ async def test_gemini_unknown_param_fails_before_sending(
 ) -> None:
     model = tag("ok")
     lane = Lane(
-        name="g", provider="gemini", model=model, base_url=fake_server.url, api_key_env=KEY_ENV,
+        name="g",
+        provider="gemini",
+        model=model,
+        base_url=fake_server.url,
+        api_key_env=KEY_ENV,
         params={"reasoning_effort": "instant"},
     )
     provider = GeminiProvider(lane)
@@ -182,7 +186,10 @@ async def test_gemini_unknown_param_fails_before_sending(
 async def test_ollama_options_and_server_timings(fake_server: FakeServer, closing: list[StreamingProvider]) -> None:
     model = tag("ok")
     lane = Lane(
-        name="o", provider="ollama", model=model, base_url=fake_server.url,
+        name="o",
+        provider="ollama",
+        model=model,
+        base_url=fake_server.url,
         params={"temperature": 0.1, "num_ctx": 8192, "think": False},
     )
     provider = OllamaProvider(lane)

@@ -14,27 +14,36 @@ from loopterm.tasks import find_task
 
 def check(id: str, passed: bool, message: str = "") -> CheckResult:
     group = id.split(".")[0]
-    return CheckResult(id=id, group=group, description=f"what {id} checks", passed=passed,
-                       message=message)
+    return CheckResult(id=id, group=group, description=f"what {id} checks", passed=passed, message=message)
 
 
 def result(checks: list[CheckResult], error: str | None = None, output: str = "") -> ValidationResult:
     passed = sum(c.passed for c in checks)
     total = len(checks)
     status = "PASS" if passed == total else "PARTIAL" if passed else "FAIL"
-    return ValidationResult(task="t", score=passed / total if total else 0.0, passed=passed,
-                            total=total, status=status, error=error, duration_ms=1.0,
-                            checks=checks, output=output)
+    return ValidationResult(
+        task="t",
+        score=passed / total if total else 0.0,
+        passed=passed,
+        total=total,
+        status=status,
+        error=error,
+        duration_ms=1.0,
+        checks=checks,
+        output=output,
+    )
 
 
-MIXED = result([
-    check("robustness.r1", False, "sent R1; expected 404; got 200"),
-    check("logic.l1", True),
-    check("shape.s1", False, "sent S1; expected 201; got 200"),
-    check("logic.l2", False, "sent L2; expected 0.13; got 0.12"),
-    check("shape.s2", True),
-    check("logic.l3", False, "sent L3; expected AUTO_APPROVED\nsecond line of detail"),
-])
+MIXED = result(
+    [
+        check("robustness.r1", False, "sent R1; expected 404; got 200"),
+        check("logic.l1", True),
+        check("shape.s1", False, "sent S1; expected 201; got 200"),
+        check("logic.l2", False, "sent L2; expected 0.13; got 0.12"),
+        check("shape.s2", True),
+        check("logic.l3", False, "sent L3; expected AUTO_APPROVED\nsecond line of detail"),
+    ]
+)
 
 
 def test_all_passing_is_one_line() -> None:
@@ -49,9 +58,18 @@ def test_score_line_comes_first() -> None:
 
 def test_failures_are_grouped_in_group_order_with_id_description_and_message() -> None:
     text = format_feedback(MIXED)
-    order = [text.index(s) for s in ("logic: 2 failing", "- logic.l2", "- logic.l3",
-                                     "shape: 1 failing", "- shape.s1",
-                                     "robustness: 1 failing", "- robustness.r1")]
+    order = [
+        text.index(s)
+        for s in (
+            "logic: 2 failing",
+            "- logic.l2",
+            "- logic.l3",
+            "shape: 1 failing",
+            "- shape.s1",
+            "robustness: 1 failing",
+            "- robustness.r1",
+        )
+    ]
     assert order == sorted(order)
     assert "- logic.l2: what logic.l2 checks\n  sent L2; expected 0.13; got 0.12" in text
     # A message over several lines stays indented under its check.
@@ -70,8 +88,10 @@ def test_simulated_models_read_exactly_the_failing_ids() -> None:
 
 
 def many_failures(n: int) -> ValidationResult:
-    return result([check(f"logic.c{i:02d}", False, f"sent {i}; expected x; got y " + "z" * 150)
-                   for i in range(n)] + [check("shape.ok", True)])
+    return result(
+        [check(f"logic.c{i:02d}", False, f"sent {i}; expected x; got y " + "z" * 150) for i in range(n)]
+        + [check("shape.ok", True)]
+    )
 
 
 def test_long_feedback_is_capped_between_whole_entries() -> None:
@@ -104,16 +124,17 @@ def test_load_error_comes_first_and_alone() -> None:
 
 def test_load_error_shows_the_last_lines_of_output_within_the_cap() -> None:
     output = "\n".join(f"line {i}" for i in range(2000))
-    text = format_feedback(result([check("logic.a", False)], error="raised", output=output),
-                           max_chars=1000)
+    text = format_feedback(result([check("logic.a", False)], error="raised", output=output), max_chars=1000)
     assert len(text) <= 1000
     assert text.splitlines()[-2] == "line 1999"  # last output line, then the file rules
 
 
 def test_checks_that_did_not_run_share_one_line() -> None:
-    checks = [check("logic.a", False, "sent A; expected 1; got 2"),
-              check("logic.b", False, "not run: the check timed out"),
-              check("logic.c", False, "not run: the check timed out")]
+    checks = [
+        check("logic.a", False, "sent A; expected 1; got 2"),
+        check("logic.b", False, "not run: the check timed out"),
+        check("logic.c", False, "not run: the check timed out"),
+    ]
     text = format_feedback(result(checks))
     assert "- not run (the check timed out): logic.b, logic.c" in text
     assert "- logic.a: what logic.a checks" in text
@@ -135,5 +156,4 @@ async def test_real_failures_from_the_suite_read_well() -> None:
     assert "Score: 45/47 checks pass (96%); 2 fail." in text
     assert "- logic.total_limit_at: " in text and "- shape.create_201_json: " in text
     assert 'got status "PENDING_APPROVAL"' in text
-    assert _failing_ids(text, set(task.suite.by_id())) == {"logic.total_limit_at",
-                                                           "shape.create_201_json"}
+    assert _failing_ids(text, set(task.suite.by_id())) == {"logic.total_limit_at", "shape.create_201_json"}

@@ -17,14 +17,14 @@ from loopterm.tasks import find_task
 
 pytestmark = pytest.mark.anyio
 
-CRASHING = '''from fastapi import FastAPI, Request
+CRASHING = """from fastapi import FastAPI, Request
 app = FastAPI()
 
 @app.post("/quotes")
 async def create(request: Request):
     body = await request.json()
     return {"x": body["nope"]}
-'''
+"""
 
 
 async def test_a_crashing_handler_is_explained_to_the_model() -> None:
@@ -49,8 +49,13 @@ async def test_a_dead_sandbox_worker_is_retried_not_blamed_on_the_model(tmp_path
 
         events: list = []
         lane = resolve("sim:frontier")
-        await run_race([lane], RaceConfig(time_scale=0, seed=11, max_turns=4), [kill_worker_once, events.append],
-                       task=task, validator=sandbox)
+        await run_race(
+            [lane],
+            RaceConfig(time_scale=0, seed=11, max_turns=4),
+            [kill_worker_once, events.append],
+            task=task,
+            validator=sandbox,
+        )
         assert killed and sandbox.worker_pid not in (None, killed[0])  # a new worker took over
     turns = [e for e in events if isinstance(e, TurnDone)]
     done = next(e for e in events if isinstance(e, LaneDone))

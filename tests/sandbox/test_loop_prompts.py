@@ -40,16 +40,18 @@ def fenced(code: str) -> str:
 async def run(task: Task, sandbox: SharedSandbox, answers: list[str]) -> tuple[Scripted, list[Event]]:
     model = Scripted(answers)
     events: list[Event] = []
-    loop = LaneLoop("lane", resolve("sim:mini"), model, sandbox, task, LoopSettings(thrash_k=0),
-                    RaceClock(), events.append)
+    loop = LaneLoop(
+        "lane", resolve("sim:mini"), model, sandbox, task, LoopSettings(thrash_k=0), RaceClock(), events.append
+    )
     await loop.run()
     return model, events
 
 
 async def test_each_turn_sends_the_goal_contract_code_and_feedback(task: Task, sandbox: SharedSandbox) -> None:
     broken = apply_faults(task.reference_source, task.faults[:1])
-    model, events = await run(task, sandbox, [fenced(broken), "Looks right to me, no change.",
-                                              fenced(task.reference_source)])
+    model, events = await run(
+        task, sandbox, [fenced(broken), "Looks right to me, no change.", fenced(task.reference_source)]
+    )
     statuses = [e.status for e in events if isinstance(e, TurnDone)]
     assert statuses == [TurnStatus.PARTIAL, TurnStatus.FAIL, TurnStatus.PASS]
     first, after_code, after_no_code = ([m["content"] for m in p] for p in model.prompts)

@@ -45,7 +45,12 @@ async def test_a_no_code_turn_scores_the_code_in_place_and_breaks_nothing(task: 
     # the answer had no code: FAIL, but the code in place still passes what it passed, and nothing broke
     assert (blank.status, blank.no_code) == (TurnStatus.FAIL, True)
     assert (blank.score, blank.passed, blank.total, blank.fixed, blank.broke) == (
-        one.score, one.passed, one.total, [], [])
+        one.score,
+        one.passed,
+        one.total,
+        [],
+        [],
+    )
     # the next code is compared with the code in place (turn 1's), not with an answer that had none
     assert three.fixed == sorted(failing(events, 1) - failing(events, 3))
     assert three.broke == sorted(failing(events, 3) - failing(events, 1))

@@ -176,13 +176,33 @@ async def test_real_sdk_lanes_against_fake_servers(
     url = fake_server.url
     price = Price(input=1.0, output=2.0)
     lanes = [
-        Lane(name="Passes", provider="openai", model="reference~race", base_url=f"{url}/v1",
-             api_key_env="FAKE_OPENAI_KEY", lane_class="H/AR", price=price),
-        Lane(name="No app", provider="gemini", model="ok~race", base_url=url, api_key_env="FAKE_OPENAI_KEY",
-             lane_class="H/AR", price=price),
+        Lane(
+            name="Passes",
+            provider="openai",
+            model="reference~race",
+            base_url=f"{url}/v1",
+            api_key_env="FAKE_OPENAI_KEY",
+            lane_class="H/AR",
+            price=price,
+        ),
+        Lane(
+            name="No app",
+            provider="gemini",
+            model="ok~race",
+            base_url=url,
+            api_key_env="FAKE_OPENAI_KEY",
+            lane_class="H/AR",
+            price=price,
+        ),
         Lane(name="Flaky", provider="ollama", model="rate-limit-once~race", base_url=url, lane_class="L/AR"),
-        Lane(name="Broken", provider="openai", model="always-500~race", base_url=f"{url}/v1",
-             api_key_env="FAKE_OPENAI_KEY", max_retries=1),
+        Lane(
+            name="Broken",
+            provider="openai",
+            model="always-500~race",
+            base_url=f"{url}/v1",
+            api_key_env="FAKE_OPENAI_KEY",
+            max_retries=1,
+        ),
     ]
     events, folder, _ = await race(lanes, tmp_path, task, sandbox, max_turns=5, thrash_k=3, seed=1)
     done = {k: v[0] for k, v in by_lane(events, LaneDone).items()}
@@ -215,8 +235,9 @@ async def test_real_sdk_lanes_against_fake_servers(
 async def test_one_hung_lane_does_not_delay_another(
     tmp_path: Path, task: Task, sandbox: SharedSandbox, fake_server: FakeServer
 ) -> None:
-    hung = Lane(name="Hung", provider="openai", model="hang~iso", base_url=f"{fake_server.url}/v1",
-                timeout_s=3, max_retries=0)
+    hung = Lane(
+        name="Hung", provider="openai", model="hang~iso", base_url=f"{fake_server.url}/v1", timeout_s=3, max_retries=0
+    )
     events, _, _ = await race([hung, resolve("sim:fast-diffusion")], tmp_path, task, sandbox, time_scale=0, seed=2)
     done = {k: v[0] for k, v in by_lane(events, LaneDone).items()}
     assert done["hung"].outcome is Outcome.ERROR
@@ -249,8 +270,18 @@ async def test_time_to_pass_counts_from_the_race_start_in_a_race_and_the_run_sta
         assert done.time_to_pass_s == pytest.approx(passing.t - origin)  # the pane timer's clock
 
     # a bench run waits for its --concurrency slot: it is timed from its own start
-    events, _, _ = await race([fast], tmp_path / "bench", task, sandbox, time_scale=0, seed=6, runs=2, concurrency=1,
-                              kind="bench", bench_id="b")
+    events, _, _ = await race(
+        [fast],
+        tmp_path / "bench",
+        task,
+        sandbox,
+        time_scale=0,
+        seed=6,
+        runs=2,
+        concurrency=1,
+        kind="bench",
+        bench_id="b",
+    )
     second = by_lane(events, LaneStarted)["fast-diffusion-sim-r02"][0]
     assert second.t > events[0].t + 0.05  # it really started after the first run
     done = by_lane(events, LaneDone)["fast-diffusion-sim-r02"][0]
@@ -272,8 +303,9 @@ async def test_provider_sdks_are_imported_before_the_race_clock_starts(
         if isinstance(event, RaceStarted):
             seen.append("loopterm.providers.gemini" in sys.modules)
 
-    lane = Lane(name="G", provider="gemini", model="ok~preload", base_url=fake_server.url,
-                api_key_env="FAKE_GEMINI_KEY")
+    lane = Lane(
+        name="G", provider="gemini", model="ok~preload", base_url=fake_server.url, api_key_env="FAKE_GEMINI_KEY"
+    )
     await run_race([lane], RaceConfig(max_turns=1), [sink], task=task, validator=sandbox)
     assert seen == [True]
 
@@ -281,13 +313,17 @@ async def test_provider_sdks_are_imported_before_the_race_clock_starts(
 async def test_a_race_ranks_its_passing_lanes_and_a_bench_ranks_no_run(task: Task, sandbox: SharedSandbox) -> None:
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:mini")]
     raced: list[Event] = []
-    await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15), [raced.append], task=task,
-                   validator=sandbox)
+    await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15), [raced.append], task=task, validator=sandbox)
     places = sorted(e.place for e in raced if isinstance(e, LaneDone) and e.outcome is Outcome.PASS)
     assert places and places == list(range(1, len(places) + 1))
     benched: list[Event] = []
-    await run_race(lanes, RaceConfig(time_scale=0, seed=1, max_turns=15, runs=2, kind="bench", bench_id="b"),
-                   [benched.append], task=task, validator=sandbox)
+    await run_race(
+        lanes,
+        RaceConfig(time_scale=0, seed=1, max_turns=15, runs=2, kind="bench", bench_id="b"),
+        [benched.append],
+        task=task,
+        validator=sandbox,
+    )
     ends = [e for e in benched if isinstance(e, LaneDone)]
     assert len(ends) == 4 and any(e.outcome is Outcome.PASS for e in ends)
     assert all(e.place is None for e in ends)  # independent runs: no "4th Frontier (sim) #1"

@@ -39,8 +39,13 @@ async def test_a_failing_close_after_the_run_ended_adds_no_second_end(
     monkeypatch.setattr(race_mod, "make_provider", lambda *a, **kw: CloseFails(real(*a, **kw)))
     events: list[Event] = []
     writer = TraceWriter(tmp_path)
-    result = await run_race([resolve("sim:fast-diffusion")], RaceConfig(time_scale=0, seed=5),
-                            [writer, events.append], task=find_task(), validator=sandbox)
+    result = await run_race(
+        [resolve("sim:fast-diffusion")],
+        RaceConfig(time_scale=0, seed=5),
+        [writer, events.append],
+        task=find_task(),
+        validator=sandbox,
+    )
     writer.close()
     ends = [e for e in events if isinstance(e, LaneDone)]
     # It was a PASS and then an "internal error" ERROR for the same run: two ends, two outcomes.

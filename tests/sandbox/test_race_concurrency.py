@@ -60,8 +60,9 @@ async def test_runs_a_stop_kept_from_starting_are_closed_aborted(
 
     # One slot: while run 1 streams its first turn, runs 2 and 3 wait for the slot.
     config = RaceConfig(time_scale=1, seed=1, runs=3, concurrency=1, kind="bench")
-    runner = asyncio.create_task(run_race([resolve("sim:frontier")], config, [writer, sink], task=task,
-                                          validator=sandbox))
+    runner = asyncio.create_task(
+        run_race([resolve("sim:frontier")], config, [writer, sink], task=task, validator=sandbox)
+    )
     await first_turn.wait()
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -72,16 +72,42 @@ RACE_LIMITS = Limits(load_timeout_s=3.0, run_timeout_s=6.0, check_timeout_s=2.0,
 # (hello and the 404 pass, echo fails). The others break their own serving on purpose (a protocol
 # breach, a crash, a stop): they must score no more than that.
 HONEST = {
-    "forge_stdout_lines", "forge_fd_sweep", "forge_where_pipe", "forge_patch_json", "forge_import_suite",
-    "forge_reuse_app", "forge_read_reference", "forge_proc_self_mem", "forge_proc_others",
-    "reach_files", "reach_sys_modules", "reach_gc", "reach_frames", "reach_other_candidate", "reach_env_home",
+    "forge_stdout_lines",
+    "forge_fd_sweep",
+    "forge_where_pipe",
+    "forge_patch_json",
+    "forge_import_suite",
+    "forge_reuse_app",
+    "forge_read_reference",
+    "forge_proc_self_mem",
+    "forge_proc_others",
+    "reach_files",
+    "reach_sys_modules",
+    "reach_gc",
+    "reach_frames",
+    "reach_other_candidate",
+    "reach_env_home",
     "proto_where_flood",
-    "escape_write_outside", "escape_network", "escape_unix_sockets", "escape_signals", "escape_sched_parent",
-    "escape_raise_priority", "escape_ctypes_ptrace", "escape_code_swap", "escape_settrace",
+    "escape_write_outside",
+    "escape_network",
+    "escape_unix_sockets",
+    "escape_signals",
+    "escape_sched_parent",
+    "escape_raise_priority",
+    "escape_ctypes_ptrace",
+    "escape_code_swap",
+    "escape_settrace",
     "escape_new_process",
-    "exhaust_disk_quota", "exhaust_endless_stdout", "exhaust_memfd",
-    "exhaust_socket_buffers", "exhaust_endless_body", "exhaust_memory_bomb",
-    "runner_gzip_bomb", "runner_codec_bomb", "runner_punycode", "runner_header_tricks",
+    "exhaust_disk_quota",
+    "exhaust_endless_stdout",
+    "exhaust_memfd",
+    "exhaust_socket_buffers",
+    "exhaust_endless_body",
+    "exhaust_memory_bomb",
+    "runner_gzip_bomb",
+    "runner_codec_bomb",
+    "runner_punycode",
+    "runner_header_tricks",
     "ansi_output",
 }
 assert set(HOSTILE) >= HONEST
@@ -114,8 +140,7 @@ class Listeners:
                 continue
             conn.close()
             got.append(f"{name} connection")
-        for name, sock in (("udp", self.udp), ("abstract dgram", self.abstract_dgram),
-                           ("path dgram", self.path_dgram)):
+        for name, sock in (("udp", self.udp), ("abstract dgram", self.abstract_dgram), ("path dgram", self.path_dgram)):
             try:
                 data = sock.recv(65536)
             except BlockingIOError:
@@ -246,8 +271,11 @@ def sched_state(pid: int) -> tuple[int, frozenset[int], int]:
 def restore_sched(pid: int, state: tuple[int, frozenset[int], int]) -> None:
     """Put back what an attack changed (only ever called when it did)."""
     prio, cpus, policy = state
-    for undo in (lambda: os.setpriority(os.PRIO_PROCESS, pid, prio), lambda: os.sched_setaffinity(pid, cpus),
-                 lambda: os.sched_setscheduler(pid, policy, os.sched_param(0))):
+    for undo in (
+        lambda: os.setpriority(os.PRIO_PROCESS, pid, prio),
+        lambda: os.sched_setaffinity(pid, cpus),
+        lambda: os.sched_setscheduler(pid, policy, os.sched_param(0)),
+    ):
         with contextlib.suppress(OSError):
             undo()
 
@@ -274,15 +302,20 @@ def number(result: ValidationResult, prefix: str) -> int:
 
 
 def raw_controls(text: str) -> list[str]:
-    bad = {ch for ch in text if (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F or ch in BIDI
-           or 0xD800 <= ord(ch) <= 0xDFFF}
+    bad = {
+        ch
+        for ch in text
+        if (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F or ch in BIDI or 0xD800 <= ord(ch) <= 0xDFFF
+    }
     return sorted(repr(ch) for ch in bad)
 
 
 def describe(result: ValidationResult) -> str:
     checks = "; ".join(f"{c.id}={'ok' if c.passed else c.message[:160]!r}" for c in result.checks)
-    return (f"{result.status} {result.passed}/{result.total} error={result.error!r} "
-            f"infra={result.infrastructure_error!r} checks: {checks} output: {result.output[-1500:]!r}")
+    return (
+        f"{result.status} {result.passed}/{result.total} error={result.error!r} "
+        f"infra={result.infrastructure_error!r} checks: {checks} output: {result.output[-1500:]!r}"
+    )
 
 
 def assert_contained(name: str, result: ValidationResult) -> None:
@@ -296,7 +329,11 @@ def assert_contained(name: str, result: ValidationResult) -> None:
     assert result.passed <= 2, why
     if name in HONEST:
         assert (result.status, result.passed, by_id["hello"].passed, by_id["missing"].passed) == (
-            "PARTIAL", 2, True, True), f"{name}: the attack changed the honest part's verdict: {why}"
+            "PARTIAL",
+            2,
+            True,
+            True,
+        ), f"{name}: the attack changed the honest part's verdict: {why}"
     assert "\n" not in (result.error or ""), why
     worked = lines(result, "ESCAPED") + lines(result, "REACHED")
     assert not worked, f"{name}: the attack worked: {worked[:10]}"
@@ -356,8 +393,16 @@ async def _write_outside(box: Sandbox, world: World, name: str) -> ValidationRes
     root = Path(os.readlink(f"/proc/{world.runner}/cwd"))  # the sandbox's folder, beside every job folder
     result = await box.validate(world.source(name))
     appeared = [str(p) for p in world.target_dir.iterdir()]
-    appeared += [p for p in (f"{root}/pwned-root", "/tmp/loopterm-redteam-pwned", "/dev/shm/loopterm-redteam-pwned",
-                             f"{REDTEAM}/PWNED") if os.path.lexists(p)]
+    appeared += [
+        p
+        for p in (
+            f"{root}/pwned-root",
+            "/tmp/loopterm-redteam-pwned",
+            "/dev/shm/loopterm-redteam-pwned",
+            f"{REDTEAM}/PWNED",
+        )
+        if os.path.lexists(p)
+    ]
     for path in appeared:
         Path(path).unlink(missing_ok=True)
     assert not appeared, f"files written outside the candidate's folder: {appeared}"
@@ -441,7 +486,8 @@ async def _kernel_memory(box: Sandbox, world: World, name: str) -> ValidationRes
     result = await box.validate(world.source(name))
     held = number(result, "HELD")
     assert held <= LIMITS.memory_mib, (
-        f"{name}: held {held} MiB of memory the kernel keeps for it, past its {LIMITS.memory_mib} MiB limit")
+        f"{name}: held {held} MiB of memory the kernel keeps for it, past its {LIMITS.memory_mib} MiB limit"
+    )
     return result
 
 
@@ -460,8 +506,9 @@ async def beside_an_honest_one(box: Sandbox, world: World, name: str, *, timed: 
     # An honest candidate a little slower than instant (its handlers take 0.5 s), validated while the
     # hostile one runs: it must get its real verdict (and, when ``timed``, in about its usual time).
     slow = REFERENCE.replace("async def hello():\n", "async def hello():\n    await asyncio.sleep(0.5)\n")
-    slow = slow.replace("async def echo(request: Request):\n",
-                        "async def echo(request: Request):\n    await asyncio.sleep(0.5)\n")
+    slow = slow.replace(
+        "async def echo(request: Request):\n", "async def echo(request: Request):\n    await asyncio.sleep(0.5)\n"
+    )
     slow = "import asyncio\n" + slow
     alone = await box.validate(slow)
     assert alone.status == "PASS", describe(alone)
@@ -472,10 +519,12 @@ async def beside_an_honest_one(box: Sandbox, world: World, name: str, *, timed: 
     beside = await honest
     took = time.monotonic() - start
     assert (beside.status, beside.passed, beside.infrastructure_error) == ("PASS", 3, None), (
-        f"{name} failed an honest candidate validated beside it: {describe(beside)}")
+        f"{name} failed an honest candidate validated beside it: {describe(beside)}"
+    )
     if timed:
         assert took < alone.duration_ms / 1000 + 1.5, (
-            f"{name} slowed an honest validation beside it from {alone.duration_ms / 1000:.2f} s to {took:.2f} s")
+            f"{name} slowed an honest validation beside it from {alone.duration_ms / 1000:.2f} s to {took:.2f} s"
+        )
     return result
 
 
@@ -521,7 +570,8 @@ async def _escapes(box: Sandbox, world: World, name: str) -> ValidationResult:
     result = await box.validate(world.source(name))
     carried = [result.error or "", result.output, *(c.message for c in result.checks)]
     assert any("\x1b" in text or "\ud800" in text for text in carried), (
-        f"{name}: the payload never reached the result, so this checks nothing: {describe(result)}")
+        f"{name}: the payload never reached the result, so this checks nothing: {describe(result)}"
+    )
     shown = terminal_text(result)
     assert raw_controls(shown) == [], f"{name}: sent to the terminal raw: {raw_controls(shown)}"
     shown.encode("utf-8")  # no lone surrogate left
@@ -532,8 +582,9 @@ async def _escapes(box: Sandbox, world: World, name: str) -> ValidationResult:
 
 
 @pytest.mark.anyio
-async def test_the_quote_approval_reference_cannot_be_served_by_a_candidate(listeners: Listeners,
-                                                                           tmp_path: Path) -> None:
+async def test_the_quote_approval_reference_cannot_be_served_by_a_candidate(
+    listeners: Listeners, tmp_path: Path
+) -> None:
     task = find_task("quote-approval")
     async with Sandbox(task, limits=LIMITS.model_copy(update={"run_timeout_s": 10.0})) as sandbox:
         assert sandbox.worker_pid is not None
@@ -542,14 +593,15 @@ async def test_the_quote_approval_reference_cannot_be_served_by_a_candidate(list
     assert result.infrastructure_error is None, describe(result)
     assert result.status != "PASS", (
         f"a candidate passed {result.passed}/{result.total} by serving the task's own reference: "
-        f"{lines(result, 'REACHED')}")
+        f"{lines(result, 'REACHED')}"
+    )
     assert not lines(result, "REACHED"), f"the candidate read and served the reference: {lines(result, 'REACHED')}"
 
 
 # -- raced beside an honest lane -------------------------------------------------------------------------------
 
 ANSWERS: dict[str, list[str]] = {}  # model name -> the code of its 1st, 2nd, ... answer (the last repeats)
-HONEST_FIRST = REFERENCE.replace("    return await request.json()", "    return {\"echo\": \"unfinished\"}")
+HONEST_FIRST = REFERENCE.replace("    return await request.json()", '    return {"echo": "unfinished"}')
 assert HONEST_FIRST != REFERENCE
 
 
@@ -575,10 +627,9 @@ def fake_openai() -> FastAPI:
         async def stream() -> AsyncIterator[str]:
             yield chunk({"role": "assistant", "content": ""})
             for i in range(0, len(text), 4000):
-                yield chunk({"content": text[i:i + 4000]})
+                yield chunk({"content": text[i : i + 4000]})
             yield chunk({}, "stop")
-            usage = {"prompt_tokens": 100, "completion_tokens": len(text) // 4,
-                     "total_tokens": 100 + len(text) // 4}
+            usage = {"prompt_tokens": 100, "completion_tokens": len(text) // 4, "total_tokens": 100 + len(text) // 4}
             yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
             yield "data: [DONE]\n\n"
 
@@ -608,7 +659,8 @@ def race_task(tmp_path_factory: pytest.TempPathFactory) -> Task:
     (spec / "openapi.yaml").write_text(
         "openapi: 3.1.0\ninfo: {title: mini, version: '1'}\npaths:\n"
         "  /hello: {get: {responses: {'200': {description: '{\"msg\": \"hello\"}'}}}}\n"
-        "  /echo: {post: {responses: {'200': {description: the JSON body it was sent}}}}\n")
+        "  /echo: {post: {responses: {'200': {description: the JSON body it was sent}}}}\n"
+    )
     (spec / "prompt.md").write_text("Implement this API as one FastAPI file defining `app`.\n\n$openapi\n\n$rules\n")
     (spec / "fix_prompt.md").write_text("Turn $turn. Your file:\n\n$code\n\nFeedback:\n$feedback\n\n$rules\n")
     return Task("mini", spec, MINI.validation_dir)
@@ -635,13 +687,18 @@ class Raced:
 
 
 def lane(name: str, model: str, url: str) -> Lane:
-    return Lane(name=name, provider="openai", model=model, base_url=f"{url}/v1", api_key_env="REDTEAM_FAKE_KEY",
-                max_retries=0, timeout_s=60)
+    return Lane(
+        name=name,
+        provider="openai",
+        model=model,
+        base_url=f"{url}/v1",
+        api_key_env="REDTEAM_FAKE_KEY",
+        max_retries=0,
+        timeout_s=60,
+    )
 
 
-async def run_one_race(
-    tag: str, hostile: dict[str, str], url: str, sandbox: Sandbox, task: Task, root: Path
-) -> Raced:
+async def run_one_race(tag: str, hostile: dict[str, str], url: str, sandbox: Sandbox, task: Task, root: Path) -> Raced:
     """The honest lane (2/3 on turn 1, the reference on turn 2) beside ``hostile`` (lane name -> code)."""
     ANSWERS[f"honest~{tag}"] = [HONEST_FIRST, REFERENCE]
     lanes = [lane("honest", f"honest~{tag}", url)]
@@ -652,8 +709,13 @@ async def run_one_race(
     buffer = io.StringIO()
     printer = PlainPrinter(Console(file=buffer, width=200, highlight=False))
     writer = TraceWriter(root)
-    await run_race(lanes, RaceConfig(max_turns=2, thrash_k=3, seed=1), [writer, events.append, printer],
-                   task=task, validator=sandbox)
+    await run_race(
+        lanes,
+        RaceConfig(max_turns=2, thrash_k=3, seed=1),
+        [writer, events.append, printer],
+        task=task,
+        validator=sandbox,
+    )
     assert writer.folder is not None
     return Raced(events, buffer.getvalue(), writer.folder)
 
@@ -672,8 +734,14 @@ async def baseline(
 @pytest.mark.anyio
 @pytest.mark.parametrize("group", GROUPS)
 async def test_hostile_lanes_raced_beside_an_honest_lane(
-    group: str, provider_url: str, race_box: Sandbox, race_task: Task, baseline: Raced, listeners: Listeners,
-    engine_signals: Counter[int], tmp_path: Path,
+    group: str,
+    provider_url: str,
+    race_box: Sandbox,
+    race_task: Task,
+    baseline: Raced,
+    listeners: Listeners,
+    engine_signals: Counter[int],
+    tmp_path: Path,
 ) -> None:
     runner = race_box.worker_pid
     assert runner is not None
@@ -720,8 +788,10 @@ async def test_hostile_lanes_raced_beside_an_honest_lane(
     honest = raced.honest()
     slow = [round(v.result.duration_ms) for v in raced.of("honest", ValidationDone) if v.result.duration_ms > 2500]
     if slow:
-        problems.append(f"the honest lane's validations were held up: {slow} ms (alone: "
-                        f"{[round(v.result.duration_ms) for v in baseline.of('honest', ValidationDone)]} ms)")
+        problems.append(
+            f"the honest lane's validations were held up: {slow} ms (alone: "
+            f"{[round(v.result.duration_ms) for v in baseline.of('honest', ValidationDone)]} ms)"
+        )
     if honest != baseline.honest():
         detail = [describe(v.result) for v in raced.of("honest", ValidationDone)]
         problems.append(f"the honest lane changed: {honest} instead of {baseline.honest()}: {detail}")
@@ -743,8 +813,10 @@ async def test_hostile_lanes_raced_beside_an_honest_lane(
     trace = read_race(raced.folder)
     if trace.status != "complete":
         problems.append(f"the trace is {trace.status}: {trace.warnings}")
-    print(f"{group}: {took:.1f} s; runner grew {grew} MiB; honest validations "
-          f"{[round(v.result.duration_ms) for v in raced.of('honest', ValidationDone)]} ms "
-          f"(baseline {[round(v.result.duration_ms) for v in baseline.of('honest', ValidationDone)]} ms)")
+    print(
+        f"{group}: {took:.1f} s; runner grew {grew} MiB; honest validations "
+        f"{[round(v.result.duration_ms) for v in raced.of('honest', ValidationDone)]} ms "
+        f"(baseline {[round(v.result.duration_ms) for v in baseline.of('honest', ValidationDone)]} ms)"
+    )
     assert not problems, "\n".join(problems)
     assert took < 90, f"the {group} race took {took:.0f} s"

@@ -186,8 +186,13 @@ async def test_pause_stops_time_and_resume_goes_on_where_it_stopped(events: list
     fake.now += 30.0  # half a minute on the wall while paused
     await asyncio.sleep(0)
     assert source.paused and source.position() == position  # race time stood still
-    assert len(rec.got) == pause_after + 1 + sum(  # only events due at the same instant went out
-        1 for e in events[pause_after + 1 :] if e.t <= events[pause_after].t
+    assert (
+        len(rec.got)
+        == pause_after
+        + 1
+        + sum(  # only events due at the same instant went out
+            1 for e in events[pause_after + 1 :] if e.t <= events[pause_after].t
+        )
     )
     source.toggle_pause()
     await task
@@ -285,8 +290,11 @@ async def test_a_key_from_another_thread_wakes_the_replay() -> None:
 async def test_real_clock_timing_sanity() -> None:
     head = hand_race()[0]
     times = [0.05 * k for k in range(1, 9)]
-    events = [head, *(GenerationProgress(t=t, lane="fast", turn=1, chars=k, tokens=k)
-                      for k, t in enumerate(times)), RaceDone(t=0.45)]
+    events = [
+        head,
+        *(GenerationProgress(t=t, lane="fast", turn=1, chars=k, tokens=k) for k, t in enumerate(times)),
+        RaceDone(t=0.45),
+    ]
     arrived: list[float] = []
     source = ReplaySource(events)
     start = time.monotonic()
@@ -308,8 +316,12 @@ async def test_replay_of_a_live_race_ends_in_the_live_race_final_state(tmp_path:
     live_events: list[Event] = []
     writer = TraceWriter(tmp_path)
     lanes = [resolve("sim:fast-diffusion"), resolve("sim:weak-local")]
-    await run_race(lanes, RaceConfig(time_scale=0, seed=5, max_turns=5),
-                   [writer, live_events.append, live_state.apply], validator=sandbox)
+    await run_race(
+        lanes,
+        RaceConfig(time_scale=0, seed=5, max_turns=5),
+        [writer, live_events.append, live_state.apply],
+        validator=sandbox,
+    )
     assert writer.folder is not None
     trace = read_race(writer.folder)
     assert trace.warnings == [] and trace.events == live_events

@@ -44,10 +44,12 @@ def judged(events: Sequence[Event]) -> dict[str, list[tuple]]:
     for e in events:
         if isinstance(e, TurnDone):
             out.setdefault(e.lane, []).append(
-                (e.turn, e.status, e.score, e.passed, e.total, e.best_score, e.fixed, e.broke, e.no_code))
+                (e.turn, e.status, e.score, e.passed, e.total, e.best_score, e.fixed, e.broke, e.no_code)
+            )
         elif isinstance(e, LaneDone):
             out.setdefault(e.lane, []).append(
-                (e.outcome, e.reason, e.turns, e.best_score, e.final_score, e.time_to_pass_s is None))
+                (e.outcome, e.reason, e.turns, e.best_score, e.final_score, e.time_to_pass_s is None)
+            )
     return out
 
 
@@ -66,7 +68,8 @@ def assert_places_follow_the_finish(trace: RaceTrace, new: list[Event]) -> None:
         passed = [e for e in events if isinstance(e, LaneDone) and e.outcome is Outcome.PASS]
         ranked = trace.started.bench_id is None
         assert [e.place for e in sorted(passed, key=lambda e: e.t)] == (
-            list(range(1, len(passed) + 1)) if ranked else [None] * len(passed))
+            list(range(1, len(passed) + 1)) if ranked else [None] * len(passed)
+        )
 
 
 async def record(tmp_path: Path, events: Sequence[Event]) -> RaceTrace:

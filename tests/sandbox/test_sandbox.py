@@ -26,13 +26,16 @@ REFERENCE = (TASK_DIR / "validation/mini/reference.py").read_text()
 # candidate in time; only the tests that hang at import wait for all of it.
 LIMITS = Limits(load_timeout_s=3.0, run_timeout_s=2.0, check_timeout_s=0.5, memory_mib=256)
 # /hello and /echo answer; any unknown path busy-loops (a custom 404 handler).
-HANGS_ON_404 = REFERENCE + '''
+HANGS_ON_404 = (
+    REFERENCE
+    + """
 
 @app.exception_handler(404)
 async def not_found(request, exc):
     while True:
         pass
-'''
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +53,11 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 async def test_a_passing_candidate(sandbox: Sandbox) -> None:
     result = await sandbox.validate(REFERENCE)
     assert (result.task, result.status, result.score, result.passed, result.total) == ("mini", "PASS", 1.0, 3, 3)
-    assert [(c.id, c.group) for c in result.checks] == [("hello", "logic"), ("echo", "shape"),
-                                                         ("missing", "robustness")]
+    assert [(c.id, c.group) for c in result.checks] == [
+        ("hello", "logic"),
+        ("echo", "shape"),
+        ("missing", "robustness"),
+    ]
     assert all(c.passed and c.message == "" and c.duration_ms >= 0 for c in result.checks)
     assert result.error is None and result.duration_ms > 0
     assert [c.id for c in sandbox.checks] == ["hello", "echo", "missing"]
@@ -68,8 +74,9 @@ async def test_a_partial_candidate_names_what_failed(sandbox: Sandbox) -> None:
 @pytest.mark.anyio
 async def test_results_streamed_before_a_kill_are_kept(sandbox: Sandbox) -> None:
     # One check at a time, in order: hello and echo finish, then missing hangs the child.
-    result = await sandbox.validate(HANGS_ON_404, limits=LIMITS.model_copy(update={"concurrency": 1,
-                                                                                  "run_timeout_s": 1.0}))
+    result = await sandbox.validate(
+        HANGS_ON_404, limits=LIMITS.model_copy(update={"concurrency": 1, "run_timeout_s": 1.0})
+    )
     by_id = {c.id: c for c in result.checks}
     assert by_id["hello"].passed and by_id["echo"].passed
     assert by_id["missing"].message.startswith("not run: timed out after 1 s while running the checks")
@@ -166,8 +173,9 @@ async def test_cancelling_a_validation_returns_at_once_and_the_sandbox_goes_on(s
     # The runner's one child is the warm process; it kills and reaps the cancelled candidate
     # (which would loop for a minute) and the finished one, long before that minute is up.
     (warm,) = children(pid)
-    await wait_for(lambda: children(warm) == [], patient.load_timeout_s / 2,
-                   what="the warm process to reap both candidates")
+    await wait_for(
+        lambda: children(warm) == [], patient.load_timeout_s / 2, what="the warm process to reap both candidates"
+    )
 
 
 @pytest.mark.anyio
@@ -199,10 +207,11 @@ def test_scrubbed_env_keeps_only_safe_names_and_the_allowed_ones(monkeypatch: py
 def test_allow_env_passes_a_named_variable_through(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOOPTERM_TEST_ALLOWED", "visible")
     monkeypatch.setenv("LOOPTERM_TEST_HIDDEN", "hidden")
-    source = REFERENCE + '\nimport os\nprint(os.environ.get("LOOPTERM_TEST_ALLOWED"), ' \
-                         'os.environ.get("LOOPTERM_TEST_HIDDEN"))\n'
-    result = validate_source(find_task("mini", TASK_DIR), source, limits=LIMITS,
-                             allow_env=["LOOPTERM_TEST_ALLOWED"])
+    source = (
+        REFERENCE + '\nimport os\nprint(os.environ.get("LOOPTERM_TEST_ALLOWED"), '
+        'os.environ.get("LOOPTERM_TEST_HIDDEN"))\n'
+    )
+    result = validate_source(find_task("mini", TASK_DIR), source, limits=LIMITS, allow_env=["LOOPTERM_TEST_ALLOWED"])
     assert result.status == "PASS"
     assert result.output.strip() == "visible None"
 
@@ -215,8 +224,11 @@ async def test_a_broken_suite_is_a_sandbox_error_with_one_line(tmp_path: Path) -
     with pytest.raises(SandboxError) as caught:
         async with Sandbox(find_task("mini", tmp_path)):
             pass
-    assert re.fullmatch(r"task mini: the suite did not load: cannot load checks\.py: \S*checks\.py:1: "
-                        r"RuntimeError: the suite is broken", str(caught.value)), str(caught.value)
+    assert re.fullmatch(
+        r"task mini: the suite did not load: cannot load checks\.py: \S*checks\.py:1: "
+        r"RuntimeError: the suite is broken",
+        str(caught.value),
+    ), str(caught.value)
 
 
 def candidate_source(name: str) -> str:

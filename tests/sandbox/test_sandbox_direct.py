@@ -76,8 +76,10 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
 async def both(app: Any, method: str, path: str, kwargs: dict[str, Any]) -> list[Any]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     outcomes = []
-    for client in (httpx.AsyncClient(transport=transport, base_url=BASE, timeout=None),
-                   CandidateClient(asgi_exchange(app), BASE)):
+    for client in (
+        httpx.AsyncClient(transport=transport, base_url=BASE, timeout=None),
+        CandidateClient(asgi_exchange(app), BASE),
+    ):
         async with client:
             try:
                 response = await client.request(method, path, **kwargs)
@@ -101,8 +103,9 @@ async def test_the_app_sees_and_answers_the_same_as_through_httpx(
 @pytest.mark.parametrize("answer", ["gzip", "latin1", "bad_utf8", "cookie", "raise", "silent", "raise_after_start"])
 async def test_odd_answers_read_the_same_as_through_httpx(answer: str) -> None:
     app, seen = recording_app(answer)
-    via_httpx, direct = await both(app, "POST", "/quotes", {"content": b"{}",
-                                                             "headers": {"content-type": "application/json"}})
+    via_httpx, direct = await both(
+        app, "POST", "/quotes", {"content": b"{}", "headers": {"content-type": "application/json"}}
+    )
     assert direct == via_httpx
     assert seen[1] == seen[0]
 
@@ -125,13 +128,13 @@ async def test_the_suites_requests_take_the_direct_path() -> None:
 
     client = CandidateClient(asgi_exchange(app), BASE)
     for method, path, kwargs in REQUESTS[:10]:
-        target = client._d_target(path, kwargs.get("content"), kwargs.get("params"),
-                                  kwargs.get("headers"), {})
+        target = client._d_target(path, kwargs.get("content"), kwargs.get("params"), kwargs.get("headers"), {})
         assert target is not None, (method, path, kwargs)
     for method, path, kwargs in REQUESTS[10:]:
         options = {k: v for k, v in kwargs.items() if k not in ("content", "params", "headers")}
-        assert client._d_target(path, kwargs.get("content"), kwargs.get("params"),
-                                kwargs.get("headers"), options) is None, (method, path, kwargs)
+        assert (
+            client._d_target(path, kwargs.get("content"), kwargs.get("params"), kwargs.get("headers"), options) is None
+        ), (method, path, kwargs)
     await client.aclose()
 
 

@@ -107,8 +107,9 @@ async def test_busy_async_handler_fails_its_check_with_the_line_at_the_check_tim
     assert hello.message.startswith("a request blocked the candidate's whole server for 0.5 s")
     assert hello.message.endswith(("; it was running line 8 (in hello)", "; it was running line 9 (in hello)"))
     others = [c for c in result.checks if c.id != "hello"]
-    assert all(c.message.startswith("not run: a request blocked the candidate's whole server") or c.passed
-               for c in others), [c.message for c in others]
+    assert all(
+        c.message.startswith("not run: a request blocked the candidate's whole server") or c.passed for c in others
+    ), [c.message for c in others]
     assert result.infrastructure_error is None
 
 
@@ -122,8 +123,9 @@ async def test_busy_async_handler_is_killed_at_the_run_timeout_when_that_comes_f
     hello = next(c for c in result.checks if c.id == "hello")
     assert hello.message.startswith("not run: timed out after 1 s while running the checks")
     # The model is told where: the busy line, in the handler.
-    assert hello.message.endswith(("; it was running line 8 (in hello)",
-                                   "; it was running line 9 (in hello)")), hello.message
+    assert hello.message.endswith(("; it was running line 8 (in hello)", "; it was running line 9 (in hello)")), (
+        hello.message
+    )
     assert time.monotonic() - start >= SHORT_RUN.run_timeout_s  # killed at the run timeout, not before
 
 
@@ -138,8 +140,9 @@ async def test_busy_sync_handler_fails_only_its_check(sandbox: Sandbox) -> None:
 
 @pytest.mark.anyio
 async def test_memory_bomb_at_import_names_the_limit(sandbox: Sandbox) -> None:
-    assert_not_loaded(await sandbox.validate(candidate("memory_bomb")),
-                      "ran out of memory while being imported (limit 256 MiB)")
+    assert_not_loaded(
+        await sandbox.validate(candidate("memory_bomb")), "ran out of memory while being imported (limit 256 MiB)"
+    )
 
 
 @pytest.mark.anyio
@@ -207,7 +210,10 @@ async def test_no_network_connection_leaves_the_child(sandbox: Sandbox) -> None:
             server.accept()  # nobody knocked
     assert "CONNECTED" not in result.output
     assert {line.split()[1] for line in result.output.splitlines() if line.startswith("REFUSED")} == {
-        "tcp", "udp", "unix"}
+        "tcp",
+        "udp",
+        "unix",
+    }
 
 
 @pytest.mark.anyio
@@ -228,14 +234,24 @@ async def test_known_ways_around_the_audit_hook_are_closed(sandbox: Sandbox) -> 
     lines = result.output.splitlines()
     assert not [line for line in lines if line.startswith("ESCAPED")]
     refused = {line.split()[1] for line in lines if line.startswith("REFUSED")}
-    assert refused == {"via_ctypes", "via_fork_exec", "via_reimport", "via_posix_spawn", "via_pty", "via_heap",
-                       "via_rlimit", "via_proc_mem"}
+    assert refused == {
+        "via_ctypes",
+        "via_fork_exec",
+        "via_reimport",
+        "via_posix_spawn",
+        "via_pty",
+        "via_heap",
+        "via_rlimit",
+        "via_proc_mem",
+    }
 
 
 @pytest.mark.anyio
 async def test_os_exit_at_import_is_reported_as_such(sandbox: Sandbox) -> None:
-    assert_not_loaded(await sandbox.validate(candidate("exit_hard")),
-                      "the candidate process exited with code 7 while loading (os._exit?)")
+    assert_not_loaded(
+        await sandbox.validate(candidate("exit_hard")),
+        "the candidate process exited with code 7 while loading (os._exit?)",
+    )
 
 
 @pytest.mark.anyio

@@ -31,7 +31,7 @@ def run_python(code: str, *args: str, cwd: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-PROBE = r'''
+PROBE = r"""
 import errno, json, os, sys
 
 def attempt(fn):
@@ -42,12 +42,14 @@ def attempt(fn):
         return errno.errorcode.get(exc.errno, str(exc.errno))
     except ValueError:  # how resource.setrlimit reports EPERM
         return "ValueError"
-'''
+"""
 
 
 @pytest.mark.skipif(not seccomp.supported(), reason="seccomp filter is x86-64 Linux only")
 def test_seccomp_stops_processes_and_sockets_but_not_threads_or_asyncio(tmp_path: Path) -> None:
-    code = PROBE + r'''
+    code = (
+        PROBE
+        + r"""
 import asyncio, resource, socket, subprocess, threading
 from loopterm.sandbox import seccomp
 assert seccomp.install()
@@ -71,7 +73,8 @@ async def main():
     return await asyncio.get_running_loop().run_in_executor(None, lambda: 42)
 results["asyncio"] = "ok" if asyncio.run(main()) == 42 else "failed"
 print(json.dumps(results))
-'''
+"""
+    )
     results = run_python(code, cwd=tmp_path)
     assert results == {
         "fork": "EPERM",
@@ -90,7 +93,9 @@ print(json.dumps(results))
 
 @pytest.mark.skipif(not seccomp.supported(), reason="seccomp filter is x86-64 Linux only")
 def test_seccomp_keeps_priority_scheduling_and_pidfds_to_the_process_itself(tmp_path: Path) -> None:
-    code = PROBE + r'''
+    code = (
+        PROBE
+        + r"""
 import signal
 from loopterm.sandbox import seccomp
 parent = os.getppid()
@@ -105,7 +110,8 @@ results["scheduler_parent"] = attempt(lambda: os.sched_setscheduler(parent, os.S
 results["scheduler_self"] = attempt(lambda: os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0)))
 results["pidfd_open"] = attempt(lambda: os.pidfd_open(parent))
 print(json.dumps(results))
-'''
+"""
+    )
     before = os.getpriority(os.PRIO_PROCESS, os.getpid())
     results = run_python(code, cwd=tmp_path)
     assert results == {
@@ -129,7 +135,9 @@ def test_landlock_confines_files_tcp_and_signals(tmp_path: Path) -> None:
     secret.write_text("hunter2")
     outside = tmp_path / "outside.txt"
     abi = landlock.abi_version()
-    code = PROBE + r'''
+    code = (
+        PROBE
+        + r"""
 import socket
 from loopterm.sandbox import landlock
 from loopterm.sandbox.policy import base_policy
@@ -145,7 +153,8 @@ results["import"] = attempt(lambda: __import__("xml.dom.minidom"))
 results["tcp"] = attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=2))
 results["signal_parent"] = attempt(lambda: os.kill(os.getppid(), 0))
 print(json.dumps(results))
-'''
+"""
+    )
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         results = run_python(code, str(workdir), str(secret), str(outside), str(port), cwd=tmp_path)
@@ -241,8 +250,9 @@ def test_hook_refuses_changes_to_itself(hook: Hook) -> None:
     assert denied(hook, "sys.setprofile", None)
 
 
-def test_hook_has_no_closure_cells_and_no_globals_to_patch(hook: Hook, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hook_has_no_closure_cells_and_no_globals_to_patch(
+    hook: Hook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import posixpath
 
     for function in (hook, guard._resolve, guard._may_read, guard._within, guard._real_path, guard._is_dir):
@@ -258,8 +268,7 @@ def test_hook_has_no_closure_cells_and_no_globals_to_patch(hook: Hook, tmp_path:
     real_isinstance, real_any = builtins.isinstance, builtins.any
     builtins.isinstance, builtins.any = (lambda *a: False), (lambda *a: True)
     try:  # restored at once: pytest itself needs the builtins
-        refused = [denied(hook, "open", outside, "r", os.O_RDONLY),
-                   denied(hook, "open", elsewhere, "w", os.O_WRONLY)]
+        refused = [denied(hook, "open", outside, "r", os.O_RDONLY), denied(hook, "open", elsewhere, "w", os.O_WRONLY)]
     finally:
         builtins.isinstance, builtins.any = real_isinstance, real_any
     assert refused == [True, True]
@@ -313,6 +322,12 @@ print(" ".join(out))
 
     before = os.getpriority(os.PRIO_PROCESS, os.getpid())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["setpriority-parent=denied", "affinity-parent=denied", "pidfd_open=denied",
-                                   "pidfd_send_signal=denied", "setpriority-self=ok", "affinity-self=ok"], done.stderr
+    assert done.stdout.split() == [
+        "setpriority-parent=denied",
+        "affinity-parent=denied",
+        "pidfd_open=denied",
+        "pidfd_send_signal=denied",
+        "setpriority-self=ok",
+        "affinity-self=ok",
+    ], done.stderr
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == before

@@ -167,7 +167,6 @@ async def test_an_absolute_location_on_the_request_host_is_accepted(task: Task) 
     assert failing(results) == {}
 
 
-
 async def test_a_quote_decided_while_the_list_is_built_does_not_fail_the_filter(task: Task) -> None:
     # Checks run concurrently, so another check's approval can land between a candidate
     # filtering its list and serialising it (a sync handler runs in a thread; an async one
@@ -197,16 +196,20 @@ async def test_a_check_that_times_out_names_the_request_that_never_came_back(tas
     assert source != task.reference_source
     results = {r.id: r for r in await run_suite(task.suite, source, check_timeout=0.5)}
     message = results["logic.approve_sets_approved"].message
-    assert re.fullmatch(r'sent POST /quotes/\w+/approve \{"approver":"alice","comment":"within budget"\}; '
-                        r"expected an answer within 0\.5 s; got none: the handler hangs .*", message), message
+    assert re.fullmatch(
+        r'sent POST /quotes/\w+/approve \{"approver":"alice","comment":"within budget"\}; '
+        r"expected an answer within 0\.5 s; got none: the handler hangs .*",
+        message,
+    ), message
     assert results["logic.reject_sets_rejected"].passed  # only the checks that approve hang
 
 
 async def test_a_missing_approve_fails_the_decision_checks_not_the_listing(task: Task) -> None:
     # The status filter check approves a quote of its own, but a broken approve is the
     # decision checks' subject: the filter is still judged on the quotes it has.
-    source = task.reference_source.replace('@app.post("/quotes/{quote_id}/approve")',
-                                           '@app.post("/quotes/{quote_id}/approval")')
+    source = task.reference_source.replace(
+        '@app.post("/quotes/{quote_id}/approve")', '@app.post("/quotes/{quote_id}/approval")'
+    )
     assert source != task.reference_source
     results = failing(await run_suite(task.suite, source))
     assert "logic.approve_sets_approved" in results

@@ -33,8 +33,13 @@ def of(events: list[Event], cls: type, lane: str) -> list:
 async def test_a_budget_cut_turn_is_not_counted(task: Task, sandbox: SharedSandbox) -> None:
     # Frontier at its own pace waits ~15 s for a first token: the budget ends turn 1 unfinished.
     events: list[Event] = []
-    await run_race([resolve("sim:frontier")], RaceConfig(time_scale=1, seed=1, budget_s=0.3), [events.append],
-                   task=task, validator=sandbox)
+    await run_race(
+        [resolve("sim:frontier")],
+        RaceConfig(time_scale=1, seed=1, budget_s=0.3),
+        [events.append],
+        task=task,
+        validator=sandbox,
+    )
     (done,) = of(events, LaneDone, "frontier-sim")
     assert done.outcome is Outcome.BUDGET and of(events, TurnDone, "frontier-sim") == []
     assert done.turns == 0
@@ -56,8 +61,9 @@ async def test_an_abort_counts_the_turns_that_ended(task: Task, sandbox: SharedS
             second_turn.set()
 
     config = RaceConfig(time_scale=0.2, seed=1)
-    runner = asyncio.create_task(run_race([resolve("sim:fast-diffusion")], config, [sink], task=task,
-                                          validator=sandbox))
+    runner = asyncio.create_task(
+        run_race([resolve("sim:fast-diffusion")], config, [sink], task=task, validator=sandbox)
+    )
     await second_turn.wait()
     runner.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -95,4 +101,3 @@ async def test_an_error_turn_carries_the_last_score_and_checks_passed(task: Task
     assert (error.score, error.passed, error.total) == (first.score, first.passed, first.total)
     assert done.outcome is Outcome.ERROR and done.turns == 2
     assert summarize([race_started([lane.info("fast", 0)], race_id="r"), *events])[0].turns == 2
-

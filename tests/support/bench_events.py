@@ -40,8 +40,15 @@ class Run:
         return self.model_s + self.validation_s
 
     def info(self, index: int = 0) -> LaneInfo:
-        return lane_info(self.run_id, self.name, self.model, self.lane_class, simulated=self.provider == "sim",
-                         provider=self.provider, run_index=index)
+        return lane_info(
+            self.run_id,
+            self.name,
+            self.model,
+            self.lane_class,
+            simulated=self.provider == "sim",
+            provider=self.provider,
+            run_index=index,
+        )
 
 
 # A small bench of two lanes: A passes both its runs (in 2 and 3 turns), B thrashes in one
@@ -63,16 +70,27 @@ def run_events(run: Run) -> list[Event]:
         track.turn_started(t, n)
         last = n == len(run.scores)
         track.generation(
-            t + run.model_s, n, text="", ttft_s=0.1, generation_s=run.model_s,
-            usage=TokenUsage(prompt=run.tokens[0], completion=run.tokens[1]), cost=run.cost,
+            t + run.model_s,
+            n,
+            text="",
+            ttft_s=0.1,
+            generation_s=run.model_s,
+            usage=TokenUsage(prompt=run.tokens[0], completion=run.tokens[1]),
+            cost=run.cost,
             error="provider said 500" if error and last else None,
         )
         t += run.model_s if error and last else run.turn_s
         if run.no_code and not (error and last):
             passed = round(score * TOTAL)
-            result = ValidationResult(task="quote-approval", score=score, passed=passed, total=TOTAL,
-                                      status="PASS" if passed == TOTAL else ("PARTIAL" if passed else "FAIL"),
-                                      duration_ms=run.validation_s * 1000, checks=[])
+            result = ValidationResult(
+                task="quote-approval",
+                score=score,
+                passed=passed,
+                total=TOTAL,
+                status="PASS" if passed == TOTAL else ("PARTIAL" if passed else "FAIL"),
+                duration_ms=run.validation_s * 1000,
+                checks=[],
+            )
             track.validation(t, n, None if n in run.no_code else "code", result, "feedback")
         if error and last:
             status = TurnStatus.ERROR
@@ -83,22 +101,43 @@ def run_events(run: Run) -> list[Event]:
         else:
             status = TurnStatus.PARTIAL if score > 0 else TurnStatus.FAIL
         track.turn_done(
-            t, n, status, score, round(score * TOTAL), TOTAL, model_s=run.model_s,
-            validation_s=0.0 if status is TurnStatus.ERROR else run.validation_s, harness_s=0.0,
+            t,
+            n,
+            status,
+            score,
+            round(score * TOTAL),
+            TOTAL,
+            model_s=run.model_s,
+            validation_s=0.0 if status is TurnStatus.ERROR else run.validation_s,
+            harness_s=0.0,
         )
     passed = run.ended == "PASS"
     return track.lane_done(
-        t, Outcome(run.ended), reason="provider said 500" if error else "test", turns=len(run.scores),
-        time_to_pass_s=t - run.start if passed else None, final_score=run.scores[-1] if run.scores else 0.0,
+        t,
+        Outcome(run.ended),
+        reason="provider said 500" if error else "test",
+        turns=len(run.scores),
+        time_to_pass_s=t - run.start if passed else None,
+        final_score=run.scores[-1] if run.scores else 0.0,
     )
 
 
-def race(runs: Sequence[Run], race_id: str = "20261122-000000-aaaa", *, kind: str = "bench",
-         time_scale: float = 1.0, max_turns: int = 15) -> list[Event]:
+def race(
+    runs: Sequence[Run],
+    race_id: str = "20261122-000000-aaaa",
+    *,
+    kind: str = "bench",
+    time_scale: float = 1.0,
+    max_turns: int = 15,
+) -> list[Event]:
     """A whole race holding these runs, events in time order like a trace read back."""
     started = race_started(
-        [r.info(i) for i, r in enumerate(runs)], race_id=race_id, max_turns=max_turns, time_scale=time_scale,
-        kind=kind, bench_id=race_id if kind == "bench" else None,
+        [r.info(i) for i, r in enumerate(runs)],
+        race_id=race_id,
+        max_turns=max_turns,
+        time_scale=time_scale,
+        kind=kind,
+        bench_id=race_id if kind == "bench" else None,
     )
     body = in_time_order(run_events(r) for r in runs)
     end = max((e.t for e in body), default=0.0)

@@ -30,25 +30,54 @@ from loopterm.events import (
 
 
 def lane_info(
-    run_id: str, name: str, model: str, lane_class: str = "", simulated: bool = True, *,
-    provider: str | None = None, run_index: int = 0,
+    run_id: str,
+    name: str,
+    model: str,
+    lane_class: str = "",
+    simulated: bool = True,
+    *,
+    provider: str | None = None,
+    run_index: int = 0,
 ) -> LaneInfo:
     """A lane's info; the provider is "sim" for a simulated lane, else "openai", unless named."""
     if provider is None:
         provider = "sim" if simulated else "openai"
-    return LaneInfo(run_id=run_id, name=name, provider=provider, model=model, lane_class=lane_class,
-                    simulated=simulated, run_index=run_index)
+    return LaneInfo(
+        run_id=run_id,
+        name=name,
+        provider=provider,
+        model=model,
+        lane_class=lane_class,
+        simulated=simulated,
+        run_index=run_index,
+    )
 
 
 def race_started(
-    lanes: Iterable[LaneInfo], *, race_id: str, task_id: str = "quote-approval", task_hash: str = "h",
-    max_turns: int = 15, thrash_k: int = 3, started_at: str = "2026-11-22T00:00:00Z",
-    loopterm_version: str = "0.1.0", **more: Any,
+    lanes: Iterable[LaneInfo],
+    *,
+    race_id: str,
+    task_id: str = "quote-approval",
+    task_hash: str = "h",
+    max_turns: int = 15,
+    thrash_k: int = 3,
+    started_at: str = "2026-11-22T00:00:00Z",
+    loopterm_version: str = "0.1.0",
+    **more: Any,
 ) -> RaceStarted:
     """A race's first event, at t=0; ``more`` are the other RaceStarted fields (time_scale, seed, kind...)."""
-    return RaceStarted(t=0.0, race_id=race_id, task_id=task_id, task_hash=task_hash, lanes=list(lanes),
-                       max_turns=max_turns, thrash_k=thrash_k, started_at=started_at,
-                       loopterm_version=loopterm_version, **more)
+    return RaceStarted(
+        t=0.0,
+        race_id=race_id,
+        task_id=task_id,
+        task_hash=task_hash,
+        lanes=list(lanes),
+        max_turns=max_turns,
+        thrash_k=thrash_k,
+        started_at=started_at,
+        loopterm_version=loopterm_version,
+        **more,
+    )
 
 
 def validation_result(task: str, checks: Sequence[CheckResult], duration_ms: float) -> ValidationResult:
@@ -56,8 +85,15 @@ def validation_result(task: str, checks: Sequence[CheckResult], duration_ms: flo
     passed = sum(c.passed for c in checks)
     total = len(checks)
     status = "PASS" if passed == total else ("PARTIAL" if passed else "FAIL")
-    return ValidationResult(task=task, score=passed / total, passed=passed, total=total, status=status,
-                            duration_ms=duration_ms, checks=list(checks))
+    return ValidationResult(
+        task=task,
+        score=passed / total,
+        passed=passed,
+        total=total,
+        status=status,
+        duration_ms=duration_ms,
+        checks=list(checks),
+    )
 
 
 class LaneEvents:
@@ -78,21 +114,33 @@ class LaneEvents:
         self.events.append(TurnStarted(t=t, lane=self.lane, turn=turn))
 
     def progress(self, t: float, turn: int, chars: int, tokens: int, first_token: bool = False) -> None:
-        self.events.append(GenerationProgress(t=t, lane=self.lane, turn=turn, chars=chars, tokens=tokens,
-                                              first_token=first_token))
+        self.events.append(
+            GenerationProgress(t=t, lane=self.lane, turn=turn, chars=chars, tokens=tokens, first_token=first_token)
+        )
 
-    def generation(self, t: float, turn: int, text: str, ttft_s: float | None, generation_s: float,
-                   **more: Any) -> None:
-        self.events.append(GenerationDone(t=t, lane=self.lane, turn=turn, text=text, ttft_s=ttft_s,
-                                          generation_s=generation_s, **more))
+    def generation(
+        self, t: float, turn: int, text: str, ttft_s: float | None, generation_s: float, **more: Any
+    ) -> None:
+        self.events.append(
+            GenerationDone(t=t, lane=self.lane, turn=turn, text=text, ttft_s=ttft_s, generation_s=generation_s, **more)
+        )
 
     def validation(self, t: float, turn: int, code: str | None, result: ValidationResult, feedback: str) -> None:
-        self.events.append(ValidationDone(t=t, lane=self.lane, turn=turn, code=code, result=result,
-                                          feedback=feedback))
+        self.events.append(ValidationDone(t=t, lane=self.lane, turn=turn, code=code, result=result, feedback=feedback))
 
     def turn_done(
-        self, t: float, turn: int, status: TurnStatus, score: float, passed: int, total: int, *,
-        failing: Collection[str] | None = None, model_s: float, validation_s: float, harness_s: float,
+        self,
+        t: float,
+        turn: int,
+        status: TurnStatus,
+        score: float,
+        passed: int,
+        total: int,
+        *,
+        failing: Collection[str] | None = None,
+        model_s: float,
+        validation_s: float,
+        harness_s: float,
     ) -> TurnDone:
         self.best = max(self.best, score)
         fixed: list[str] = []
@@ -102,18 +150,48 @@ class LaneEvents:
             if self.failing is not None:
                 fixed, broke = sorted(self.failing - now), sorted(now - self.failing)
             self.failing = now
-        done = TurnDone(t=t, lane=self.lane, turn=turn, status=status, score=score, passed=passed, total=total,
-                        best_score=self.best, fixed=fixed, broke=broke, model_s=model_s,
-                        validation_s=validation_s, harness_s=harness_s)
+        done = TurnDone(
+            t=t,
+            lane=self.lane,
+            turn=turn,
+            status=status,
+            score=score,
+            passed=passed,
+            total=total,
+            best_score=self.best,
+            fixed=fixed,
+            broke=broke,
+            model_s=model_s,
+            validation_s=validation_s,
+            harness_s=harness_s,
+        )
         self.events.append(done)
         return done
 
-    def lane_done(self, t: float, outcome: Outcome, reason: str, turns: int, time_to_pass_s: float | None,
-                  final_score: float, place: int | None = None) -> list[Event]:
+    def lane_done(
+        self,
+        t: float,
+        outcome: Outcome,
+        reason: str,
+        turns: int,
+        time_to_pass_s: float | None,
+        final_score: float,
+        place: int | None = None,
+    ) -> list[Event]:
         """Ends the lane; returns all its events."""
-        self.events.append(LaneDone(t=t, lane=self.lane, outcome=outcome, reason=reason, turns=turns,
-                                    time_to_pass_s=time_to_pass_s, best_score=self.best, final_score=final_score,
-                                    place=place))
+        self.events.append(
+            LaneDone(
+                t=t,
+                lane=self.lane,
+                outcome=outcome,
+                reason=reason,
+                turns=turns,
+                time_to_pass_s=time_to_pass_s,
+                best_score=self.best,
+                final_score=final_score,
+                place=place,
+            )
+        )
         return self.events
 
 

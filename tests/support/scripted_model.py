@@ -45,8 +45,15 @@ async def scripted_run(task: Task, validator: Validator, script: Sequence[str], 
     lane = resolve("sim:weak-local")
     provider = Scripted(make_provider(lane, task=task, seed=3, time_scale=0), script)
     rules = LoopSettings(**settings)
-    events: list[Event] = [race_started([lane.info("weak", 0)], race_id="20260101-000000-abcd", task_hash=task.hash,
-                                        max_turns=rules.max_turns, thrash_k=rules.thrash_k)]
+    events: list[Event] = [
+        race_started(
+            [lane.info("weak", 0)],
+            race_id="20260101-000000-abcd",
+            task_hash=task.hash,
+            max_turns=rules.max_turns,
+            thrash_k=rules.thrash_k,
+        )
+    ]
     await LaneLoop("weak", lane, provider, validator, task, rules, RaceClock(), events.append).run()
     events.append(RaceDone(t=events[-1].t + 0.001))
     return events

@@ -28,22 +28,39 @@ def started(
     thrash_k: int = 3,
 ) -> RaceStarted:
     return race_started(
-        [lane_info(name, name.title(), name) for name in lanes], race_id=race_id, task_id=task_id,
-        task_hash="old-hash", max_turns=max_turns, thrash_k=thrash_k, started_at=started_at, kind=kind,
+        [lane_info(name, name.title(), name) for name in lanes],
+        race_id=race_id,
+        task_id=task_id,
+        task_hash="old-hash",
+        max_turns=max_turns,
+        thrash_k=thrash_k,
+        started_at=started_at,
+        kind=kind,
     )
 
 
 def result(passing: Sequence[str], total: int = len(CHECKS)) -> ValidationResult:
     checks = [
-        CheckResult(id=cid, group=group, description=f"{cid} check", passed=cid in passing,
-                    message="" if cid in passing else f"{cid}: expected x, got y", duration_ms=1.0)
+        CheckResult(
+            id=cid,
+            group=group,
+            description=f"{cid} check",
+            passed=cid in passing,
+            message="" if cid in passing else f"{cid}: expected x, got y",
+            duration_ms=1.0,
+        )
         for cid, group in CHECKS[:total]
     ]
     return validation_result("mini", checks, duration_ms=50.0)
 
 
 def lane_turns(
-    lane: str, t0: float, turns: Sequence[Sequence[str]], *, turn_s: float = 1.0, outcome: Outcome | None = None,
+    lane: str,
+    t0: float,
+    turns: Sequence[Sequence[str]],
+    *,
+    turn_s: float = 1.0,
+    outcome: Outcome | None = None,
     codes: Sequence[str | None] | None = None,
 ) -> list[Event]:
     """One lane: each turn's passing check ids in order; a PASS turn ends it."""
@@ -55,24 +72,41 @@ def lane_turns(
             track.progress(t + 0.1 + 0.1 * k, n, chars=100 * (k + 1), tokens=25 * (k + 1), first_token=k == 0)
         code = codes[n - 1] if codes is not None else f"# {lane} turn {n}\napp = None\n"
         text = f"```python\n{code}```" if code is not None else "no code, sorry"
-        track.generation(t + 0.6 * turn_s, n, text=text, ttft_s=0.1, generation_s=0.55 * turn_s,
-                         usage=TokenUsage(prompt=500, completion=100))
+        track.generation(
+            t + 0.6 * turn_s,
+            n,
+            text=text,
+            ttft_s=0.1,
+            generation_s=0.55 * turn_s,
+            usage=TokenUsage(prompt=500, completion=100),
+        )
         res = result(passing)
         track.validation(t + 0.9 * turn_s, n, code=code, result=res, feedback=f"{res.passed}/{res.total}")
         status = {"PASS": TurnStatus.PASS, "PARTIAL": TurnStatus.PARTIAL, "FAIL": TurnStatus.FAIL}[res.status]
         last = track.turn_done(
-            t + 0.92 * turn_s, n, status, res.score, res.passed, res.total,
+            t + 0.92 * turn_s,
+            n,
+            status,
+            res.score,
+            res.passed,
+            res.total,
             failing={cid for cid, _ in CHECKS} - set(passing),
-            model_s=0.6 * turn_s, validation_s=0.3 * turn_s, harness_s=0.02,
+            model_s=0.6 * turn_s,
+            validation_s=0.3 * turn_s,
+            harness_s=0.02,
         )
         t += turn_s
         if status is TurnStatus.PASS:
             break
     final = outcome or (Outcome.PASS if last.status is TurnStatus.PASS else Outcome.TURN_LIMIT)
     return track.lane_done(
-        last.t + 0.001, final, reason=f"{final.value.lower()} on turn {last.turn}", turns=last.turn,
+        last.t + 0.001,
+        final,
+        reason=f"{final.value.lower()} on turn {last.turn}",
+        turns=last.turn,
         time_to_pass_s=(last.t - 0.02 - t0) if final is Outcome.PASS else None,
-        final_score=last.score, place=1 if final is Outcome.PASS else None,
+        final_score=last.score,
+        place=1 if final is Outcome.PASS else None,
     )
 
 

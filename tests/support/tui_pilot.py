@@ -66,5 +66,10 @@ def panes(app: LooptermApp) -> dict[str, LanePane]:
 
 async def finished(pilot: Pilot, app: LooptermApp, source: ScriptedSource) -> None:
     await source.finished.wait()
-    await until(pilot, lambda: all(p.lane is not None and p.lane.done and p.outcome == p.lane.outcome
-                                   and "done" in " ".join(p.lines[:2]) for p in panes(app).values()))
+    await until(
+        pilot,
+        lambda: all(
+            p.lane is not None and p.lane.done and p.outcome == p.lane.outcome and "done" in " ".join(p.lines[:2])
+            for p in panes(app).values()
+        ),
+    )

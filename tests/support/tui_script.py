@@ -92,15 +92,32 @@ def lane_events(plan: LanePlan, max_turns: int) -> list[Event]:
         track.progress(t + 0.2 * ts, turn, chars=400, tokens=100, first_token=True)
         track.progress(t + 0.4 * ts, turn, chars=2000, tokens=500)
         if plan.error_on_turn == turn:
-            track.generation(t + 0.6 * ts, turn, text="", ttft_s=None, generation_s=0.6, error=plan.reason,
-                             error_kind="auth")
-            track.turn_done(t + 0.6 * ts, turn, TurnStatus.ERROR, score, 0, len(CHECK_IDS), model_s=0.6 * ts,
-                            validation_s=0.0, harness_s=0.001)
-            return track.lane_done(t + 0.6 * ts, Outcome.ERROR, plan.reason, turns=turn, time_to_pass_s=None,
-                                   final_score=score)
-        track.generation(t + 0.6 * ts, turn, text="```python\napp = None\n```", ttft_s=0.2 * ts,
-                         generation_s=0.6 * ts, usage=TokenUsage(prompt=1000, completion=600, estimated=True),
-                         cost=0.0)
+            track.generation(
+                t + 0.6 * ts, turn, text="", ttft_s=None, generation_s=0.6, error=plan.reason, error_kind="auth"
+            )
+            track.turn_done(
+                t + 0.6 * ts,
+                turn,
+                TurnStatus.ERROR,
+                score,
+                0,
+                len(CHECK_IDS),
+                model_s=0.6 * ts,
+                validation_s=0.0,
+                harness_s=0.001,
+            )
+            return track.lane_done(
+                t + 0.6 * ts, Outcome.ERROR, plan.reason, turns=turn, time_to_pass_s=None, final_score=score
+            )
+        track.generation(
+            t + 0.6 * ts,
+            turn,
+            text="```python\napp = None\n```",
+            ttft_s=0.2 * ts,
+            generation_s=0.6 * ts,
+            usage=TokenUsage(prompt=1000, completion=600, estimated=True),
+            cost=0.0,
+        )
         res = result(failing)
         code = f"# turn {turn} of {lane}\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
         feedback = f"Score: {res.passed}/{res.total} checks pass. Fix: " + ", ".join(failing)
@@ -110,39 +127,87 @@ def lane_events(plan: LanePlan, max_turns: int) -> list[Event]:
         status = TurnStatus.PASS if not failing else TurnStatus.PARTIAL
         if last and plan.outcome is Outcome.THRASH:
             status = TurnStatus.THRASH
-        track.turn_done(t + ts, turn, status, score, res.passed, res.total, failing=failing, model_s=0.6 * ts,
-                        validation_s=0.4 * ts, harness_s=0.002)
+        track.turn_done(
+            t + ts,
+            turn,
+            status,
+            score,
+            res.passed,
+            res.total,
+            failing=failing,
+            model_s=0.6 * ts,
+            validation_s=0.4 * ts,
+            harness_s=0.002,
+        )
         t += ts
     reason = plan.reason or {
         Outcome.PASS: f"passed on turn {len(plan.turns)}",
         Outcome.THRASH: "no new best score in 3 turns",
         Outcome.TURN_LIMIT: f"turn limit of {max_turns} reached",
     }.get(plan.outcome, "stopped")
-    return track.lane_done(t, plan.outcome, reason, turns=len(plan.turns),
-                           time_to_pass_s=t if plan.outcome is Outcome.PASS else None,  # from the race start (t=0)
-                           final_score=score)
+    return track.lane_done(
+        t,
+        plan.outcome,
+        reason,
+        turns=len(plan.turns),
+        time_to_pass_s=t if plan.outcome is Outcome.PASS else None,  # from the race start (t=0)
+        final_score=score,
+    )
 
 
 def default_plans() -> list[LanePlan]:
     return [
         LanePlan(LANES[0], [["logic.rounding_half_up", "shape.success_json"], []], Outcome.PASS, turn_s=0.5),
-        LanePlan(LANES[1], [["logic.rounding_half_up", "state.approve_twice_409"], ["shape.success_json"], []],
-                 Outcome.PASS, turn_s=1.5),
-        LanePlan(LANES[2], [CHECK_IDS[:5], CHECK_IDS[2:4], ["logic.total_limit_below"], ["logic.total_limit_below"]],
-                 Outcome.TURN_LIMIT,
-                 turn_s=1.0),
-        LanePlan(LANES[3], [CHECK_IDS[:6], CHECK_IDS[:4], ["logic.rounding_half_up", "robustness.lines_count_422",
-                                                            "state.approve_twice_409", "shape.success_json"],
-                            CHECK_IDS[:4]], Outcome.THRASH, turn_s=1.2),
+        LanePlan(
+            LANES[1],
+            [["logic.rounding_half_up", "state.approve_twice_409"], ["shape.success_json"], []],
+            Outcome.PASS,
+            turn_s=1.5,
+        ),
+        LanePlan(
+            LANES[2],
+            [CHECK_IDS[:5], CHECK_IDS[2:4], ["logic.total_limit_below"], ["logic.total_limit_below"]],
+            Outcome.TURN_LIMIT,
+            turn_s=1.0,
+        ),
+        LanePlan(
+            LANES[3],
+            [
+                CHECK_IDS[:6],
+                CHECK_IDS[:4],
+                [
+                    "logic.rounding_half_up",
+                    "robustness.lines_count_422",
+                    "state.approve_twice_409",
+                    "shape.success_json",
+                ],
+                CHECK_IDS[:4],
+            ],
+            Outcome.THRASH,
+            turn_s=1.2,
+        ),
     ]
 
 
-def script_race(plans: Sequence[LanePlan] | None = None, *, max_turns: int = 4, race_id: str = "20260101-120000-abcd",
-                time_scale: float = 0.2, done: bool = True) -> list[Event]:
+def script_race(
+    plans: Sequence[LanePlan] | None = None,
+    *,
+    max_turns: int = 4,
+    race_id: str = "20260101-120000-abcd",
+    time_scale: float = 0.2,
+    done: bool = True,
+) -> list[Event]:
     """A whole race, events merged in time order (ties keep each lane's own order)."""
     plans = list(default_plans() if plans is None else plans)
-    start = race_started([p.info for p in plans], race_id=race_id, task_hash="0" * 64, max_turns=max_turns,
-                         started_at="2026-01-01T12:00:00Z", time_scale=time_scale, seed=1)
+    start = race_started(
+        [p.info for p in plans],
+        race_id=race_id,
+        task_hash="0" * 64,
+        max_turns=max_turns,
+        started_at="2026-01-01T12:00:00Z",
+        time_scale=time_scale,
+        seed=1,
+    )
     events: list[Event] = [start, *in_time_order(lane_events(plan, max_turns) for plan in plans)]
     # Places go to passing lanes in the order they finished, as the engine assigns them.
     place = 0

@@ -20,8 +20,9 @@ DEADLINE_S = 60.0  # a sandbox or an interpreter starting on two shared, busy co
 POLL_S = 0.01
 
 
-async def wait_for(condition: Callable[[], T], timeout: float = DEADLINE_S, *, what: str = "the condition",
-                   poll_s: float = POLL_S) -> T:
+async def wait_for(
+    condition: Callable[[], T], timeout: float = DEADLINE_S, *, what: str = "the condition", poll_s: float = POLL_S
+) -> T:
     """Look at ``condition`` on this event loop until it gives something true, and return that.
 
     ``what`` names the condition in the failure: ``wait_for(lambda: pids, what="a candidate process")``.

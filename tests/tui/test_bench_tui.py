@@ -87,8 +87,6 @@ def report_of(runs: list[Run]):
     return build_report([race(runs)])
 
 
-
-
 def test_table_cells_follow_the_columns() -> None:
     cells = table_cells(report_of(BENCH_RUNS))
     assert [len(c) for c in cells] == [len(COLUMNS)] * 2

@@ -26,6 +26,7 @@ from loopterm.tui.widgets.score_chart import ScoreChart
 
 pytestmark = pytest.mark.anyio
 
+
 async def test_panes_show_outcomes_places_and_failing_checks() -> None:
     app, source = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -76,8 +77,10 @@ async def test_a_running_race_shows_phases_and_the_live_clock() -> None:
 
 async def test_layouts_for_eight_lanes_small_and_large() -> None:
     infos = [lane_info(f"l{i}", f"Lane {i}", f"model-{i}", "H/AR") for i in range(8)]
-    plans = [LanePlan(info, [["logic.rounding_half_up"], []], Outcome.PASS, turn_s=0.5 + i / 10)
-             for i, info in enumerate(infos)]
+    plans = [
+        LanePlan(info, [["logic.rounding_half_up"], []], Outcome.PASS, turn_s=0.5 + i / 10)
+        for i, info in enumerate(infos)
+    ]
     app, source = app_for(script_race(plans))
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot, app, source)
@@ -222,8 +225,7 @@ async def test_a_screenshot_never_overwrites_one_already_in_the_folder(tmp_path:
         await pilot.press("p")
         await pilot.press("p")
     assert earlier.read_text(encoding="utf-8") == "<svg>taken during the live race</svg>"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        f"screenshot-20260101-120000-abcd-0{n}.svg" for n in (1, 2, 3)]
+    assert sorted(p.name for p in folder.iterdir()) == [f"screenshot-20260101-120000-abcd-0{n}.svg" for n in (1, 2, 3)]
 
 
 async def test_screenshot_falls_back_to_the_sources_trace_root(tmp_path: Path) -> None:
@@ -369,8 +371,13 @@ async def test_replay_controls_badge_and_keys() -> None:
         await until(pilot, lambda: "PAUSED" in header.text)
         await pilot.press("space")
         commands = {c.title: c for c in app.get_system_commands(app.screen) if c.title.startswith("Replay: ")}
-        assert sorted(commands) == ["Replay: faster", "Replay: jump to the end", "Replay: pause or resume",
-                                    "Replay: restart", "Replay: slower"]
+        assert sorted(commands) == [
+            "Replay: faster",
+            "Replay: jump to the end",
+            "Replay: pause or resume",
+            "Replay: restart",
+            "Replay: slower",
+        ]
         commands["Replay: slower"].callback()
         assert replay.speed == 20.0
         commands["Replay: faster"].callback()

@@ -37,8 +37,9 @@ def test_letters_that_meet_are_set_side_by_side() -> None:
 
 def test_eight_lanes_that_pass_together_all_show_their_letter() -> None:
     # Pairs of lanes with the same turns at the same times: one drew over the other.
-    series = [Series(f"lane {i}", chr(ord("A") + i), [(1.0 + i % 4 * 0.01, 0.8), (2.0, 1.0)], end_t=2.0)
-              for i in range(8)]
+    series = [
+        Series(f"lane {i}", chr(ord("A") + i), [(1.0 + i % 4 * 0.01, 0.8), (2.0, 1.0)], end_t=2.0) for i in range(8)
+    ]
     rows = rasterise(series, 40, 12, 2.0, UNICODE, y_range(s for x in series for _, s in x.points)).rows()
     assert letters_in(rows) == set("ABCDEFGH")
     assert sorted(ch for ch in rows[0] if ch.isalpha()) == list("ABCDEFGH")  # the passes: side by side, each once
@@ -59,8 +60,10 @@ def test_the_axis_zooms_past_a_few_outliers_and_cuts() -> None:
 
 
 def test_a_cut_axis_draws_the_outliers_on_their_own_row() -> None:
-    series = [Series("a", "A", [(1.0, 0.8), (2.0, 0.0), (3.0, 0.9), (4.0, 1.0)], end_t=4.0),
-              *[Series(f"x{i}", "B", [(1.0, 0.85 + i * 0.01)], end_t=4.0) for i in range(8)]]
+    series = [
+        Series("a", "A", [(1.0, 0.8), (2.0, 0.0), (3.0, 0.9), (4.0, 1.0)], end_t=4.0),
+        *[Series(f"x{i}", "B", [(1.0, 0.85 + i * 0.01)], end_t=4.0) for i in range(8)],
+    ]
     grid = rasterise(series, 40, 14, 4.0, ASCII, y_range(s for x in series for _, s in x.points))
     rows = grid.rows()
     assert rows[0].startswith(" 100%|")
@@ -76,10 +79,16 @@ def test_a_cut_axis_draws_the_outliers_on_their_own_row() -> None:
 
 
 def eight_lane_race() -> list:
-    infos = [lane_info(f"{info.run_id}{n}", info.name, info.model, info.lane_class)
-             for n in (1, 2) for info in LANES]
-    plans = [LanePlan(info, [["logic.rounding_half_up", "shape.success_json"], ["shape.success_json"], []],
-                      Outcome.PASS, turn_s=1.0) for info in infos]
+    infos = [lane_info(f"{info.run_id}{n}", info.name, info.model, info.lane_class) for n in (1, 2) for info in LANES]
+    plans = [
+        LanePlan(
+            info,
+            [["logic.rounding_half_up", "shape.success_json"], ["shape.success_json"], []],
+            Outcome.PASS,
+            turn_s=1.0,
+        )
+        for info in infos
+    ]
     return script_race(plans, max_turns=15)
 
 
@@ -97,8 +106,11 @@ async def test_the_race_chart_shows_all_eight_lanes_at_80x24() -> None:
 
 
 async def test_the_bench_screen_explains_its_marks_and_shows_every_p90() -> None:
-    runs = [Run(f"{name}-r{n:02d}", [0.8, 1.0], name=name, model=name, start=0.0) for name in ("A", "B", "C")
-            for n in range(1, 4)]
+    runs = [
+        Run(f"{name}-r{n:02d}", [0.8, 1.0], name=name, model=name, start=0.0)
+        for name in ("A", "B", "C")
+        for n in range(1, 4)
+    ]
     app = make_bench_app(_Source(race(runs)), glyphs=UNICODE)
     async with app.run_test(size=(80, 30)) as pilot:
         await app.workers.wait_for_complete()
@@ -128,6 +140,8 @@ class _Source:
 def test_a_legend_flows_onto_the_lines_it_needs() -> None:
     items = [Text("A Fast diffusion (sim)  r 0.89"), Text("B Frontier (sim)  r 1.00"), Text("C Mini (sim)  r 0.51")]
     assert flow(items, 200).plain == "A Fast diffusion (sim)  r 0.89   B Frontier (sim)  r 1.00   C Mini (sim)  r 0.51"
-    assert flow(items, 78).plain.split("\n") == ["A Fast diffusion (sim)  r 0.89   B Frontier (sim)  r 1.00",
-                                                 "C Mini (sim)  r 0.51"]
+    assert flow(items, 78).plain.split("\n") == [
+        "A Fast diffusion (sim)  r 0.89   B Frontier (sim)  r 1.00",
+        "C Mini (sim)  r 0.51",
+    ]
     assert flow(items, 10).plain.count("\n") == 2  # one a line, each cut where it is drawn

@@ -36,8 +36,10 @@ async def test_the_lane_detail_footer_holds_its_keys_before_the_first_paint() ->
         assert keys_of(screen)[:2] == ["esc", "1-3"] and "q" in keys_of(screen)
 
 
-@pytest.mark.parametrize("make", [lambda app: SummaryScreen(app.race, lambda: app.events),
-                                  lambda app: ChartScreen(app.race, app.now, app.glyphs)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda app: SummaryScreen(app.race, lambda: app.events), lambda app: ChartScreen(app.race, app.now, app.glyphs)],
+)
 async def test_every_screen_footer_holds_its_keys_before_the_first_paint(make) -> None:
     app, source = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -73,8 +75,11 @@ async def test_opening_a_long_candidate_highlights_only_what_is_on_screen() -> N
 
 
 def test_the_footer_takes_its_fullest_form_that_fits() -> None:
-    keys = [FooterEntry("q", "Quit", "quit"), FooterEntry("p", "Screenshot", "screenshot"),
-            FooterEntry("space", "Pause", "replay.pause")]
+    keys = [
+        FooterEntry("q", "Quit", "quit"),
+        FooterEntry("p", "Screenshot", "screenshot"),
+        FooterEntry("space", "Pause", "replay.pause"),
+    ]
     palette = FooterEntry("^p", "palette")
     full = 3 * 3 + 1 + 4 + 1 + 10 + 5 + 5 + (2 + 7 + 2 + 1 + 1)  # padded keys, the hint with its border
     assert fit_footer(keys, full, palette) == fit_footer(keys, 200, palette)

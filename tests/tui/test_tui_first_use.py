@@ -150,8 +150,10 @@ def test_a_pane_keeps_its_wording_while_the_numbers_grow() -> None:
     lane.turn_started(0.0, 1)
     lane.progress(0.5, 1, chars=40, tokens=10, first_token=True)
     lane.progress(2.58, 1, chars=3000, tokens=745)  # 354 tok/s since the first token
-    growing = [race_started([lane_info("fast", "Fast (sim)", "fast-diffusion", "H/D")], race_id="r", max_turns=15),
-               *lane.events]
+    growing = [
+        race_started([lane_info("fast", "Fast (sim)", "fast-diffusion", "H/D")], race_id="r", max_turns=15),
+        *lane.events,
+    ]
     later = GenerationProgress(t=5.3, lane="fast", turn=1, chars=7000, tokens=1700)
     state = RaceState()
     for event in growing:
@@ -171,8 +173,10 @@ async def test_side_by_side_panes_share_one_wording() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: source.sent == hold and app.race.version == hold)
         shown = panes(app)
-        await until(pilot, lambda: all(p.lines[1:2] and p.lines[1].startswith("turn") and p.form is not None
-                                       for p in shown.values()))
+        await until(
+            pilot,
+            lambda: all(p.lines[1:2] and p.lines[1].startswith("turn") and p.form is not None for p in shown.values()),
+        )
         idents = {run_id: pane.lines[0] for run_id, pane in shown.items()}
         phases = {run_id: pane.lines[1] for run_id, pane in shown.items()}
         assert len({pane.form for pane in shown.values()}) == 1
@@ -191,8 +195,10 @@ async def test_a_large_screen_uses_the_long_words_in_every_pane() -> None:
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: source.sent == hold and app.race.version == hold)
         shown = panes(app)
-        await until(pilot, lambda: all(p.lines[1:2] and p.lines[1].startswith("turn") and p.form is not None
-                                       for p in shown.values()))
+        await until(
+            pilot,
+            lambda: all(p.lines[1:2] and p.lines[1].startswith("turn") and p.form is not None for p in shown.values()),
+        )
         phases = {run_id: pane.lines[1] for run_id, pane in shown.items()}
         idents = [pane.lines[0] for pane in shown.values()]
     assert "generating 500 tok" in phases["fast"] and "waiting for first token" in phases["frontier"], phases
@@ -223,8 +229,10 @@ async def test_the_lane_detail_spells_out_its_badges() -> None:
         app.action_open_lane("fast")
         await until(pilot, lambda: isinstance(app.screen, LaneDetailScreen) and app.screen.is_mounted)
         legend = str(app.screen.query_one("#detail-legend", Static).render())
-        assert legend == ("H/D = hosted, diffusion model · SIMULATED: modelled latency and skill, real checks"
-                          " · sim x0.2: latencies at 0.2 of the profile's pace")
+        assert legend == (
+            "H/D = hosted, diffusion model · SIMULATED: modelled latency and skill, real checks"
+            " · sim x0.2: latencies at 0.2 of the profile's pace"
+        )
         assert app.screen.query_one("#detail-legend").region.height >= 1  # on screen at 80x24
 
 

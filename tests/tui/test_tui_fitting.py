@@ -13,9 +13,11 @@ from loopterm.tui.glyphs import UNICODE
 from loopterm.tui.panetext import compact_lines, full_lines, plain_style, short_name
 from loopterm.tui.widgets.lane_grid import compact_heights
 
-LONG_MESSAGE = ("sent POST /quotes with two lines and an order discount of 5%; expected status "
-                "AUTO_APPROVED and approval_reasons [] because the total after the discount is 997.50; "
-                "got PENDING_APPROVAL with TOTAL_OVER_LIMIT")
+LONG_MESSAGE = (
+    "sent POST /quotes with two lines and an order discount of 5%; expected status "
+    "AUTO_APPROVED and approval_reasons [] because the total after the discount is 997.50; "
+    "got PENDING_APPROVAL with TOTAL_OVER_LIMIT"
+)
 
 
 def printed(renderable: object, width: int) -> str:
@@ -30,8 +32,7 @@ def plain(lines: list) -> list[str]:
 
 def eight_lanes_running() -> tuple:
     """Eight lanes, two of each simulated profile (so numbered "#1", "#2"), mid first generation."""
-    infos = [lane_info(f"{info.run_id}{n}", info.name, info.model, info.lane_class)
-             for n in (1, 2) for info in LANES]
+    infos = [lane_info(f"{info.run_id}{n}", info.name, info.model, info.lane_class) for n in (1, 2) for info in LANES]
     plans = [LanePlan(info, [["logic.rounding_half_up"], []], Outcome.PASS, turn_s=1.0) for info in infos]
     events = [e for e in script_race(plans, max_turns=15, done=False) if e.t <= 0.55]
     return fold(events), infos
@@ -67,8 +68,10 @@ def test_results_caption_names_an_error_lane_once() -> None:
 
 def test_compact_rows_at_60_columns_keep_the_phase_readable() -> None:
     state, infos = eight_lanes_running()
-    rows = {info.run_id: plain(compact_lines(state.lanes[info.run_id], state, 0.55, 60, 2, UNICODE, plain_style))
-            for info in infos}
+    rows = {
+        info.run_id: plain(compact_lines(state.lanes[info.run_id], state, 0.55, 60, 2, UNICODE, plain_style))
+        for info in infos
+    }
     mini = rows["mini2"][0]
     assert "gen 500 tok" in mini  # not "g…"
     assert "Mini (sim) #2" in mini  # the number that tells the two apart survives
@@ -124,8 +127,10 @@ def test_the_short_sim_badge_when_the_long_one_would_cut_the_model() -> None:
 
 
 def test_an_error_reason_uses_the_free_rows_and_ends_with_an_ellipsis() -> None:
-    reason = ("Fast diffusion (sim): the server at http://127.0.0.1:11434 answered 404: check that the model "
-              "is pulled (ollama pull qwen2.5-coder) and that the name is right; then run the race again")
+    reason = (
+        "Fast diffusion (sim): the server at http://127.0.0.1:11434 answered 404: check that the model "
+        "is pulled (ollama pull qwen2.5-coder) and that the name is right; then run the race again"
+    )
     plan = LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason=reason, error_on_turn=1)
     state = fold(script_race([plan]))
     lane = state.lanes["fast"]
@@ -151,7 +156,7 @@ def test_a_check_message_wraps_over_spare_rows() -> None:
     lines = plain(full_lines(state.lanes["fast"], state, 9.0, 80, 20, UNICODE, plain_style))
     at = next(i for i, line in enumerate(lines) if line.startswith("- logic.total_limit_below"))
     assert "expected status" in lines[at]  # the message starts beside the id...
-    more = [line for line in lines[at + 1:] if line.startswith("    ")]
+    more = [line for line in lines[at + 1 :] if line.startswith("    ")]
     assert len(more) >= 2  # ...and goes on over the free rows
     message = " ".join([lines[at].split("  ", 1)[1], *(line.strip() for line in more)])
     assert len(message) > 80 and message in LONG_MESSAGE
@@ -162,8 +167,10 @@ def test_a_check_message_wraps_over_spare_rows() -> None:
 
 def test_a_compact_error_row_wraps_its_reason_below() -> None:
     reason = "the server at http://127.0.0.1:11434 answered 404: check that the model is pulled and named right"
-    plans = [LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason=reason, error_on_turn=1),
-             LanePlan(LANES[1], [["x"], []], Outcome.PASS)]
+    plans = [
+        LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason=reason, error_on_turn=1),
+        LanePlan(LANES[1], [["x"], []], Outcome.PASS),
+    ]
     state = fold(script_race(plans))
     lines = plain(compact_lines(state.lanes["fast"], state, 9.0, 60, 3, UNICODE, plain_style))
     assert lines[1].endswith("  ERROR")

@@ -21,8 +21,9 @@ def plain(lines: list) -> list[str]:
 
 
 def two_turn_pass() -> tuple:
-    plan = LanePlan(LANES[0], [["logic.rounding_half_up", "shape.success_json", "state.approve_twice_409"], []],
-                    Outcome.PASS)
+    plan = LanePlan(
+        LANES[0], [["logic.rounding_half_up", "shape.success_json", "state.approve_twice_409"], []], Outcome.PASS
+    )
     state = fold(script_race([plan]))
     return state.lanes["fast"], state
 
@@ -88,8 +89,9 @@ async def test_the_summary_uses_the_width() -> None:
         assert isinstance(app.screen, SummaryScreen)
         await pilot.pause()
         table = app.screen.query_one("#results", DataTable)
-        assert [str(column.key.value) for column in table.columns.values()][-len(EXTRA_COLUMNS):] == list(
-            EXTRA_COLUMNS)
+        assert [str(column.key.value) for column in table.columns.values()][-len(EXTRA_COLUMNS) :] == list(
+            EXTRA_COLUMNS
+        )
         plain_rows = result_rows(summarize(app.events))
         rows = [[str(cell).strip() for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert [tuple(row[:9]) for row in rows] == plain_rows  # the plain table's columns first

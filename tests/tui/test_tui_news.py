@@ -27,8 +27,12 @@ HOUR = 3600.0
 
 @pytest.fixture
 def no_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module, name in ((app_module, "TICK_S"), (summary, "REFRESH_S"), (lane_detail, "REFRESH_S"),
-                         (bench_summary, "REFRESH_S")):
+    for module, name in (
+        (app_module, "TICK_S"),
+        (summary, "REFRESH_S"),
+        (lane_detail, "REFRESH_S"),
+        (bench_summary, "REFRESH_S"),
+    ):
         monkeypatch.setattr(module, name, HOUR)
 
 

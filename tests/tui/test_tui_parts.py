@@ -93,7 +93,10 @@ def test_full_pane_lists_failing_checks_newest_first_with_broken_ones_marked() -
     assert "+2 fixed  -2 broke" in lines[4]
     checks = [line for line in lines if line[:2] in ("! ", "- ")]
     assert [c.split()[1] for c in checks] == [
-        "shape.problem_422_errors", "logic.total_limit_below", "shape.success_json", "logic.rounding_half_up",
+        "shape.problem_422_errors",
+        "logic.total_limit_below",
+        "shape.success_json",
+        "logic.rounding_half_up",
     ]
     assert checks[0].startswith("! ") and checks[2].startswith("- ")  # broke this turn / older failures
 
@@ -129,19 +132,27 @@ def test_an_error_reason_wraps_instead_of_being_cut() -> None:
 def test_header_keeps_the_simulated_note_on_a_narrow_screen() -> None:
     state = fold(script_race())
     titles, middles, right = header_parts(state, None, 1.0)
-    assert titles == ["loopterm  quote-approval  race 20260101-120000-abcd",
-                      "quote-approval  race 20260101-120000-abcd", "quote-approval  20260101-120000-abcd"]
+    assert titles == [
+        "loopterm  quote-approval  race 20260101-120000-abcd",
+        "quote-approval  race 20260101-120000-abcd",
+        "quote-approval  20260101-120000-abcd",
+    ]
     assert middles == ["4 lanes · max 4 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
     assert right == "finished   4.9 s"  # the clock right-aligned in its fixed field
     rescored = fold([script_race()[0].model_copy(update={"kind": "rescore"})])
     # Only the usual kind, "race", may go: "rescore" says what this is.
-    assert header_parts(rescored, None, 0.0)[0] == ["loopterm  quote-approval  rescore 20260101-120000-abcd",
-                                                    "quote-approval  rescore 20260101-120000-abcd"]
+    assert header_parts(rescored, None, 0.0)[0] == [
+        "loopterm  quote-approval  rescore 20260101-120000-abcd",
+        "quote-approval  rescore 20260101-120000-abcd",
+    ]
 
 
 def test_header_drops_the_loopterm_prefix_before_the_lane_count() -> None:
-    full, plain, short = titles = ["loopterm  quote-approval  race 20261202-013434-618a",
-                                   "quote-approval  race 20261202-013434-618a", "quote-approval  20261202-013434-618a"]
+    full, plain, short = titles = [
+        "loopterm  quote-approval  race 20261202-013434-618a",
+        "quote-approval  race 20261202-013434-618a",
+        "quote-approval  20261202-013434-618a",
+    ]
     middles = ["4 lanes · max 15 turns · simulated latencies x0.2", "simulated latencies x0.2", "sim x0.2"]
     status = len("finished  70.5 s")
     # 120 columns (118 inside the padding): the whole middle fits once "loopterm" goes.
@@ -155,12 +166,23 @@ def test_header_drops_the_loopterm_prefix_before_the_lane_count() -> None:
 
 
 def test_phase_words_and_live_timer() -> None:
-    state = fold([
-        RaceStarted(t=0, race_id="r", task_id="t", task_hash="h", lanes=LANES[:2], max_turns=3, thrash_k=3,
-                    started_at="", loopterm_version="0"),
-        LaneStarted(t=0.5, lane="fast"),
-        TurnStarted(t=0.5, lane="fast", turn=1),
-    ])
+    state = fold(
+        [
+            RaceStarted(
+                t=0,
+                race_id="r",
+                task_id="t",
+                task_hash="h",
+                lanes=LANES[:2],
+                max_turns=3,
+                thrash_k=3,
+                started_at="",
+                loopterm_version="0",
+            ),
+            LaneStarted(t=0.5, lane="fast"),
+            TurnStarted(t=0.5, lane="fast", turn=1),
+        ]
+    )
     fast, frontier = state.lanes["fast"], state.lanes["frontier"]
     assert phase_text(frontier, state, 2.0) == "queued"
     assert phase_text(fast, state, 2.0) == "waiting for first token 1.5 s"
@@ -170,8 +192,18 @@ def test_phase_words_and_live_timer() -> None:
     assert phase_text(fast, state, 3.6, width=20) == "gen 1.2k tok 1200/s"  # a narrow pane
     assert lane_time(fast, state, 3.6) == 3.6
     # a lane the race stopped did not finish its work: it says so, not "done"
-    state.apply(LaneDone(t=4.0, lane="fast", outcome=Outcome.ABORTED, reason="race stopped during turn 1",
-                         turns=0, time_to_pass_s=None, best_score=0, final_score=0))
+    state.apply(
+        LaneDone(
+            t=4.0,
+            lane="fast",
+            outcome=Outcome.ABORTED,
+            reason="race stopped during turn 1",
+            turns=0,
+            time_to_pass_s=None,
+            best_score=0,
+            final_score=0,
+        )
+    )
     assert phase_text(fast, state, 5.0) == "stopped"
 
 
@@ -224,8 +256,9 @@ def test_builtin_themes_load_and_define_every_app_colour() -> None:
 
 
 def test_missing_app_colours_are_derived_from_the_theme() -> None:
-    filled = fill_app_variables({"success": "#00ff00", "error": "#ff0000", "foreground": "#ffffff",
-                                 "lt-pass": "#123456"})
+    filled = fill_app_variables(
+        {"success": "#00ff00", "error": "#ff0000", "foreground": "#ffffff", "lt-pass": "#123456"}
+    )
     assert filled["lt-pass"] == "#123456"
     assert filled["lt-fail"] == "#ff0000"
     assert filled["lt-fixed"] == "#00ff00"
@@ -322,7 +355,7 @@ def test_chart_legend_says_not_scored_rather_than_zero_percent() -> None:
 
     events = script_race()
     first_done = next(i for i, e in enumerate(events) if isinstance(e, TurnDone))
-    state = fold(events[:first_done + 1])
+    state = fold(events[: first_done + 1])
     lines = dict(legend_lines(state))
     scored = [lane for lane in state.lanes.values() if lane.scores]
     assert len(scored) == 1 and f"turn 1, {scored[0].score:.0%}" in lines[list(state.lanes).index(scored[0].run_id)]

@@ -147,8 +147,9 @@ async def test_a_finished_lane_costs_nothing_while_the_others_stream(monkeypatch
         seen.clear()
         weak = app.race.lanes["weak"]
         for n in range(10):  # the weak lane streams tokens while the clock runs
-            app._on_event(GenerationProgress(t=clock[0], lane="weak", turn=weak.turn, chars=900 + 40 * n,
-                                             tokens=300 + 10 * n))
+            app._on_event(
+                GenerationProgress(t=clock[0], lane="weak", turn=weak.turn, chars=900 + 40 * n, tokens=300 + 10 * n)
+            )
             await ticks_pass(pilot, ticks, 1)
         assert seen.of("fast") == []  # not one refresh of the finished lane's pane
         assert "fast" not in seen.builds  # nor one line built for it
@@ -178,8 +179,9 @@ async def test_a_finished_race_costs_nothing_per_tick(monkeypatch: pytest.Monkey
 async def test_a_running_lanes_tick_repaints_only_its_timers_cells(monkeypatch: pytest.MonkeyPatch) -> None:
     events = script_race()
     # Frontier is generating (its words do not move with the clock), and stays so: the race holds.
-    streaming = index_of(events, lambda e: isinstance(e, GenerationProgress) and e.lane == "frontier"
-                         and not e.first_token)
+    streaming = index_of(
+        events, lambda e: isinstance(e, GenerationProgress) and e.lane == "frontier" and not e.first_token
+    )
     clock = [2.5]
     seen = Recorder(monkeypatch)
     app, source = app_for(events, hold_at=streaming + 1, now=lambda: clock[0])
@@ -187,8 +189,14 @@ async def test_a_running_lanes_tick_repaints_only_its_timers_cells(monkeypatch: 
         await until(pilot, lambda: source.sent == streaming + 1 and "frontier" in panes(app))
         frontier = panes(app)["frontier"]
         header = app.screen.query_one(RaceHeader)
-        await until(pilot, lambda: "generating 500 tok" in frontier.lines[1]
-                    and frontier.lines[0].endswith(" 2.5 s") and header.text.endswith("running    2.5 s"))
+        await until(
+            pilot,
+            lambda: (
+                "generating 500 tok" in frontier.lines[1]
+                and frontier.lines[0].endswith(" 2.5 s")
+                and header.text.endswith("running    2.5 s")
+            ),
+        )
         screen = app.screen
         assert isinstance(screen, RaceScreen)
         await until(pilot, lambda: not app._news_due)
@@ -225,7 +233,7 @@ class Terminal:
     def feed(self, data: str) -> None:
         at = 0
         for match in _CSI.finditer(data):
-            self._text(data[at:match.start()])
+            self._text(data[at : match.start()])
             at = match.end()
             params, command = match.groups()
             if command == "H":
@@ -271,12 +279,15 @@ def full_repaint(app: LooptermApp, size: tuple[int, int]) -> Terminal:
 def eight_lanes() -> list[LanePlan]:
     failing = ["logic.rounding_half_up", "shape.success_json", "state.approve_twice_409"]
     infos = [lane_info(f"l{i}", f"Lane {i}", f"model-{i}", "L/AR" if i % 2 else "H/D") for i in range(8)]
-    return [LanePlan(info, [failing[: 1 + i % 3], failing[:1], []][: 2 + i % 2], Outcome.PASS, turn_s=0.4 + i / 10)
-            for i, info in enumerate(infos)]
+    return [
+        LanePlan(info, [failing[: 1 + i % 3], failing[:1], []][: 2 + i % 2], Outcome.PASS, turn_s=0.4 + i / 10)
+        for i, info in enumerate(infos)
+    ]
 
 
-@pytest.mark.parametrize(("plans", "size"), [(None, (100, 30)), (eight_lanes(), (80, 24))],
-                         ids=["grid-100x30", "compact-80x24"])
+@pytest.mark.parametrize(
+    ("plans", "size"), [(None, (100, 30)), (eight_lanes(), (80, 24))], ids=["grid-100x30", "compact-80x24"]
+)
 async def test_small_repaints_add_up_to_the_full_picture(
     monkeypatch: pytest.MonkeyPatch, plans: list[LanePlan] | None, size: tuple[int, int]
 ) -> None:
@@ -299,6 +310,6 @@ async def test_small_repaints_add_up_to_the_full_picture(
             assert terminal.cells == full_repaint(app, size).cells  # colours too
             for pane in panes(app).values():  # and each pane shows the lines it last built
                 region = pane.content_region
-                shown = [terminal.rows()[y][region.x:region.right].rstrip() for y in region.line_range]
+                shown = [terminal.rows()[y][region.x : region.right].rstrip() for y in region.line_range]
                 assert shown[: len(pane.lines)] == [line.rstrip() for line in pane.lines]
             ticks.frozen = False

@@ -22,8 +22,10 @@ REASON = "cannot reach http://127.0.0.1:11434: is the server running? Start it w
 
 def error_race() -> list:
     """Fast passes; Frontier's first generation fails (its reason starts with its own name, as providers say)."""
-    plans = [LanePlan(LANES[0], [["logic.rounding_half_up"], []], Outcome.PASS, turn_s=0.5),
-             LanePlan(LANES[1], [["x"]], Outcome.ERROR, reason=f"{LANES[1].name}: {REASON}", error_on_turn=1)]
+    plans = [
+        LanePlan(LANES[0], [["logic.rounding_half_up"], []], Outcome.PASS, turn_s=0.5),
+        LanePlan(LANES[1], [["x"]], Outcome.ERROR, reason=f"{LANES[1].name}: {REASON}", error_on_turn=1),
+    ]
     return script_race(plans)
 
 
@@ -178,8 +180,12 @@ async def test_the_theme_picker_has_the_plain_prompt_too_and_switches_the_theme(
             await pilot.press(key)
         await palette_found(pilot, "theme")
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.screen.query(SearchIcon)) and "themes" in str(
-            app.screen.query_one("CommandInput").placeholder))
+        await until(
+            pilot,
+            lambda: (
+                bool(app.screen.query(SearchIcon)) and "themes" in str(app.screen.query_one("CommandInput").placeholder)
+            ),
+        )
         assert app.screen.query_one(SearchIcon).icon == ">"
         for key in "loopterm-contrast":
             await pilot.press(key)
@@ -222,8 +228,14 @@ async def test_the_detail_title_drops_whole_badges_then_ends_in_an_ellipsis() ->
 async def test_the_history_table_drops_timing_columns_before_fixed_and_broke_are_cut() -> None:
     from loopterm.tui.screens.lane_detail import HISTORY_COLUMNS
 
-    plans = [LanePlan(lane_info("slow", "Slow one", "slow-model", "H/AR"), [["shape.success_json"], []],
-                      Outcome.PASS, turn_s=14.25)]
+    plans = [
+        LanePlan(
+            lane_info("slow", "Slow one", "slow-model", "H/AR"),
+            [["shape.success_json"], []],
+            Outcome.PASS,
+            turn_s=14.25,
+        )
+    ]
     app, source = app_for(script_race(plans))
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot, app, source)

@@ -51,11 +51,13 @@ def test_race_running_small(snap_compare) -> None:
 
 
 def test_eight_lanes_compact_small(snap_compare) -> None:
-    infos = [lane_info(f"l{i}", f"Lane {i}", f"model-{i}", "L/AR" if i % 2 else "H/D", simulated=i < 4)
-             for i in range(8)]
+    infos = [
+        lane_info(f"l{i}", f"Lane {i}", f"model-{i}", "L/AR" if i % 2 else "H/D", simulated=i < 4) for i in range(8)
+    ]
     failing = ["logic.rounding_half_up", "shape.success_json", "state.approve_twice_409"]
     plans = [
-        LanePlan(info, [failing[: 1 + i % 3], []], Outcome.PASS, turn_s=0.5 + i / 10) if i % 2
+        LanePlan(info, [failing[: 1 + i % 3], []], Outcome.PASS, turn_s=0.5 + i / 10)
+        if i % 2
         else LanePlan(info, [failing, failing[1:]], Outcome.TURN_LIMIT, turn_s=0.5 + i / 10)
         for i, info in enumerate(infos)
     ]

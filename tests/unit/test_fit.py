@@ -45,8 +45,9 @@ def test_noisy_curves_give_back_r_within_tolerance() -> None:
     runs = []
     for _ in range(60):
         s1 = rng.uniform(0.4, 0.9)
-        runs.append([min(1.0, max(0.0, s + rng.gauss(0, 0.02))) if n else s
-                     for n, s in enumerate(model_curve(s1, 0.4, 8))])
+        runs.append(
+            [min(1.0, max(0.0, s + rng.gauss(0, 0.02))) if n else s for n, s in enumerate(model_curve(s1, 0.4, 8))]
+        )
     r, _, _ = fit_rate(runs)
     assert r == pytest.approx(0.4, abs=0.02)
 

@@ -19,8 +19,7 @@ def scored(passing: Sequence[str]) -> ValidationResult:
 
 def nothing(reason: str = "the answer contained no Python code block") -> ValidationResult:
     """What the loop records for an answer it did not validate."""
-    return ValidationResult(task="t", score=0.0, passed=0, total=len(IDS), status="FAIL", error=reason,
-                            duration_ms=0.0)
+    return ValidationResult(task="t", score=0.0, passed=0, total=len(IDS), status="FAIL", error=reason, duration_ms=0.0)
 
 
 def judge(thrash_k: int = 3, max_turns: int = 15) -> Judge:
@@ -80,15 +79,20 @@ def test_an_error_turn_carries_the_implementation_in_place() -> None:
     j.judge(2, nothing(), code=False)
     error = j.error(3, "server error 500 after 2 retries")
     assert (error.status, error.score, error.passed, error.total) == (TurnStatus.ERROR, 0.5, 2, 4)
-    assert (error.stop, error.reason, error.fixed, error.broke) == (Outcome.ERROR, "server error 500 after 2 retries",
-                                                                    [], [])
+    assert (error.stop, error.reason, error.fixed, error.broke) == (
+        Outcome.ERROR,
+        "server error 500 after 2 retries",
+        [],
+        [],
+    )
 
 
 def test_a_sandbox_failure_is_an_error_turn_not_the_models_fail() -> None:
     j = judge()
     j.judge(1, scored("ab"), code=True)
     crashed = nothing("the sandbox's check runner died (exit code -9)").model_copy(
-        update={"infrastructure_error": "the sandbox's check runner died (exit code -9)"})
+        update={"infrastructure_error": "the sandbox's check runner died (exit code -9)"}
+    )
     verdict = j.judge(2, crashed, code=True)
     assert (verdict.status, verdict.passed, verdict.stop) == (TurnStatus.ERROR, 2, Outcome.ERROR)
     assert verdict.reason == "the sandbox's check runner died (exit code -9)"
@@ -97,8 +101,10 @@ def test_a_sandbox_failure_is_an_error_turn_not_the_models_fail() -> None:
 
 def test_places_go_to_passing_lanes_in_finishing_order_and_never_in_a_bench() -> None:
     def ends(outcomes: Sequence[Outcome]) -> list[LaneDone]:
-        return [LaneDone(t=n, lane=f"l{n}", outcome=o, reason="", turns=1, time_to_pass_s=None, best_score=0,
-                         final_score=0) for n, o in enumerate(outcomes)]
+        return [
+            LaneDone(t=n, lane=f"l{n}", outcome=o, reason="", turns=1, time_to_pass_s=None, best_score=0, final_score=0)
+            for n, o in enumerate(outcomes)
+        ]
 
     race = race_started([lane_info("x", "X", "m")], race_id="r")
     lanes = ends([Outcome.THRASH, Outcome.PASS, Outcome.ERROR, Outcome.PASS])
@@ -106,8 +112,10 @@ def test_places_go_to_passing_lanes_in_finishing_order_and_never_in_a_bench() ->
     for done in lanes:
         place(done)
     assert [d.place for d in lanes] == [None, 1, None, 2]
-    for header in (race.model_copy(update={"kind": "bench", "bench_id": "r"}),
-                   race.model_copy(update={"kind": "rescore", "bench_id": "r"})):  # a bench, and its rescore
+    for header in (
+        race.model_copy(update={"kind": "bench", "bench_id": "r"}),
+        race.model_copy(update={"kind": "rescore", "bench_id": "r"}),
+    ):  # a bench, and its rescore
         place = Places.of(header)
         for done in lanes:
             place(done)

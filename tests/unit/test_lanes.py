@@ -112,8 +112,7 @@ def test_unknown_top_level_tables_and_keys_are_named(tmp_path: Path, text: str, 
         ('price.input = "x"\nprice.output = 1\n', 5, "price.input"),
         ('[lanes.price]\noutput = 1\ninput = "x"\n', 7, "price.input"),
         ('price = { input = "x", output = 1 }\n', 5, "price.input"),
-        ('timeout_s = 30\n[lanes.params]\ntemperature = 0\n[lanes.price]\ninput = -1\noutput = 1\n', 9,
-         "price.input"),
+        ("timeout_s = 30\n[lanes.params]\ntemperature = 0\n[lanes.price]\ninput = -1\noutput = 1\n", 9, "price.input"),
     ],
 )
 def test_a_bad_nested_field_reports_its_own_line(tmp_path: Path, body: str, line: int, field: str) -> None:
@@ -157,8 +156,10 @@ def test_ordinary_params_that_mention_tokens_still_load(tmp_path: Path) -> None:
 
 def test_lane_info_masks_url_credentials_and_drops_key_like_params() -> None:
     lane = resolve("mercury-2").model_copy(
-        update={"base_url": "https://user:tok-SECRET-9@proxy.example/v1?key=SECRET-Q&x=1",
-                "params": {"api_key": "SECRET-P", "reasoning_effort": "instant"}}
+        update={
+            "base_url": "https://user:tok-SECRET-9@proxy.example/v1?key=SECRET-Q&x=1",
+            "params": {"api_key": "SECRET-P", "reasoning_effort": "instant"},
+        }
     )
     info = lane.info("r").model_dump_json()
     assert "SECRET" not in info
@@ -170,8 +171,10 @@ def test_a_sim_lane_with_an_unknown_profile_is_refused_where_the_file_says_it(tm
     path.write_text('[[lanes]]\nname = "Turbo"\nprovider = "sim"\n\nmodel = "turbo"\n')
     with pytest.raises(LaneError) as caught:
         load_lanes_file(path)
-    assert str(caught.value) == (f"{path}:5: lane 'Turbo': field 'model': unknown simulated profile 'turbo'; "
-                                 "choose one of fast-diffusion, frontier, mini, weak-local")
+    assert str(caught.value) == (
+        f"{path}:5: lane 'Turbo': field 'model': unknown simulated profile 'turbo'; "
+        "choose one of fast-diffusion, frontier, mini, weak-local"
+    )
 
 
 def test_a_lanes_file_that_is_not_utf8_is_one_line_naming_the_byte(tmp_path: Path) -> None:

@@ -80,21 +80,39 @@ def test_storage_never_imports_a_command_or_a_view() -> None:
 def test_only_the_cli_imports_the_commands() -> None:
     """Commands call into the library, never the other way (storage reaching up to the CLI was a bug)."""
     top = ("loopterm.cli", "loopterm.commands")
-    bad = {module: _reaching(imports, top) for module, imports in _modules("loopterm").items()
-           if not module.startswith(("loopterm/commands/", "loopterm/cli.py", "loopterm/__main__.py"))}
+    bad = {
+        module: _reaching(imports, top)
+        for module, imports in _modules("loopterm").items()
+        if not module.startswith(("loopterm/commands/", "loopterm/cli.py", "loopterm/__main__.py"))
+    }
     assert {module: names for module, names in bad.items() if names} == {}
 
 
 # What `loopterm --help` and a mistyped argument must not pay for: the event models
 # (pydantic builds every one), the printers, the viewer.
-ENGINE = ("loopterm.events", "loopterm.plain", "loopterm.stats", "loopterm.loop", "loopterm.traces.reader",
-          "pydantic", "rich", "textual")
+ENGINE = (
+    "loopterm.events",
+    "loopterm.plain",
+    "loopterm.stats",
+    "loopterm.loop",
+    "loopterm.traces.reader",
+    "pydantic",
+    "rich",
+    "textual",
+)
 
 
-@pytest.mark.parametrize(("argv", "code"), [
-    (["--help"], 0), (["bench", "--help"], 0), (["replay", "--help"], 0),
-    (["bench", "--runs", "0"], 2), (["report", "--format", "gif"], 2), (["no-such-command"], 2),
-])
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["--help"], 0),
+        (["bench", "--help"], 0),
+        (["replay", "--help"], 0),
+        (["bench", "--runs", "0"], 2),
+        (["report", "--format", "gif"], 2),
+        (["no-such-command"], 2),
+    ],
+)
 def test_help_and_argument_errors_do_not_import_the_engine(argv: list[str], code: int) -> None:
     script = (
         "import atexit, sys\n"

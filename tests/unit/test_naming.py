@@ -24,10 +24,12 @@ def test_display_name_adds_the_mark_once() -> None:
 
 def mercury_race() -> list:
     # A lanes-file sim lane named plainly, beside a real lane.
-    return race([
-        Run("mercury-r01", [0.5, 1.0], name="Mercury"),
-        Run("gpt-r01", [1.0], name="GPT", provider="openai", model="gpt"),
-    ])
+    return race(
+        [
+            Run("mercury-r01", [0.5, 1.0], name="Mercury"),
+            Run("gpt-r01", [1.0], name="GPT", provider="openai", model="gpt"),
+        ]
+    )
 
 
 def test_plain_turn_and_outcome_lines_label_the_sim_lane() -> None:

@@ -27,8 +27,16 @@ from loopterm.racestate import short_message
 
 
 def started(lanes=LANES[:2], race_id: str = "r1") -> RaceStarted:
-    return race_started(lanes, race_id=race_id, task_hash="x", max_turns=5, time_scale=0.2, seed=1,
-                        started_at="2026-01-01T00:00:00Z", loopterm_version="0")
+    return race_started(
+        lanes,
+        race_id=race_id,
+        task_hash="x",
+        max_turns=5,
+        time_scale=0.2,
+        seed=1,
+        started_at="2026-01-01T00:00:00Z",
+        loopterm_version="0",
+    )
 
 
 def test_race_started_sets_race_fields_and_lanes_in_race_order() -> None:
@@ -82,8 +90,11 @@ def test_failing_checks_newest_first_then_suite_order() -> None:
     lane = state.lanes["fast"]
 
     def validate(turn: int, failing: list[str]) -> None:
-        state.apply(ValidationDone(t=float(turn), lane="fast", turn=turn, code="x", result=result(failing),
-                                   feedback=f"fb {turn}"))
+        state.apply(
+            ValidationDone(
+                t=float(turn), lane="fast", turn=turn, code="x", result=result(failing), feedback=f"fb {turn}"
+            )
+        )
 
     validate(1, ["logic.rounding_half_up", "robustness.lines_count_422"])
     assert [c.id for c in lane.failing] == ["logic.rounding_half_up", "robustness.lines_count_422"]
@@ -149,8 +160,9 @@ def test_history_rows_carry_timings_tokens_and_cost() -> None:
 
 
 def test_generation_error_ends_in_error_outcome() -> None:
-    plan = LanePlan(LANES[0], [["x"]], Outcome.ERROR, reason="401 from the provider: check OPENAI_API_KEY",
-                    error_on_turn=1)
+    plan = LanePlan(
+        LANES[0], [["x"]], Outcome.ERROR, reason="401 from the provider: check OPENAI_API_KEY", error_on_turn=1
+    )
     state = fold([started(), *lane_events(plan, max_turns=3)])
     lane = state.lanes["fast"]
     assert lane.outcome == "ERROR"
@@ -177,11 +189,23 @@ def test_no_code_answer_keeps_the_previous_candidate() -> None:
 
 
 def test_events_after_a_lane_ended_or_for_unknown_lanes_are_ignored() -> None:
-    state = fold([started(), LaneStarted(t=0, lane="fast"),
-                  LaneDone(t=1, lane="fast", outcome=Outcome.ABORTED, reason="stopped", turns=0,
-                           time_to_pass_s=None, best_score=0, final_score=0)])
-    state.apply(GenerationDone(t=2, lane="fast", turn=1, text="", ttft_s=None, generation_s=1,
-                               usage=TokenUsage()))
+    state = fold(
+        [
+            started(),
+            LaneStarted(t=0, lane="fast"),
+            LaneDone(
+                t=1,
+                lane="fast",
+                outcome=Outcome.ABORTED,
+                reason="stopped",
+                turns=0,
+                time_to_pass_s=None,
+                best_score=0,
+                final_score=0,
+            ),
+        ]
+    )
+    state.apply(GenerationDone(t=2, lane="fast", turn=1, text="", ttft_s=None, generation_s=1, usage=TokenUsage()))
     state.apply(TurnStarted(t=2, lane="nobody", turn=1))
     assert state.lanes["fast"].phase is Phase.DONE
     assert state.lanes["fast"].finished_t == 1
@@ -241,8 +265,9 @@ def test_a_passed_lane_timer_stops_at_its_pass_not_at_its_bookkeeping() -> None:
     events = script_race()
     # The lane's end record comes 0.3 s after its passing validation ended (1.1 s):
     # the pane's clock must read the pass time, the same as its "PASS in 1.1 s".
-    late = [e.model_copy(update={"t": e.t + 0.3}) if isinstance(e, LaneDone) and e.lane == "fast" else e
-            for e in events]
+    late = [
+        e.model_copy(update={"t": e.t + 0.3}) if isinstance(e, LaneDone) and e.lane == "fast" else e for e in events
+    ]
     fast = fold(late).lanes["fast"]
     assert fast.time_to_pass_s == 1.1 and fast.started_t == 0.1
     assert fast.finished_t == 1.1  # race start (0) + time to pass

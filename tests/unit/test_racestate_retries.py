@@ -22,8 +22,16 @@ from loopterm.racestate import RaceState
 
 
 def _turn() -> RaceState:
-    start = race_started(LANES[:1], race_id="r1", task_hash="x", max_turns=5, time_scale=1.0, seed=1,
-                         started_at="2026-01-01T00:00:00Z", loopterm_version="0")
+    start = race_started(
+        LANES[:1],
+        race_id="r1",
+        task_hash="x",
+        max_turns=5,
+        time_scale=1.0,
+        seed=1,
+        started_at="2026-01-01T00:00:00Z",
+        loopterm_version="0",
+    )
     return fold([start, LaneStarted(t=0.0, lane="fast"), TurnStarted(t=0.0, lane="fast", turn=1)])
 
 
@@ -52,9 +60,20 @@ def test_usage_of_lost_attempts_does_not_inflate_the_final_rate() -> None:
     assert lane.tokens_per_s == 50.0
     # 300 completion tokens billed over both attempts; the last one streamed for 2 s.
     retry = RetryRecord(kind="stream_cut", message="cut", wait_s=5.0)
-    state.apply(GenerationDone(t=11.5, lane="fast", turn=1, text="x" * 404, ttft_s=1.0, generation_s=3.0,
-                               usage=TokenUsage(prompt=10, completion=300), retries=[retry],
-                               error="Fast: the stream stopped", error_kind="stream_cut"))
+    state.apply(
+        GenerationDone(
+            t=11.5,
+            lane="fast",
+            turn=1,
+            text="x" * 404,
+            ttft_s=1.0,
+            generation_s=3.0,
+            usage=TokenUsage(prompt=10, completion=300),
+            retries=[retry],
+            error="Fast: the stream stopped",
+            error_kind="stream_cut",
+        )
+    )
     assert lane.tokens == 300  # what the turn was billed
     assert lane.tokens_per_s == 50.0  # not 300 / 2 s: 200 of those tokens streamed before the cut
 
@@ -63,6 +82,17 @@ def test_without_retries_the_final_rate_comes_from_the_usage() -> None:
     state = _turn()
     lane = state.lanes["fast"]
     state.apply(GenerationProgress(t=1.0, lane="fast", turn=1, chars=4, tokens=1, first_token=True))
-    state.apply(GenerationDone(t=3.0, lane="fast", turn=1, text="x" * 400, ttft_s=1.0, generation_s=3.0,
-                               usage=TokenUsage(prompt=10, completion=120), error="Fast: x", error_kind="timeout"))
+    state.apply(
+        GenerationDone(
+            t=3.0,
+            lane="fast",
+            turn=1,
+            text="x" * 400,
+            ttft_s=1.0,
+            generation_s=3.0,
+            usage=TokenUsage(prompt=10, completion=120),
+            error="Fast: x",
+            error_kind="timeout",
+        )
+    )
     assert lane.tokens_per_s == 60.0  # 120 tokens in the 2 s after the first token

@@ -148,8 +148,9 @@ def test_pairs_come_from_the_registry() -> None:
 
 async def test_one_key_rule_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOME_KEY_VAR", raising=False)
-    lane = Lane(name="L", provider="openai", model="m", base_url="https://example.invalid/v1",
-                api_key_env="SOME_KEY_VAR")
+    lane = Lane(
+        name="L", provider="openai", model="m", base_url="https://example.invalid/v1", api_key_env="SOME_KEY_VAR"
+    )
     assert key_problem(lane) == "no key: set SOME_KEY_VAR"
     state = await readiness(lane)
     assert not state.ready and state.detail == key_problem(lane)
@@ -162,8 +163,18 @@ async def test_one_key_rule_one_message(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_the_check_caps_each_kind_with_its_own_param() -> None:
-    caps = {name: tiny(Lane(name="x", provider=name, model="frontier" if name == "sim" else "m",  # type: ignore[arg-type]
-                            base_url=None), 5).params for name in KINDS}
+    caps = {
+        name: tiny(
+            Lane(
+                name="x",
+                provider=name,
+                model="frontier" if name == "sim" else "m",  # type: ignore[arg-type]
+                base_url=None,
+            ),
+            5,
+        ).params
+        for name in KINDS
+    }
     assert caps["gemini"] == {"max_output_tokens": 16}
     assert caps["ollama"] == {"num_predict": 16}
     assert caps["openai"] == {"max_completion_tokens": 16}

@@ -10,8 +10,17 @@ from loopterm.stats.export import detail_cells, result_cells, to_rich
 
 
 def render(width: int) -> tuple[str, list]:
-    runs = [Run(f"w-r{i:02d}", [0.1 * (i + 1)] * 12, name="Weak local model", outcome="THRASH",
-                tokens=(90_000, 9_000), cost=0.0123) for i in range(3)]
+    runs = [
+        Run(
+            f"w-r{i:02d}",
+            [0.1 * (i + 1)] * 12,
+            name="Weak local model",
+            outcome="THRASH",
+            tokens=(90_000, 9_000),
+            cost=0.0123,
+        )
+        for i in range(3)
+    ]
     runs += [Run("f-r01", [0.5, 1.0], name="Fast diffusion (sim)", model="f")]
     report = build_report([race(runs)])
     console = Console(width=width, record=True, color_system=None)

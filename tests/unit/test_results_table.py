@@ -11,12 +11,17 @@ from loopterm.stats.table import error_lines, result_rows
 def test_sim_lanes_say_so_and_lanes_sharing_a_name_are_numbered_in_race_order() -> None:
     runs = [
         RunSummary(info=lane_info("mini", "Mini (sim)", "mini"), outcome="TURN_LIMIT", turns=15),
-        RunSummary(info=lane_info("mercury", "Mercury", "fast-diffusion"), outcome="PASS", turns=2,
-                   time_to_pass_s=6.0, place=2),
-        RunSummary(info=lane_info("mini-2", "Mini (sim)", "mini"), outcome="PASS", turns=3,
-                   time_to_pass_s=4.0, place=1),
-        RunSummary(info=lane_info("gpt", "GPT", "gpt-5.4", simulated=False), outcome="ERROR",
-                   reason="GPT: rate limited (HTTP 429)"),
+        RunSummary(
+            info=lane_info("mercury", "Mercury", "fast-diffusion"), outcome="PASS", turns=2, time_to_pass_s=6.0, place=2
+        ),
+        RunSummary(
+            info=lane_info("mini-2", "Mini (sim)", "mini"), outcome="PASS", turns=3, time_to_pass_s=4.0, place=1
+        ),
+        RunSummary(
+            info=lane_info("gpt", "GPT", "gpt-5.4", simulated=False),
+            outcome="ERROR",
+            reason="GPT: rate limited (HTTP 429)",
+        ),
     ]
     names = [row[1] for row in result_rows(runs)]
     # finishers first by place; the second "Mini (sim)" of the race passed first and stays "#2"
@@ -28,8 +33,7 @@ def test_numbers_follow_the_raw_name_like_the_panes() -> None:
     # a lanes-file sim lane and a real lane both called "Mercury": the panes say #1 and #2
     runs = [
         RunSummary(info=lane_info("m-sim", "Mercury", "fast-diffusion"), outcome="PASS", turns=2, place=1),
-        RunSummary(info=lane_info("m-real", "Mercury", "mercury-2", simulated=False), outcome="PASS", turns=1,
-                   place=2),
+        RunSummary(info=lane_info("m-real", "Mercury", "mercury-2", simulated=False), outcome="PASS", turns=1, place=2),
     ]
     assert [row[1] for row in result_rows(runs)] == ["Mercury (sim) #1", "Mercury #2"]
 

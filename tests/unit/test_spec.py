@@ -35,10 +35,16 @@ def test_is_openapi_3_1(api: dict[str, Any]) -> None:
 def test_enums_match_the_contract_and_the_suite(api: dict[str, Any], task: Task) -> None:
     helpers = import_task_module(task.id, task.validation_dir, "helpers")
     assert schema(api, "Currency")["enum"] == ["AUD", "USD", "EUR", "GBP"]
-    assert schema(api, "QuoteStatus")["enum"] == list(helpers.STATUSES) == [
-        "PENDING_APPROVAL", "AUTO_APPROVED", "APPROVED", "REJECTED"]
-    assert schema(api, "ApprovalReason")["enum"] == list(helpers.REASONS) == [
-        "TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT", "ORDER_DISCOUNT_OVER_LIMIT"]
+    assert (
+        schema(api, "QuoteStatus")["enum"]
+        == list(helpers.STATUSES)
+        == ["PENDING_APPROVAL", "AUTO_APPROVED", "APPROVED", "REJECTED"]
+    )
+    assert (
+        schema(api, "ApprovalReason")["enum"]
+        == list(helpers.REASONS)
+        == ["TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT", "ORDER_DISCOUNT_OVER_LIMIT"]
+    )
     outcome = schema(api, "Decision")["properties"]["outcome"]
     assert outcome["enum"] == ["APPROVED", "REJECTED"]
 
@@ -75,9 +81,20 @@ def test_request_bodies_have_the_contract_bounds_and_defaults(api: dict[str, Any
 
 def test_quote_schema_has_every_field(api: dict[str, Any]) -> None:
     quote = schema(api, "Quote")
-    fields = ["id", "customer_id", "currency", "lines", "order_discount_percent", "subtotal",
-              "order_discount_amount", "total", "status", "approval_reasons", "decision",
-              "created_at"]
+    fields = [
+        "id",
+        "customer_id",
+        "currency",
+        "lines",
+        "order_discount_percent",
+        "subtotal",
+        "order_discount_amount",
+        "total",
+        "status",
+        "approval_reasons",
+        "decision",
+        "created_at",
+    ]
     assert quote["required"] == fields
     assert set(quote["properties"]) == set(fields)
     assert {"$ref": "#/components/schemas/Decision"} in quote["properties"]["decision"]["anyOf"]
@@ -130,18 +147,44 @@ def test_problem_bodies(api: dict[str, Any]) -> None:
 
 def test_rules_state_the_business_rules(task: Task) -> None:
     rules = task.rules
-    for needle in ("half-up", "decimal", "1000.00", "TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT",
-                   "ORDER_DISCOUNT_OVER_LIMIT", "PENDING_APPROVAL", "AUTO_APPROVED", "409",
-                   "asyncio.Lock", "application/problem+json", "lines.0.quantity", "StrictInt",
-                   "creation order", "405", "415", "2026-06-03T04:05:06Z", "fastapi", "starlette",
-                   "pydantic", "in memory",
-                   # What the suite checks beyond the obvious, so a model is told before it fails.
-                   "parse_constant", "redirect_slashes=False", "charset", '"10.5"', "`null`",
-                   "whole Quote", "as created", "two wrong fields lists both"):
+    for needle in (
+        "half-up",
+        "decimal",
+        "1000.00",
+        "TOTAL_OVER_LIMIT",
+        "LINE_DISCOUNT_OVER_LIMIT",
+        "ORDER_DISCOUNT_OVER_LIMIT",
+        "PENDING_APPROVAL",
+        "AUTO_APPROVED",
+        "409",
+        "asyncio.Lock",
+        "application/problem+json",
+        "lines.0.quantity",
+        "StrictInt",
+        "creation order",
+        "405",
+        "415",
+        "2026-06-03T04:05:06Z",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "in memory",
+        # What the suite checks beyond the obvious, so a model is told before it fails.
+        "parse_constant",
+        "redirect_slashes=False",
+        "charset",
+        '"10.5"',
+        "`null`",
+        "whole Quote",
+        "as created",
+        "two wrong fields lists both",
+    ):
         assert needle in rules, needle
     # The three reasons are stated in their contract order.
-    positions = [rules.index(f"{n}. `{r}`") for n, r in enumerate(
-        ("TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT", "ORDER_DISCOUNT_OVER_LIMIT"), start=1)]
+    positions = [
+        rules.index(f"{n}. `{r}`")
+        for n, r in enumerate(("TOTAL_OVER_LIMIT", "LINE_DISCOUNT_OVER_LIMIT", "ORDER_DISCOUNT_OVER_LIMIT"), start=1)
+    ]
     assert positions == sorted(positions)
 
 

@@ -85,9 +85,17 @@ def test_all_errored_lane_is_all_n_a_but_shows_its_errors() -> None:
     assert [r["reason"] for r in build_report([race(runs)]).to_json()["runs"]] == ["provider said 500"] * 3
     data = row.to_json()
     for key in (
-        "median_iterations", "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r",
-        "predicted_time_to_pass_s", "mean_model_s", "mean_validation_s", "tokens_per_run",
-        "cost_per_run", "cost_per_passed_run",
+        "median_iterations",
+        "mean_time_to_pass_s",
+        "p90_s",
+        "best_failed_score",
+        "fitted_r",
+        "predicted_time_to_pass_s",
+        "mean_model_s",
+        "mean_validation_s",
+        "tokens_per_run",
+        "cost_per_run",
+        "cost_per_passed_run",
     ):
         assert data[key] is None, key
 
@@ -141,7 +149,8 @@ def test_runs_of_one_lane_merge_across_races_and_others_stay_apart() -> None:
     assert (merged.runs, merged.passed, merged.one_shot, merged.median_iterations) == (2, 2, 1, 1.5)
     data = report.to_json()
     assert [(r["race_id"], r["run_id"]) for r in data["runs"]][:2] == [
-        ("20261122-000000-0001", "a-r01"), ("20261122-000000-0001", "b-r01"),
+        ("20261122-000000-0001", "a-r01"),
+        ("20261122-000000-0001", "b-r01"),
     ]
 
 
@@ -161,9 +170,13 @@ def test_lane_filter_matches_name_slug_or_provider_model() -> None:
 
 
 def test_a_unique_prefix_of_the_shown_name_selects_a_lane_and_a_shared_one_is_refused() -> None:
-    events = race([Run("a-r01", [1.0], name="Mini", model="mini"),
-                   Run("b-r01", [1.0], name="Fast diffusion", model="fast"),
-                   Run("c-r01", [1.0], name="Frontier", model="frontier")])
+    events = race(
+        [
+            Run("a-r01", [1.0], name="Mini", model="mini"),
+            Run("b-r01", [1.0], name="Fast diffusion", model="fast"),
+            Run("c-r01", [1.0], name="Frontier", model="frontier"),
+        ]
+    )
     for name in ("mini", "MIN", "fa", "fast diffusion ("):
         report = build_report([events], lanes=[name])
         assert len(report.rows) == 1, name
@@ -183,15 +196,37 @@ def test_mixing_time_scales_or_turn_limits_is_warned() -> None:
 
 
 def test_json_shape_and_nulls() -> None:
-    report = build_report([race([Run("a-r01", [0.5, 1.0], provider="openai"),
-                                 Run("a-r02", [0.25, 0.5], outcome="THRASH", provider="openai")])])
+    report = build_report(
+        [
+            race(
+                [
+                    Run("a-r01", [0.5, 1.0], provider="openai"),
+                    Run("a-r02", [0.25, 0.5], outcome="THRASH", provider="openai"),
+                ]
+            )
+        ]
+    )
     data = report.to_json()
     assert set(data) == {"ids", "rows", "runs"}
     row = data["rows"][0]
     required = {
-        "lane", "class", "runs", "passed", "errors", "one_shot", "median_iterations",
-        "mean_time_to_pass_s", "p90_s", "best_failed_score", "fitted_r", "predicted_time_to_pass_s",
-        "mean_model_s", "mean_validation_s", "tokens_per_run", "cost_per_run", "cost_per_passed_run",
+        "lane",
+        "class",
+        "runs",
+        "passed",
+        "errors",
+        "one_shot",
+        "median_iterations",
+        "mean_time_to_pass_s",
+        "p90_s",
+        "best_failed_score",
+        "fitted_r",
+        "predicted_time_to_pass_s",
+        "mean_model_s",
+        "mean_validation_s",
+        "tokens_per_run",
+        "cost_per_run",
+        "cost_per_passed_run",
         "simulated",
     }
     assert required <= set(row)
@@ -201,18 +236,28 @@ def test_json_shape_and_nulls() -> None:
     run = data["runs"][1]
     assert {"lane", "run_id", "outcome", "turns", "wall_s", "final_score", "scores"} <= set(run)
     assert run == {
-        "lane": "Lane A", "race_id": "20261122-000000-aaaa", "run_id": "a-r02", "outcome": "THRASH",
-        "reason": "test", "turns": 2, "wall_s": 2.5, "time_to_pass_s": None, "final_score": 0.5, "scores": [0.25, 0.5],
+        "lane": "Lane A",
+        "race_id": "20261122-000000-aaaa",
+        "run_id": "a-r02",
+        "outcome": "THRASH",
+        "reason": "test",
+        "turns": 2,
+        "wall_s": 2.5,
+        "time_to_pass_s": None,
+        "final_score": 0.5,
+        "scores": [0.25, 0.5],
     }
 
 
 def test_stored_trace_gives_the_same_report_as_the_live_events(tmp_path: Path) -> None:
-    events = race([
-        Run("a-r01", [0.3, 0.7, 1.0], model_s=0.123456789, cost=0.001),
-        Run("a-r02", [0.6, 0.6, 0.6], outcome="THRASH", start=0.5),
-        Run("b-r01", [1.0], name="B", model="b", start=0.25),
-        Run("b-r02", [0.0], name="B", model="b", outcome="ERROR"),
-    ])
+    events = race(
+        [
+            Run("a-r01", [0.3, 0.7, 1.0], model_s=0.123456789, cost=0.001),
+            Run("a-r02", [0.6, 0.6, 0.6], outcome="THRASH", start=0.5),
+            Run("b-r01", [1.0], name="B", model="b", start=0.25),
+            Run("b-r02", [0.0], name="B", model="b", outcome="ERROR"),
+        ]
+    )
     writer = TraceWriter(tmp_path)
     for event in events:
         writer(event)
@@ -241,8 +286,12 @@ def test_the_report_names_a_rescored_benchmark_as_one() -> None:
 
     bench = race([Run("a", [1.0])], race_id="20261122-000000-bbbb")
     assert describe_sources(build_report([bench])).startswith("benchmark 20261122-000000-bbbb")
-    rescored = [bench[0].model_copy(update={"kind": "rescore", "race_id": "20261122-010000-cccc",
-                                            "rescore_of": "20261122-000000-bbbb"}), *bench[1:]]
+    rescored = [
+        bench[0].model_copy(
+            update={"kind": "rescore", "race_id": "20261122-010000-cccc", "rescore_of": "20261122-000000-bbbb"}
+        ),
+        *bench[1:],
+    ]
     assert describe_sources(build_report([rescored])).startswith("rescored benchmark 20261122-010000-cccc")
     plain = race([Run("a", [1.0])], kind="race")
     assert describe_sources(build_report([plain])).startswith("race 20261122-000000-aaaa")

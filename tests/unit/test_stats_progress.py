@@ -123,8 +123,14 @@ def printed(runs: list[Run], **kw: object) -> list[str]:
 
 def test_header_counts_agree_with_their_nouns() -> None:
     assert " · 1 lane × 1 run · max 1 turn" in printed([Run("a1", [1.0])], max_turns=1)[0]
-    two = printed([Run("a1", [1.0]), Run("a2", [1.0]), Run("b1", [1.0], name="B", model="b"),
-                   Run("b2", [1.0], name="B", model="b")])
+    two = printed(
+        [
+            Run("a1", [1.0]),
+            Run("a2", [1.0]),
+            Run("b1", [1.0], name="B", model="b"),
+            Run("b2", [1.0], name="B", model="b"),
+        ]
+    )
     assert " · 2 lanes × 2 runs · max 15 turns" in two[0]
 
 

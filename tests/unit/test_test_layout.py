@@ -51,8 +51,12 @@ def _unexplained_sleeps(path: Path) -> list[int]:
     lines = text.splitlines()
     found = []
     for node in ast.walk(ast.parse(text, str(path))):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("sleep", "pause") and node.args):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("sleep", "pause")
+            and node.args
+        ):
             continue
         duration = node.args[0]
         if isinstance(duration, ast.Constant) and duration.value == 0:
@@ -76,10 +80,15 @@ def layout_problems(root: Path) -> list[str]:
         if count > 1:
             problems.append(f"{name}: {count} test modules share this name; rename one")
     for path in files:
-        problems += [f"{path.relative_to(root)}: imports {name}; move what it shares to support/"
-                     for name in sorted(_test_imports(path))]
-        problems += [f"{path.relative_to(root)}:{line}: a sleep; wait for the condition instead (support.waiting)"
-                     " or say on its line why it is the point" for line in _unexplained_sleeps(path)]
+        problems += [
+            f"{path.relative_to(root)}: imports {name}; move what it shares to support/"
+            for name in sorted(_test_imports(path))
+        ]
+        problems += [
+            f"{path.relative_to(root)}:{line}: a sleep; wait for the condition instead (support.waiting)"
+            " or say on its line why it is the point"
+            for line in _unexplained_sleeps(path)
+        ]
     return problems
 
 
@@ -104,22 +113,26 @@ def test_the_checker_sees_each_kind_of_problem(tmp_path: Path) -> None:
         "    source = 'await asyncio.sleep(5)'\n"
     )
     (tmp_path / "candidates" / "test_hostile.py").write_text("import test_anything\n")  # data: not looked at
-    assert sorted(layout_problems(tmp_path)) == sorted([
-        "test_flat.py: a test module belongs directly in one of unit, sandbox, providers, tui, cli, e2e",
-        "test_a.py: 2 test modules share this name; rename one",
-        "unit/test_a.py: imports test_b; move what it shares to support/",
-        "cli/test_b.py: imports unit.test_a; move what it shares to support/",
-        "cli/test_a.py: imports test_b; move what it shares to support/",
-        "support/helpers.py: imports conftest; move what it shares to support/",
-        "unit/test_c.py:2: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
-        " the point",
-        "unit/test_c.py:3: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
-        " the point",
-    ])
+    assert sorted(layout_problems(tmp_path)) == sorted(
+        [
+            "test_flat.py: a test module belongs directly in one of unit, sandbox, providers, tui, cli, e2e",
+            "test_a.py: 2 test modules share this name; rename one",
+            "unit/test_a.py: imports test_b; move what it shares to support/",
+            "cli/test_b.py: imports unit.test_a; move what it shares to support/",
+            "cli/test_a.py: imports test_b; move what it shares to support/",
+            "support/helpers.py: imports conftest; move what it shares to support/",
+            "unit/test_c.py:2: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
+            " the point",
+            "unit/test_c.py:3: a sleep; wait for the condition instead (support.waiting) or say on its line why it is"
+            " the point",
+        ]
+    )
 
 
 def test_the_tests_keep_their_layout() -> None:
     assert layout_problems(TESTS) == []
     assert {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))} == {
-        *LAYERS, "support", "candidates"
+        *LAYERS,
+        "support",
+        "candidates",
     }

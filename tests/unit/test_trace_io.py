@@ -20,8 +20,17 @@ def started(race_id: str = "20261122-000000-abcd") -> RaceStarted:
 def turn_done(lane: str, turn: int, t: float, score: float) -> TurnDone:
     status = TurnStatus.PASS if score == 1 else TurnStatus.PARTIAL
     return TurnDone(
-        t=t, lane=lane, turn=turn, status=status, score=score, passed=int(score * 10), total=10,
-        best_score=score, model_s=0.1, validation_s=0.05, harness_s=0.001,
+        t=t,
+        lane=lane,
+        turn=turn,
+        status=status,
+        score=score,
+        passed=int(score * 10),
+        total=10,
+        best_score=score,
+        model_s=0.1,
+        validation_s=0.05,
+        harness_s=0.001,
     )
 
 
@@ -34,10 +43,27 @@ def race_events(aborted: bool = False) -> list:
         TurnStarted(t=0.04, lane="b", turn=1),
         turn_done("b", 1, 0.5, 0.5),
         turn_done("a", 1, 0.7, 1.0),
-        LaneDone(t=0.71, lane="a", outcome=Outcome.PASS, reason="passed", turns=1, time_to_pass_s=0.7,
-                 best_score=1.0, final_score=1.0, place=1),
-        LaneDone(t=0.9, lane="b", outcome=Outcome.THRASH, reason="stuck", turns=1, time_to_pass_s=None,
-                 best_score=0.5, final_score=0.5),
+        LaneDone(
+            t=0.71,
+            lane="a",
+            outcome=Outcome.PASS,
+            reason="passed",
+            turns=1,
+            time_to_pass_s=0.7,
+            best_score=1.0,
+            final_score=1.0,
+            place=1,
+        ),
+        LaneDone(
+            t=0.9,
+            lane="b",
+            outcome=Outcome.THRASH,
+            reason="stuck",
+            turns=1,
+            time_to_pass_s=None,
+            best_score=0.5,
+            final_score=0.5,
+        ),
         RaceDone(t=0.95, aborted=aborted),
     ]
 

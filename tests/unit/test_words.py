@@ -24,11 +24,30 @@ def one_lane(outcome: Outcome, turns: int, *, simulated: bool = True, priced: bo
     for n in range(1, turns + 1):
         track.turn_started(n - 1.0, n)
         status = TurnStatus.PASS if outcome is Outcome.PASS and n == turns else TurnStatus.PARTIAL
-        track.turn_done(n - 0.1, n, status, 1.0 if status is TurnStatus.PASS else 0.5, 2 if status is
-                        TurnStatus.PASS else 1, 2, model_s=0.5, validation_s=0.3, harness_s=0.0)
-    end = [*track.events, LaneDone(t=turns + 0.5, lane="a", outcome=outcome, reason="Alpha: it stopped",
-                                   turns=turns, time_to_pass_s=turns - 0.1 if outcome is Outcome.PASS else None,
-                                   best_score=0.5, final_score=0.5)]
+        track.turn_done(
+            n - 0.1,
+            n,
+            status,
+            1.0 if status is TurnStatus.PASS else 0.5,
+            2 if status is TurnStatus.PASS else 1,
+            2,
+            model_s=0.5,
+            validation_s=0.3,
+            harness_s=0.0,
+        )
+    end = [
+        *track.events,
+        LaneDone(
+            t=turns + 0.5,
+            lane="a",
+            outcome=outcome,
+            reason="Alpha: it stopped",
+            turns=turns,
+            time_to_pass_s=turns - 0.1 if outcome is Outcome.PASS else None,
+            best_score=0.5,
+            final_score=0.5,
+        ),
+    ]
     return [race_started([info], race_id="20261122-000000-abcd"), *end, RaceDone(t=turns + 0.6)]
 
 
@@ -75,7 +94,17 @@ def test_a_measured_duration_reads_the_same_everywhere(seconds: float | None, te
     assert fmt_seconds(seconds) == text
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0.0, "<1 s"), (0.4, "<1 s"), (10.2, "11 s"), (59.5, "60 s"),
-                                               (61, "2 min"), (3600, "1 h 00 min"), (5000, "1 h 24 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0, "<1 s"),
+        (0.4, "<1 s"),
+        (10.2, "11 s"),
+        (59.5, "60 s"),
+        (61, "2 min"),
+        (3600, "1 h 00 min"),
+        (5000, "1 h 24 min"),
+    ],
+)
 def test_an_estimate_is_coarse_and_never_reads_as_done(seconds: float, text: str) -> None:
     assert fmt_estimate(seconds) == text

@@ -1,8 +1,8 @@
 """The fake server as a fixture body: a test module wraps it in its own fixture.
 
-    @pytest.fixture(scope="module")
-    def fake_server() -> Iterator[FakeServer]:
-        yield from running_fake_server()
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeServer]:
+    yield from running_fake_server()
 """
 
 from __future__ import annotations

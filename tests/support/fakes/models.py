@@ -54,8 +54,13 @@ RETRY_AFTER_S = 0.3
 PROMPT_TOKENS = 42
 COMPLETION_TOKENS = 17
 REASONING_TOKENS = 5
-SERVER_TIMINGS = {"prompt_n": 42, "prompt_ms": 120.5, "predicted_n": 17, "predicted_ms": 340.0,
-                  "predicted_per_second": 50.0}
+SERVER_TIMINGS = {
+    "prompt_n": 42,
+    "prompt_ms": 120.5,
+    "predicted_n": 17,
+    "predicted_ms": 340.0,
+    "predicted_per_second": 50.0,
+}
 
 Ending = Literal["finish", "cut", "drop", "garbage", "error"]
 HTML_PAGE = "<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
@@ -156,8 +161,9 @@ class Recorder:
     def record(self, model: str, body: Any, request: Request) -> int:
         with self._arrived:
             self.hits[model] += 1
-            self.requests[model].append({"body": body, "headers": dict(request.headers), "url": str(request.url),
-                                         "at": time.time()})  # the wall clock, as HTTP dates are
+            self.requests[model].append(
+                {"body": body, "headers": dict(request.headers), "url": str(request.url), "at": time.time()}
+            )  # the wall clock, as HTTP dates are
             self._arrived.notify_all()
             return self.hits[model]
 
@@ -246,8 +252,13 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
         script = script_for(model, rec.record(model, body, request))
         if script is None:
             return JSONResponse(
-                {"error": {"message": f"The model `{model}` does not exist", "type": "invalid_request_error",
-                           "code": "model_not_found"}},
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                },
                 status_code=404,
             )
         if script.html:
@@ -285,11 +296,17 @@ def _openai_routes(app: FastAPI, rec: Recorder) -> None:
                 out += f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
             return (out + "data: [DONE]\n\n").encode()
 
-        role = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                     "finish_reason": None}]}
+        role = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
         return StreamingResponse(
-            _play(script, piece, final, b"data: {not json\n\n", _openai_error_event(),
-                  preamble=f"data: {json.dumps(role)}\n\n".encode(), on_abandon=lambda: rec.abandoned(model)),
+            _play(
+                script,
+                piece,
+                final,
+                b"data: {not json\n\n",
+                _openai_error_event(),
+                preamble=f"data: {json.dumps(role)}\n\n".encode(),
+                on_abandon=lambda: rec.abandoned(model),
+            ),
             media_type="text/event-stream",
         )
 
@@ -303,8 +320,13 @@ def _openai_error_event() -> bytes:
 # -- Gemini streamGenerateContent (SSE) ---------------------------------------
 
 _GOOGLE_STATUS = {
-    400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE",
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
 }
 
 
@@ -314,9 +336,7 @@ def _google_error(
     error: dict[str, Any] = {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
     if retry_after_s is not None and not headers:
         # Gemini says when to come back in the body (google.rpc.RetryInfo), not a header.
-        error["details"] = [
-            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after_s:g}s"}
-        ]
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after_s:g}s"}]
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
@@ -364,8 +384,14 @@ def _gemini_routes(app: FastAPI, rec: Recorder) -> None:
             return chunk([{"text": ""}], finish="STOP", usage=script.usage)
 
         return StreamingResponse(
-            _play(script, piece, final, b"data: {not json\r\n\r\n",
-                  preamble=chunk([{"text": THOUGHT, "thought": True}]), on_abandon=lambda: rec.abandoned(model)),
+            _play(
+                script,
+                piece,
+                final,
+                b"data: {not json\r\n\r\n",
+                preamble=chunk([{"text": THOUGHT, "thought": True}]),
+                on_abandon=lambda: rec.abandoned(model),
+            ),
             media_type="text/event-stream",
         )
 
@@ -389,14 +415,17 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
             return HTMLResponse(HTML_PAGE)
         if script.status != 200:
             return JSONResponse(
-                {"error": f"fake error {script.status}"}, status_code=script.status,
+                {"error": f"fake error {script.status}"},
+                status_code=script.status,
                 headers=_retry_headers(script),
             )
 
         def line(content: str, **extra: Any) -> bytes:
             data = {
-                "model": model, "created_at": "2025-01-01T00:00:00Z",
-                "message": {"role": "assistant", "content": content}, **extra,
+                "model": model,
+                "created_at": "2025-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": content},
+                **extra,
             }
             return (json.dumps(data) + "\n").encode()
 
@@ -405,8 +434,11 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
 
         def final() -> bytes:
             extra: dict[str, Any] = {
-                "done": True, "done_reason": "stop", "total_duration": 900_000_000,
-                "load_duration": 100_000_000, "prompt_eval_duration": 200_000_000,
+                "done": True,
+                "done_reason": "stop",
+                "total_duration": 900_000_000,
+                "load_duration": 100_000_000,
+                "prompt_eval_duration": 200_000_000,
                 "eval_duration": 500_000_000,
             }
             if script.usage:
@@ -416,12 +448,21 @@ def _ollama_routes(app: FastAPI, rec: Recorder) -> None:
             return line("", **extra)
 
         thinking = {
-            "model": model, "created_at": "2025-01-01T00:00:00Z", "done": False,
+            "model": model,
+            "created_at": "2025-01-01T00:00:00Z",
+            "done": False,
             "message": {"role": "assistant", "content": "", "thinking": THOUGHT},
         }
         return StreamingResponse(
-            _play(script, piece, final, b"{not json\n", (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode(),
-                  preamble=(json.dumps(thinking) + "\n").encode(), on_abandon=lambda: rec.abandoned(model)),
+            _play(
+                script,
+                piece,
+                final,
+                b"{not json\n",
+                (json.dumps({"error": MID_STREAM_ERROR}) + "\n").encode(),
+                preamble=(json.dumps(thinking) + "\n").encode(),
+                on_abandon=lambda: rec.abandoned(model),
+            ),
             media_type="application/x-ndjson",
         )
 
