@@ -17,7 +17,7 @@ from support.shared_sandbox import SharedSandbox
 from loopterm.events import LaneDone
 from loopterm.lanes import load_lanes_file
 from loopterm.loop.race import RaceConfig, run_race
-from loopterm.providers import streaming
+from loopterm.providers import retry
 from loopterm.tasks import find_task
 from loopterm.traces.writer import TraceWriter
 
@@ -62,7 +62,7 @@ max_retries = 0
 async def test_url_credentials_never_reach_the_trace(
     tmp_path: Path, fake_server: FakeServer, sandbox: SharedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
+    monkeypatch.setattr(retry, "DEFAULT_BACKOFF", retry.Backoff(base_s=0.01, cap_s=0.02))
     # Two more lanes send a real key from the environment: one passes, one is refused (401).
     monkeypatch.setenv("LOOPTERM_SECRETS_KEY", ENV_SECRET)
     keyed = "".join(

@@ -54,7 +54,7 @@ from loopterm.lanes import Lane
 from loopterm.loop.lane import LaneLoop, LoopSettings
 from loopterm.loop.race import RaceConfig, run_race
 from loopterm.providers.base import ChatMessage, Generation, ProgressCallback
-from loopterm.providers.streaming import AnswerTooLong, StreamMeter
+from loopterm.providers.meter import AnswerTooLong, StreamMeter
 from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
 from loopterm.traces.rescore import rescore_events

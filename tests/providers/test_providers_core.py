@@ -8,7 +8,8 @@ import time
 import pytest
 
 from loopterm.providers.base import RETRYABLE, ErrorKind
-from loopterm.providers.streaming import Backoff, parse_retry_after, scrub
+from loopterm.providers.retry import Backoff, parse_retry_after
+from loopterm.providers.streaming import scrub
 from loopterm.words import fmt_setting_s
 
 

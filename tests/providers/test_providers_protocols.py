@@ -30,9 +30,11 @@ from support.loop_ticks import loop_ticks_during
 from loopterm.lanes import Lane, Price
 from loopterm.providers.base import ChatMessage, ErrorKind, Generation, estimate_tokens
 from loopterm.providers.gemini import GeminiProvider
+from loopterm.providers.meter import estimate_prompt_tokens
 from loopterm.providers.ollama_native import OllamaProvider
 from loopterm.providers.openai_compat import OpenAIProvider
-from loopterm.providers.streaming import Backoff, StreamingProvider, estimate_prompt_tokens
+from loopterm.providers.retry import Backoff
+from loopterm.providers.streaming import StreamingProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -15,9 +15,10 @@ from loopterm.providers import make_provider
 from loopterm.providers.base import ChatMessage, ErrorKind
 from loopterm.providers.gemini import GeminiProvider, build_config
 from loopterm.providers.llamacpp import LlamaCppProvider
+from loopterm.providers.meter import estimate_prompt_tokens
 from loopterm.providers.ollama_native import OllamaProvider
 from loopterm.providers.openai_compat import OpenAIProvider
-from loopterm.providers.streaming import StreamingProvider, estimate_prompt_tokens
+from loopterm.providers.streaming import StreamingProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -29,7 +29,7 @@ from loopterm.events import (
 )
 from loopterm.lanes import Lane, Price, resolve
 from loopterm.loop.race import RaceConfig, RaceResult, run_race
-from loopterm.providers import streaming
+from loopterm.providers import retry
 from loopterm.providers.sim import answer_base
 from loopterm.tasks import Task
 from loopterm.traces.reader import read_race
@@ -171,7 +171,7 @@ def fake_server() -> Iterator[FakeServer]:
 async def test_real_sdk_lanes_against_fake_servers(
     tmp_path: Path, task: Task, sandbox: SharedSandbox, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(streaming, "DEFAULT_BACKOFF", streaming.Backoff(base_s=0.01, cap_s=0.02))
+    monkeypatch.setattr(retry, "DEFAULT_BACKOFF", retry.Backoff(base_s=0.01, cap_s=0.02))
     monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-test-not-a-secret-but-treated-as-one")
     url = fake_server.url
     price = Price(input=1.0, output=2.0)

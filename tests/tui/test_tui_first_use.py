@@ -16,8 +16,9 @@ from textual.widgets import Static
 from loopterm.events import Event, GenerationProgress
 from loopterm.racestate import RaceState
 from loopterm.traces.replay import ReplaySource
-from loopterm.tui.app import EXIT_QUIT_LIVE, Palette, make_app
+from loopterm.tui.app import EXIT_QUIT_LIVE, make_app
 from loopterm.tui.glyphs import UNICODE
+from loopterm.tui.palette import Palette
 from loopterm.tui.panetext import full_lines, plain_style
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 from loopterm.tui.screens.keys import KeysScreen

@@ -18,13 +18,9 @@ from google.genai import errors, types
 
 from loopterm.events import TokenUsage
 from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError
-from loopterm.providers.streaming import (
-    Backoff,
-    StreamingProvider,
-    StreamMeter,
-    parse_retry_after,
-    transport_failure,
-)
+from loopterm.providers.meter import StreamMeter
+from loopterm.providers.retry import Backoff, parse_retry_after, transport_failure
+from loopterm.providers.streaming import StreamingProvider
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane

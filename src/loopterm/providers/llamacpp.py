@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from loopterm.events import TokenUsage
 from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError
-from loopterm.providers.streaming import Backoff, StreamingProvider, StreamMeter
+from loopterm.providers.meter import StreamMeter
+from loopterm.providers.retry import Backoff
+from loopterm.providers.streaming import StreamingProvider
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane

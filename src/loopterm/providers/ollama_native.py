@@ -18,14 +18,9 @@ import ollama
 from loopterm.events import TokenUsage
 from loopterm.lanes import LaneError, ollama_url, safe_url
 from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError, estimate_tokens
-from loopterm.providers.streaming import (
-    Backoff,
-    StreamingProvider,
-    StreamMeter,
-    estimate_prompt_tokens,
-    parse_retry_after,
-    transport_failure,
-)
+from loopterm.providers.meter import StreamMeter, estimate_prompt_tokens
+from loopterm.providers.retry import Backoff, parse_retry_after, transport_failure
+from loopterm.providers.streaming import StreamingProvider
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane

@@ -19,15 +19,9 @@ from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from loopterm.events import TokenUsage
 from loopterm.providers.base import ChatMessage, ErrorKind, ProviderError
-from loopterm.providers.streaming import (
-    DUMMY_KEY,
-    Backoff,
-    StreamingProvider,
-    StreamMeter,
-    parse_retry_after,
-    scrub,
-    transport_failure,
-)
+from loopterm.providers.meter import StreamMeter
+from loopterm.providers.retry import Backoff, parse_retry_after, transport_failure
+from loopterm.providers.streaming import DUMMY_KEY, StreamingProvider, scrub
 
 if TYPE_CHECKING:
     from loopterm.lanes import Lane

@@ -1,4 +1,4 @@
-"""What every real provider shares: timing, retries, error text, secrets.
+"""What every real provider shares: the request loop, error text, secrets.
 
 A concrete provider only knows its wire protocol: it implements ``_stream``
 (send one request, feed text into a ``StreamMeter``, raise ``ProviderError``
@@ -10,83 +10,29 @@ per-request timeout, bounded retries with backoff, the Generation.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import os
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from loopterm.bounds import ANSWER_MAX_BYTES, head_bytes, utf8_size
 from loopterm.events import RetryRecord, TokenUsage
 from loopterm.keys import mask_keys
 from loopterm.lanes.kinds import key_problem
+from loopterm.providers import retry
 from loopterm.providers.base import (
     ChatMessage,
     ErrorKind,
     Generation,
     ProgressCallback,
     ProviderError,
-    estimate_tokens,
 )
+from loopterm.providers.meter import AnswerTooLong, CallbackFailed, StreamMeter, attempt_usage
+from loopterm.providers.retry import Backoff
 from loopterm.words import fmt_setting_s, plural
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from loopterm.lanes import Lane
 
 # A local server that needs no key still wants a non-empty bearer token.
 DUMMY_KEY = "not-needed"
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Waits between retries: ``base_s * 2**n`` capped at ``cap_s``.
-
-    A server's Retry-After wins over the computed wait; one asking for more
-    than ``max_retry_after_s`` is not retried (the lane fails with the wait in
-    its message) rather than stalling a race for minutes.
-    """
-
-    base_s: float = 0.5
-    cap_s: float = 20.0
-    max_retry_after_s: float = 60.0
-
-    def delay(self, retry_index: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return max(0.0, retry_after)
-        return min(self.cap_s, self.base_s * 2.0**retry_index)
-
-
-# Tests replace this (or pass ``backoff=`` to a provider) to keep waits tiny.
-DEFAULT_BACKOFF = Backoff()
-
-
-def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    if not headers:
-        return None
-    lowered = {k.lower(): v for k, v in headers.items()}
-    ms = lowered.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -97,125 +43,6 @@ def scrub(text: str, secret: str | None) -> str:
     text = mask_keys(text)
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def transport_failure(exc: BaseException) -> str | None:
-    """Sort an httpx-family error (httpx or httpx2) into "connect", "timeout" or
-    "transport" (lost after connecting); None when it is not one.
-
-    Judged by class names in the MRO so it holds whichever httpx the SDK uses.
-    """
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & {"ConnectError", "ConnectTimeout"} or isinstance(exc, ConnectionRefusedError):
-        return "connect"
-    if "TimeoutException" in names:
-        return "timeout"
-    if "TransportError" in names or isinstance(exc, ConnectionError):
-        return "transport"
-    return None
-
-
-class CallbackFailed(Exception):
-    """A progress callback raised: that is the caller's bug, not the model's, so re-raise it."""
-
-    def __init__(self, original: BaseException) -> None:
-        super().__init__(repr(original))
-        self.original = original
-
-
-class AnswerTooLong(Exception):
-    """Raised by ``StreamMeter.add`` to stop reading a stream that passed ``max_bytes``."""
-
-
-class StreamMeter:
-    """Collects one attempt's text and times it on a monotonic clock.
-
-    Bounded: past ``max_bytes`` (``ANSWER_MAX_BYTES``) of text it keeps only
-    the first ``max_bytes``, sets ``stopped``, and raises ``AnswerTooLong`` out
-    of the provider's read loop, so a model streaming megabytes is neither
-    buffered nor read to its end. Stopping here, at the one place every
-    streaming provider feeds its text through, is simpler and cheaper than
-    capping on receipt: leaving the read loop closes the response (the SDKs'
-    stream context, or the stream generator being dropped, as on a timeout),
-    so the server stops generating and billing. The engine still caps any
-    answer on receipt (``loopterm.bounds.bound_answer``) for providers that do
-    not stream through a meter.
-    """
-
-    def __init__(self, on_progress: ProgressCallback | None, max_bytes: int = ANSWER_MAX_BYTES) -> None:
-        self._on_progress = on_progress
-        self._parts: list[str] = []
-        self.max_bytes = max_bytes
-        self.size = 0  # UTF-8 bytes kept in ``_parts``
-        self.stopped = False  # the answer passed ``max_bytes`` and reading stopped there
-        self.chars = 0
-        self.counted_tokens = 0  # exact, for providers that stream one token a chunk
-        self.start = time.perf_counter()
-        self.ttft_s: float | None = None
-        self.end: float | None = None
-        self.usage: TokenUsage | None = None
-        self.timing: dict[str, float] = {}
-        # Set once the server answered with a status: a connection error before
-        # that is "unreachable", after it the stream was cut.
-        self.responded = False
-
-    def restart(self) -> None:
-        """Start the clock now (after work that is not part of the request, e.g. loading)."""
-        self.start = time.perf_counter()
-
-    def add(self, text: str, *, tokens: int = 0) -> None:
-        if not text:
-            return
-        if self.ttft_s is None:
-            self.ttft_s = time.perf_counter() - self.start
-        size = utf8_size(text)
-        if self.size + size > self.max_bytes:
-            kept = head_bytes(text, self.max_bytes - self.size)
-            self._parts.append(kept)
-            self.size += utf8_size(kept)
-            self.chars += len(kept)
-            self.stopped = True
-            raise AnswerTooLong(f"answer passed {self.max_bytes} bytes")
-        self.size += size
-        self._parts.append(text)
-        self.chars += len(text)
-        self.counted_tokens += tokens
-        if self._on_progress is not None:
-            so_far = self.counted_tokens or estimate_tokens_from_chars(self.chars)
-            try:
-                self._on_progress(self.chars, so_far)
-            except Exception as exc:
-                raise CallbackFailed(exc) from exc
-
-    def done(self) -> None:
-        self.end = time.perf_counter()
-
-    @property
-    def text(self) -> str:
-        return "".join(self._parts)
-
-    @property
-    def elapsed_s(self) -> float:
-        return (self.end if self.end is not None else time.perf_counter()) - self.start
-
-
-def estimate_tokens_from_chars(chars: int) -> int:
-    return max(1, round(chars / 4)) if chars else 0
-
-
-def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
-    return estimate_tokens("\n".join(m["content"] for m in messages))
-
-
-def _attempt_usage(messages: list[ChatMessage], meter: StreamMeter) -> TokenUsage:
-    """One attempt's tokens: the server's count, else an estimate from the prompt and the text."""
-    if meter.usage is not None:
-        return meter.usage
-    return TokenUsage(
-        prompt=estimate_prompt_tokens(messages),
-        completion=meter.counted_tokens or estimate_tokens(meter.text),
-        estimated=True,
-    )
 
 
 class StreamingProvider:
@@ -235,7 +62,7 @@ class StreamingProvider:
 
     @property
     def backoff(self) -> Backoff:
-        return self._backoff or DEFAULT_BACKOFF
+        return self._backoff or retry.DEFAULT_BACKOFF
 
     # -- what a concrete provider implements --------------------------------
     def _new_client(self, key: str | None) -> Any:
@@ -411,7 +238,7 @@ class StreamingProvider:
         (refused before any work: a 429, 401 or 5xx costs nothing we can know of)."""
         if meter.usage is None and not meter.text:
             return None
-        return _attempt_usage(messages, meter)
+        return attempt_usage(messages, meter)
 
     def _generation(
         self,
@@ -427,7 +254,7 @@ class StreamingProvider:
         text = meter.text
         # A failed attempt that streamed nothing and reported no count was refused
         # before any work (a 429, a 5xx, an HTML page): it adds no tokens and no cost.
-        last = _attempt_usage(messages, meter) if failure is None else self._billed(messages, meter)
+        last = attempt_usage(messages, meter) if failure is None else self._billed(messages, meter)
         billed = ([last] if last is not None else []) + spent
         usage = (
             billed[0]

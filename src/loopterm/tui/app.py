@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
@@ -27,8 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette, SearchIcon
-from textual.markup import escape
+from textual.command import CommandPalette
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.theme import ThemeProvider
@@ -42,6 +40,8 @@ from loopterm.sources import EngineSource, EventSource, ReplayControls
 from loopterm.tui import DEFAULT_FPS
 from loopterm.tui.clock import ViewClock
 from loopterm.tui.glyphs import AsciiFilter, Glyphs, VisibleFilter, choose_glyphs
+from loopterm.tui.hangup import catch_signals, terminal_gone
+from loopterm.tui.palette import Palette, loopterm_commands
 from loopterm.tui.screens.chart import ChartScreen
 from loopterm.tui.screens.confirm_quit import ConfirmQuit
 from loopterm.tui.screens.keys import KeysScreen, key_rows
@@ -183,29 +183,13 @@ class LooptermApp(App[int]):
         if self.glyphs.ascii:
             self.screen.add_class("-ascii")
         if self._stop_on_signals:
-            self._catch_signals()
+            catch_signals(self)
         if isinstance(self.source, EngineSource) and self.source.before_clock is None:
             self.source.before_clock = self.drawn_before_clock
         self.race_worker = self._run_source()
         self.run_worker(warm_up, name="warm-up", thread=True, exit_on_error=False)
 
-    def _catch_signals(self) -> None:
-        """SIGTERM, or SIGHUP from a dropped SSH session: stop the race so its trace ends cleanly."""
-        loop = asyncio.get_running_loop()
-        with suppress(NotImplementedError, RuntimeError, ValueError):  # not on this platform/thread
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.shutdown))
-        # SIGHUP gets a plain handler, not a loop callback: it must run at once, before
-        # Textual's SIGCONT handler (the kernel sends both on a hang-up) tries to bring
-        # the dead terminal back, and even if a write to it has already stalled the loop.
-        with suppress(ValueError):  # not the main thread
-            signal.signal(signal.SIGHUP, lambda signum, frame: self._on_hangup(loop))
-
-    def _on_hangup(self, loop: asyncio.AbstractEventLoop) -> None:
-        if terminal_gone():
-            self._lose_terminal()
-        loop.call_soon_threadsafe(lambda: self.call_later(self.shutdown))
-
-    def _lose_terminal(self) -> None:
+    def lose_terminal(self) -> None:
         """No terminal any more: draw nothing, resume nothing; ``shutdown`` ends the process."""
         if self.terminal_lost:
             return
@@ -429,48 +413,12 @@ class LooptermApp(App[int]):
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):
             self.push_screen(Palette(id="--command-palette"))
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return loopterm_commands(self, super().get_system_commands(screen))
+
     def search_themes(self) -> None:
         # The palette's "Theme" command opens a second palette: Textual's own has the emoji prompt.
         self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):
-            # Maximize would blow a 2-line compact pane up into an empty screen: the
-            # lane's detail screen is the big view of a lane.
-            # Textual's "Keys" panel lists its own defaults (copy, ^q), not ours: ours replaces it.
-            if command.title not in ("Quit", "Screenshot", "Maximize", "Minimize", "Keys"):
-                yield command
-        yield SystemCommand(
-            "Keys", "The keys of this screen, and what the badges (H/D, SIM, sim x0.2) mean", self.action_keys
-        )
-        yield SystemCommand("Summary", "The results table (same as --plain)", self.action_summary)
-        yield SystemCommand("Chart", "Score against race time for every lane", self.action_chart)
-        yield SystemCommand("Screenshot", "Save an SVG screenshot to the trace folder", self.action_screenshot_to_trace)
-        for run_id in self.race.lanes:
-            name = escape(self.race.display_name(run_id))  # the palette reads its titles as markup
-            yield SystemCommand(
-                f"Open lane: {name}",
-                f"Candidate, feedback and turn history of {name}",
-                lambda run_id=run_id: self.action_open_lane(run_id),
-            )
-        if self.controls is not None:
-            for title, key, step in (
-                ("pause or resume", "Space", "toggle_pause"),
-                ("faster", "+", "faster"),
-                ("slower", "-", "slower"),
-                ("jump to the end", "e", "jump_to_end"),
-                ("restart", "r", "restart"),
-            ):
-                yield SystemCommand(f"Replay: {title}", key, lambda step=step: self.action_replay(step))
-        yield SystemCommand("Quit", "Quit loopterm (asks first while a live race runs)", self.action_quit)
-
-
-class Palette(CommandPalette):
-    """Textual's command palette with a plain ">" prompt: its magnifier emoji is a wide glyph
-    many terminal fonts (and tmux) draw badly."""
-
-    def on_mount(self) -> None:
-        self.query_one(SearchIcon).icon = ">"
 
 
 def border_variables(ascii_only: bool) -> dict[str, str]:
@@ -490,18 +438,6 @@ def border_variables(ascii_only: bool) -> dict[str, str]:
         "lt-edge-focus": "heavy",
         "lt-focus-title": "bold",
     }
-
-
-def terminal_gone() -> bool:
-    """True when the terminal Textual draws on (stderr) has hung up: even an empty write fails."""
-    stream = sys.__stderr__
-    if stream is None:
-        return True
-    try:
-        os.write(stream.fileno(), b"")
-    except (OSError, ValueError):
-        return True
-    return False
 
 
 def source_clock(source: EventSource) -> Callable[[], float] | None:
