@@ -17,6 +17,7 @@ import termios
 from pathlib import Path
 
 import pytest
+from support.processes import children
 from support.pty_helpers import drain, read_until
 
 from loopterm.events import LaneDone, Outcome, RaceDone
@@ -116,3 +117,38 @@ def test_when_the_terminal_goes_away_the_race_ends_its_trace_and_the_process_exi
     assert trace.status == "aborted" and trace.warnings == []
     assert isinstance(trace.events[-1], RaceDone) and trace.events[-1].aborted
     assert len([e for e in trace.events if isinstance(e, LaneDone)]) == 2
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_viewer_yields_the_cpu_to_the_race_it_watches(tmp_path: Path) -> None:
+    # Once the panes are drawn and the race runs, the viewer is the lower-priority process:
+    # the engine (and under it the sandbox and the candidate) keeps the priority it had.
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopterm", "race", "sim:frontier", "--time-scale", "1", "--trace-dir", str(tmp_path)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        read_until(master, b"turn 1/15", 60)  # the clock runs: the viewer has said go
+        start = _niceness(os.getpid())
+        engines = [pid for pid in children(proc.pid) if b"loopterm.engine" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(engines) == 1
+        assert _niceness(proc.pid) == start + 10
+        assert _niceness(engines[0]) == start
+        proc.send_signal(signal.SIGTERM)
+        drain(master, 30)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)

@@ -101,7 +101,12 @@ def _live(
 
     source = EngineSource(lanes, config, task, root, race_id=race_id, what="bench")
     app = make_bench_app(
-        source, theme=default_theme(theme), concurrency=config.concurrency, stop_on_signals=True, fps=fps
+        source,
+        theme=default_theme(theme),
+        concurrency=config.concurrency,
+        stop_on_signals=True,
+        fps=fps,
+        yield_cpu=True,
     )
     code = app.run()
     out = plain_console()

@@ -98,12 +98,14 @@ class LooptermApp(App[int]):
         stop_on_signals: bool = False,
         notices: Iterable[str] = (),
         fps: int | None = None,
+        yield_cpu: bool = False,
     ) -> None:
         loaded, errors = load_themes(all_theme_folders() if theme_folders is None else theme_folders)
         super().__init__()
         self._loaded_themes = loaded
         # Shown as warning toasts once the app is running: the full screen hides stderr.
         self._notices: list[tuple[str, str]] = [(message, "warning") for message in notices]
+        self._yield_cpu = yield_cpu
         self.notices: list[str] = []  # every toast shown, for tests and bug reports
         self._replay_notice: Notification | None = None  # the replay keys' last toast
         for theme_obj in self._loaded_themes:
@@ -263,6 +265,8 @@ class LooptermApp(App[int]):
         drawn = asyncio.Event()
         self.call_after_refresh(drawn.set)
         await drawn.wait()
+        if self._yield_cpu:
+            yield_cpu_to_the_race()
         self.view_clock.start(0.0)
 
     @property
@@ -440,6 +444,25 @@ def border_variables(ascii_only: bool) -> dict[str, str]:
     }
 
 
+# How much the viewer steps back (``os.nice``) once the race it watches is about to start.
+VIEWER_NICENESS = 10
+
+
+def yield_cpu_to_the_race() -> None:
+    """Lower this process's CPU priority, once its engine (and the engine's sandbox) run.
+
+    On a machine with few cores the viewer and the race compete for them; at a
+    lower priority the scheduler gives the engine, its check runner and the
+    candidate the cores first, and the viewer the rest, so repainting eight
+    panes does not stretch a fast lane's time to pass. Only the viewer process
+    changes: the engine was started before and keeps its priority. An
+    unprivileged process may always lower its own priority; if the system
+    refuses anyway, the race runs as before.
+    """
+    with suppress(OSError):
+        os.nice(VIEWER_NICENESS)
+
+
 def source_clock(source: EventSource) -> Callable[[], float] | None:
     """The source's own race clock (a replay's ``position()``), if it has one."""
     position = getattr(source, "position", None)
@@ -458,6 +481,7 @@ def make_app(
     stop_on_signals: bool = False,
     notices: Iterable[str] = (),
     fps: int | None = None,
+    yield_cpu: bool = False,
 ) -> LooptermApp:
     """The race viewer for ``source``.
 
@@ -472,6 +496,8 @@ def make_app(
     ``stop_on_signals``: SIGTERM/SIGHUP stop the race cleanly (the CLI sets it; tests do not).
     ``notices``: warnings shown as toasts once the app runs (e.g. what a trace reader skipped).
     ``fps``: the most repaints a second (default ``DEFAULT_FPS``); below 10 the timers tick slower too.
+    ``yield_cpu``: once a live race's panes are drawn, the viewer lowers its own CPU
+        priority (``yield_cpu_to_the_race``; the CLI sets it: a test process keeps its own).
     """
     return LooptermApp(
         source,
@@ -484,4 +510,5 @@ def make_app(
         stop_on_signals=stop_on_signals,
         notices=notices,
         fps=fps,
+        yield_cpu=yield_cpu,
     )

@@ -52,7 +52,7 @@ def run_live(
     from loopterm.tui.app import make_app
 
     source = EngineSource(lanes, config, task, root)
-    app = make_app(source, theme=default_theme(theme), stop_on_signals=True, fps=fps)
+    app = make_app(source, theme=default_theme(theme), stop_on_signals=True, fps=fps, yield_cpu=True)
     code = app.run()
     print_race_results(app.events)
     if source.failure is not None:  # the trace could not be written: as the plain race says it

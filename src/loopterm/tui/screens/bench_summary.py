@@ -213,6 +213,7 @@ def make_bench_app(
     stop_on_signals: bool = False,
     notices: Iterable[str] = (),
     fps: int | None = None,
+    yield_cpu: bool = False,
 ) -> LooptermApp:
     """The race viewer with the bench summary as its main screen (``s``, ``c`` still open the others).
 
@@ -251,4 +252,5 @@ def make_bench_app(
         stop_on_signals=stop_on_signals,
         notices=notices,
         fps=fps,
+        yield_cpu=yield_cpu,
     )
