@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import termios
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,31 +25,29 @@ from loopterm.events import LaneDone, Outcome, RaceDone
 from loopterm.traces.reader import read_race
 
 
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
-def test_a_signal_stops_the_live_viewer_and_the_trace_ends_aborted(tmp_path: Path, signum: int) -> None:
+def _race_on_a_pty(
+    tmp_path: Path, *lanes: str, preexec_fn: Callable[[], None] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``loopterm race LANES --time-scale 1`` full screen on a new 100x30 pty; the process and the master."""
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    # At time scale 1 the frontier lane needs about a minute: the race is surely running.
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loopterm",
-            "race",
-            "sim:fast-diffusion",
-            "sim:frontier",
-            "--time-scale",
-            "1",
-            "--trace-dir",
-            str(tmp_path),
-        ],
+        [sys.executable, "-m", "loopterm", "race", *lanes, "--time-scale", "1", "--trace-dir", str(tmp_path)],
         stdin=slave,
         stdout=slave,
         stderr=slave,
         env=env,
         close_fds=True,
+        preexec_fn=preexec_fn,
     )
     os.close(slave)
+    return proc, master
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_signal_stops_the_live_viewer_and_the_trace_ends_aborted(tmp_path: Path, signum: int) -> None:
+    # At time scale 1 the frontier lane needs about a minute: the race is surely running.
+    proc, master = _race_on_a_pty(tmp_path, "sim:fast-diffusion", "sim:frontier")
     try:
         read_until(master, b"SIMULATED", 60)  # the panes are up
         read_until(master, b"turn 1/15", 30)  # and the lanes have started
@@ -79,29 +78,7 @@ def test_when_the_terminal_goes_away_the_race_ends_its_trace_and_the_process_exi
     # Closing the pty's master is what a dropped SSH session or `tmux kill-server` does:
     # the kernel sends SIGHUP and SIGCONT, and every later write to the terminal fails.
     # Textual's own teardown would block for ever on such a terminal; loopterm must not.
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loopterm",
-            "race",
-            "sim:fast-diffusion",
-            "sim:frontier",
-            "--time-scale",
-            "1",
-            "--trace-dir",
-            str(tmp_path),
-        ],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-        preexec_fn=_own_terminal,
-    )
-    os.close(slave)
+    proc, master = _race_on_a_pty(tmp_path, "sim:fast-diffusion", "sim:frontier", preexec_fn=_own_terminal)
     try:
         read_until(master, b"turn 1/15", 60)  # the viewer is up and the lanes are racing
     finally:
@@ -126,17 +103,7 @@ def _niceness(pid: int) -> int:
 def test_the_viewer_yields_the_cpu_to_the_race_it_watches(tmp_path: Path) -> None:
     # Once the panes are drawn and the race runs, the viewer is the lower-priority process:
     # the engine (and under it the sandbox and the candidate) keeps the priority it had.
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loopterm", "race", "sim:frontier", "--time-scale", "1", "--trace-dir", str(tmp_path)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
+    proc, master = _race_on_a_pty(tmp_path, "sim:frontier")
     try:
         read_until(master, b"turn 1/15", 60)  # the clock runs: the viewer has said go
         start = _niceness(os.getpid())
