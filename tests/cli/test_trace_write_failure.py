@@ -24,33 +24,27 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
-@pytest.mark.parametrize("command", [["race"], ["bench", "--runs", "2"]])
-def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
-    tmp_path: Path, command: list[str]
-) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "loopterm",
-            *command,
-            "sim:weak-local",
-            "--time-scale",
-            "0",
-            "--seed",
-            "1",
-            "--thrash-k",
-            "0",
-            "--plain",
-            "--trace-dir",
-            str(tmp_path),
-        ],
+# A weak local lane at full speed with no THRASH stop: its trace passes LIMIT within a few turns.
+WEAK_LOCAL_RACE = ("sim:weak-local", "--time-scale", "0", "--seed", "1", "--thrash-k", "0", "--plain", "--trace-dir")
+
+
+def _loopterm(*args: str, limited: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m loopterm ARGS`` in a child, under the file-size limit when ``limited``."""
+    return subprocess.run(
+        [sys.executable, "-m", "loopterm", *args],
         capture_output=True,
         text=True,
         timeout=120,
         env=os.environ.copy(),
-        preexec_fn=_limit_file_size,
+        preexec_fn=_limit_file_size if limited else None,
     )
+
+
+@pytest.mark.parametrize("command", [["race"], ["bench", "--runs", "2"]])
+def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
+    tmp_path: Path, command: list[str]
+) -> None:
+    done = _loopterm(*command, *WEAK_LOCAL_RACE, str(tmp_path), limited=True)
     # It was an OSError traceback from inside a lane, after an "internal error" it could not write either.
     assert done.returncode == 1, done.stderr
     (folder,) = tmp_path.iterdir()
@@ -67,37 +61,9 @@ def test_a_trace_write_that_fails_stops_in_one_line_and_keeps_what_was_written(
 
 def test_a_rescore_whose_trace_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> None:
     source, rescored = tmp_path / "source", tmp_path / "rescored"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "loopterm",
-            "race",
-            "sim:weak-local",
-            "--time-scale",
-            "0",
-            "--seed",
-            "1",
-            "--thrash-k",
-            "0",
-            "--plain",
-            "--trace-dir",
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    assert _loopterm("race", *WEAK_LOCAL_RACE, str(source)).returncode == 0
     (original,) = source.iterdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "loopterm", "rescore", str(original), "--plain", "--trace-dir", str(rescored)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ.copy(),
-        preexec_fn=_limit_file_size,
-    )
+    done = _loopterm("rescore", str(original), "--plain", "--trace-dir", str(rescored), limited=True)
     # It was an OSError traceback: rescore wrote its trace without the guard race and bench have.
     assert done.returncode == 1, done.stderr
     (folder,) = rescored.iterdir()
