@@ -74,12 +74,10 @@ class RaceSession:
         from loopterm.loop.race import run_race
 
         self._task = asyncio.current_task()
-        if self._stopping:  # asked to stop before it began
-            self.interrupted = True
-            self._task = None
-            self.trace.close()
-            return None
         try:
+            if self._stopping:  # asked to stop before it began
+                self.interrupted = True
+                return None
             return await run_race(
                 lanes,
                 config,
