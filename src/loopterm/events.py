@@ -116,6 +116,20 @@ class LaneInfo(Model):
     price_out: float | None = None
     simulated: bool = False
     run_index: int = 0
+    # Loop strategies (README "Strategies"); the defaults are a plain lane, so older traces read as one.
+    candidates: int = 1  # answers asked for concurrently each turn; the first full pass wins
+    gate: str = "import"  # the cheap check before the suite: "import" or the task's "smoke" subset
+    escalate: EscalateInfo | None = None  # a lane that hands over from one model to another
+    budget_tokens: int | None = None  # every candidate's tokens, summed over the lane
+    budget_cost: float | None = None  # every candidate's cost in USD, summed over the lane
+
+
+class EscalateInfo(Model):
+    """An escalating lane: ``first`` runs until ``after`` turns pass without a PASS, then ``then``."""
+
+    first: LaneInfo
+    then: LaneInfo
+    after: int
 
 
 class _Event(Model):
@@ -166,6 +180,8 @@ class TurnStarted(_Event):
     type: Literal["turn_started"] = "turn_started"
     lane: str
     turn: int
+    model: str = ""  # the model lane in charge this turn (an escalation's first or then); "" = the lane's own
+    candidates: int = 1
 
 
 class GenerationProgress(_Event):
@@ -177,6 +193,7 @@ class GenerationProgress(_Event):
     chars: int
     tokens: int  # so far; estimated from characters when the stream has no counts
     first_token: bool = False  # true on the event that marks time to first token
+    candidate: int = 0  # index within the turn (a lane with candidates = N asks N at once)
 
 
 class GenerationDone(_Event):
@@ -194,6 +211,8 @@ class GenerationDone(_Event):
     # What the server or runtime said it spent, in seconds (Ollama's load_s/eval_s, the local
     # model's load_s/queue_s): beside our own clock, so the two can be compared later.
     provider_timing: dict[str, float] = Field(default_factory=dict)
+    candidate: int = 0
+    cancelled: bool = False  # a losing candidate cut off once another passed the turn
 
 
 class ValidationDone(_Event):
@@ -203,6 +222,11 @@ class ValidationDone(_Event):
     code: str | None  # the extracted candidate; None when the answer had no code
     result: ValidationResult
     feedback: str  # exactly what the next turn sends back to the model
+    candidate: int = 0
+    gate: str | None = None  # the gate run before the suite, if any
+    gate_passed: bool | None = None
+    gate_s: float = 0.0
+    suite_s: float | None = None  # None when the gate failed and the full suite was skipped
 
 
 class TurnDone(_Event):
@@ -224,6 +248,15 @@ class TurnDone(_Event):
     model_s: float
     validation_s: float
     harness_s: float
+    # Strategies: who ran the turn, which candidate was kept, and what the gate saved.
+    model: str = ""
+    candidate: int = 0
+    candidates: int = 1
+    gate_failed: bool = False
+    gate_s: float = 0.0
+    suite_s: float = 0.0
+    tokens: int = 0  # every candidate's tokens this turn
+    cost: float | None = None  # every candidate's cost this turn
 
 
 class LaneDone(_Event):
@@ -236,6 +269,8 @@ class LaneDone(_Event):
     best_score: float
     final_score: float
     place: int | None = None  # 1 for the first lane to pass, and so on
+    handoff_turn: int | None = None  # an escalation: the first turn its second model ran
+    budget: str | None = None  # with outcome BUDGET: "time", "tokens" or "cost"
 
 
 class RaceDone(_Event):
