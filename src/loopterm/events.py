@@ -16,28 +16,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from loopterm.outcomes import Outcome, TurnStatus
+
 SCHEMA_VERSION = 1
 
-
-class TurnStatus(StrEnum):
-    """How one turn went. ERROR is infrastructure, never the model's fault."""
-
-    PASS = "PASS"
-    PARTIAL = "PARTIAL"
-    FAIL = "FAIL"
-    THRASH = "THRASH"
-    ERROR = "ERROR"
-
-
-class Outcome(StrEnum):
-    """Why a lane stopped."""
-
-    PASS = "PASS"
-    THRASH = "THRASH"
-    TURN_LIMIT = "TURN_LIMIT"
-    BUDGET = "BUDGET"
-    ERROR = "ERROR"
-    ABORTED = "ABORTED"
+__all__ = ["Outcome", "TurnStatus"]  # re-exported: every layer above imports them from here
 
 
 class Phase(StrEnum):

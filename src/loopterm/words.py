@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from loopterm.outcomes import Outcome
 from loopterm.sanitize import visible
 
 NA = "n/a"
@@ -65,26 +66,26 @@ def class_words(lane_class: str) -> str:
 
 # One word per outcome, everywhere: plain lines, tables, panes, reports. The
 # statuses a turn can also have (PASS, THRASH, ERROR) keep their capitals.
-OUTCOME_LABELS = {
-    "PASS": "PASS",
-    "THRASH": "THRASH",
-    "TURN_LIMIT": "turn limit",
-    "BUDGET": "budget",
-    "ERROR": "ERROR",
-    "ABORTED": "aborted",
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.PASS: "PASS",
+    Outcome.THRASH: "THRASH",
+    Outcome.TURN_LIMIT: "turn limit",
+    Outcome.BUDGET: "budget",
+    Outcome.ERROR: "ERROR",
+    Outcome.ABORTED: "aborted",
 }
 RUNNING = "running"  # a run with no end yet
 
 
-def outcome_label(outcome: str | None) -> str:
+def outcome_label(outcome: Outcome | None) -> str:
     """The outcome's word ("turn limit", "aborted"), "running" for a run with no end yet."""
     if outcome is None:
         return RUNNING
-    return OUTCOME_LABELS.get(outcome, outcome)
+    return OUTCOME_LABELS[Outcome(outcome)]
 
 
 def outcome_text(
-    outcome: str | None, turns: int, time_to_pass_s: float | None = None, reason: str = "", name: str = ""
+    outcome: Outcome | None, turns: int, time_to_pass_s: float | None = None, reason: str = "", name: str = ""
 ) -> str:
     """ "PASS in 6.2 s after 2 turns", "aborted after 0 turns", "ERROR: <reason>": how a run ended.
 
@@ -95,12 +96,12 @@ def outcome_text(
     label = outcome_label(outcome)
     if outcome is None:
         return label
-    if outcome == "ERROR":
+    if outcome is Outcome.ERROR:
         return f"ERROR: {visible(without_name(reason, name))}"
     after = f"after {plural(turns, 'turn')}"
-    if outcome == "PASS" and time_to_pass_s is not None:
+    if outcome is Outcome.PASS and time_to_pass_s is not None:
         return f"PASS in {fmt_seconds(time_to_pass_s)} {after}"
-    if outcome == "BUDGET":
+    if outcome is Outcome.BUDGET:
         return f"budget used up {after}"
     return f"{label} {after}"
 

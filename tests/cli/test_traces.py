@@ -54,7 +54,7 @@ def test_listing_is_newest_first_with_outcomes_status_and_size(root: Path) -> No
     dead, newest = races[0], races[1]
     assert dead.status == "incomplete" and dead.outcomes == {"PASS": 1, "unfinished": 1}
     assert newest.status == "complete" and newest.outcomes == {"PASS": 1, "TURN_LIMIT": 1}
-    assert newest.outcomes_text() == "PASS 1 · TURN_LIMIT 1"
+    assert newest.outcomes_text() == "PASS 1 · turn limit 1"
     assert newest.lanes == ["Fast", "Slow"] and newest.task_id == "mini" and newest.kind == "race"
     assert newest.size == sum(p.stat().st_size for p in newest.folder.iterdir())
 
@@ -143,7 +143,7 @@ def test_cli_list_table_and_json(root: Path, capsys: pytest.CaptureFixture[str])
     assert any("ID" in line and "Outcomes" in line and "Size" in line for line in lines)
     rows = [line for line in lines if line.strip().startswith("2026")]
     assert [r.split()[0] for r in rows] == ["20261121-093000-bbcc", "20261121-090000-bbbb", "20261120-090000-aaaa"]
-    assert "PASS 1 · TURN_LIMIT 1" in rows[0] and "complete" in rows[0] and "kB" in rows[0]
+    assert "PASS 1 · turn limit 1" in rows[0] and "complete" in rows[0] and "kB" in rows[0]
     assert lines[-1] == f"3 races in {root}"
     assert main(["traces", "--json", "--trace-dir", str(root)]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -328,7 +328,7 @@ def test_the_listing_fits_80_columns(root: Path) -> None:
     assert "…" not in rows[0].split()[0]  # the id is never cut: it is what rm and replay take
     buffer = io.StringIO()
     Console(file=buffer, width=140).print(listing_table(store.list_races(root), 140))
-    assert "PASS 1 · TURN_LIMIT 1" in buffer.getvalue() and "Kind" in buffer.getvalue()
+    assert "PASS 1 · turn limit 1" in buffer.getvalue() and "Kind" in buffer.getvalue()
 
 
 def test_a_very_narrow_listing_drops_the_task_rather_than_cut_dates(root: Path) -> None:

@@ -85,7 +85,7 @@ def test_a_lane_stopped_before_its_first_turn_reads_aborted_after_0_turns_and_co
 
 
 def test_an_error_line_leaves_out_the_lane_s_own_name_as_the_table_caption_does() -> None:
-    assert outcome_text("ERROR", 1, None, "Alpha: server error 500", "Alpha") == "ERROR: server error 500"
+    assert outcome_text(Outcome.ERROR, 1, None, "Alpha: server error 500", "Alpha") == "ERROR: server error 500"
     assert lane_line(one_lane(Outcome.ERROR, 1)).endswith("Alpha (sim) ERROR: it stopped")
 
 

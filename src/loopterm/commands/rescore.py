@@ -63,9 +63,9 @@ def _side(run: RunSummary) -> dict[str, Any]:
 
 
 def _short(run: RunSummary) -> str:
-    from loopterm.stats.table import OUTCOME_LABELS
+    from loopterm.words import outcome_label
 
-    label = OUTCOME_LABELS.get(run.outcome or "", "running")
+    label = outcome_label(run.outcome)
     return f"{label} t{run.turns} {run.final_score:.0%}"
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from loopterm.cli import UsageError
 from loopterm.commands.common import non_negative_float
+from loopterm.outcomes import Outcome
 from loopterm.words import plural
 
 if TYPE_CHECKING:
@@ -100,13 +101,13 @@ def run_list(args: argparse.Namespace) -> int:
 # shortens the rest, so 80 columns show one line per race.
 FULL_TABLE_WIDTH = 112
 NO_TASK_WIDTH = 72  # below this even the narrow table would cut its dates and statuses
-SHORT_OUTCOMES = {
-    "PASS": "PASS",
-    "THRASH": "THR",
-    "TURN_LIMIT": "TL",
-    "BUDGET": "BUD",
-    "ERROR": "ERR",
-    "ABORTED": "ABT",
+SHORT_OUTCOMES: dict[str, str] = {
+    Outcome.PASS: "PASS",
+    Outcome.THRASH: "THR",
+    Outcome.TURN_LIMIT: "TL",
+    Outcome.BUDGET: "BUD",
+    Outcome.ERROR: "ERR",
+    Outcome.ABORTED: "ABT",
     "unfinished": "?",
 }
 NARROW_LEGEND = "THR thrash · TL turn limit · BUD budget · ERR error · ABT aborted · ? unfinished"

@@ -74,7 +74,7 @@ class ProgressPrinter(ClosableOutput):
         lane = self.progress.lane_of[event.lane]
         index = lane.run_ids.index(event.lane) + 1
         what = outcome_text(
-            event.outcome.value, self.progress.turns_of(event.lane), event.time_to_pass_s, event.reason, lane.name
+            event.outcome, self.progress.turns_of(event.lane), event.time_to_pass_s, event.reason, lane.name
         )
         return (
             f"{clock_stamp(event.t, STAMP_WIDTH)} {lane.label.ljust(self.width)} run {index:>2}/{lane.total} {what}"

@@ -70,8 +70,8 @@ class TraceInfo:
         return self.writer is not None
 
     def outcomes_text(self) -> str:
-        """ "PASS 2 · THRASH 1" in the order outcomes are defined."""
-        return " · ".join(f"{name} {count}" for name, count in self.outcomes.items()) or "-"
+        """ "PASS 2 · turn limit 1" in the order outcomes are defined, in the tables' words."""
+        return " · ".join(f"{_outcome_word(name)} {count}" for name, count in self.outcomes.items()) or "-"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -346,3 +346,10 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
+
+
+def _outcome_word(name: str) -> str:
+    """An outcome's word from ``loopterm.words`` ("turn limit"); "unfinished" stays as it is."""
+    from loopterm.words import outcome_label
+
+    return outcome_label(Outcome(name)) if name in Outcome.__members__ else name

@@ -29,7 +29,7 @@ from loopterm.tui.phasewords import level_for, wordings
 StyleFor = Callable[[str], Style]
 
 COMPACT_NAME_MAX = 24
-OUTCOME_ROLE = {"PASS": "pass", "THRASH": "thrash", "TURN_LIMIT": "thrash", "BUDGET": "thrash"}
+OUTCOME_ROLE = {Outcome.PASS: "pass", Outcome.THRASH: "thrash", Outcome.TURN_LIMIT: "thrash", Outcome.BUDGET: "thrash"}
 
 
 def plain_style(_role: str) -> Style:

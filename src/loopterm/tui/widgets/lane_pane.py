@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 
+from loopterm.events import Outcome
 from loopterm.racestate import LaneState, RaceState
 from loopterm.stats.table import OUTCOME_LABELS, ordinal
 from loopterm.tui.glyphs import Glyphs
@@ -53,12 +54,12 @@ _ROLES = (
     "muted",
 )
 _OUTCOME_CLASSES = {
-    "PASS": "-pass",
-    "THRASH": "-thrash",
-    "TURN_LIMIT": "-thrash",
-    "BUDGET": "-thrash",
-    "ERROR": "-error",
-    "ABORTED": "-error",
+    Outcome.PASS: "-pass",
+    Outcome.THRASH: "-thrash",
+    Outcome.TURN_LIMIT: "-thrash",
+    Outcome.BUDGET: "-thrash",
+    Outcome.ERROR: "-error",
+    Outcome.ABORTED: "-error",
 }
 
 
@@ -81,7 +82,7 @@ class LanePane(Widget, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open", id="lane.open")]
 
     compact: reactive[bool] = reactive(False)
-    outcome: reactive[str | None] = reactive(None)
+    outcome: reactive[Outcome | None] = reactive(None)
 
     @dataclass
     class Opened(Message):
@@ -189,7 +190,7 @@ class LanePane(Widget, can_focus=True):
         self._synced_news = self.news
         self.outcome = lane.outcome
         self.set_class(lane.info.simulated, "-sim")
-        subtitle = OUTCOME_LABELS.get(lane.outcome or "", "")
+        subtitle = OUTCOME_LABELS[lane.outcome] if lane.outcome else ""
         if lane.place:
             subtitle = f"{ordinal(lane.place)} · {subtitle}"
         title = self.race.display_name(lane.run_id)
@@ -212,11 +213,11 @@ class LanePane(Widget, can_focus=True):
     def watch_compact(self, compact: bool) -> None:
         self.set_class(compact, "-compact")
 
-    def watch_outcome(self, outcome: str | None) -> None:
+    def watch_outcome(self, outcome: Outcome | None) -> None:
         for cls in set(_OUTCOME_CLASSES.values()):
             self.remove_class(cls)
         if outcome is not None:
-            self.add_class(_OUTCOME_CLASSES.get(outcome, "-error"))
+            self.add_class(_OUTCOME_CLASSES[outcome])
 
     def _style(self, role: str) -> Style:
         style = self._styles.get(role)
