@@ -512,20 +512,31 @@ async def beside_an_honest_one(box: Sandbox, world: World, name: str, *, timed: 
     slow = "import asyncio\n" + slow
     alone = await box.validate(slow)
     assert alone.status == "PASS", describe(alone)
+    # "Its usual time" is measured, not assumed: the same honest validation beside a second honest
+    # one, just before, on the same machine under the same load. A check runner the hostile
+    # candidate held up would keep its neighbour waiting seconds (its check timeouts), far past
+    # three times that; a merely busy machine slows both measurements alike.
+    usual, _ = await honest_beside(box, world, slow, slow, "an honest one")
+    took, result = await honest_beside(box, world, slow, world.source(name), name)
+    if timed:
+        assert took < 3 * usual, f"{name} slowed an honest validation beside it from {usual:.2f} s to {took:.2f} s"
+    return result
+
+
+async def honest_beside(
+    box: Sandbox, world: World, honest: str, other: str, label: str
+) -> tuple[float, ValidationResult]:
+    """Validate ``honest``, then ``other`` once it runs; the honest one's time and ``other``'s result."""
     await candidate_gone(world)  # timed from here: not the wait for the last one's reaping
     start = time.monotonic()
-    honest = await running_first(world, box.validate(slow))
-    result = await box.validate(world.source(name))
-    beside = await honest
+    pending = await running_first(world, box.validate(honest))
+    result = await box.validate(other)
+    beside = await pending
     took = time.monotonic() - start
     assert (beside.status, beside.passed, beside.infrastructure_error) == ("PASS", 3, None), (
-        f"{name} failed an honest candidate validated beside it: {describe(beside)}"
+        f"{label} failed an honest candidate validated beside it: {describe(beside)}"
     )
-    if timed:
-        assert took < alone.duration_ms / 1000 + 1.5, (
-            f"{name} slowed an honest validation beside it from {alone.duration_ms / 1000:.2f} s to {took:.2f} s"
-        )
-    return result
+    return took, result
 
 
 @special("runner_punycode", "proto_where_flood")
@@ -786,7 +797,11 @@ async def test_hostile_lanes_raced_beside_an_honest_lane(
         if any(t.status is TurnStatus.ERROR for t in turns):
             problems.append(f"{name}: an ERROR turn")
     honest = raced.honest()
-    slow = [round(v.result.duration_ms) for v in raced.of("honest", ValidationDone) if v.result.duration_ms > 2500]
+    # Held up means many times its own time alone, measured just before on this machine: a ratio, so
+    # a busy machine (which slows both) cannot fail it; a stalled check runner costs seconds.
+    alone_ms = max(v.result.duration_ms for v in baseline.of("honest", ValidationDone))
+    during = [v.result.duration_ms for v in raced.of("honest", ValidationDone)]
+    slow = [round(ms) for ms in during if ms > 10 * alone_ms]
     if slow:
         problems.append(
             f"the honest lane's validations were held up: {slow} ms (alone: "
@@ -819,4 +834,3 @@ async def test_hostile_lanes_raced_beside_an_honest_lane(
         f"(baseline {[round(v.result.duration_ms) for v in baseline.of('honest', ValidationDone)]} ms)"
     )
     assert not problems, "\n".join(problems)
-    assert took < 90, f"the {group} race took {took:.0f} s"
