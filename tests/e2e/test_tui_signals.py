@@ -100,16 +100,22 @@ def _niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
+def _policies(pid: int) -> set[int]:
+    """The scheduling class of every thread of ``pid`` (per thread on Linux)."""
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
 def test_the_viewer_yields_the_cpu_to_the_race_it_watches(tmp_path: Path) -> None:
-    # Once the panes are drawn and the race runs, the viewer is the lower-priority process:
-    # the engine (and under it the sandbox and the candidate) keeps the priority it had.
+    # Once the panes are drawn and the race runs, every thread of the viewer runs only on idle
+    # CPU time: the engine (and under it the sandbox and the candidate) keeps the class it had.
     proc, master = _race_on_a_pty(tmp_path, "sim:frontier")
     try:
         read_until(master, b"turn 1/15", 60)  # the clock runs: the viewer has said go
         start = _niceness(os.getpid())
         engines = [pid for pid in children(proc.pid) if b"loopterm.engine" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(engines) == 1
-        assert _niceness(proc.pid) == start + 10
+        assert _policies(proc.pid) == {os.SCHED_IDLE}
+        assert _policies(engines[0]) == {os.sched_getscheduler(0)}
         assert _niceness(engines[0]) == start
         proc.send_signal(signal.SIGTERM)
         drain(master, 30)
